@@ -1,0 +1,2 @@
+// faultline command line; see docs/cli.md.
+int main() { return 3; }

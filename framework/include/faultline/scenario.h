@@ -1,0 +1,127 @@
+// A scenario as loaded from its YAML file: channels, processes, faults, expectations.
+// Plain data; load_scenario() (src/dsl) builds it and reports every problem at once.
+#pragma once
+
+#include <csignal>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "faultline/diagnostic.h"
+#include "faultline/duration.h"
+#include "faultline/fault_spec.h"
+
+namespace faultline {
+
+enum class ChannelType {
+  pipe,
+  fifo,
+  msgqueue,
+  posix_mq,
+  shm,
+  mmap,
+  semaphore,
+  unix_stream,
+  unix_dgram,
+  tcp,
+  udp
+};
+// "pipe", "posix-mq", "unix-stream", ... as written in scenario files.
+[[nodiscard]] std::string_view to_string(ChannelType t);
+[[nodiscard]] std::optional<ChannelType> channel_type_from_string(std::string_view s);
+
+struct ChannelSpec {
+  std::string name;
+  ChannelType type = ChannelType::pipe;
+  std::uint64_t size = 0;   // shm/mmap bytes (default 4096 when 0); msgqueue/posix-mq: max msg size
+  std::uint32_t count = 0;  // semaphore: number of semaphores (default 1); posix-mq: max messages
+  std::string backing;      // mmap: "shm" (POSIX shm object, default) or "file"
+  SourceLocation where;
+};
+
+struct Readiness {
+  enum class Kind { none, listening, stdout_regex, file, delay };
+  Kind kind = Kind::none;
+  std::string value;  // channel name (listening), regex (stdout_regex), path (file)
+  Duration delay{0};
+};
+
+struct TextExpectation {
+  enum class Op { contains, matches, equals };
+  Op op = Op::contains;
+  std::string value;
+};
+
+struct ExitExpectation {
+  enum class Kind { codes, nonzero, any };
+  Kind kind = Kind::codes;
+  std::vector<int> codes;
+};
+
+struct ProcessExpect {
+  std::optional<ExitExpectation> exit;
+  std::optional<int> signal;  // signal number
+  std::vector<TextExpectation> stdout_text;
+  std::vector<TextExpectation> stderr_text;
+  std::optional<Duration> within;
+  bool declared = false;  // false: the defaults of DESIGN.md section 2 apply
+};
+
+struct FdWiring {
+  int fd = -1;           // target fd number in the process
+  std::string channel;   // pipe channel name
+  bool write_end = false;  // "p.write" vs "p.read"
+};
+
+enum class Lifetime { task, service };
+
+struct ProcessSpec {
+  std::string name;
+  std::vector<std::string> argv;  // run: as a list; or {"/bin/sh", "-c", STRING} for a string
+  bool shell = false;             // run: was a string
+  std::vector<std::string> after;
+  Readiness ready;
+  Lifetime lifetime = Lifetime::task;
+  int stop_signal = SIGTERM;
+  Duration grace = std::chrono::seconds(2);  // stop_signal -> SIGKILL
+  std::optional<std::string> stdin_channel;   // pipe read end on fd 0
+  std::optional<std::string> stdout_channel;  // pipe write end on fd 1
+  std::vector<FdWiring> fds;
+  std::map<std::string, std::string> env;
+  std::string cwd;  // "" = the scenario file's folder
+  ProcessExpect expect;
+  SourceLocation where;
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::filesystem::path file;  // absolute path of the scenario file
+  std::filesystem::path dir;   // its folder
+  Duration timeout = std::chrono::seconds(30);
+  std::optional<std::uint64_t> seed;
+  std::vector<ChannelSpec> channels;
+  std::vector<ProcessSpec> processes;  // in file order
+  std::vector<FaultSpec> faults;
+  enum class FaultsExpect { any, fired };
+  FaultsExpect faults_expect = FaultsExpect::any;
+  enum class LeaksExpect { none, any };
+  LeaksExpect leaks_expect = LeaksExpect::none;
+
+  [[nodiscard]] const ChannelSpec* channel(std::string_view n) const;
+  [[nodiscard]] const ProcessSpec* process(std::string_view n) const;
+};
+
+struct LoadResult {
+  std::optional<Scenario> scenario;  // set only when there are no diagnostics
+  Diagnostics diagnostics;
+};
+
+// Reads and validates one scenario file. Never throws for bad input: every problem becomes
+// a Diagnostic (all of them, not just the first).
+[[nodiscard]] LoadResult load_scenario(const std::filesystem::path& file);
+
+}  // namespace faultline

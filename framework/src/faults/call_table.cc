@@ -1,0 +1,116 @@
+// The call table, built from interpose/calls.def; see call_table.h.
+#include "faults/call_table.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <string>
+
+#include "faultline_control.h"
+
+namespace faultline {
+namespace {
+
+std::vector<std::string_view> split_words(std::string_view s) {
+  std::vector<std::string_view> words;
+  while (!s.empty()) {
+    auto start = s.find_first_not_of(' ');
+    if (start == std::string_view::npos) break;
+    s.remove_prefix(start);
+    auto end = s.find(' ');
+    words.push_back(s.substr(0, end));
+    if (end == std::string_view::npos) break;
+    s.remove_prefix(end);
+  }
+  return words;
+}
+
+}  // namespace
+
+const std::vector<CallInfo>& call_table() {
+  static const std::vector<CallInfo> table = [] {
+    std::vector<CallInfo> t;
+#define FL_CALL(name, base, kinds, errnos) \
+  t.push_back(CallInfo{FL_CALL_##name, #name, #base, (kinds), split_words(errnos)});
+#include "calls.def"
+#undef FL_CALL
+    return t;
+  }();
+  return table;
+}
+
+std::vector<const CallInfo*> resolve_call(std::string_view name) {
+  std::vector<const CallInfo*> out;
+  for (const auto& c : call_table()) {
+    if (c.base == name) out.push_back(&c);
+  }
+  if (out.empty()) {
+    for (const auto& c : call_table()) {
+      if (c.symbol == name) out.push_back(&c);
+    }
+  }
+  return out;
+}
+
+unsigned action_code(FaultAction a) {
+  switch (a) {
+    case FaultAction::error: return FL_ACT_ERROR;
+    case FaultAction::short_transfer: return FL_ACT_SHORT;
+    case FaultAction::eof: return FL_ACT_EOF;
+    case FaultAction::delay: return FL_ACT_DELAY;
+    case FaultAction::reset: return FL_ACT_RESET;
+    case FaultAction::corrupt: return FL_ACT_CORRUPT;
+    case FaultAction::drop: return FL_ACT_DROP;
+    case FaultAction::signal: return FL_ACT_SIGNAL;
+    case FaultAction::spurious: return FL_ACT_SPURIOUS;
+  }
+  return FL_ACT_NONE;
+}
+
+bool call_allows(const CallInfo& call, FaultAction kind) {
+  return (call.kinds & FL_KIND(action_code(kind))) != 0;
+}
+
+bool call_allows_errno(const CallInfo& call, int err) {
+  std::string name = errno_name(err);
+  if (std::find(call.errnos.begin(), call.errnos.end(), name) != call.errnos.end()) return true;
+  // EAGAIN and EWOULDBLOCK are one number on Linux; strerrorname_np names it EAGAIN.
+  return false;
+}
+
+std::optional<int> errno_from_name(std::string_view name) {
+  if (name == "EWOULDBLOCK") return EWOULDBLOCK;
+  for (int e = 1; e < 200; ++e) {
+    const char* n = strerrorname_np(e);
+    if (n && name == n) return e;
+  }
+  return std::nullopt;
+}
+
+std::string errno_name(int err) {
+  const char* n = strerrorname_np(err);
+  return n ? n : "";
+}
+
+std::optional<int> signal_from_name(std::string_view name) {
+  if (!name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    int n = std::stoi(std::string(name));
+    if (n > 0 && n < NSIG) return n;
+    return std::nullopt;
+  }
+  if (name.substr(0, 3) == "SIG") name.remove_prefix(3);
+  for (int s = 1; s < NSIG; ++s) {
+    const char* n = sigabbrev_np(s);
+    if (n && name == n) return s;
+  }
+  return std::nullopt;
+}
+
+std::string signal_name(int sig) {
+  const char* n = sigabbrev_np(sig);
+  return n ? std::string("SIG") + n : std::to_string(sig);
+}
+
+}  // namespace faultline

@@ -1,0 +1,41 @@
+// The interposed calls as the runner sees them: the rows of interpose/calls.def, plus
+// errno and signal names. Drives spec validation and `faultline calls`.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "faultline/fault_spec.h"
+
+namespace faultline {
+
+struct CallInfo {
+  int id;                    // enum fl_call_id
+  std::string_view symbol;   // "__read_chk"
+  std::string_view base;     // "read"
+  unsigned kinds;            // FL_KIND(FL_ACT_...) bits
+  std::vector<std::string_view> errnos;  // names, as in the man page
+};
+
+[[nodiscard]] const std::vector<CallInfo>& call_table();
+
+// A base name covers all its spellings; a variant symbol only itself. Empty when unknown.
+[[nodiscard]] std::vector<const CallInfo*> resolve_call(std::string_view name);
+
+// Whether `kind` makes sense for the call / whether the man page lists `err` for it.
+[[nodiscard]] bool call_allows(const CallInfo& call, FaultAction kind);
+[[nodiscard]] bool call_allows_errno(const CallInfo& call, int err);
+
+// "ECONNABORTED" <-> 103. nullopt / "" when unknown.
+[[nodiscard]] std::optional<int> errno_from_name(std::string_view name);
+[[nodiscard]] std::string errno_name(int err);
+// "SIGSEGV", "SEGV" or "11" <-> 11.
+[[nodiscard]] std::optional<int> signal_from_name(std::string_view name);
+[[nodiscard]] std::string signal_name(int sig);
+
+// The control-block action number of a FaultAction.
+[[nodiscard]] unsigned action_code(FaultAction a);
+
+}  // namespace faultline

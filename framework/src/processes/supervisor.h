@@ -1,0 +1,86 @@
+// Supervisor: starts the processes of a run in `after` order, watches readiness, captures
+// output, stops services when the tasks are done, enforces the scenario timeout, and reaps
+// everything, grandchildren included (the runner is a child subreaper).
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "faultline/duration.h"
+#include "faultline/scenario.h"
+#include "util/unique_fd.h"
+
+namespace faultline {
+
+// Everything needed to start one process; built by the runner from a ProcessSpec.
+struct LaunchPlan {
+  std::string name;
+  std::vector<std::string> argv;  // argv[0] already resolved to an executable path
+  std::vector<std::string> env;   // the complete environment, "KEY=VALUE"
+  std::string cwd;
+  // target fd in the child -> runner-side fd. The supervisor drops its reference once the
+  // process started (or can no longer start); the last owner closes the fd.
+  std::map<int, std::shared_ptr<UniqueFd>> fds;
+  std::vector<std::string> after;  // names that must be ready before this one starts
+  Readiness ready;                 // kind none: a service is ready once started, a task once exited
+  std::function<bool()> listening_probe;  // for Readiness::Kind::listening
+  Lifetime lifetime = Lifetime::task;
+  int stop_signal = 15;
+  Duration grace = std::chrono::seconds(2);
+};
+
+// What /proc says about a process that was still alive at the timeout.
+struct ProcessSnapshot {
+  pid_t pid = 0;
+  std::string command;  // /proc/PID/comm
+  std::string state;    // "S (sleeping)"
+  std::string syscall;  // "read(3, 0x7ffd..., 4096)" or "running"
+  std::string wchan;    // "pipe_read"
+  std::string backtrace;  // gdb's, when gdb is installed; else empty
+};
+
+struct ProcessOutcome {
+  std::string name;
+  pid_t pid = 0;
+  bool started = false;
+  std::string not_started_reason;  // e.g. "spawn failed: ..." or "server exited before ready"
+  bool ready = false;
+  bool exited = false;  // exit_code valid
+  int exit_code = 0;
+  int term_signal = 0;  // killed by this signal (0: exited normally)
+  bool stopped_by_runner = false;  // a service that got its stop signal after the tasks ended
+  bool killed_after_grace = false; // ... and had to be killed with SIGKILL
+  bool killed_at_timeout = false;
+  Duration duration{0};  // from start to exit
+  std::string stdout_text;
+  std::string stderr_text;
+  std::vector<ProcessSnapshot> at_timeout;  // the process and its live descendants
+};
+
+struct SupervisorOptions {
+  Duration timeout = std::chrono::seconds(30);
+  std::ostream* live_output = nullptr;  // -v: each output line, prefixed "[name] "
+  bool backtraces = true;               // use gdb for snapshots when installed
+};
+
+struct SupervisionResult {
+  std::vector<ProcessOutcome> processes;  // same order as the plans
+  bool timed_out = false;
+  int interrupted_by = 0;  // SIGINT/SIGTERM received by the runner, 0 when not
+  std::vector<std::string> reaped_orphans;  // "pid comm" of descendants killed at the end
+};
+
+// Runs the plans to completion. SIGINT and SIGTERM must be blocked in the calling thread
+// (the CLI does it first thing): the supervisor reads them through a signalfd and then
+// stops everything and returns with interrupted_by set. Never leaves a process behind.
+[[nodiscard]] SupervisionResult supervise(std::vector<LaunchPlan> plans,
+                                          const SupervisorOptions& options);
+
+}  // namespace faultline

@@ -1,0 +1,134 @@
+/* faultline control block: the whole contract between the runner and the interposer.
+ *
+ * The runner creates a file in the run directory, fills it with this layout and exports its
+ * path as FAULTLINE_CONTROL. Every interposed process maps it MAP_SHARED, so counters are
+ * shared by all processes of a run (fork, exec and daemons alike).
+ *
+ * Plain C, fixed-size records, no pointers: the runner (C++) and the interposer (C, libc only)
+ * both include this file. Bump FL_CONTROL_VERSION whenever the layout or a meaning changes.
+ */
+#ifndef FAULTLINE_CONTROL_H
+#define FAULTLINE_CONTROL_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+#include <atomic>
+#define FL_ATOMIC(T) std::atomic<T>
+extern "C" {
+#else
+#include <stdatomic.h>
+#define FL_ATOMIC(T) _Atomic(T)
+#endif
+
+#define FL_CONTROL_MAGIC 0x4c544c46u /* "FLTL" little-endian */
+#define FL_CONTROL_VERSION 1u
+
+#define FL_MAX_RULES 64
+#define FL_MAX_CALLS 128 /* capacity of the call-id space (see calls.def) */
+#define FL_NAME_MAX 64
+#define FL_SITE_MAX 128
+#define FL_MAX_CHANNELS 64
+#define FL_EVENT_RING 4096 /* power of two */
+
+/* Call ids: one per row of calls.def, in file order. */
+enum fl_call_id {
+#define FL_CALL(name, base, kinds, errnos) FL_CALL_##name,
+#include "calls.def"
+#undef FL_CALL
+  FL_CALL_COUNT
+};
+
+/* Fault kinds. A call's row in calls.def says which kinds make sense for it (a bit mask). */
+enum fl_action {
+  FL_ACT_NONE = 0,
+  FL_ACT_ERROR = 1,    /* arg = errno; the call returns its failure value */
+  FL_ACT_SHORT = 2,    /* arg = at most this many bytes are transferred */
+  FL_ACT_EOF = 3,      /* a read returns 0 */
+  FL_ACT_DELAY = 4,    /* delay_min_ns..delay_max_ns, then the real call */
+  FL_ACT_RESET = 5,    /* stream connection fails with ECONNRESET from this call on */
+  FL_ACT_CORRUPT = 6,  /* arg = bits to flip in the data read */
+  FL_ACT_DROP = 7,     /* datagram/message reported sent, never delivered */
+  FL_ACT_SIGNAL = 8,   /* arg = signal number raised at this call */
+  FL_ACT_SPURIOUS = 9, /* readiness call reports readiness that is not there */
+};
+#define FL_KIND(a) (1u << (a))
+
+enum fl_fd_class {
+  FL_FD_IPC = 0,  /* pipes, FIFOs, sockets, queues (default) */
+  FL_FD_FILE = 1, /* regular files, directories, devices */
+  FL_FD_ANY = 2,
+};
+
+/* One compiled fault rule. Written by the runner before any process starts, then read-only
+ * except for the two counters. */
+struct fl_rule {
+  uint64_t call_mask[FL_MAX_CALLS / 64]; /* bit per fl_call_id the rule applies to */
+  uint32_t action;                       /* enum fl_action */
+  int32_t arg;                           /* errno, short bytes, corrupt bits or signal */
+  uint64_t delay_min_ns;
+  uint64_t delay_max_ns;
+  /* Triggers; 0 means "not given". */
+  uint64_t nth;
+  uint64_t after;
+  uint64_t every;
+  uint64_t times;
+  uint64_t probability; /* fire when hash < probability (scaled to 2^64-1); 0 = not given */
+  uint32_t has_probability;
+  uint32_t fd_class;     /* enum fl_fd_class */
+  int32_t channel;       /* index into channels[], -1 = any */
+  uint32_t reserved;
+  char process[FL_NAME_MAX]; /* process name it applies to (and descendants); "" = any */
+  char site[FL_SITE_MAX];    /* caller match; "" = any */
+  char text[FL_SITE_MAX];    /* the spec as the user wrote it, for reports */
+  FL_ATOMIC(uint64_t) hits;  /* calls that matched this rule, all processes together */
+  FL_ATOMIC(uint64_t) fires; /* faults injected by this rule */
+};
+
+/* A provisioned channel, for channel= matching and attribution in events. */
+struct fl_channel {
+  char name[FL_NAME_MAX];
+  uint32_t type;  /* index of the channel type as the runner numbers it */
+  int32_t sysv_id; /* msgqueue/shm/semaphore id, else -1 */
+  int32_t key;     /* SysV key, else 0 */
+  int32_t port;    /* tcp/udp port, else 0 */
+  char path[FL_SITE_MAX]; /* fifo/socket/file path or POSIX name */
+};
+
+/* One injected fault. `seq` is written last (release): a reader sees a complete record
+ * when seq == its slot's expected sequence number. */
+struct fl_event {
+  FL_ATOMIC(uint64_t) seq;
+  uint64_t time_ns; /* CLOCK_MONOTONIC */
+  uint64_t caller;  /* return address of the wrapped call */
+  int64_t result;
+  int64_t bytes;
+  int32_t pid;
+  int32_t tid;
+  int32_t call;    /* enum fl_call_id */
+  int32_t rule;    /* index into rules[] */
+  int32_t err;     /* errno injected or observed */
+  int32_t fd;      /* fd or SysV id the call was on, -1 when none */
+  char process[FL_NAME_MAX];
+};
+
+struct fl_control {
+  uint32_t magic;   /* FL_CONTROL_MAGIC */
+  uint32_t version; /* FL_CONTROL_VERSION */
+  uint32_t size;    /* sizeof(struct fl_control) as the writer saw it */
+  uint32_t rule_count;
+  uint32_t channel_count;
+  uint32_t reserved;
+  uint64_t seed;
+  uint64_t armed[FL_MAX_CALLS / 64]; /* union of all rules' call_mask: the fast-path check */
+  struct fl_rule rules[FL_MAX_RULES];
+  struct fl_channel channels[FL_MAX_CHANNELS];
+  FL_ATOMIC(uint64_t) event_next; /* next event sequence number (starts at 0) */
+  FL_ATOMIC(uint64_t) event_lost; /* events overwritten before anyone read them */
+  struct fl_event events[FL_EVENT_RING];
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FAULTLINE_CONTROL_H */

@@ -1,0 +1,1 @@
+/* placeholder */ typedef int fl_placeholder_rule_engine_c;

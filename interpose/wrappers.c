@@ -1,0 +1,1 @@
+/* placeholder */ typedef int fl_placeholder_wrappers_c;

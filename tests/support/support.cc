@@ -1,0 +1,153 @@
+// Test helpers; see support.h.
+#include "support.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace faultline::test {
+namespace fs = std::filesystem;
+
+fs::path build_dir() { return FAULTLINE_BUILD_DIR; }
+fs::path faultline_exe() { return build_dir() / "bin" / "faultline"; }
+fs::path interposer_path() { return build_dir() / "lib" / "libfaultline-interpose.so"; }
+fs::path scenarios_dir() { return build_dir() / "scenarios"; }
+fs::path test_programs_dir() { return build_dir() / "bin"; }
+
+CommandResult run_command(const std::vector<std::string>& argv,
+                          const std::vector<std::string>& extra_env) {
+  int out[2], err[2];
+  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  std::vector<std::string> env_store;
+  for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
+  for (const auto& e : extra_env) env_store.push_back(e);
+  std::vector<char*> envp, args;
+  for (auto& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_store = argv;
+  for (auto& a : argv_store) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  close(out[1]);
+  close(err[1]);
+  CommandResult r;
+  if (rc != 0) {
+    close(out[0]);
+    close(err[0]);
+    r.err = "spawn failed: " + std::string(strerror(rc));
+    return r;
+  }
+  pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  int open_count = 2;
+  char buf[4096];
+  while (open_count > 0) {
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = read(p[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || errno != EINTR) {
+        close(p[i].fd);
+        p[i].fd = -1;
+        --open_count;
+      }
+    }
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.term_signal = WTERMSIG(status);
+  return r;
+}
+
+CommandResult run_faultline(const std::vector<std::string>& args,
+                            const std::vector<std::string>& extra_env) {
+  std::vector<std::string> argv{faultline_exe().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> env = extra_env;
+  env.emplace_back("NO_COLOR=1");
+  return run_command(argv, env);
+}
+
+namespace {
+void read_sysv(const char* file, const char* kind, std::set<std::string>& out) {
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    long key = 0, id = 0;
+    if (fields >> key >> id) out.insert(std::string(kind) + " " + std::to_string(id));
+  }
+}
+void list_prefixed(const fs::path& dir, const std::string& prefix, std::set<std::string>& out) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().filename().string().rfind(prefix, 0) == 0) out.insert(e.path().string());
+  }
+}
+}  // namespace
+
+Leftovers snapshot_leftovers() {
+  Leftovers l;
+  read_sysv("/proc/sysvipc/shm", "shm", l.sysv);
+  read_sysv("/proc/sysvipc/msg", "msg", l.sysv);
+  read_sysv("/proc/sysvipc/sem", "sem", l.sysv);
+  const char* tmp = std::getenv("TMPDIR");
+  list_prefixed(tmp && *tmp ? tmp : "/tmp", "faultline-", l.files);
+  list_prefixed("/dev/shm", "faultline", l.files);
+  list_prefixed("/dev/mqueue", "faultline", l.files);
+  return l;
+}
+
+std::string new_leftovers(const Leftovers& before, const Leftovers& after) {
+  std::string diff;
+  for (const auto& s : after.sysv)
+    if (!before.sysv.count(s)) diff += "  SysV " + s + "\n";
+  for (const auto& f : after.files)
+    if (!before.files.count(f)) diff += "  file " + f + "\n";
+  return diff;
+}
+
+NothingLeftBehind::NothingLeftBehind() : before_(snapshot_leftovers()) {}
+NothingLeftBehind::~NothingLeftBehind() {
+  std::string diff = new_leftovers(before_, snapshot_leftovers());
+  INFO("left behind:\n" << diff);
+  CHECK(diff.empty());
+}
+
+TempScenario::TempScenario(const std::string& yaml, const std::string& file_name) {
+  std::string templ = (fs::temp_directory_path() / "fltest-XXXXXX").string();
+  if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp");
+  path_ = fs::path(templ) / file_name;
+  std::ofstream(path_) << yaml;
+}
+TempScenario::~TempScenario() {
+  std::error_code ec;
+  fs::remove_all(path_.parent_path(), ec);
+}
+
+}  // namespace faultline::test

@@ -1,0 +1,66 @@
+// Test helpers: run the faultline CLI as a user would, and check that nothing was left
+// behind (SysV objects, run directories, POSIX shm/mq names, processes).
+#pragma once
+
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace faultline::test {
+
+std::filesystem::path build_dir();
+std::filesystem::path faultline_exe();     // build/bin/faultline
+std::filesystem::path interposer_path();   // build/lib/libfaultline-interpose.so
+std::filesystem::path scenarios_dir();     // build/scenarios (copies + built programs)
+std::filesystem::path test_programs_dir(); // build/bin (test programs)
+
+struct CommandResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  int term_signal = 0;
+  std::string out;
+  std::string err;
+};
+// Runs argv (no shell), stdin from /dev/null, capturing stdout and stderr.
+CommandResult run_command(const std::vector<std::string>& argv,
+                          const std::vector<std::string>& extra_env = {});
+CommandResult run_faultline(const std::vector<std::string>& args,
+                            const std::vector<std::string>& extra_env = {});
+
+// Everything on the machine that a faultline run could leave behind.
+struct Leftovers {
+  std::set<std::string> sysv;   // "shm 1234", "msg 5", "sem 7"
+  std::set<std::string> files;  // /tmp/faultline-*, /dev/shm/faultline*, /dev/mqueue/faultline*
+  bool operator==(const Leftovers&) const = default;
+};
+Leftovers snapshot_leftovers();
+// "" when `after` has nothing that `before` did not; else a description of the difference.
+std::string new_leftovers(const Leftovers& before, const Leftovers& after);
+
+// Checks at the end of a scope that nothing new is left on the machine (Catch2 CHECK).
+class NothingLeftBehind final {
+ public:
+  NothingLeftBehind();
+  ~NothingLeftBehind();
+  NothingLeftBehind(const NothingLeftBehind&) = delete;
+  NothingLeftBehind& operator=(const NothingLeftBehind&) = delete;
+
+ private:
+  Leftovers before_;
+};
+
+// A scenario file in a fresh temporary folder, removed on destruction.
+class TempScenario final {
+ public:
+  explicit TempScenario(const std::string& yaml, const std::string& file_name = "s.yaml");
+  ~TempScenario();
+  TempScenario(const TempScenario&) = delete;
+  TempScenario& operator=(const TempScenario&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  [[nodiscard]] std::filesystem::path dir() const { return path_.parent_path(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+}  // namespace faultline::test
