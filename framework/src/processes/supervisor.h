@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "faultline/duration.h"
+#include "faultline/run_result.h"  // ProcessSnapshot
 #include "faultline/scenario.h"
 #include "util/unique_fd.h"
 
@@ -34,16 +35,6 @@ struct LaunchPlan {
   Lifetime lifetime = Lifetime::task;
   int stop_signal = 15;
   Duration grace = std::chrono::seconds(2);
-};
-
-// What /proc says about a process that was still alive at the timeout.
-struct ProcessSnapshot {
-  pid_t pid = 0;
-  std::string command;  // /proc/PID/comm
-  std::string state;    // "S (sleeping)"
-  std::string syscall;  // "read(3, 0x7ffd..., 4096)" or "running"
-  std::string wchan;    // "pipe_read"
-  std::string backtrace;  // gdb's, when gdb is installed; else empty
 };
 
 struct ProcessOutcome {

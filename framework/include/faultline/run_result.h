@@ -1,0 +1,86 @@
+// The outcome of running one scenario: what each process did, which faults fired, what
+// expectation failed and why. Reports (console, JSON) are rendered from it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "faultline/duration.h"
+
+namespace faultline {
+
+// What /proc says about a process that was still alive at the timeout.
+struct ProcessSnapshot {
+  pid_t pid = 0;
+  std::string command;    // /proc/PID/comm
+  std::string state;      // "S (sleeping)"
+  std::string syscall;    // "read(3, 0x7ffd..., 4096)" or "running"
+  std::string wchan;      // "pipe_read"
+  std::string backtrace;  // gdb's, when gdb is installed; else empty
+};
+
+struct ProcessResult {
+  std::string name;
+  pid_t pid = 0;
+  bool started = false;
+  std::string not_started_reason;
+  std::optional<int> exit_code;  // set when it exited
+  int term_signal = 0;           // killed by this signal, 0 when it exited
+  bool stopped_by_runner = false;
+  bool killed_after_grace = false;
+  bool killed_at_timeout = false;
+  bool service = false;
+  Duration duration{0};
+  std::string stdout_text;
+  std::string stderr_text;
+  std::vector<ProcessSnapshot> at_timeout;
+};
+
+struct FaultResult {
+  std::string spec;  // canonical text
+  std::uint64_t hits = 0;   // calls that matched the rule
+  std::uint64_t fired = 0;  // faults injected
+};
+
+struct FaultEvent {
+  double time_ms = 0;  // since the scenario started
+  pid_t pid = 0;
+  pid_t tid = 0;
+  std::string process;
+  std::string call;  // symbol, e.g. "accept4"
+  int rule = -1;
+  std::string error;  // errno name injected, "" when none
+  std::int64_t result = 0;
+  std::int64_t bytes = 0;
+};
+
+struct Violation {
+  std::string kind;     // exit, signal, stdout, stderr, within, timeout, not-started, faults,
+                        // leaks, service, interrupted
+  std::string process;  // "" for scenario-wide
+  std::string message;  // one line, e.g. "server: exited with status 1, expected 0"
+};
+
+struct ScenarioResult {
+  std::string scenario;
+  std::filesystem::path file;
+  bool passed = false;
+  std::uint64_t seed = 0;
+  Duration duration{0};
+  Duration timeout{0};
+  bool timed_out = false;
+  int interrupted_by = 0;  // SIGINT/SIGTERM that stopped the run
+  std::vector<ProcessResult> processes;
+  std::vector<FaultResult> faults;
+  std::vector<FaultEvent> events;
+  std::uint64_t events_lost = 0;
+  std::vector<Violation> violations;
+  std::vector<std::string> notes;  // things worth knowing that are not failures
+};
+
+}  // namespace faultline
