@@ -1,2 +1,223 @@
-// faultline command line; see docs/cli.md.
-int main() { return 3; }
+// faultline command line (DESIGN.md section 4, docs/cli.md).
+// Exit status: 0 all expectations held, 1 an expectation failed, 2 wrong input, 3 internal error.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "faultline/runner.h"
+#include "faultline/scenario.h"
+#include "faults/call_table.h"
+#include "faultline_control.h"
+#include "report/console.h"
+#include "report/json.h"
+#include "runner/run_directory.h"
+
+namespace fs = std::filesystem;
+using namespace faultline;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitInput = 2;
+constexpr int kExitInternal = 3;
+
+bool use_color(int fd) { return ::isatty(fd) && std::getenv("NO_COLOR") == nullptr; }
+
+void print_diagnostics(const Diagnostics& diags) {
+  for (const auto& d : diags) std::cerr << d.format() << '\n';
+}
+
+// Scenario files named on the command line: files as given, folders searched for *.yaml.
+std::vector<fs::path> expand_paths(const std::vector<std::string>& args, Diagnostics& diags) {
+  std::vector<fs::path> files;
+  for (const auto& a : args) {
+    std::error_code ec;
+    if (fs::is_directory(a, ec)) {
+      std::vector<fs::path> found;
+      for (const auto& e : fs::recursive_directory_iterator(a, ec))
+        if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
+          found.push_back(e.path());
+      std::sort(found.begin(), found.end());
+      if (found.empty()) diags.push_back({{a, 0, 0}, "no scenario files (*.yaml) in this folder", ""});
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(a, ec)) {
+      files.emplace_back(a);
+    } else {
+      diags.push_back({{a, 0, 0}, "no such file or folder", ""});
+    }
+  }
+  return files;
+}
+
+std::vector<Scenario> load_all(const std::vector<fs::path>& files, Diagnostics& diags) {
+  std::vector<Scenario> out;
+  for (const auto& f : files) {
+    LoadResult r = load_scenario(f);
+    diags.insert(diags.end(), r.diagnostics.begin(), r.diagnostics.end());
+    if (r.scenario) out.push_back(std::move(*r.scenario));
+  }
+  return out;
+}
+
+int cmd_check(const std::vector<std::string>& paths) {
+  Diagnostics diags;
+  auto files = expand_paths(paths, diags);
+  std::size_t ok = 0;
+  for (const auto& f : files) {
+    LoadResult r = load_scenario(f);
+    if (r.scenario) {
+      Diagnostics pre = preflight(*r.scenario, RunOptions{});
+      diags.insert(diags.end(), pre.begin(), pre.end());
+      if (pre.empty()) {
+        ++ok;
+        std::cout << "ok  " << f.string() << "  (" << r.scenario->name << ")\n";
+      }
+    }
+    diags.insert(diags.end(), r.diagnostics.begin(), r.diagnostics.end());
+  }
+  print_diagnostics(diags);
+  if (!diags.empty()) {
+    std::cerr << fmt::format("{} error{} in {} file{}\n", diags.size(), diags.size() == 1 ? "" : "s",
+                             files.size(), files.size() == 1 ? "" : "s");
+    return kExitInput;
+  }
+  return kExitOk;
+}
+
+struct RunArgs {
+  std::vector<std::string> paths;
+  std::vector<std::string> faults;
+  std::optional<std::uint64_t> seed;
+  std::string json;
+  bool verbose = false;
+  bool no_backtrace = false;
+};
+
+int cmd_run(const RunArgs& args) {
+  Diagnostics diags;
+  RunOptions options;
+  options.seed = args.seed;
+  options.backtraces = !args.no_backtrace;
+  if (args.verbose) options.live_output = &std::cerr;
+  for (const auto& text : args.faults) {
+    if (auto spec = parse_fault_spec(text, diags)) options.extra_faults.push_back(std::move(*spec));
+  }
+  auto files = expand_paths(args.paths, diags);
+  auto scenarios = load_all(files, diags);
+  for (const auto& s : scenarios) {
+    Diagnostics pre = preflight(s, options);
+    diags.insert(diags.end(), pre.begin(), pre.end());
+  }
+  if (!diags.empty()) {
+    print_diagnostics(diags);
+    return kExitInput;
+  }
+
+  for (const auto& line : collect_garbage())
+    std::cerr << "faultline: removed what a dead run left behind: " << line << '\n';
+
+  ConsoleStyle style{use_color(STDOUT_FILENO), args.verbose};
+  Runner runner(options);
+  std::vector<ScenarioResult> results;
+  int interrupted = 0;
+  for (const auto& s : scenarios) {
+    results.push_back(runner.run(s));
+    print_scenario(std::cout, results.back(), style);
+    std::cout.flush();
+    if ((interrupted = results.back().interrupted_by) != 0) break;
+  }
+  print_summary(std::cout, results, style);
+  if (!args.json.empty()) write_json(args.json, results);
+  if (interrupted) return 128 + interrupted;
+  bool all = std::all_of(results.begin(), results.end(), [](const auto& r) { return r.passed; });
+  return all ? kExitOk : kExitFailed;
+}
+
+std::string kind_names(unsigned kinds) {
+  std::string out;
+  for (auto a : {FaultAction::error, FaultAction::short_transfer, FaultAction::eof, FaultAction::delay,
+                 FaultAction::reset, FaultAction::corrupt, FaultAction::drop, FaultAction::signal,
+                 FaultAction::spurious}) {
+    if (!(kinds & FL_KIND(action_code(a)))) continue;
+    if (!out.empty()) out += ",";
+    out += std::string(to_string(a));
+  }
+  return out;
+}
+
+int cmd_calls() {
+  std::cout << fmt::format("{:<16} {:<10} {:<28} {}\n", "CALL", "NAME", "KINDS", "ERRNOS");
+  for (const auto& c : call_table()) {
+    std::string errnos;
+    for (auto e : c.errnos) errnos += (errnos.empty() ? "" : " ") + std::string(e);
+    std::cout << fmt::format("{:<16} {:<10} {:<28} {}\n", c.symbol, c.base, kind_names(c.kinds), errnos);
+  }
+  return kExitOk;
+}
+
+int cmd_gc() {
+  auto removed = collect_garbage();
+  for (const auto& line : removed) std::cout << "removed " << line << '\n';
+  if (removed.empty()) std::cout << "nothing to remove\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // SIGINT/SIGTERM are read by the supervisor through a signalfd, so that an interrupted
+  // run still removes every process and IPC object it created. Blocked before anything else.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  CLI::App app{"faultline: tests IPC code under failure"};
+  app.set_version_flag("--version", std::string("faultline ") + FAULTLINE_VERSION);
+  app.require_subcommand(1);
+
+  RunArgs run_args;
+  auto* run = app.add_subcommand("run", "run scenario files (a folder means every *.yaml below it)");
+  run->add_option("paths", run_args.paths, "scenario files or folders")->required();
+  run->add_option("--fault", run_args.faults, "add a fault to every scenario: [PROCESS/]CALL:KEY=VALUE...");
+  run->add_option("--seed", run_args.seed, "seed for probabilistic faults (overrides the scenario's)");
+  run->add_option("--json", run_args.json, "write the result as JSON to this file");
+  run->add_flag("-v,--verbose", run_args.verbose, "show process output live and details of passing scenarios");
+  run->add_flag("--no-backtrace", run_args.no_backtrace, "do not attach gdb to hung processes");
+
+  std::vector<std::string> check_paths;
+  auto* check = app.add_subcommand("check", "validate scenario files without running them");
+  check->add_option("paths", check_paths, "scenario files or folders")->required();
+
+  auto* calls = app.add_subcommand("calls", "list the interposable calls, fault kinds and errnos");
+  auto* gc = app.add_subcommand("gc", "remove what runs whose runner died left behind");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitInput;
+  }
+  try {
+    if (*run) return cmd_run(run_args);
+    if (*check) return cmd_check(check_paths);
+    if (*calls) return cmd_calls();
+    if (*gc) return cmd_gc();
+  } catch (const std::exception& e) {
+    std::cerr << "faultline: internal error: " << e.what() << '\n';
+    return kExitInternal;
+  }
+  return kExitInput;
+}

@@ -1,0 +1,44 @@
+// Runner: runs one scenario end to end (run directory, channels, control block, processes,
+// expectations, clean-up) and returns its ScenarioResult.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <vector>
+
+#include "faultline/diagnostic.h"
+#include "faultline/fault_spec.h"
+#include "faultline/run_result.h"
+#include "faultline/scenario.h"
+
+namespace faultline {
+
+struct RunOptions {
+  std::vector<FaultSpec> extra_faults;  // --fault: added to every scenario
+  std::optional<std::uint64_t> seed;    // --seed: overrides the scenario's
+  std::ostream* live_output = nullptr;  // -v: process output as it arrives
+  std::filesystem::path interposer;     // empty: default_interposer_path()
+  bool backtraces = true;               // gdb backtraces of hung processes
+};
+
+// FAULTLINE_INTERPOSE when set, else libfaultline-interpose.so in <exe dir>/../lib or
+// <exe dir>. Empty when none exists.
+[[nodiscard]] std::filesystem::path default_interposer_path();
+
+// Problems that make a scenario impossible to start (exit status 2): programs that cannot
+// be found, faults naming unknown processes. Checked before anything is provisioned.
+[[nodiscard]] Diagnostics preflight(const Scenario& scenario, const RunOptions& options);
+
+class Runner final {
+ public:
+  explicit Runner(RunOptions options);
+  // Never throws for problems of the scenario or its processes: they become violations.
+  [[nodiscard]] ScenarioResult run(const Scenario& scenario);
+
+ private:
+  RunOptions options_;
+};
+
+}  // namespace faultline

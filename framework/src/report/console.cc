@@ -1,0 +1,105 @@
+// Console report; see console.h.
+#include "report/console.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <sstream>
+
+#include "faults/call_table.h"
+
+namespace faultline {
+namespace {
+
+constexpr int kOutputTailLines = 8;
+
+std::string paint(const ConsoleStyle& s, const char* code, std::string_view text) {
+  if (!s.color) return std::string(text);
+  return fmt::format("\033[{}m{}\033[0m", code, text);
+}
+
+std::string seconds(Duration d) {
+  return fmt::format("{:.2f}s", std::chrono::duration<double>(d).count());
+}
+
+std::vector<std::string> tail_lines(const std::string& text, int n) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  if (static_cast<int>(lines.size()) > n) lines.erase(lines.begin(), lines.end() - n);
+  return lines;
+}
+
+// "accept4 in server [pid 41] at 12.3 ms -> ECONNABORTED", the first event of each rule.
+std::map<int, std::string> first_event_per_rule(const ScenarioResult& r) {
+  std::map<int, std::string> out;
+  for (const auto& e : r.events) {
+    if (out.count(e.rule)) continue;
+    out[e.rule] = fmt::format("first: {} in {} [pid {}] at {:.1f} ms{}", e.call, e.process, e.pid,
+                              e.time_ms, e.error.empty() ? "" : " -> " + e.error);
+  }
+  return out;
+}
+
+void print_faults(std::ostream& out, const ScenarioResult& r) {
+  auto first = first_event_per_rule(r);
+  for (std::size_t i = 0; i < r.faults.size(); ++i) {
+    const auto& f = r.faults[i];
+    std::string where;
+    if (auto it = first.find(static_cast<int>(i)); it != first.end()) where = "; " + it->second;
+    out << fmt::format("      fault {}: fired {} of {} matching calls{}\n", f.spec, f.fired, f.hits, where);
+  }
+}
+
+}  // namespace
+
+void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleStyle& style) {
+  std::uint64_t fired = 0;
+  for (const auto& f : r.faults) fired += f.fired;
+  std::string tag = r.passed ? paint(style, "32", "PASS") : paint(style, "1;31", "FAIL");
+  std::string headline = r.passed || r.violations.empty() ? "" : "  " + r.violations.front().message;
+  out << fmt::format("{}  {}  ({}, seed {}, {} fault{} injected){}\n", tag, r.scenario,
+                     seconds(r.duration), r.seed, fired, fired == 1 ? "" : "s", headline);
+  if (r.passed && !style.verbose) return;
+
+  for (std::size_t i = r.passed ? 0 : 1; i < r.violations.size(); ++i)
+    out << "      " << r.violations[i].message << '\n';
+  print_faults(out, r);
+  if (r.events_lost) out << fmt::format("      ({} fault events were not recorded: ring full)\n", r.events_lost);
+  for (const auto& p : r.processes) {
+    for (const auto& s : p.at_timeout) {
+      out << fmt::format("      {} [pid {}, {}]: {}, in {}, wchan {}\n", p.name, s.pid, s.command,
+                         s.state, s.syscall.empty() ? "?" : s.syscall, s.wchan.empty() ? "-" : s.wchan);
+      for (const auto& line : tail_lines(s.backtrace, 12))
+        if (!line.empty()) out << "        " << line << '\n';
+    }
+  }
+  if (!r.passed) {
+    for (const auto& p : r.processes) {
+      bool involved = false;
+      for (const auto& v : r.violations) involved |= v.process == p.name || v.process.empty();
+      if (!involved) continue;
+      for (const auto& [name, text] : {std::pair{"stdout", &p.stdout_text}, {"stderr", &p.stderr_text}}) {
+        auto lines = tail_lines(*text, kOutputTailLines);
+        if (lines.empty()) continue;
+        out << fmt::format("      {} {} (last lines):\n", p.name, name);
+        for (const auto& line : lines) out << "        | " << line << '\n';
+      }
+    }
+  }
+  for (const auto& n : r.notes) out << "      note: " << n << '\n';
+  if (!r.passed && !r.file.empty())
+    out << fmt::format("      rerun: faultline run {} --seed {}\n", r.file.string(), r.seed);
+}
+
+void print_summary(std::ostream& out, const std::vector<ScenarioResult>& results,
+                   const ConsoleStyle& style) {
+  std::size_t passed = 0;
+  for (const auto& r : results) passed += r.passed ? 1 : 0;
+  std::size_t failed = results.size() - passed;
+  std::string line = fmt::format("{} passed, {} failed", passed, failed);
+  out << '\n' << (failed ? paint(style, "1;31", line) : paint(style, "32", line)) << '\n';
+}
+
+}  // namespace faultline

@@ -1,0 +1,293 @@
+// Runner: one scenario end to end; see faultline/runner.h and DESIGN.md section 5
+// ("Data flow of one run").
+#include "faultline/runner.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+#include <exception>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "channels/channel.h"
+#include "faults/call_table.h"
+#include "faults/control_block.h"
+#include "processes/supervisor.h"
+#include "runner/expectations.h"
+#include "runner/program_path.h"
+#include "runner/run_directory.h"
+#include "runner/substitution.h"
+
+extern char** environ;
+
+namespace faultline {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string upper_env_name(std::string_view s) {
+  std::string out;
+  for (char c : s) out += std::isalnum(static_cast<unsigned char>(c)) ? std::toupper(c) : '_';
+  return out;
+}
+
+std::uint64_t random_seed() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32 | rd()) % 1000000000ULL;
+}
+
+// The environment every process starts from: the runner's own, minus what we set.
+std::map<std::string, std::string> base_environment() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string_view kv = *e;
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+// The pipe ends the processes are wired to, handed out once per channel end and shared by
+// every process that uses it; the runner's copies go away once the plans own them.
+class PipeEnds final {
+ public:
+  explicit PipeEnds(std::map<std::string, std::unique_ptr<Channel>>& channels)
+      : channels_(channels) {}
+  std::shared_ptr<UniqueFd> get(const std::string& channel, bool write_end) {
+    auto key = std::make_pair(channel, write_end);
+    if (auto it = ends_.find(key); it != ends_.end()) return it->second;
+    auto ch = channels_.find(channel);
+    if (ch == channels_.end()) return nullptr;
+    auto fd = std::make_shared<UniqueFd>(ch->second->take_pipe_end(write_end));
+    ends_[key] = fd;
+    return fd;
+  }
+
+ private:
+  std::map<std::string, std::unique_ptr<Channel>>& channels_;
+  std::map<std::pair<std::string, bool>, std::shared_ptr<UniqueFd>> ends_;
+};
+
+ProcessResult to_result(const ProcessOutcome& o, const ProcessSpec& spec) {
+  ProcessResult r;
+  r.name = o.name;
+  r.pid = o.pid;
+  r.started = o.started;
+  r.not_started_reason = o.not_started_reason;
+  if (o.exited) r.exit_code = o.exit_code;
+  r.term_signal = o.term_signal;
+  r.stopped_by_runner = o.stopped_by_runner;
+  r.killed_after_grace = o.killed_after_grace;
+  r.killed_at_timeout = o.killed_at_timeout;
+  r.service = spec.lifetime == Lifetime::service;
+  r.duration = o.duration;
+  r.stdout_text = o.stdout_text;
+  r.stderr_text = o.stderr_text;
+  r.at_timeout = o.at_timeout;
+  return r;
+}
+
+}  // namespace
+
+fs::path default_interposer_path() {
+  if (const char* env = std::getenv("FAULTLINE_INTERPOSE"); env && *env) return env;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const char* name = "libfaultline-interpose.so";
+  for (const fs::path& candidate :
+       {exe.parent_path().parent_path() / "lib" / name, exe.parent_path() / name,
+        exe.parent_path().parent_path() / "lib" / "faultline" / name}) {
+    if (fs::exists(candidate, ec)) return candidate;
+  }
+  return {};
+}
+
+Diagnostics preflight(const Scenario& scenario, const RunOptions& options) {
+  Diagnostics out;
+  for (const auto& p : scenario.processes) {
+    if (p.shell || p.argv.empty()) continue;
+    const std::string& program = p.argv.front();
+    if (program.find("${") != std::string::npos) continue;  // known only once provisioned
+    if (!resolve_program(program, scenario.dir)) {
+      out.push_back({p.where,
+                     fmt::format("process '{}': program '{}' not found", p.name, program),
+                     program.find('/') != std::string::npos
+                         ? fmt::format("relative paths are taken from the scenario's folder {}",
+                                       scenario.dir.string())
+                         : "it is not on PATH; give a path relative to the scenario file"});
+    }
+  }
+  fs::path interposer = options.interposer.empty() ? default_interposer_path() : options.interposer;
+  if (interposer.empty() || !fs::exists(interposer)) {
+    out.push_back({{}, "libfaultline-interpose.so not found",
+                   "set FAULTLINE_INTERPOSE to its path, or keep it in ../lib next to faultline"});
+  }
+  return out;
+}
+
+Runner::Runner(RunOptions options) : options_(std::move(options)) {
+  if (options_.interposer.empty()) options_.interposer = default_interposer_path();
+}
+
+ScenarioResult Runner::run(const Scenario& scenario) {
+  ScenarioResult result;
+  result.scenario = scenario.name;
+  result.file = scenario.file;
+  result.timeout = scenario.timeout;
+  result.seed = options_.seed ? *options_.seed : scenario.seed ? *scenario.seed : random_seed();
+  const auto started = std::chrono::steady_clock::now();
+
+  std::vector<FaultSpec> faults = scenario.faults;
+  for (const auto& f : options_.extra_faults) {
+    if (!f.process.empty() && !scenario.process(f.process))
+      result.notes.push_back(fmt::format("fault {} names process '{}', which this scenario does not have",
+                                         f.to_string(), f.process));
+    faults.push_back(f);
+  }
+  for (const auto& f : faults) result.faults.push_back({f.to_string(), 0, 0});
+
+  auto fail_setup = [&](const std::string& message) {
+    result.violations.push_back({"setup", "", message});
+    result.passed = false;
+    result.duration = std::chrono::steady_clock::now() - started;
+    return result;
+  };
+
+  try {
+    // Declared first so it is destroyed last: channels are removed before their folder.
+    RunDirectory dir(scenario.name);
+    std::map<std::string, std::unique_ptr<Channel>> channels;
+    Substitutions subs;
+    subs.set("run_dir", dir.path().string());
+    subs.set("scenario_dir", scenario.dir.string());
+    std::map<std::string, std::string> env = base_environment();
+    for (const auto& spec : scenario.channels) {
+      auto ch = provision_channel(spec, dir);
+      for (const auto& [attr, value] : ch->attributes()) {
+        subs.set(spec.name + "." + attr, value);
+        env["FAULTLINE_CH_" + upper_env_name(spec.name) + "_" + upper_env_name(attr)] = value;
+      }
+      channels.emplace(spec.name, std::move(ch));
+    }
+    ControlBlock control = ControlBlock::create(dir.path() / "control", faults, result.seed);
+
+    env["FAULTLINE_RUN_DIR"] = dir.path().string();
+    env["FAULTLINE_CONTROL"] = control.path().string();
+    env["FAULTLINE_SEED"] = std::to_string(result.seed);
+    std::string preload = options_.interposer.string();
+    if (auto it = env.find("LD_PRELOAD"); it != env.end() && !it->second.empty())
+      preload += ":" + it->second;
+    env["LD_PRELOAD"] = preload;
+
+    std::optional<PipeEnds> pipes(std::in_place, channels);
+    std::vector<LaunchPlan> plans;
+    for (const auto& p : scenario.processes) {
+      LaunchPlan plan;
+      plan.name = p.name;
+      std::string error;
+      for (const auto& arg : p.argv) {
+        std::string expanded;
+        if (!subs.expand(arg, expanded, error))
+          return fail_setup(fmt::format("process '{}': {}", p.name, error));
+        plan.argv.push_back(std::move(expanded));
+      }
+      if (!p.shell) {
+        auto program = resolve_program(plan.argv.front(), scenario.dir);
+        if (!program) return fail_setup(fmt::format("process '{}': program '{}' not found", p.name, plan.argv.front()));
+        plan.argv.front() = program->string();
+      }
+      std::map<std::string, std::string> penv = env;
+      penv["FAULTLINE_PROCESS"] = p.name;
+      for (const auto& [k, v] : p.env) {
+        std::string expanded;
+        if (!subs.expand(v, expanded, error))
+          return fail_setup(fmt::format("process '{}': env {}: {}", p.name, k, error));
+        penv[k] = expanded;
+      }
+      for (const auto& [k, v] : penv) plan.env.push_back(k + "=" + v);
+      std::string cwd = p.cwd.empty() ? scenario.dir.string() : p.cwd;
+      if (!subs.expand(cwd, plan.cwd, error))
+        return fail_setup(fmt::format("process '{}': cwd: {}", p.name, error));
+      if (fs::path(plan.cwd).is_relative()) plan.cwd = (scenario.dir / plan.cwd).string();
+      if (p.stdin_channel) plan.fds[0] = pipes->get(*p.stdin_channel, false);
+      if (p.stdout_channel) plan.fds[1] = pipes->get(*p.stdout_channel, true);
+      for (const auto& w : p.fds) plan.fds[w.fd] = pipes->get(w.channel, w.write_end);
+      plan.after = p.after;
+      plan.ready = p.ready;
+      if (p.ready.kind == Readiness::Kind::listening) {
+        Channel* ch = channels.at(p.ready.value).get();
+        plan.listening_probe = [ch] { return ch->listening().value_or(false); };
+      } else if (p.ready.kind == Readiness::Kind::file) {
+        std::string path;
+        if (!subs.expand(p.ready.value, path, error))
+          return fail_setup(fmt::format("process '{}': ready: {}", p.name, error));
+        if (fs::path(path).is_relative()) path = (scenario.dir / path).string();
+        plan.ready.value = path;
+      }
+      plan.lifetime = p.lifetime;
+      plan.stop_signal = p.stop_signal;
+      plan.grace = p.grace;
+      plans.push_back(std::move(plan));
+    }
+    // Pipe ends nobody uses are closed now (their channel still owns them); used ones live
+    // only in the plans from here on.
+    pipes.reset();
+
+    SupervisorOptions sup;
+    sup.timeout = scenario.timeout;
+    sup.live_output = options_.live_output;
+    sup.backtraces = options_.backtraces;
+    SupervisionResult run = supervise(std::move(plans), sup);
+
+    result.timed_out = run.timed_out;
+    result.interrupted_by = run.interrupted_by;
+    for (const auto& orphan : run.reaped_orphans)
+      result.notes.push_back("descendant left running, killed at the end: " + orphan);
+    for (std::size_t i = 0; i < run.processes.size(); ++i)
+      result.processes.push_back(to_result(run.processes[i], scenario.processes[i]));
+    for (std::size_t i = 0; i < result.faults.size(); ++i) {
+      auto stats = control.stats(i);
+      result.faults[i].hits = stats.hits;
+      result.faults[i].fired = stats.fires;
+    }
+    const auto start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              started.time_since_epoch()).count();
+    for (const auto& e : control.events()) {
+      FaultEvent fe;
+      fe.time_ms = (static_cast<double>(e.time_ns) - static_cast<double>(start_ns)) / 1e6;
+      fe.pid = e.pid;
+      fe.tid = e.tid;
+      fe.process = e.process;
+      fe.call = e.call;
+      fe.rule = e.rule;
+      fe.error = e.err ? errno_name(e.err) : "";
+      fe.result = e.result;
+      fe.bytes = e.bytes;
+      result.events.push_back(std::move(fe));
+    }
+    result.events_lost = control.events_lost();
+  } catch (const std::exception& e) {
+    return fail_setup(e.what());
+  }
+
+  for (std::size_t i = 0; i < result.processes.size(); ++i) {
+    auto v = check_process(scenario.processes[i], result.processes[i]);
+    result.violations.insert(result.violations.end(), v.begin(), v.end());
+  }
+  auto v = check_scenario(scenario, result);
+  result.violations.insert(result.violations.begin(), v.begin(), v.end());
+  result.passed = result.violations.empty();
+  result.duration = std::chrono::steady_clock::now() - started;
+  return result;
+}
+
+}  // namespace faultline
