@@ -1,0 +1,153 @@
+// The showcase scenarios end to end: each robust program passes its scenario, each naive
+// program fails the same scenario for the reason the scenario is about.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+#include "support.h"
+
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace faultline::test;
+
+// A folder for one run's JSON report, removed with everything in it.
+class ReportDir final {
+ public:
+  ReportDir() {
+    std::string templ = (fs::temp_directory_path() / "flshowcase-XXXXXX").string();
+    if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed; is TMPDIR writable?");
+    dir_ = templ;
+  }
+  ~ReportDir() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  ReportDir(const ReportDir&) = delete;
+  ReportDir& operator=(const ReportDir&) = delete;
+  [[nodiscard]] fs::path file() const { return dir_ / "result.json"; }
+
+ private:
+  fs::path dir_;
+};
+
+struct ShowcaseRun {
+  CommandResult command;
+  json scenario;  // the one entry of "scenarios" in the JSON report
+};
+
+// Runs `faultline run scenarios/FILE --json OUT` and reads back the scenario's result.
+ShowcaseRun run_showcase(const std::string& file) {
+  ReportDir report;
+  ShowcaseRun run;
+  run.command =
+      run_faultline({"run", (scenarios_dir() / file).string(), "--json", report.file().string()});
+  INFO("faultline stdout:\n" << run.command.out << "\nfaultline stderr:\n" << run.command.err);
+  std::ifstream in(report.file());
+  REQUIRE(in.good());
+  json all = json::parse(in);
+  REQUIRE(all.at("scenarios").size() == 1);
+  run.scenario = all.at("scenarios").at(0);
+  return run;
+}
+
+const json& process(const json& scenario, const std::string& name) {
+  for (const auto& p : scenario.at("processes"))
+    if (p.at("name") == name) return p;
+  throw std::runtime_error("no process named " + name + " in the report");
+}
+
+bool has_violation(const json& scenario, const std::string& kind, const std::string& proc) {
+  for (const auto& v : scenario.at("violations"))
+    if (v.at("kind") == kind && v.at("process") == proc) return true;
+  return false;
+}
+
+// A fault that never fired proves nothing: every rule of the scenario must have fired.
+bool every_fault_fired(const json& scenario) {
+  if (scenario.at("faults").empty()) return false;
+  for (const auto& f : scenario.at("faults"))
+    if (f.at("fired").get<std::uint64_t>() < 1) return false;
+  return true;
+}
+
+std::string describe(const ShowcaseRun& run) {
+  return "faultline exit " + std::to_string(run.command.exit_code) + "\nstdout:\n" +
+         run.command.out + "\nstderr:\n" + run.command.err + "\nresult:\n" + run.scenario.dump(2);
+}
+
+}  // namespace
+
+TEST_CASE("The robust echo server keeps serving after its first accept fails with ECONNABORTED") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("unix-echo/robust.yaml");
+  INFO(describe(run));
+  CHECK(run.command.exit_code == 0);
+  CHECK(run.scenario.at("passed") == true);
+  CHECK(run.scenario.at("violations").empty());
+  CHECK(every_fault_fired(run.scenario));
+  CHECK(process(run.scenario, "client").at("stdout").get<std::string>().find("5 ok") !=
+        std::string::npos);
+}
+
+TEST_CASE("The naive echo server is reported for exiting with status 1 on a failed accept") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("unix-echo/naive.yaml");
+  INFO(describe(run));
+  CHECK(run.command.exit_code == 1);
+  CHECK(run.scenario.at("passed") == false);
+  CHECK(has_violation(run.scenario, "exit", "server"));
+  CHECK(process(run.scenario, "server").at("exit_code") == 1);
+  CHECK(every_fault_fired(run.scenario));
+}
+
+TEST_CASE("The robust shm writer reports a failed shmat, removes its segment and exits 1") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("shm/robust.yaml");
+  INFO(describe(run));
+  CHECK(run.command.exit_code == 0);
+  CHECK(run.scenario.at("passed") == true);
+  CHECK(run.scenario.at("violations").empty());
+  CHECK(every_fault_fired(run.scenario));
+  CHECK(process(run.scenario, "writer").at("exit_code") == 1);
+}
+
+TEST_CASE("The naive shm writer is reported as killed by SIGSEGV after a failed shmat") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("shm/naive.yaml");
+  INFO(describe(run));
+  CHECK(run.command.exit_code == 1);
+  CHECK(run.scenario.at("passed") == false);
+  CHECK(has_violation(run.scenario, "signal", "writer"));
+  CHECK(process(run.scenario, "writer").at("signal") == "SIGSEGV");
+  CHECK(every_fault_fired(run.scenario));
+}
+
+TEST_CASE("The robust record reader reassembles 64-byte records from 7-byte reads") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("pipe/robust.yaml");
+  INFO(describe(run));
+  CHECK(run.command.exit_code == 0);
+  CHECK(run.scenario.at("passed") == true);
+  CHECK(run.scenario.at("violations").empty());
+  CHECK(every_fault_fired(run.scenario));
+}
+
+TEST_CASE("The naive record reader is reported for taking short reads for whole records") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("pipe/naive.yaml");
+  INFO(describe(run));
+  CHECK(run.command.exit_code == 1);
+  CHECK(run.scenario.at("passed") == false);
+  CHECK(has_violation(run.scenario, "exit", "reader"));
+  CHECK(has_violation(run.scenario, "stdout", "reader"));
+  CHECK_FALSE(has_violation(run.scenario, "exit", "writer"));
+  CHECK(every_fault_fired(run.scenario));
+}
