@@ -151,3 +151,25 @@ TEST_CASE("The naive record reader is reported for taking short reads for whole 
   CHECK_FALSE(has_violation(run.scenario, "exit", "writer"));
   CHECK(every_fault_fired(run.scenario));
 }
+
+TEST_CASE("The robust message consumer calls msgrcv again after EINTR and receives everything") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("msgqueue/robust.yaml");
+  INFO(describe(run));
+  CHECK(run.command.exit_code == 0);
+  CHECK(run.scenario.at("passed") == true);
+  CHECK(run.scenario.at("violations").empty());
+  CHECK(every_fault_fired(run.scenario));
+}
+
+TEST_CASE("The naive message consumer is reported for exiting with status 1 on EINTR") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("msgqueue/naive.yaml");
+  INFO(describe(run));
+  CHECK(run.command.exit_code == 1);
+  CHECK(run.scenario.at("passed") == false);
+  CHECK(has_violation(run.scenario, "exit", "consumer"));
+  CHECK(process(run.scenario, "consumer").at("exit_code") == 1);
+  CHECK_FALSE(has_violation(run.scenario, "exit", "producer"));
+  CHECK(every_fault_fired(run.scenario));
+}
