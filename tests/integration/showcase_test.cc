@@ -173,3 +173,24 @@ TEST_CASE("The naive message consumer is reported for exiting with status 1 on E
   CHECK_FALSE(has_violation(run.scenario, "exit", "producer"));
   CHECK(every_fault_fired(run.scenario));
 }
+
+TEST_CASE("The robust echo client completes every message when each send transfers 5 bytes") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("unix-short-send/robust.yaml");
+  INFO(describe(run));
+  CHECK(run.command.exit_code == 0);
+  CHECK(run.scenario.at("passed") == true);
+  CHECK(run.scenario.at("violations").empty());
+  CHECK(every_fault_fired(run.scenario));
+}
+
+TEST_CASE("The naive echo client is reported for losing the rest of a short send") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("unix-short-send/naive.yaml");
+  INFO(describe(run));
+  CHECK(run.command.exit_code == 1);
+  CHECK(run.scenario.at("passed") == false);
+  CHECK(has_violation(run.scenario, "exit", "client"));
+  CHECK_FALSE(has_violation(run.scenario, "exit", "server"));
+  CHECK(every_fault_fired(run.scenario));
+}
