@@ -3,10 +3,14 @@
 // runner left behind.
 #pragma once
 
+#include <sys/types.h>
+
 #include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "util/unique_fd.h"
 
 namespace faultline {
 
@@ -31,6 +35,8 @@ class RunDirectory final {
 
  private:
   std::filesystem::path path_;
+  UniqueFd manifest_;  // O_APPEND: each record is one write(), so lines never interleave
+  pid_t creator_ = 0;  // a forked child that unwinds must not remove its parent's run
 };
 
 // Removes the run directories under $TMPDIR whose runner is no longer alive, with the

@@ -1,0 +1,25 @@
+// How channel code reports failure: a ChannelError that names the channel, the call that
+// failed and why, and says how to fix it where there is something to say.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "channels/channel.h"
+
+namespace faultline {
+
+// "msgqueue", "posix-mq", ... as in scenario files (kept here so channel messages do not
+// depend on the scenario helpers).
+[[nodiscard]] std::string_view channel_type_name(ChannelType type);
+
+// "channel 'NAME' (TYPE)"
+[[nodiscard]] std::string channel_label(const ChannelSpec& spec);
+
+// "channel 'q' (msgqueue): msgget failed: No space left on device; HINT"
+[[noreturn]] void throw_call_failure(const ChannelSpec& spec, std::string_view call, int err,
+                                     std::string_view hint = {});
+[[noreturn]] void throw_channel_failure(const ChannelSpec& spec, std::string_view message,
+                                        std::string_view hint = {});
+
+}  // namespace faultline

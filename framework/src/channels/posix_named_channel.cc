@@ -1,0 +1,39 @@
+// POSIX-named channel support; see posix_named_channel.h.
+#include "channels/posix_named_channel.h"
+
+#include "runner/run_directory.h"
+
+namespace faultline {
+
+PosixNamedChannel::PosixNamedChannel(ChannelSpec spec, std::string kind, std::string name,
+                                     std::map<std::string, std::string> extra)
+    : Channel(std::move(spec)),
+      kind_(std::move(kind)),
+      name_(std::move(name)),
+      extra_(std::move(extra)) {}
+
+std::map<std::string, std::string> PosixNamedChannel::attributes() const {
+  auto attrs = extra_;
+  attrs["name"] = name_;
+  return attrs;
+}
+
+void PosixNamedChannel::remove() noexcept {
+  if (removed_) return;
+  removed_ = true;
+  try {
+    (void)remove_recorded_object(kind_, name_);
+  } catch (...) {
+    // Only allocation can throw here; the run directory's destructor will try again.
+  }
+}
+
+std::unique_ptr<PosixNamedChannel> adopt_posix_object(const ChannelSpec& spec, RunDirectory& dir,
+                                                      std::string kind, std::string name,
+                                                      std::map<std::string, std::string> extra) {
+  auto channel = std::make_unique<PosixNamedChannel>(spec, kind, name, std::move(extra));
+  dir.record(kind, name);
+  return channel;
+}
+
+}  // namespace faultline
