@@ -1,1 +1,127 @@
-/* placeholder */ typedef int fl_placeholder_rule_engine_c;
+/* The rule engine; see rule_engine.h. No allocation, locks or stdio: it runs inside the
+ * interposed call path of every process of a run. */
+#include "rule_engine.h"
+
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+static const uint32_t fl_kinds_table[FL_CALL_COUNT] = {
+#define FL_CALL(name, base, kinds, errnos) kinds,
+#include "calls.def"
+#undef FL_CALL
+};
+
+uint32_t fl_call_kinds(int call) {
+  return call >= 0 && call < FL_CALL_COUNT ? fl_kinds_table[call] : 0;
+}
+
+static uint64_t fl_mix(uint64_t z) {
+  z += 0x9e3779b97f4a7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+uint64_t fl_rules_hash(uint64_t seed, uint64_t rule, uint64_t hit) {
+  return fl_mix(fl_mix(fl_mix(seed) ^ rule) ^ hit);
+}
+
+uint64_t fl_probability_threshold(double p) {
+  if (!(p > 0.0)) return 0; /* also NaN */
+  if (p >= 1.0) return UINT64_MAX;
+  double scaled = p * 18446744073709551616.0; /* 2^64 */
+  return scaled >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)scaled;
+}
+
+uint64_t fl_rules_delay_ns(const struct fl_control* ctl, int rule, uint64_t hit) {
+  const struct fl_rule* r = &ctl->rules[rule];
+  if (r->delay_max_ns <= r->delay_min_ns) return r->delay_min_ns;
+  uint64_t span = r->delay_max_ns - r->delay_min_ns;
+  /* A different stream than `probability` so the two do not correlate. */
+  uint64_t h = fl_rules_hash(ctl->seed ^ 0x64656c6179ull, (uint64_t)rule, hit);
+  return r->delay_min_ns + (span == UINT64_MAX ? h : h % (span + 1));
+}
+
+static int fl_matches(const struct fl_rule* r, int call, const char* process, unsigned fd_class) {
+  if (!(r->call_mask[call >> 6] & (1ull << (call & 63)))) return 0;
+  if (!(fl_call_kinds(call) & FL_KIND(r->action))) return 0;
+  /* channel= needs fd attribution, which the interposer does not keep yet: such a rule
+   * matches nothing rather than everything. */
+  if (r->channel >= 0) return 0;
+  if (r->fd_class != FL_FD_ANY && r->fd_class != fd_class) return 0;
+  if (r->process[0] != '\0' && strncmp(r->process, process ? process : "", FL_NAME_MAX) != 0)
+    return 0;
+  return 1;
+}
+
+static int fl_triggers(const struct fl_control* ctl, const struct fl_rule* r, int index,
+                       uint64_t n) {
+  uint64_t m = n;
+  if (r->after) {
+    if (n <= r->after) return 0;
+    m = n - r->after;
+  }
+  if (r->nth && n != r->nth) return 0;
+  if (r->every && m % r->every != 0) return 0;
+  if (r->has_probability && r->probability != UINT64_MAX &&
+      fl_rules_hash(ctl->seed, (uint64_t)index, n) >= r->probability)
+    return 0;
+  return 1;
+}
+
+/* Claims one fire under the `times` cap; never exceeds it, whatever the concurrency. */
+static int fl_claim_fire(struct fl_rule* r) {
+  uint64_t f = atomic_load_explicit(&r->fires, memory_order_relaxed);
+  do {
+    if (r->times && f >= r->times) return 0;
+  } while (!atomic_compare_exchange_weak_explicit(&r->fires, &f, f + 1, memory_order_relaxed,
+                                                  memory_order_relaxed));
+  return 1;
+}
+
+int fl_rules_decide(struct fl_control* ctl, int call, const char* process, unsigned fd_class,
+                    uint64_t* hit) {
+  if (call < 0 || call >= FL_CALL_COUNT) return -1;
+  uint32_t count = ctl->rule_count < FL_MAX_RULES ? ctl->rule_count : FL_MAX_RULES;
+  int winner = -1;
+  for (uint32_t i = 0; i < count; ++i) {
+    struct fl_rule* r = &ctl->rules[i];
+    if (!fl_matches(r, call, process, fd_class)) continue;
+    uint64_t n = atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed) + 1;
+    if (winner >= 0) continue; /* later rules count the call but do not fire */
+    if (!fl_triggers(ctl, r, (int)i, n) || !fl_claim_fire(r)) continue;
+    winner = (int)i;
+    if (hit) *hit = n;
+  }
+  return winner;
+}
+
+void fl_event_write(struct fl_control* ctl, int call, int rule, int fd, int64_t result, int err,
+                    int64_t bytes, uint64_t caller, int32_t pid, int32_t tid, const char* process) {
+  uint64_t idx = atomic_fetch_add_explicit(&ctl->event_next, 1, memory_order_relaxed);
+  if (idx >= FL_EVENT_RING) atomic_fetch_add_explicit(&ctl->event_lost, 1, memory_order_relaxed);
+  struct fl_event* e = &ctl->events[idx % FL_EVENT_RING];
+  /* Mark the slot incomplete first so a reader never takes a half-written record for the
+   * previous one. */
+  atomic_store_explicit(&e->seq, 0, memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  e->time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+  e->caller = caller;
+  e->result = result;
+  e->bytes = bytes;
+  e->pid = pid;
+  e->tid = tid;
+  e->call = call;
+  e->rule = rule;
+  e->err = err;
+  e->fd = fd;
+  size_t i = 0;
+  if (process) {
+    for (; i + 1 < FL_NAME_MAX && process[i] != '\0'; ++i) e->process[i] = process[i];
+  }
+  e->process[i] = '\0';
+  atomic_store_explicit(&e->seq, idx + 1, memory_order_release);
+}

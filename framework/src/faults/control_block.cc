@@ -1,0 +1,205 @@
+// The runner's side of the control block; see control_block.h.
+#include "faults/control_block.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+#include "faultline_control.h"
+#include "faults/call_table.h"
+#include "rule_engine.h"
+#include "util/unique_fd.h"
+
+namespace faultline {
+namespace {
+
+std::string describe(const FaultSpec& f, std::size_t index) {
+  std::string calls;
+  for (const auto& c : f.calls) calls += (calls.empty() ? "" : ",") + c;
+  return "fault #" + std::to_string(index + 1) + " (" + (f.process.empty() ? "" : f.process + "/") +
+         calls + ")";
+}
+
+std::uint64_t to_ns(Duration d) {
+  return d.count() < 0 ? 0 : static_cast<std::uint64_t>(d.count());
+}
+
+std::int32_t clamp_arg(std::uint64_t v) {
+  return v > static_cast<std::uint64_t>(std::numeric_limits<std::int32_t>::max())
+             ? std::numeric_limits<std::int32_t>::max()
+             : static_cast<std::int32_t>(v);
+}
+
+void compile_rule(const FaultSpec& f, std::size_t index, fl_rule& r) {
+  const std::string what = describe(f, index);
+  if (f.calls.empty()) throw std::runtime_error(what + ": names no call");
+  for (const auto& name : f.calls) {
+    auto calls = resolve_call(name);
+    if (calls.empty())
+      throw std::runtime_error(what + ": unknown call '" + name +
+                               "'; `faultline calls` lists the calls that can be faulted");
+    for (const CallInfo* c : calls) r.call_mask[c->id / 64] |= std::uint64_t{1} << (c->id % 64);
+  }
+  r.action = action_code(f.action);
+  switch (f.action) {
+    case FaultAction::error:
+      r.arg = f.error;
+      break;
+    case FaultAction::short_transfer:
+      r.arg = clamp_arg(f.short_bytes);
+      break;
+    case FaultAction::corrupt:
+      r.arg = f.corrupt_bits;
+      break;
+    case FaultAction::signal:
+      r.arg = f.signal;
+      break;
+    default:
+      r.arg = 0;
+      break;
+  }
+  r.delay_min_ns = to_ns(f.delay_min);
+  r.delay_max_ns = std::max(r.delay_min_ns, to_ns(f.delay_max));
+  r.nth = f.nth.value_or(0);
+  r.after = f.after.value_or(0);
+  r.every = f.every.value_or(0);
+  r.times = f.times.value_or(0);
+  if (f.probability) {
+    r.has_probability = 1;
+    r.probability = fl_probability_threshold(*f.probability);
+  }
+  r.fd_class = f.fd == FdClass::ipc ? FL_FD_IPC : f.fd == FdClass::file ? FL_FD_FILE : FL_FD_ANY;
+  if (!f.channel.empty())
+    throw std::runtime_error(what + ": channel=" + f.channel +
+                             " is not supported by the interposer yet; remove channel= (the "
+                             "fault then applies to every IPC fd of the process)");
+  r.channel = -1;
+  if (!f.site.empty())
+    throw std::runtime_error(what + ": site=" + f.site +
+                             " is not supported by the interposer yet; remove site=");
+  if (f.process.size() >= FL_NAME_MAX)
+    throw std::runtime_error(what + ": process name longer than " +
+                             std::to_string(FL_NAME_MAX - 1) + " characters; use a shorter name");
+  std::memcpy(r.process, f.process.data(), f.process.size());
+  // r.text stays empty: the runner keeps the spec text (FaultSpec::to_string) itself.
+}
+
+}  // namespace
+
+ControlBlock ControlBlock::create(const std::filesystem::path& path,
+                                  const std::vector<FaultSpec>& faults, std::uint64_t seed) {
+  if (faults.size() > FL_MAX_RULES)
+    throw std::runtime_error(std::to_string(faults.size()) + " faults, but a run holds at most " +
+                             std::to_string(FL_MAX_RULES) + "; split the scenario");
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd)
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot create the control file " + path.string());
+  // From here on the file exists: remove it again if anything below fails.
+  struct RemoveOnFailure {
+    const std::filesystem::path& p;
+    bool armed = true;
+    ~RemoveOnFailure() {
+      if (armed) ::unlink(p.c_str());
+    }
+  } remove_on_failure{path};
+  if (::ftruncate(fd.get(), sizeof(fl_control)) != 0)
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot size the control file " + path.string());
+  void* addr = ::mmap(nullptr, sizeof(fl_control), PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  if (addr == MAP_FAILED)
+    throw std::system_error(errno, std::generic_category(),
+                            "cannot map the control file " + path.string());
+  // The fresh file reads as zeros: every counter, mask and string starts empty.
+  ControlBlock block(path, static_cast<fl_control*>(addr));
+  fl_control& c = *block.control_;
+  for (std::size_t i = 0; i < faults.size(); ++i) {
+    compile_rule(faults[i], i, c.rules[i]);
+    for (std::size_t w = 0; w < FL_MAX_CALLS / 64; ++w) c.armed[w] |= c.rules[i].call_mask[w];
+  }
+  c.rule_count = static_cast<std::uint32_t>(faults.size());
+  c.channel_count = 0;
+  c.seed = seed;
+  c.size = sizeof(fl_control);
+  c.version = FL_CONTROL_VERSION;
+  std::atomic_thread_fence(std::memory_order_release);
+  c.magic = FL_CONTROL_MAGIC;
+  remove_on_failure.armed = false;
+  return block;
+}
+
+ControlBlock::ControlBlock(std::filesystem::path path, fl_control* control)
+    : path_(std::move(path)), control_(control) {}
+
+ControlBlock::ControlBlock(ControlBlock&& other) noexcept
+    : path_(std::move(other.path_)), control_(std::exchange(other.control_, nullptr)) {}
+
+ControlBlock& ControlBlock::operator=(ControlBlock&& other) noexcept {
+  if (this != &other) {
+    if (control_) ::munmap(control_, sizeof(fl_control));
+    path_ = std::move(other.path_);
+    control_ = std::exchange(other.control_, nullptr);
+  }
+  return *this;
+}
+
+ControlBlock::~ControlBlock() {
+  if (control_) ::munmap(control_, sizeof(fl_control));
+}
+
+std::size_t ControlBlock::rule_count() const { return control_ ? control_->rule_count : 0; }
+
+ControlBlock::RuleStats ControlBlock::stats(std::size_t rule) const {
+  if (rule >= rule_count())
+    throw std::out_of_range("rule " + std::to_string(rule) + " of " + std::to_string(rule_count()));
+  const fl_rule& r = control_->rules[rule];
+  return {r.hits.load(std::memory_order_acquire), r.fires.load(std::memory_order_acquire)};
+}
+
+std::vector<ControlBlock::Event> ControlBlock::events() const {
+  std::vector<Event> out;
+  if (!control_) return out;
+  const auto& table = call_table();
+  const std::uint64_t next = control_->event_next.load(std::memory_order_acquire);
+  const std::uint64_t first = next > FL_EVENT_RING ? next - FL_EVENT_RING : 0;
+  for (std::uint64_t idx = first; idx < next; ++idx) {
+    const fl_event& e = control_->events[idx % FL_EVENT_RING];
+    if (e.seq.load(std::memory_order_acquire) != idx + 1) continue;  // still being written
+    Event ev;
+    ev.seq = idx + 1;
+    ev.time_ns = e.time_ns;
+    ev.caller = e.caller;
+    ev.result = e.result;
+    ev.bytes = e.bytes;
+    ev.pid = e.pid;
+    ev.tid = e.tid;
+    ev.call_id = e.call;
+    ev.rule = e.rule;
+    ev.err = e.err;
+    ev.fd = e.fd;
+    ev.process.assign(e.process, strnlen(e.process, FL_NAME_MAX));
+    // A writer that overtook us while copying makes the record torn: drop it.
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (e.seq.load(std::memory_order_relaxed) != idx + 1) continue;
+    if (ev.call_id >= 0 && static_cast<std::size_t>(ev.call_id) < table.size())
+      ev.call = std::string(table[static_cast<std::size_t>(ev.call_id)].symbol);
+    if (ev.err != 0) ev.err_name = errno_name(ev.err);
+    out.push_back(std::move(ev));
+  }
+  return out;
+}
+
+std::uint64_t ControlBlock::events_lost() const {
+  return control_ ? control_->event_lost.load(std::memory_order_acquire) : 0;
+}
+
+}  // namespace faultline

@@ -1,0 +1,73 @@
+// ControlBlock: the runner's side of interpose/faultline_control.h. Creates the control file
+// of one run, compiles the faults into its rules, and reads back counters and fault events.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "faultline/fault_spec.h"
+
+struct fl_control;
+
+namespace faultline {
+
+class ControlBlock final {
+ public:
+  // Creates `path` (0600, must not exist), writes the header and one rule per fault (in
+  // order: the first rule that fires wins) and arms their calls; the channel table is left
+  // empty. Throws std::runtime_error when a fault cannot be compiled (unknown call, too many
+  // faults, name too long, a match the interposer cannot do yet) and std::system_error when
+  // the file cannot be created or mapped.
+  [[nodiscard]] static ControlBlock create(const std::filesystem::path& path,
+                                           const std::vector<FaultSpec>& faults,
+                                           std::uint64_t seed);
+  ControlBlock(ControlBlock&& other) noexcept;
+  ControlBlock& operator=(ControlBlock&& other) noexcept;
+  ControlBlock(const ControlBlock&) = delete;
+  ControlBlock& operator=(const ControlBlock&) = delete;
+  // Unmaps; the file itself belongs to the run directory.
+  ~ControlBlock();
+
+  struct RuleStats {
+    std::uint64_t hits = 0;   // calls that matched the rule, all processes together
+    std::uint64_t fires = 0;  // faults it injected
+  };
+  // Throws std::out_of_range for an index >= rule_count().
+  [[nodiscard]] RuleStats stats(std::size_t rule) const;
+  [[nodiscard]] std::size_t rule_count() const;
+
+  struct Event {
+    std::uint64_t seq = 0;      // 1-based, in injection order over the whole run
+    std::uint64_t time_ns = 0;  // CLOCK_MONOTONIC (std::chrono::steady_clock)
+    std::uint64_t caller = 0;   // return address of the wrapped call in the process
+    std::int64_t result = 0;    // what the call returned (-1 for an injected error)
+    std::int64_t bytes = 0;     // bytes transferred
+    int pid = 0;
+    int tid = 0;
+    int call_id = -1;      // enum fl_call_id
+    std::string call;      // its symbol, e.g. "accept4"
+    int rule = -1;         // index of the fault that fired
+    int err = 0;           // errno injected or observed, 0 when none
+    std::string err_name;  // "ECONNABORTED", "" when none
+    int fd = -1;           // fd or SysV id the call was on, -1 when none
+    std::string process;   // FAULTLINE_PROCESS of the process
+  };
+  // The complete records still in the ring, in sequence order.
+  [[nodiscard]] std::vector<Event> events() const;
+  // Events overwritten because more than FL_EVENT_RING faults fired.
+  [[nodiscard]] std::uint64_t events_lost() const;
+
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  // The mapped block, for the code that decides in the runner (seccomp supervisor).
+  [[nodiscard]] fl_control* raw() const { return control_; }
+
+ private:
+  ControlBlock(std::filesystem::path path, fl_control* control);
+  std::filesystem::path path_;
+  fl_control* control_ = nullptr;
+};
+
+}  // namespace faultline
