@@ -24,8 +24,8 @@
  * _FORTIFY_SOURCE, which the interposer is built without. */
 ssize_t __read_chk(int fd, void* buf, size_t nbytes, size_t buflen);
 ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int flags);
-ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen, int flags,
-                       __SOCKADDR_ARG addr, socklen_t* addrlen);
+ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen, int flags, __SOCKADDR_ARG addr,
+                       socklen_t* addrlen);
 extern void __chk_fail(void) __attribute__((noreturn));
 
 #define FL_EXPORT __attribute__((visibility("default")))
@@ -110,35 +110,34 @@ static int64_t fl_fail(const struct fl_shot* s) {
 /* ---- calls whose faults are error, delay and signal ---------------------------------- */
 
 /* The slow path is a separate function so that the wrapper itself is a test and a jump. */
-#define FL_WRAP_SYS(ret, name, fail, fdexpr, on_fd, params, args)                    \
+#define FL_WRAP_SYS(ret, name, fail, fdexpr, on_fd, params, args)                           \
   __attribute__((noinline)) static ret name##_slow(uint64_t fl_caller, FL_UNPAREN params) { \
-    struct fl_shot s;                                                                \
-    if (fl_decide(&s, FL_CALL_##name, (fdexpr), (on_fd), fl_caller)) {               \
-      if (s.action == FL_ACT_ERROR) {                                                \
-        fl_fail(&s);                                                                 \
-        return (fail);                                                               \
-      }                                                                              \
-      ret r = REAL(name) args;                                                       \
-      fl_after(&s, r == (fail) ? -1 : (int64_t)(intptr_t)r, 0);                     \
-      return r;                                                                      \
-    }                                                                                \
-    return REAL(name) args;                                                          \
-  }                                                                                  \
-  FL_EXPORT ret name params {                                                        \
-    if (fl_is_armed(FL_CALL_##name)) return name##_slow(CALLER, FL_UNPAREN args);    \
-    return REAL(name) args;                                                          \
+    struct fl_shot s;                                                                       \
+    if (fl_decide(&s, FL_CALL_##name, (fdexpr), (on_fd), fl_caller)) {                      \
+      if (s.action == FL_ACT_ERROR) {                                                       \
+        fl_fail(&s);                                                                        \
+        return (fail);                                                                      \
+      }                                                                                     \
+      ret r = REAL(name) args;                                                              \
+      fl_after(&s, r == (fail) ? -1 : (int64_t)(intptr_t)r, 0);                             \
+      return r;                                                                             \
+    }                                                                                       \
+    return REAL(name) args;                                                                 \
+  }                                                                                         \
+  FL_EXPORT ret name params {                                                               \
+    if (fl_is_armed(FL_CALL_##name)) return name##_slow(CALLER, FL_UNPAREN args);           \
+    return REAL(name) args;                                                                 \
   }
 
-FL_WRAP_SYS(int, accept, -1, fd, 0, (int fd, __SOCKADDR_ARG addr, socklen_t* len),
-            (fd, addr, len))
+FL_WRAP_SYS(int, accept, -1, fd, 0, (int fd, __SOCKADDR_ARG addr, socklen_t* len), (fd, addr, len))
 FL_WRAP_SYS(int, accept4, -1, fd, 0, (int fd, __SOCKADDR_ARG addr, socklen_t* len, int flags),
             (fd, addr, len, flags))
 FL_WRAP_SYS(int, connect, -1, fd, 0, (int fd, __CONST_SOCKADDR_ARG addr, socklen_t len),
             (fd, addr, len))
 FL_WRAP_SYS(int, msgsnd, -1, id, 0, (int id, const void* msg, size_t size, int flags),
             (id, msg, size, flags))
-FL_WRAP_SYS(ssize_t, msgrcv, -1, id, 0,
-            (int id, void* msg, size_t size, long type, int flags), (id, msg, size, type, flags))
+FL_WRAP_SYS(ssize_t, msgrcv, -1, id, 0, (int id, void* msg, size_t size, long type, int flags),
+            (id, msg, size, type, flags))
 FL_WRAP_SYS(int, shmget, -1, -1, 0, (key_t key, size_t size, int flags), (key, size, flags))
 FL_WRAP_SYS(void*, shmat, (void*)-1, id, 0, (int id, const void* addr, int flags),
             (id, addr, flags))
@@ -149,8 +148,7 @@ FL_WRAP_SYS(int, shmdt, -1, -1, 0, (const void* addr), (addr))
 FL_WRAP_SYS(int, shmctl, -1, id, 0, (int id, int cmd, struct shmid_ds* buf), (id, cmd, buf))
 FL_WRAP_SYS(int, pipe, -1, -1, 0, (int fds[2]), (fds))
 FL_WRAP_SYS(int, pipe2, -1, -1, 0, (int fds[2], int flags), (fds, flags))
-FL_WRAP_SYS(int, socket, -1, -1, 0, (int domain, int type, int protocol),
-            (domain, type, protocol))
+FL_WRAP_SYS(int, socket, -1, -1, 0, (int domain, int type, int protocol), (domain, type, protocol))
 FL_WRAP_SYS(int, bind, -1, fd, 0, (int fd, __CONST_SOCKADDR_ARG addr, socklen_t len),
             (fd, addr, len))
 FL_WRAP_SYS(int, listen, -1, fd, 0, (int fd, int backlog), (fd, backlog))
@@ -174,10 +172,14 @@ struct fl_io {
 
 static ssize_t fl_io_real(const struct fl_io* io, size_t len) {
   switch (io->call) {
-    case FL_CALL_read: return REAL(read)(io->fd, io->buf, len);
-    case FL_CALL___read_chk: return REAL(__read_chk)(io->fd, io->buf, len, io->buflen);
-    case FL_CALL_write: return REAL(write)(io->fd, io->buf, len);
-    case FL_CALL_recv: return REAL(recv)(io->fd, io->buf, len, io->flags);
+    case FL_CALL_read:
+      return REAL(read)(io->fd, io->buf, len);
+    case FL_CALL___read_chk:
+      return REAL(__read_chk)(io->fd, io->buf, len, io->buflen);
+    case FL_CALL_write:
+      return REAL(write)(io->fd, io->buf, len);
+    case FL_CALL_recv:
+      return REAL(recv)(io->fd, io->buf, len, io->flags);
     case FL_CALL___recv_chk:
       return REAL(__recv_chk)(io->fd, io->buf, len, io->buflen, io->flags);
     case FL_CALL_recvfrom:
@@ -185,7 +187,8 @@ static ssize_t fl_io_real(const struct fl_io* io, size_t len) {
     case FL_CALL___recvfrom_chk:
       return REAL(__recvfrom_chk)(io->fd, io->buf, len, io->buflen, io->flags, io->addr,
                                   io->addrlen);
-    case FL_CALL_send: return REAL(send)(io->fd, io->buf, len, io->flags);
+    case FL_CALL_send:
+      return REAL(send)(io->fd, io->buf, len, io->flags);
     case FL_CALL_sendto:
       return REAL(sendto)(io->fd, io->buf, len, io->flags, io->addr, io->daddrlen);
   }
@@ -206,8 +209,11 @@ __attribute__((noinline)) static ssize_t fl_io_slow(int call, int fd, void* buf,
   if (!fl_decide(&s, io->call, io->fd, 1, caller)) return fl_io_real(io, io->len);
   size_t len = io->len;
   switch (s.action) {
-    case FL_ACT_ERROR: return (ssize_t)fl_fail(&s);
-    case FL_ACT_EOF: fl_record(&s, 0, 0, 0); return 0;
+    case FL_ACT_ERROR:
+      return (ssize_t)fl_fail(&s);
+    case FL_ACT_EOF:
+      fl_record(&s, 0, 0, 0);
+      return 0;
     case FL_ACT_SHORT:
       if (s.arg >= 0 && (size_t)s.arg < len) len = (size_t)s.arg;
       break;
@@ -257,8 +263,8 @@ FL_EXPORT ssize_t recvfrom(int fd, void* buf, size_t n, int flags, __SOCKADDR_AR
 FL_EXPORT ssize_t __recvfrom_chk(int fd, void* buf, size_t n, size_t buflen, int flags,
                                  __SOCKADDR_ARG addr, socklen_t* addrlen) {
   if (fl_is_armed(FL_CALL___recvfrom_chk))
-    return fl_io_slow(FL_CALL___recvfrom_chk, fd, buf, n, buflen, flags, addr.__sockaddr__,
-                      addrlen, 0, CALLER);
+    return fl_io_slow(FL_CALL___recvfrom_chk, fd, buf, n, buflen, flags, addr.__sockaddr__, addrlen,
+                      0, CALLER);
   return REAL(__recvfrom_chk)(fd, buf, n, buflen, flags, addr, addrlen);
 }
 
@@ -268,8 +274,8 @@ FL_EXPORT ssize_t send(int fd, const void* buf, size_t n, int flags) {
   return REAL(send)(fd, buf, n, flags);
 }
 
-FL_EXPORT ssize_t sendto(int fd, const void* buf, size_t n, int flags,
-                         __CONST_SOCKADDR_ARG addr, socklen_t addrlen) {
+FL_EXPORT ssize_t sendto(int fd, const void* buf, size_t n, int flags, __CONST_SOCKADDR_ARG addr,
+                         socklen_t addrlen) {
   if (fl_is_armed(FL_CALL_sendto))
     return fl_io_slow(FL_CALL_sendto, fd, (void*)buf, n, 0, flags, (void*)addr.__sockaddr__, 0,
                       addrlen, CALLER);
@@ -301,9 +307,14 @@ __attribute__((noinline)) static ssize_t fl_vec_slow(int call, int fd, const str
   int limited = 0;
   if (fl_decide(&s, call, fd, 1, caller)) {
     switch (s.action) {
-      case FL_ACT_ERROR: return (ssize_t)fl_fail(&s);
-      case FL_ACT_EOF: fl_record(&s, 0, 0, 0); return 0;
-      case FL_ACT_SHORT: limited = 1; break;
+      case FL_ACT_ERROR:
+        return (ssize_t)fl_fail(&s);
+      case FL_ACT_EOF:
+        fl_record(&s, 0, 0, 0);
+        return 0;
+      case FL_ACT_SHORT:
+        limited = 1;
+        break;
     }
   }
   ssize_t r;
@@ -337,8 +348,7 @@ FL_EXPORT ssize_t readv(int fd, const struct iovec* iov, int cnt) {
 }
 
 FL_EXPORT ssize_t writev(int fd, const struct iovec* iov, int cnt) {
-  if (fl_is_armed(FL_CALL_writev))
-    return fl_vec_slow(FL_CALL_writev, fd, iov, cnt, 0, 0, CALLER);
+  if (fl_is_armed(FL_CALL_writev)) return fl_vec_slow(FL_CALL_writev, fd, iov, cnt, 0, 0, CALLER);
   return REAL(writev)(fd, iov, cnt);
 }
 

@@ -1,0 +1,54 @@
+// Helpers of the interposer tests: a scratch folder holding a control block, and fl_probe
+// run under it with the interposer preloaded.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "faultline/fault_spec.h"
+#include "faults/control_block.h"
+#include "support.h"
+
+namespace faultline::test {
+
+// A fault spec as the parser would produce it, for tests that must not depend on the parser.
+[[nodiscard]] FaultSpec make_fault(std::vector<std::string> calls, FaultAction action, int arg = 0);
+
+// A fresh folder under $TMPDIR, removed with everything in it on destruction.
+class ScratchDir final {
+ public:
+  ScratchDir();
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// One run's control block and the probe runs against it.
+class ProbeRun final {
+ public:
+  explicit ProbeRun(const std::vector<FaultSpec>& faults, std::uint64_t seed = 1);
+  // fl_probe ARGS with LD_PRELOAD, FAULTLINE_CONTROL and FAULTLINE_PROCESS=process.
+  [[nodiscard]] CommandResult probe(const std::vector<std::string>& args,
+                                    const std::string& process = "proc") const;
+  [[nodiscard]] ControlBlock& control() { return control_; }
+  [[nodiscard]] const ScratchDir& dir() const { return dir_; }
+
+ private:
+  ScratchDir dir_;
+  ControlBlock control_;
+};
+
+// fl_probe ARGS with the interposer preloaded and the given extra environment only.
+[[nodiscard]] CommandResult run_probe(const std::vector<std::string>& args,
+                                      const std::vector<std::string>& env);
+
+// The lines of a probe's stdout.
+[[nodiscard]] std::vector<std::string> lines(const std::string& text);
+
+}  // namespace faultline::test

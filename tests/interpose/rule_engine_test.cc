@@ -1,0 +1,204 @@
+// The rule engine (interpose/rule_engine.c), driven directly on a control block.
+#include "rule_engine.h"
+
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <string>
+
+#include "faults/control_block.h"
+#include "probe.h"
+
+namespace faultline {
+namespace {
+
+using test::make_fault;
+using test::ScratchDir;
+
+// Which rule fires on each of `count` calls: '.' for none, else the rule's index digit.
+std::string fire_pattern(fl_control* c, int call, int count, const char* process = "p",
+                         unsigned fd_class = FL_FD_IPC) {
+  std::string s;
+  for (int i = 0; i < count; ++i) {
+    std::uint64_t hit = 0;
+    int rule = fl_rules_decide(c, call, process, fd_class, &hit);
+    s += rule < 0 ? '.' : static_cast<char>('0' + rule);
+  }
+  return s;
+}
+
+struct Engine {
+  explicit Engine(std::vector<FaultSpec> faults, std::uint64_t seed = 1)
+      : cb(ControlBlock::create(dir.path() / "control", faults, seed)) {}
+  ScratchDir dir;
+  ControlBlock cb;
+  fl_control* c() { return cb.raw(); }
+};
+
+FaultSpec eio(std::vector<std::string> calls = {"write"}) {
+  return make_fault(std::move(calls), FaultAction::error, EIO);
+}
+
+TEST_CASE("The rule engine fires on every matching call without a trigger") {
+  Engine e({eio()});
+  CHECK(fire_pattern(e.c(), FL_CALL_write, 4) == "0000");
+  CHECK(fire_pattern(e.c(), FL_CALL_read, 2) == "..");
+  CHECK(e.cb.stats(0).hits == 4);
+  CHECK(e.cb.stats(0).fires == 4);
+}
+
+TEST_CASE("The rule engine fires nth only on that call") {
+  FaultSpec f = eio();
+  f.nth = 3;
+  Engine e({f});
+  CHECK(fire_pattern(e.c(), FL_CALL_write, 6) == "..0...");
+  CHECK(e.cb.stats(0).fires == 1);
+}
+
+TEST_CASE("The rule engine fires after N on every later call") {
+  FaultSpec f = eio();
+  f.after = 2;
+  Engine e({f});
+  CHECK(fire_pattern(e.c(), FL_CALL_write, 5) == "..000");
+}
+
+TEST_CASE("The rule engine fires every K-th call") {
+  FaultSpec f = eio();
+  f.every = 3;
+  Engine e({f});
+  CHECK(fire_pattern(e.c(), FL_CALL_write, 9) == "..0..0..0");
+}
+
+TEST_CASE("The rule engine counts every from the first call after N") {
+  FaultSpec f = eio();
+  f.after = 2;
+  f.every = 3;
+  Engine e({f});
+  CHECK(fire_pattern(e.c(), FL_CALL_write, 11) == "....0..0..0");
+}
+
+TEST_CASE("The rule engine never fires more than times") {
+  FaultSpec f = eio();
+  f.every = 2;
+  f.times = 2;
+  Engine e({f});
+  CHECK(fire_pattern(e.c(), FL_CALL_write, 10) == ".0.0......");
+  CHECK(e.cb.stats(0).hits == 10);
+  CHECK(e.cb.stats(0).fires == 2);
+}
+
+TEST_CASE("The rule engine's probability is reproducible from the seed") {
+  FaultSpec f = eio();
+  f.probability = 0.3;
+  Engine a({f}, 7), b({f}, 7), other({f}, 8);
+  std::string pa = fire_pattern(a.c(), FL_CALL_write, 400);
+  CHECK(pa == fire_pattern(b.c(), FL_CALL_write, 400));
+  CHECK(pa != fire_pattern(other.c(), FL_CALL_write, 400));
+  auto fired = std::count(pa.begin(), pa.end(), '0');
+  CHECK(fired > 80);  // 400 * 0.3 = 120; 5 standard deviations are ~46
+  CHECK(fired < 160);
+}
+
+TEST_CASE("The rule engine's probability 1 always fires and 0 never does") {
+  FaultSpec always = eio(), never = eio({"read"});
+  always.probability = 1.0;
+  never.probability = 0.0;
+  Engine e({always, never});
+  CHECK(fire_pattern(e.c(), FL_CALL_write, 50) == std::string(50, '0'));
+  CHECK(fire_pattern(e.c(), FL_CALL_read, 50) == std::string(50, '.'));
+}
+
+TEST_CASE("The rule engine lets the first rule that fires win and still counts later ones") {
+  FaultSpec first = eio(), second = make_fault({"write"}, FaultAction::error, EPIPE);
+  first.nth = 2;
+  second.every = 2;
+  Engine e({first, second});
+  CHECK(fire_pattern(e.c(), FL_CALL_write, 6) == ".0.1.1");
+  CHECK(e.cb.stats(0).hits == 6);
+  CHECK(e.cb.stats(0).fires == 1);
+  CHECK(e.cb.stats(1).hits == 6);
+  CHECK(e.cb.stats(1).fires == 2);
+}
+
+TEST_CASE("The rule engine matches a rule's process name only") {
+  FaultSpec f = eio();
+  f.process = "server";
+  Engine e({f});
+  CHECK(fire_pattern(e.c(), FL_CALL_write, 2, "client") == "..");
+  CHECK(fire_pattern(e.c(), FL_CALL_write, 2, "server") == "00");
+  CHECK(e.cb.stats(0).hits == 2);
+}
+
+TEST_CASE("The rule engine matches fd classes as the rule says") {
+  FaultSpec ipc = eio({"read"}), any = eio({"write"}), file = eio({"recv"});
+  any.fd = FdClass::any;
+  file.fd = FdClass::file;
+  Engine e({ipc, any, file});
+  CHECK(fire_pattern(e.c(), FL_CALL_read, 1, "p", FL_FD_FILE) == ".");
+  CHECK(fire_pattern(e.c(), FL_CALL_read, 1, "p", FL_FD_IPC) == "0");
+  CHECK(fire_pattern(e.c(), FL_CALL_write, 1, "p", FL_FD_FILE) == "1");
+  CHECK(fire_pattern(e.c(), FL_CALL_write, 1, "p", FL_FD_IPC) == "1");
+  CHECK(fire_pattern(e.c(), FL_CALL_recv, 1, "p", FL_FD_IPC) == ".");
+  CHECK(fire_pattern(e.c(), FL_CALL_recv, 1, "p", FL_FD_FILE) == "2");
+}
+
+TEST_CASE("The rule engine ignores a kind that makes no sense for the call") {
+  Engine e({make_fault({"read", "write"}, FaultAction::eof)});
+  CHECK(fire_pattern(e.c(), FL_CALL_read, 1) == "0");
+  CHECK(fire_pattern(e.c(), FL_CALL_write, 1) == ".");
+  CHECK(e.cb.stats(0).hits == 1);
+}
+
+TEST_CASE("The rule engine picks delays within the range, reproducibly") {
+  FaultSpec f = make_fault({"write"}, FaultAction::delay);
+  f.delay_min = std::chrono::microseconds(100);
+  f.delay_max = std::chrono::microseconds(200);
+  Engine a({f}, 3), b({f}, 3);
+  bool varies = false;
+  for (std::uint64_t hit = 1; hit <= 100; ++hit) {
+    auto ns = fl_rules_delay_ns(a.c(), 0, hit);
+    CHECK(ns >= 100'000);
+    CHECK(ns <= 200'000);
+    CHECK(ns == fl_rules_delay_ns(b.c(), 0, hit));
+    varies = varies || ns != fl_rules_delay_ns(a.c(), 0, 1);
+  }
+  CHECK(varies);
+}
+
+TEST_CASE("The rule engine's events come back in order with their fields") {
+  Engine e({eio()});
+  fl_event_write(e.c(), FL_CALL_write, 0, 5, -1, EIO, 0, 0x1234, 100, 101, "server");
+  fl_event_write(e.c(), FL_CALL_read, 0, 6, 3, 0, 3, 0x5678, 100, 102, "client");
+  auto ev = e.cb.events();
+  REQUIRE(ev.size() == 2);
+  CHECK(ev[0].seq == 1);
+  CHECK(ev[0].call == "write");
+  CHECK(ev[0].call_id == FL_CALL_write);
+  CHECK(ev[0].err_name == "EIO");
+  CHECK(ev[0].result == -1);
+  CHECK(ev[0].fd == 5);
+  CHECK(ev[0].caller == 0x1234);
+  CHECK(ev[0].pid == 100);
+  CHECK(ev[0].tid == 101);
+  CHECK(ev[0].process == "server");
+  CHECK(ev[1].seq == 2);
+  CHECK(ev[1].call == "read");
+  CHECK(ev[1].bytes == 3);
+  CHECK(ev[1].err_name.empty());
+  CHECK(ev[1].time_ns >= ev[0].time_ns);
+}
+
+TEST_CASE("The rule engine's event ring keeps the newest records and counts the lost ones") {
+  Engine e({eio()});
+  const int total = FL_EVENT_RING + 10;
+  for (int i = 0; i < total; ++i)
+    fl_event_write(e.c(), FL_CALL_write, 0, i, -1, EIO, 0, 0, 1, 1, "p");
+  auto ev = e.cb.events();
+  REQUIRE(ev.size() == FL_EVENT_RING);
+  CHECK(e.cb.events_lost() == 10);
+  CHECK(ev.front().fd == 10);
+  CHECK(ev.back().fd == total - 1);
+  CHECK(ev.back().seq == static_cast<std::uint64_t>(total));
+}
+
+}  // namespace
+}  // namespace faultline
