@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace faultline {
@@ -22,5 +23,8 @@ struct Diagnostic {
 };
 
 using Diagnostics = std::vector<Diagnostic>;
+
+// A Diagnostic from "message" or "message\nhint" (the form FaultSpecBuilder's setters return).
+[[nodiscard]] Diagnostic make_diagnostic(SourceLocation where, std::string_view message_and_hint);
 
 }  // namespace faultline

@@ -45,8 +45,14 @@ class FaultSpecBuilder final {
   explicit FaultSpecBuilder(SourceLocation where);
   // Sets `call` (comma-separated or repeated), `process`, an action key or a trigger/match key.
   // Returns "" on success, else a message (with a hint after "\n" where one helps).
-  [[nodiscard]] std::string set(std::string_view key, std::string_view value);
-  [[nodiscard]] std::string add_call(std::string_view call);
+  // `at`, when given, is where the key was written: build() reports what it finds wrong with
+  // this key (a kind or errno the call does not accept) there rather than at the spec.
+  [[nodiscard]] std::string set(std::string_view key, std::string_view value,
+                                std::optional<SourceLocation> at = std::nullopt);
+  [[nodiscard]] std::string add_call(std::string_view call,
+                                     std::optional<SourceLocation> at = std::nullopt);
+  // Every key set() accepts, for "did you mean" and for front ends that check keys first.
+  [[nodiscard]] static const std::vector<std::string_view>& keys();
   // Cross-field checks (exactly one action, kind allowed for every call, errno allowed
   // unless force, trigger ranges). Returns the spec or the diagnostics.
   [[nodiscard]] std::optional<FaultSpec> build(Diagnostics& out) const;
@@ -55,6 +61,10 @@ class FaultSpecBuilder final {
   FaultSpec spec_;
   int actions_ = 0;
   std::vector<std::string> pending_errors_;
+  SourceLocation action_at_;              // where the (first) action key was written
+  SourceLocation error_at_;               // where `error=` was written
+  std::vector<SourceLocation> calls_at_;  // parallel to spec_.calls
+  std::vector<std::string> keys_seen_;    // to reject a key given twice
 };
 
 // Parses `[PROCESS/]CALL[,CALL...](:KEY[=VALUE])*`. On error, appends diagnostics whose

@@ -1,0 +1,424 @@
+// Processes of a scenario file; see process_loader.h.
+#include "dsl/process_loader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+
+#include "dsl/did_you_mean.h"
+
+namespace faultline {
+namespace {
+
+const std::vector<std::string_view> kProcessKeys{
+    "run",   "peer",   "after", "ready", "lifetime", "stop_signal", "grace",
+    "stdin", "stdout", "fds",   "env",   "cwd",      "expect"};
+const std::vector<std::string_view> kPeerKeys{"mode", "channel", "count",
+                                              "size", "rate",    "timeout"};
+const std::vector<std::string_view> kReadyKeys{"listening", "stdout", "file", "delay"};
+const std::vector<std::string_view> kExpectKeys{"exit", "signal", "stdout", "stderr", "within"};
+const std::vector<std::string_view> kTextKeys{"contains", "matches", "equals"};
+
+bool can_listen(ChannelType t) {
+  return t == ChannelType::unix_stream || t == ChannelType::unix_dgram || t == ChannelType::tcp ||
+         t == ChannelType::udp;
+}
+
+const Field* find(const std::vector<Field>& fields, std::string_view name) {
+  for (const auto& f : fields) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+class ProcessLoader final {
+ public:
+  ProcessLoader(YamlReader& r, const Field& entry, const ScenarioNames& names)
+      : r_(r), entry_(entry), names_(names) {}
+
+  LoadedProcess load() {
+    LoadedProcess out;
+    ProcessSpec& p = out.spec;
+    p.name = entry_.name;
+    p.where = entry_.key_at;
+    prefix_ = "process '" + p.name + "'";
+    auto fields = r_.entries(entry_, prefix_, kProcessKeys);
+    if (!entry_.value.IsMap() && !entry_.value.IsNull()) return out;  // reported by entries()
+
+    const Field* run = find(fields, "run");
+    const Field* peer = find(fields, "peer");
+    if (run) load_run(*run, p);
+    if (peer) load_peer(*peer);
+    if (run && peer) {
+      r_.error(peer->key_at, fmt::format("{} has both run: and peer:", prefix_),
+               "keep run: for your own program, or peer: for the built-in peer, not both");
+    }
+    if (!run && !peer) {
+      r_.error(entry_.key_at, fmt::format("{} has neither run: nor peer:", prefix_),
+               "add run: [program, args...] (or run: \"shell command\")");
+    }
+    if (const Field* f = find(fields, "after")) load_after(*f, out);
+    if (const Field* f = find(fields, "lifetime")) {
+      if (auto v = r_.choice(*f, "lifetime", {"task", "service"})) {
+        p.lifetime = *v == "service" ? Lifetime::service : Lifetime::task;
+      }
+    }
+    if (const Field* f = find(fields, "stop_signal")) {
+      if (auto s = r_.signal(*f, "stop_signal")) p.stop_signal = *s;
+    }
+    if (const Field* f = find(fields, "grace")) {
+      if (auto d = r_.duration(*f, "grace")) p.grace = *d;
+    }
+    if (const Field* f = find(fields, "stdin")) p.stdin_channel = load_std_stream(*f, "stdin");
+    if (const Field* f = find(fields, "stdout")) p.stdout_channel = load_std_stream(*f, "stdout");
+    if (const Field* f = find(fields, "fds")) load_fds(*f, p);
+    if (const Field* f = find(fields, "env")) load_env(*f, p);
+    if (const Field* f = find(fields, "cwd")) {
+      if (auto v = r_.scalar(*f, "cwd")) p.cwd = *v;
+    }
+    if (const Field* f = find(fields, "ready")) load_ready(*f, p);
+    if (const Field* f = find(fields, "expect")) load_expect(*f, p);
+    return out;
+  }
+
+ private:
+  void load_run(const Field& f, ProcessSpec& p) {
+    if (f.value.IsScalar()) {
+      if (f.value.Scalar().empty()) {
+        r_.error(f.value_at, fmt::format("{}: run: is empty", prefix_),
+                 "write the command to run, e.g. run: [programs/server, --port, \"${ctl.port}\"]");
+        return;
+      }
+      p.argv = {"/bin/sh", "-c", f.value.Scalar()};
+      p.shell = true;
+      return;
+    }
+    if (!f.value.IsSequence() || f.value.size() == 0) {
+      r_.error(f.value_at,
+               fmt::format("{}: run: must be a list of arguments or a shell command string, not {}",
+                           prefix_, f.value.IsSequence() ? "an empty list" : node_kind(f.value)),
+               "write run: [program, arg, ...] (no shell) or run: \"program arg | other\" (shell)");
+      return;
+    }
+    for (const auto& node : f.value) {
+      if (auto arg = r_.scalar(r_.item(node), "an argument of run:")) p.argv.push_back(*arg);
+    }
+  }
+
+  void load_peer(const Field& f) {
+    auto fields = r_.entries(f, prefix_ + " peer:", kPeerKeys);
+    if (const Field* m = find(fields, "mode")) {
+      (void)r_.choice(*m, "peer mode", {"send", "recv", "echo", "request"});
+    }
+    if (const Field* c = find(fields, "channel")) {
+      if (auto name = r_.scalar(*c, "peer channel")) {
+        (void)channel_reference(r_, *c, *name, "peer channel", names_);
+      }
+    }
+    if (const Field* c = find(fields, "count")) (void)r_.unsigned_number(*c, "peer count", 1);
+    if (const Field* t = find(fields, "timeout")) (void)r_.duration(*t, "peer timeout");
+    r_.error(f.key_at, "the built-in peer (faultline-peer) is not available in this version",
+             "run your own client with run:");
+  }
+
+  void load_after(const Field& f, LoadedProcess& out) {
+    for (const Field& item : r_.items(f, prefix_ + " after:")) {
+      auto name = r_.scalar(item, "an entry of after:");
+      if (!name) continue;
+      const auto& known = names_.processes;
+      if (std::find(known.begin(), known.end(), *name) == known.end()) {
+        std::string suggestion = did_you_mean(*name, known);
+        r_.error(item.value_at,
+                 fmt::format("{}: after: names unknown process '{}'", prefix_, *name),
+                 suggestion.empty() ? "the processes are: " + join_words(known) : suggestion);
+        continue;
+      }
+      out.spec.after.push_back(*name);
+      out.after_at.emplace_back(*name, item.value_at);
+    }
+  }
+
+  // A pipe channel by name, reported when unknown or not a pipe.
+  const ChannelSpec* pipe_reference(const Field& f, std::string_view name, std::string_view what) {
+    const ChannelSpec* c = channel_reference(r_, f, name, what, names_);
+    if (c && c->type != ChannelType::pipe) {
+      r_.error(f.value_at,
+               fmt::format("{}: {} can only be wired to a pipe channel, and '{}' is a {}", prefix_,
+                           what, name, to_string(c->type)),
+               fmt::format("declare a channel of type pipe for it, or pass '{}' to the program as "
+                           "an argument (e.g. \"${{{}.path}}\")",
+                           name, name));
+      return nullptr;
+    }
+    return c;
+  }
+
+  std::optional<std::string> load_std_stream(const Field& f, std::string_view what) {
+    auto fields = r_.entries(f, fmt::format("{} {}:", prefix_, what), {"channel"});
+    const Field* ch = find(fields, "channel");
+    if (!ch) {
+      if (f.value.IsMap() || f.value.IsNull()) {
+        r_.error(f.key_at, fmt::format("{}: {}: needs a channel", prefix_, what),
+                 fmt::format("write {}: {{ channel: NAME }} with a pipe channel", what));
+      }
+      return std::nullopt;
+    }
+    auto name = r_.scalar(*ch, fmt::format("{} channel", what));
+    if (!name || !pipe_reference(*ch, *name, what)) return std::nullopt;
+    return name;
+  }
+
+  void load_fds(const Field& f, ProcessSpec& p) {
+    for (const Field& e : r_.entries(f, prefix_ + " fds:", {})) {
+      int fd = -1;
+      auto [end, ec] = std::from_chars(e.name.data(), e.name.data() + e.name.size(), fd);
+      if (ec != std::errc() || end != e.name.data() + e.name.size() || fd < 0 || fd > 1023) {
+        r_.error(e.key_at,
+                 fmt::format("{}: fds: '{}' is not a file descriptor number", prefix_, e.name),
+                 "write fds: { 3: p.read, 4: p.write } with numbers from 0 to 1023");
+        continue;
+      }
+      if ((fd == 0 && p.stdin_channel) || (fd == 1 && p.stdout_channel)) {
+        r_.error(e.key_at,
+                 fmt::format("{}: fd {} is already wired by {}:", prefix_, fd,
+                             fd == 0 ? "stdin" : "stdout"),
+                 "wire each fd once");
+        continue;
+      }
+      auto text = r_.scalar(e, fmt::format("fd {}", fd));
+      if (!text) continue;
+      auto dot = text->rfind('.');
+      std::string end_name = dot == std::string::npos ? "" : text->substr(dot + 1);
+      if (dot == std::string::npos || (end_name != "read" && end_name != "write")) {
+        r_.error(e.value_at,
+                 fmt::format("{}: fd {}: '{}' must name a pipe end, CHANNEL.read or CHANNEL.write",
+                             prefix_, fd, *text),
+                 fmt::format("write {}: {}.read or {}: {}.write", fd,
+                             dot == std::string::npos ? *text : text->substr(0, dot), fd,
+                             dot == std::string::npos ? *text : text->substr(0, dot)));
+        continue;
+      }
+      std::string channel = text->substr(0, dot);
+      if (!pipe_reference(e, channel, fmt::format("fd {}", fd))) continue;
+      p.fds.push_back(FdWiring{fd, channel, end_name == "write"});
+    }
+  }
+
+  void load_env(const Field& f, ProcessSpec& p) {
+    for (const Field& e : r_.entries(f, prefix_ + " env:", {})) {
+      bool ok = !e.name.empty() &&
+                (std::isalpha(static_cast<unsigned char>(e.name[0])) || e.name[0] == '_') &&
+                std::all_of(e.name.begin(), e.name.end(), [](char c) {
+                  return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                });
+      if (!ok) {
+        r_.error(e.key_at, fmt::format("{}: env: '{}' is not a variable name", prefix_, e.name),
+                 "use letters, digits and '_', starting with a letter or '_'");
+        continue;
+      }
+      if (e.value.IsNull()) {
+        p.env[e.name] = "";
+      } else if (auto v = r_.scalar(e, "env " + e.name)) {
+        p.env[e.name] = *v;
+      }
+    }
+  }
+
+  void load_ready(const Field& f, ProcessSpec& p) {
+    auto fields = r_.entries(f, prefix_ + " ready:", kReadyKeys);
+    if (fields.empty()) {
+      if (f.value.IsMap() || f.value.IsNull()) {
+        r_.error(f.key_at, fmt::format("{}: ready: says nothing", prefix_),
+                 "write one of { listening: CHANNEL }, { stdout: REGEX }, { file: PATH }, "
+                 "{ delay: DURATION }");
+      }
+      return;
+    }
+    if (fields.size() > 1) {
+      r_.error(fields[1].key_at,
+               fmt::format("{}: ready: takes one condition, got '{}' and '{}'", prefix_,
+                           fields[0].name, fields[1].name),
+               "keep one of listening, stdout, file, delay");
+      return;
+    }
+    const Field& c = fields[0];
+    if (c.name == "listening") {
+      auto name = r_.scalar(c, "ready listening");
+      if (!name) return;
+      const ChannelSpec* ch = channel_reference(r_, c, *name, "ready listening", names_);
+      if (!ch) return;
+      if (!can_listen(ch->type)) {
+        r_.error(c.value_at,
+                 fmt::format("{}: ready: listening needs a socket channel, and '{}' is a {}",
+                             prefix_, *name, to_string(ch->type)),
+                 "only unix-stream, unix-dgram, tcp and udp channels can listen; for other "
+                 "channels use { stdout: REGEX }, { file: PATH } or { delay: DURATION }");
+        return;
+      }
+      p.ready.kind = Readiness::Kind::listening;
+      p.ready.value = *name;
+    } else if (c.name == "stdout") {
+      if (auto re = r_.regex(c, "ready stdout")) {
+        p.ready.kind = Readiness::Kind::stdout_regex;
+        p.ready.value = *re;
+        if (p.stdout_channel) {
+          r_.error(c.key_at,
+                   fmt::format("{}: ready: stdout cannot be watched, it is wired to channel '{}'",
+                               prefix_, *p.stdout_channel),
+                   "use { file: PATH } or { delay: DURATION }, or wire the pipe to another fd");
+        }
+      }
+    } else if (c.name == "file") {
+      if (auto path = r_.scalar(c, "ready file")) {
+        p.ready.kind = Readiness::Kind::file;
+        p.ready.value = *path;
+      }
+    } else if (c.name == "delay") {
+      if (auto d = r_.duration(c, "ready delay")) {
+        p.ready.kind = Readiness::Kind::delay;
+        p.ready.delay = *d;
+      }
+    }
+  }
+
+  void load_exit(const Field& f, ExitExpectation& exit) {
+    auto code = [&](const Field& item) -> std::optional<int> {
+      auto n = r_.unsigned_number(item, "expect exit");
+      if (n && *n > 255) {
+        r_.error(item.value_at, fmt::format("expect exit: {} is not an exit status", *n),
+                 "exit statuses are 0 to 255; for death by a signal use expect: { signal: SIG }");
+        return std::nullopt;
+      }
+      if (!n) return std::nullopt;
+      return static_cast<int>(*n);
+    };
+    if (f.value.IsScalar() && (f.value.Scalar() == "nonzero" || f.value.Scalar() == "any")) {
+      exit.kind =
+          f.value.Scalar() == "any" ? ExitExpectation::Kind::any : ExitExpectation::Kind::nonzero;
+      return;
+    }
+    if (f.value.IsScalar()) {
+      const std::string& s = f.value.Scalar();
+      if (s.empty() ||
+          !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        std::string suggestion = did_you_mean(s, {"nonzero", "any"});
+        r_.error(f.value_at, fmt::format("expect exit: '{}' is not an exit status", s),
+                 suggestion.empty() ? "write a number (0), a list ([0, 1]), nonzero or any"
+                                    : suggestion);
+        return;
+      }
+    }
+    if (!f.value.IsScalar() && !f.value.IsSequence()) {
+      r_.error(f.value_at,
+               fmt::format("expect exit: must be a number or a list, not {}", node_kind(f.value)),
+               "write a number (0), a list ([0, 1]), nonzero or any");
+      return;
+    }
+    for (const Field& item : r_.items(f, "expect exit")) {
+      if (auto c = code(item)) exit.codes.push_back(*c);
+    }
+  }
+
+  void load_text(const Field& f, std::vector<TextExpectation>& out) {
+    std::vector<Field> maps;
+    if (f.value.IsSequence()) {
+      for (const auto& node : f.value) maps.push_back(r_.item(node));
+    } else {
+      maps.push_back(f);
+    }
+    std::string what = fmt::format("{} expect {}:", prefix_, f.name);
+    for (const Field& m : maps) {
+      auto fields = r_.entries(m, what, kTextKeys);
+      if (fields.empty() && (m.value.IsMap() || m.value.IsNull())) {
+        r_.error(m.key_at, fmt::format("{} says nothing", what),
+                 fmt::format("write {}: {{ contains: TEXT }} (or matches: REGEX, equals: TEXT)",
+                             f.name));
+      }
+      for (const Field& t : fields) {
+        std::vector<Field> values;
+        if (t.value.IsSequence()) {
+          for (const auto& node : t.value) values.push_back(r_.item(node));
+        } else {
+          values.push_back(t);
+        }
+        for (const Field& v : values) {
+          TextExpectation e;
+          std::optional<std::string> text;
+          if (t.name == "matches") {
+            e.op = TextExpectation::Op::matches;
+            text = r_.regex(v, fmt::format("expect {} matches", f.name));
+          } else {
+            e.op = t.name == "equals" ? TextExpectation::Op::equals : TextExpectation::Op::contains;
+            text = r_.scalar(v, fmt::format("expect {} {}", f.name, t.name));
+          }
+          if (!text) continue;
+          e.value = *text;
+          out.push_back(std::move(e));
+        }
+      }
+    }
+  }
+
+  void load_expect(const Field& f, ProcessSpec& p) {
+    auto fields = r_.entries(f, prefix_ + " expect:", kExpectKeys);
+    p.expect.declared = true;
+    const Field* exit = find(fields, "exit");
+    const Field* sig = find(fields, "signal");
+    if (exit) {
+      ExitExpectation e;
+      load_exit(*exit, e);
+      p.expect.exit = e;
+    }
+    if (sig) p.expect.signal = r_.signal(*sig, "expect signal");
+    if (exit && sig && p.expect.exit->kind != ExitExpectation::Kind::any) {
+      r_.error(sig->key_at,
+               fmt::format("{}: expect: gives both exit and signal, but a process either exits or "
+                           "dies of a signal",
+                           prefix_),
+               "keep the one you expect (exit: any accepts any exit status)");
+    }
+    if (const Field* t = find(fields, "stdout")) {
+      load_text(*t, p.expect.stdout_text);
+      if (p.stdout_channel) {
+        r_.error(t->key_at,
+                 fmt::format("{}: expect: stdout cannot be checked, it is wired to channel '{}'",
+                             prefix_, *p.stdout_channel),
+                 "check stderr instead, or wire the pipe to another fd");
+      }
+    }
+    if (const Field* t = find(fields, "stderr")) load_text(*t, p.expect.stderr_text);
+    if (const Field* w = find(fields, "within")) p.expect.within = r_.duration(*w, "expect within");
+  }
+
+  YamlReader& r_;
+  const Field& entry_;
+  const ScenarioNames& names_;
+  std::string prefix_;
+};
+
+}  // namespace
+
+const ChannelSpec* channel_reference(YamlReader& r, const Field& f, std::string_view name,
+                                     std::string_view what, const ScenarioNames& names) {
+  for (const auto& c : names.channels) {
+    if (c.name == name) return &c;
+  }
+  const auto& broken = names.broken_channels;
+  if (std::find(broken.begin(), broken.end(), name) != broken.end()) return nullptr;
+  std::vector<std::string_view> known;
+  for (const auto& c : names.channels) known.push_back(c.name);
+  std::string suggestion = did_you_mean(name, known);
+  r.error(f.value_at, fmt::format("{}: unknown channel '{}'", what, name),
+          !suggestion.empty() ? suggestion
+          : known.empty()
+              ? fmt::format("declare it under channels:, e.g. {}: {{ type: pipe }}", name)
+              : "the channels are: " + join_words(known));
+  return nullptr;
+}
+
+LoadedProcess load_process(YamlReader& r, const Field& entry, const ScenarioNames& names) {
+  return ProcessLoader(r, entry, names).load();
+}
+
+}  // namespace faultline

@@ -1,0 +1,334 @@
+// load_scenario(): a scenario file -> Scenario, every problem of the file reported at once.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "dsl/did_you_mean.h"
+#include "dsl/process_loader.h"
+#include "dsl/yaml_reader.h"
+#include "faultline/scenario.h"
+
+namespace faultline {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::vector<std::string_view> kTopKeys{"scenario", "description", "timeout", "seed",
+                                             "channels", "processes",   "faults",  "expect"};
+const std::vector<std::string_view> kChannelKeys{"type", "size", "count", "backing"};
+const std::vector<std::string_view> kChannelTypeNames{
+    "pipe",      "fifo",        "msgqueue",   "posix-mq", "shm", "mmap",
+    "semaphore", "unix-stream", "unix-dgram", "tcp",      "udp"};
+
+const Field* find(const std::vector<Field>& fields, std::string_view name) {
+  for (const auto& f : fields) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+class ScenarioLoader final {
+ public:
+  ScenarioLoader(const fs::path& file, Diagnostics& out)
+      : file_(file), out_(out), r_(file.string(), out) {}
+
+  std::optional<Scenario> load() {
+    Scenario s;
+    std::error_code ec;
+    s.file = fs::absolute(file_, ec);
+    s.dir = s.file.parent_path();
+    std::ifstream in(file_);
+    if (!in) {
+      r_.error(SourceLocation{file_.string(), 0, 0},
+               fmt::format("cannot read the scenario file: {}", std::strerror(errno)),
+               "check the path and that the file is readable");
+      return std::nullopt;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    YAML::Node doc;
+    try {
+      doc = YAML::Load(text.str());
+    } catch (const YAML::ParserException& e) {
+      r_.error(SourceLocation{file_.string(), e.mark.line + 1, e.mark.column + 1},
+               "YAML syntax error: " + e.msg,
+               "check the indentation and the quoting here (quote values that contain ': ', "
+               "'#', '{' or '[')");
+      return std::nullopt;
+    } catch (const YAML::Exception& e) {
+      r_.error(SourceLocation{file_.string(), e.mark.line + 1, e.mark.column + 1},
+               "YAML error: " + e.msg, "check the file's YAML syntax here");
+      return std::nullopt;
+    }
+    Field root = r_.root(doc);
+    if (doc.IsNull()) {
+      r_.error(root.key_at, "the scenario file is empty",
+               "a scenario needs at least scenario: NAME and processes:");
+      return std::nullopt;
+    }
+    auto fields = r_.entries(root, "the scenario", kTopKeys);
+    if (!doc.IsMap()) return std::nullopt;
+
+    if (const Field* f = find(fields, "scenario")) {
+      if (auto name = r_.scalar(*f, "scenario")) {
+        if (name->empty()) {
+          r_.error(f->value_at, "scenario: the name is empty", "write scenario: NAME");
+        }
+        s.name = *name;
+      }
+    } else {
+      r_.error(root.key_at, "the scenario has no name",
+               "add scenario: NAME at the top, e.g. scenario: echo-survives-failed-accept");
+    }
+    if (const Field* f = find(fields, "description")) {
+      if (auto d = r_.scalar(*f, "description")) s.description = *d;
+    }
+    if (const Field* f = find(fields, "timeout")) {
+      if (auto d = r_.duration(*f, "timeout")) {
+        if (d->count() <= 0) {
+          r_.error(f->value_at, "timeout must be longer than 0", "write e.g. timeout: 10s");
+        } else {
+          s.timeout = *d;
+        }
+      }
+    }
+    if (const Field* f = find(fields, "seed")) s.seed = r_.unsigned_number(*f, "seed");
+    if (const Field* f = find(fields, "channels")) load_channels(*f, s);
+    ScenarioNames names{s.channels, {}, {}};
+    for (const auto& b : broken_channels_) names.broken_channels.push_back(b);
+    std::vector<Field> process_entries;
+    if (const Field* f = find(fields, "processes")) {
+      process_entries = r_.entries(*f, "processes", {});
+      if (f->value.IsNull() || (f->value.IsMap() && f->value.size() == 0)) {
+        r_.error(f->key_at, "processes: is empty", "declare at least one process with run:");
+      }
+    } else {
+      r_.error(root.key_at, "the scenario has no processes:",
+               "add processes: with at least one process, e.g.\n"
+               "  processes:\n    app: { run: [programs/app] }");
+    }
+    for (const Field& e : process_entries) names.processes.push_back(e.name);
+    std::vector<LoadedProcess> loaded;
+    for (const Field& e : process_entries) {
+      (void)r_.valid_name(e, "process");
+      loaded.push_back(load_process(r_, e, names));
+    }
+    check_cycles(loaded);
+    for (auto& l : loaded) s.processes.push_back(std::move(l.spec));
+    if (const Field* f = find(fields, "faults")) load_faults(*f, names, s);
+    if (const Field* f = find(fields, "expect")) load_expect(*f, s);
+    return s;
+  }
+
+ private:
+  void load_channels(const Field& f, Scenario& s) {
+    for (const Field& e : r_.entries(f, "channels", {})) {
+      bool ok = r_.valid_name(e, "channel");
+      ChannelSpec c;
+      c.name = e.name;
+      c.where = e.key_at;
+      std::string what = fmt::format("channel '{}'", e.name);
+      auto fields = r_.entries(e, what, kChannelKeys);
+      const Field* type = find(fields, "type");
+      if (!type) {
+        if (e.value.IsMap() || e.value.IsNull()) {
+          r_.error(e.key_at, fmt::format("{} has no type", what),
+                   "add type: with one of " + join_words(kChannelTypeNames));
+        }
+        ok = false;
+      } else if (auto name = r_.scalar(*type, what + " type")) {
+        if (auto t = channel_type_from_string(*name)) {
+          c.type = *t;
+        } else {
+          std::string suggestion = did_you_mean(*name, kChannelTypeNames);
+          r_.error(type->value_at, fmt::format("{}: unknown type '{}'", what, *name),
+                   (suggestion.empty() ? std::string() : suggestion + " ") +
+                       "the types are: " + join_words(kChannelTypeNames));
+          ok = false;
+        }
+      } else {
+        ok = false;
+      }
+      if (ok) check_channel_options(fields, what, c);
+      if (ok) {
+        s.channels.push_back(std::move(c));
+      } else {
+        broken_channels_.push_back(e.name);
+      }
+    }
+  }
+
+  void check_channel_options(const std::vector<Field>& fields, const std::string& what,
+                             ChannelSpec& c) {
+    using T = ChannelType;
+    auto applies = [&](const Field& f, std::initializer_list<T> types, std::string_view use) {
+      if (std::find(types.begin(), types.end(), c.type) != types.end()) return true;
+      r_.error(
+          f.key_at,
+          fmt::format("{}: '{}' does not apply to a {} channel", what, f.name, to_string(c.type)),
+          fmt::format("remove it; {} is for {}", f.name, use));
+      return false;
+    };
+    if (const Field* f = find(fields, "size")) {
+      if (applies(*f, {T::shm, T::mmap, T::msgqueue, T::posix_mq},
+                  "shm and mmap (bytes) and msgqueue and posix-mq (largest message)")) {
+        if (auto n = r_.unsigned_number(*f, what + " size", 1)) c.size = *n;
+      }
+    }
+    if (const Field* f = find(fields, "count")) {
+      if (applies(*f, {T::semaphore, T::posix_mq},
+                  "semaphore (semaphores in the set) and posix-mq (messages in the queue)")) {
+        if (auto n = r_.unsigned_number(*f, what + " count", 1)) {
+          if (*n > 65535) {
+            r_.error(f->value_at, fmt::format("{}: count {} is too large", what, *n),
+                     "use a count up to 65535");
+          } else {
+            c.count = static_cast<std::uint32_t>(*n);
+          }
+        }
+      }
+    }
+    if (const Field* f = find(fields, "backing")) {
+      if (applies(*f, {T::mmap}, "mmap channels (shm or file)")) {
+        if (auto b = r_.choice(*f, what + " backing", {"shm", "file"})) c.backing = *b;
+      }
+    }
+  }
+
+  // `after:` must be a DAG: a cycle would leave every process in it waiting forever.
+  void check_cycles(const std::vector<LoadedProcess>& loaded) {
+    std::map<std::string, const LoadedProcess*> by_name;
+    for (const auto& l : loaded) by_name.emplace(l.spec.name, &l);
+    enum class Mark { unseen, active, done };
+    std::map<std::string, Mark> mark;
+    std::vector<std::string> path;
+    std::function<void(const LoadedProcess&)> visit = [&](const LoadedProcess& p) {
+      mark[p.spec.name] = Mark::active;
+      path.push_back(p.spec.name);
+      for (const auto& [next, where] : p.after_at) {
+        auto it = by_name.find(next);
+        if (it == by_name.end()) continue;
+        Mark m = mark[next];
+        if (m == Mark::active) {
+          auto start = std::find(path.begin(), path.end(), next);
+          std::string cycle;
+          for (auto i = start; i != path.end(); ++i) cycle += *i + " -> ";
+          cycle += next;
+          r_.error(where,
+                   next == p.spec.name
+                       ? fmt::format("process '{}' waits for itself in after:", next)
+                       : fmt::format("after: forms a cycle: {}", cycle),
+                   "a process starts once every process in its after: is ready, so a cycle never "
+                   "starts; remove one of these dependencies");
+        } else if (m == Mark::unseen) {
+          visit(*it->second);
+        }
+      }
+      path.pop_back();
+      mark[p.spec.name] = Mark::done;
+    };
+    for (const auto& l : loaded) {
+      if (mark[l.spec.name] == Mark::unseen) visit(l);
+    }
+  }
+
+  void load_faults(const Field& f, const ScenarioNames& names, Scenario& s) {
+    if (f.value.IsNull()) return;
+    if (!f.value.IsSequence()) {
+      r_.error(f.value_at, fmt::format("faults must be a list, not {}", node_kind(f.value)),
+               "write one '- call: ...' entry per fault");
+      return;
+    }
+    for (const auto& node : f.value) {
+      Field entry = r_.item(node);
+      FaultSpecBuilder builder(entry.key_at);
+      auto fields = r_.entries(entry, "a fault", FaultSpecBuilder::keys());
+      if (!node.IsMap()) continue;
+      auto report = [&](const SourceLocation& at, const std::string& problem) {
+        if (!problem.empty()) out_.push_back(make_diagnostic(at, problem));
+      };
+      bool set_failed = false;
+      for (const Field& k : fields) {
+        if (k.name == "call" && k.value.IsSequence()) {
+          for (const auto& c : k.value) {
+            Field call = r_.item(c);
+            if (auto name = r_.scalar(call, "a call")) {
+              std::string problem = builder.add_call(*name, call.value_at);
+              set_failed |= !problem.empty();
+              report(call.value_at, problem);
+            } else {
+              set_failed = true;
+            }
+          }
+          continue;
+        }
+        std::string value;
+        if (!k.value.IsNull()) {
+          auto v = r_.scalar(k, "fault " + k.name);
+          if (!v) {
+            set_failed = true;
+            continue;
+          }
+          value = *v;
+        }
+        std::string problem = builder.set(k.name, value, k.key_at);
+        set_failed |= !problem.empty();
+        report(k.value_at, problem);
+      }
+      if (const Field* p = find(fields, "process")) {
+        const auto& known = names.processes;
+        if (p->value.IsScalar() &&
+            std::find(known.begin(), known.end(), p->value.Scalar()) == known.end()) {
+          std::string suggestion = did_you_mean(p->value.Scalar(), known);
+          r_.error(p->value_at, fmt::format("fault: unknown process '{}'", p->value.Scalar()),
+                   suggestion.empty() ? "the processes are: " + join_words(known) : suggestion);
+        }
+      }
+      if (const Field* c = find(fields, "channel"); c && c->value.IsScalar()) {
+        (void)channel_reference(r_, *c, c->value.Scalar(), "fault channel", names);
+      }
+      if (auto spec = builder.build(out_); spec && !set_failed) s.faults.push_back(*spec);
+    }
+  }
+
+  void load_expect(const Field& f, Scenario& s) {
+    auto fields = r_.entries(f, "expect", {"faults", "leaks"});
+    if (const Field* k = find(fields, "faults")) {
+      if (auto v = r_.choice(*k, "expect faults", {"fired", "any"})) {
+        s.faults_expect =
+            *v == "fired" ? Scenario::FaultsExpect::fired : Scenario::FaultsExpect::any;
+      }
+    }
+    if (const Field* k = find(fields, "leaks")) {
+      if (auto v = r_.choice(*k, "expect leaks", {"none", "any"})) {
+        s.leaks_expect = *v == "none" ? Scenario::LeaksExpect::none : Scenario::LeaksExpect::any;
+      }
+    }
+  }
+
+  fs::path file_;
+  Diagnostics& out_;
+  YamlReader r_;
+  std::vector<std::string> broken_channels_;
+};
+
+}  // namespace
+
+LoadResult load_scenario(const std::filesystem::path& file) {
+  LoadResult result;
+  auto scenario = ScenarioLoader(file, result.diagnostics).load();
+  // Diagnostics come in the order the loader met them; users read files top to bottom.
+  std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     return std::tie(a.where.line, a.where.column) <
+                            std::tie(b.where.line, b.where.column);
+                   });
+  if (result.diagnostics.empty()) result.scenario = std::move(scenario);
+  return result;
+}
+
+}  // namespace faultline
