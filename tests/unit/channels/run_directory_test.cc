@@ -1,0 +1,245 @@
+// RunDirectory (the private folder of a run and its manifest) and collect_garbage()
+// (`faultline gc`): what a dead runner left is removed, a live runner's run is not touched.
+#include "runner/run_directory.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/msg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "channel_test_support.h"
+#include "channels/channel.h"
+#include "support.h"
+
+namespace faultline::test {
+namespace {
+namespace fs = std::filesystem;
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool contains(const std::vector<std::string>& lines, const std::string& part) {
+  for (const auto& l : lines)
+    if (l.find(part) != std::string::npos) return true;
+  return false;
+}
+
+TEST_CASE("A run directory is a 0700 folder under TMPDIR named after its label") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  RunDirectory dir("echo server");
+  CHECK(dir.path().parent_path() == tmp.path());
+  std::string name = dir.path().filename();
+  CHECK(name.rfind("faultline-echo_server-", 0) == 0);
+  CHECK(name.size() == std::string("faultline-echo_server-").size() + 6);
+  struct stat st {};
+  REQUIRE(stat(dir.path().c_str(), &st) == 0);
+  CHECK(S_ISDIR(st.st_mode));
+  CHECK((st.st_mode & 0777) == 0700);
+}
+
+TEST_CASE("A run directory's label is cut to 40 characters of [A-Za-z0-9_-]") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  RunDirectory dir("../" + std::string(60, 'a'));
+  std::string name = dir.path().filename();
+  CHECK(name == "faultline-___" + std::string(37, 'a') + "-" + name.substr(name.size() - 6));
+  CHECK(dir.path().parent_path() == tmp.path());
+}
+
+TEST_CASE("A run directory names its runner by pid and start time") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  RunDirectory dir("owner");
+  std::string stat_line = read_file("/proc/self/stat");
+  std::istringstream after_name(stat_line.substr(stat_line.rfind(')') + 2));
+  std::string field;
+  for (int n = 3; n <= 22; ++n) after_name >> field;  // field 22: start time
+  CHECK(read_file(dir.path() / "owner") == std::to_string(getpid()) + " " + field + "\n");
+}
+
+TEST_CASE("A recorded object is in the manifest at once") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  RunDirectory dir("manifest");
+  dir.record("posix-mq", "/faultline-1-2-q");
+  CHECK(read_file(dir.path() / "manifest") == "posix-mq /faultline-1-2-q\n");
+  dir.record("shm", "12 34");
+  CHECK(read_file(dir.path() / "manifest") == "posix-mq /faultline-1-2-q\nshm 12 34\n");
+}
+
+TEST_CASE("Key files are new 0600 files, a different one on every call") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  RunDirectory dir("keys");
+  fs::path a = dir.make_key_file("q");
+  fs::path b = dir.make_key_file("q");
+  CHECK(a != b);
+  CHECK(a.parent_path() == dir.path());
+  struct stat st {};
+  REQUIRE(stat(b.c_str(), &st) == 0);
+  CHECK(S_ISREG(st.st_mode));
+  CHECK((st.st_mode & 0777) == 0600);
+}
+
+TEST_CASE("Destroying a run directory removes the objects it recorded and the folder") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  int queue = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
+  REQUIRE(queue >= 0);
+  std::string shm_name = "/faultline-test-" + std::to_string(getpid()) + "-rundir";
+  int shm_fd = shm_open(shm_name.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  REQUIRE(shm_fd >= 0);
+  close(shm_fd);
+  fs::path outside = tmp.path() / "outside-file";
+  std::ofstream(outside) << "x";
+  fs::path folder;
+  {
+    RunDirectory dir("cleanup");
+    folder = dir.path();
+    dir.record("msg", std::to_string(queue));
+    dir.record("posix-shm", shm_name);
+    dir.record("path", outside.string());
+    std::ofstream(dir.path() / "some-output") << "y";
+  }
+  CHECK_FALSE(ipcs_knows("q", std::to_string(queue)));
+  CHECK_FALSE(fs::exists("/dev/shm" + shm_name));
+  CHECK_FALSE(fs::exists(outside));
+  CHECK_FALSE(fs::exists(folder));
+}
+
+TEST_CASE("A recorded System V id whose key is no longer ours is not removed") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  int queue = msgget(IPC_PRIVATE, IPC_CREAT | 0600);  // key 0
+  REQUIRE(queue >= 0);
+  CHECK_FALSE(remove_recorded_object("msg", std::to_string(queue) + " 1174405121"));
+  CHECK(ipcs_knows("q", std::to_string(queue)));
+  CHECK(remove_recorded_object("msg", std::to_string(queue) + " 0"));
+  CHECK_FALSE(ipcs_knows("q", std::to_string(queue)));
+  CHECK_FALSE(remove_recorded_object("msg", std::to_string(queue) + " 0"));
+}
+
+// What a runner that died without cleaning up left: its folder and the objects it made.
+struct DeadRun {
+  fs::path folder;
+  std::string queue_id, segment_id, semaphore_id, mq_name, shm_name;
+};
+
+DeadRun run_and_die() {
+  int report[2];
+  REQUIRE(pipe(report) == 0);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    close(report[0]);
+    try {
+      // Leaked on purpose: the runner is "killed" before any destructor runs.
+      auto* dir = new RunDirectory("dead");
+      auto attr = [&](ChannelType type, const char* a) {
+        return provision_channel(spec_of("c", type), *dir).release()->attributes().at(a);
+      };
+      std::string text = dir->path().string() + "\n" + attr(ChannelType::msgqueue, "id") + "\n" +
+                         attr(ChannelType::shm, "id") + "\n" + attr(ChannelType::semaphore, "id") +
+                         "\n" + attr(ChannelType::posix_mq, "name") + "\n" +
+                         attr(ChannelType::mmap, "name") + "\n";
+      if (write(report[1], text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+        _exit(1);
+      }
+      _exit(0);
+    } catch (...) {
+      _exit(1);
+    }
+  }
+  close(report[1]);
+  std::string text;
+  char buf[512];
+  ssize_t n;
+  while ((n = read(report[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  close(report[0]);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  std::istringstream lines(text);
+  DeadRun run;
+  std::string folder;
+  lines >> folder >> run.queue_id >> run.segment_id >> run.semaphore_id >> run.mq_name >>
+      run.shm_name;
+  run.folder = folder;
+  return run;
+}
+
+TEST_CASE("gc removes the folder and the objects of a runner that died") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  DeadRun dead = run_and_die();
+  REQUIRE(fs::exists(dead.folder));
+  REQUIRE(ipcs_knows("q", dead.queue_id));
+  REQUIRE(ipcs_knows("m", dead.segment_id));
+  REQUIRE(ipcs_knows("s", dead.semaphore_id));
+  REQUIRE(fs::exists("/dev/shm" + dead.shm_name));
+
+  auto removed = collect_garbage();
+
+  CHECK_FALSE(fs::exists(dead.folder));
+  CHECK_FALSE(ipcs_knows("q", dead.queue_id));
+  CHECK_FALSE(ipcs_knows("m", dead.segment_id));
+  CHECK_FALSE(ipcs_knows("s", dead.semaphore_id));
+  CHECK_FALSE(fs::exists("/dev/shm" + dead.shm_name));
+  CHECK(contains(removed, "posix-mq " + dead.mq_name));
+  CHECK(contains(removed, "msg " + dead.queue_id + " "));
+  CHECK(contains(removed, dead.folder.string() + " (runner pid"));
+}
+
+TEST_CASE("gc leaves the run of a live runner alone") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  RunDirectory dir("alive");
+  auto ch = provision_channel(spec_of("q", ChannelType::msgqueue), dir);
+  auto removed = collect_garbage();
+  CHECK(removed.empty());
+  CHECK(fs::exists(dir.path() / "manifest"));
+  CHECK(ipcs_knows("q", ch->attributes().at("id")));
+}
+
+TEST_CASE("gc takes a runner whose pid now belongs to another process for dead") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  RunDirectory dir("reused");
+  auto ch = provision_channel(spec_of("q", ChannelType::msgqueue), dir);
+  std::string id = ch->attributes().at("id");
+  // Our pid, but a start time that is not ours: the runner that wrote it is gone.
+  std::ofstream(dir.path() / "owner", std::ios::trunc) << getpid() << " 1\n";
+  auto removed = collect_garbage();
+  CHECK_FALSE(fs::exists(dir.path()));
+  CHECK_FALSE(ipcs_knows("q", id));
+  CHECK(contains(removed, "reused"));
+}
+
+TEST_CASE("gc removes a run folder without owner only once it is old") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  std::string templ = (tmp.path() / "faultline-ownerless-XXXXXX").string();
+  REQUIRE(mkdtemp(templ.data()) != nullptr);
+  fs::path folder = templ;
+  (void)collect_garbage();
+  CHECK(fs::exists(folder));  // it may be a run being created right now
+  fs::last_write_time(folder, fs::file_time_type::clock::now() - std::chrono::minutes(5));
+  auto removed = collect_garbage();
+  CHECK_FALSE(fs::exists(folder));
+  CHECK(contains(removed, "no owner recorded"));
+}
+
+}  // namespace
+}  // namespace faultline::test
