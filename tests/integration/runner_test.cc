@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -61,42 +62,42 @@ TEST_CASE("every channel type is provisioned, visible to its processes and remov
           "[integration][channels]") {
   const std::string p = probe();
   auto channel_case = GENERATE_COPY(values<ChannelCase>({
-      {"pipe", R"(channels: { c: { type: pipe } }
+      {"pipe", R"y(channels: { c: { type: pipe } }
 processes:
   writer: { run: [echo, hello through a pipe], stdout: { channel: c } }
   reader: { run: [cat], stdin: { channel: c }, expect: { stdout: { equals: "hello through a pipe\n" } } }
-)"},
-      {"fifo", fmt::format(R"(channels: {{ c: {{ type: fifo }} }}
+)y"},
+      {"fifo", fmt::format(R"y(channels: {{ c: {{ type: fifo }} }}
 processes:
   user: {{ run: '[ "$FAULTLINE_CH_C_PATH" = "${{c.path}}" ] && [ -p "${{c.path}}" ] && {} fifo ${{c.path}}' }}
-)", p)},
-      {"msgqueue", fmt::format(R"(channels: {{ c: {{ type: msgqueue }} }}
+)y", p)},
+      {"msgqueue", fmt::format(R"y(channels: {{ c: {{ type: msgqueue }} }}
 processes:
   user: {{ run: [{}, msgqueue, "${{c.key}}", "${{c.id}}"], expect: {{ stdout: {{ contains: ok }} }} }}
-)", p)},
-      {"posix-mq", fmt::format(R"(channels: {{ c: {{ type: posix-mq }} }}
+)y", p)},
+      {"posix-mq", fmt::format(R"y(channels: {{ c: {{ type: posix-mq }} }}
 processes:
   user: {{ run: [{}, posix-mq, "${{c.name}}"], expect: {{ stdout: {{ contains: ok }} }} }}
-)", p)},
-      {"shm", fmt::format(R"(channels: {{ c: {{ type: shm, size: 8192 }} }}
+)y", p)},
+      {"shm", fmt::format(R"y(channels: {{ c: {{ type: shm, size: 8192 }} }}
 processes:
   user: {{ run: [{}, shm, "${{c.key}}", "${{c.id}}", "${{c.size}}"], expect: {{ stdout: {{ contains: ok }} }} }}
-)", p)},
-      {"mmap", fmt::format(R"(channels: {{ c: {{ type: mmap, size: 4096 }}, f: {{ type: mmap, backing: file, size: 100 }} }}
+)y", p)},
+      {"mmap", fmt::format(R"y(channels: {{ c: {{ type: mmap, size: 4096 }}, f: {{ type: mmap, backing: file, size: 100 }} }}
 processes:
   user: {{ run: [{}, mmap-shm, "${{c.name}}", "${{c.size}}"], expect: {{ stdout: {{ contains: ok }} }} }}
   file_user: {{ run: [{}, mmap-file, "${{f.path}}", "${{f.size}}"], expect: {{ stdout: {{ contains: ok }} }} }}
-)", p, p)},
-      {"semaphore", fmt::format(R"(channels: {{ c: {{ type: semaphore, count: 3 }} }}
+)y", p, p)},
+      {"semaphore", fmt::format(R"y(channels: {{ c: {{ type: semaphore, count: 3 }} }}
 processes:
   user: {{ run: [{}, semaphore, "${{c.key}}", "${{c.id}}", "${{c.count}}"], expect: {{ stdout: {{ contains: ok }} }} }}
-)", p)},
-      {"unix-stream", R"(channels: { c: { type: unix-stream } }
+)y", p)},
+      {"unix-stream", R"y(channels: { c: { type: unix-stream } }
 processes:
   server: { run: [socat, "UNIX-LISTEN:${c.path}", "EXEC:cat"], lifetime: service, ready: { listening: c }, expect: { exit: any } }
   client: { run: 'echo ping | socat - "UNIX-CONNECT:${c.path}"', after: [server], expect: { stdout: { equals: "ping\n" } } }
-)"},
-      {"unix-dgram", R"(channels: { c: { type: unix-dgram } }
+)y"},
+      {"unix-dgram", R"y(channels: { c: { type: unix-dgram } }
 processes:
   server:
     run: [python3, -c, "import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); print(s.recv(64).decode())", "${c.path}"]
@@ -105,13 +106,13 @@ processes:
   client:
     run: [python3, -c, "import socket,sys; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b'datagram', sys.argv[1])", "${c.path}"]
     after: [server]
-)"},
-      {"tcp", R"(channels: { c: { type: tcp } }
+)y"},
+      {"tcp", R"y(channels: { c: { type: tcp } }
 processes:
   server: { run: [socat, "TCP-LISTEN:${c.port},bind=${c.host},reuseaddr", "EXEC:cat"], lifetime: service, ready: { listening: c }, expect: { exit: any } }
   client: { run: 'echo ping | socat - "TCP:${c.host}:$FAULTLINE_CH_C_PORT"', after: [server], expect: { stdout: { equals: "ping\n" } } }
-)"},
-      {"udp", R"(channels: { c: { type: udp } }
+)y"},
+      {"udp", R"y(channels: { c: { type: udp } }
 processes:
   server:
     run: [python3, -c, "import socket,sys; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((sys.argv[1], int(sys.argv[2]))); print(s.recv(64).decode())", "${c.host}", "${c.port}"]
@@ -120,7 +121,7 @@ processes:
   client:
     run: [python3, -c, "import socket,sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'datagram', (sys.argv[1], int(sys.argv[2])))", "${c.host}", "${c.port}"]
     after: [server]
-)"},
+)y"},
   }));
   INFO("channel type " << channel_case.type);
   NothingLeftBehind guard;
@@ -137,13 +138,13 @@ processes:
 TEST_CASE("a hung process fails the scenario at its timeout with what it was blocked in",
           "[integration][timeout]") {
   NothingLeftBehind guard;
-  TempScenario s(R"(scenario: hung-reader
+  TempScenario s(R"y(scenario: hung-reader
 timeout: 1s
 channels: { p: { type: pipe } }
 processes:
   writer: { run: [sleep, "1000"], stdout: { channel: p } }
   reader: { run: [cat], stdin: { channel: p } }
-)");
+)y");
   faultline::test::CommandResult r;
   json result = run_json(s, r);
   const json& sc = result["scenarios"][0];
@@ -156,7 +157,8 @@ processes:
   CHECK(reader["killed_at_timeout"] == true);
   REQUIRE(reader.contains("at_timeout"));
   CHECK(reader["at_timeout"][0]["syscall"].get<std::string>().rfind("read(", 0) == 0);
-  CHECK(reader["at_timeout"][0]["wchan"] == "pipe_read");
+  // "pipe_read", or "anon_pipe_read" on newer kernels.
+  CHECK(reader["at_timeout"][0]["wchan"].get<std::string>().find("pipe_read") != std::string::npos);
   const json& writer = sc["processes"][0];
   REQUIRE(writer.contains("at_timeout"));
   CHECK(writer["at_timeout"][0]["syscall"].get<std::string>().find("nanosleep") != std::string::npos);
@@ -179,12 +181,12 @@ TEST_CASE("a hung process gets a gdb backtrace in the report when gdb is install
 
 TEST_CASE("a process that forks daemons leaves no process behind", "[integration][processes]") {
   NothingLeftBehind guard;
-  TempScenario s(R"(scenario: daemonizer
+  TempScenario s(R"y(scenario: daemonizer
 timeout: 10s
 processes:
   launcher:
     run: 'setsid sleep 1000 & echo daemon=$!; sh -c "sleep 999 & echo grandchild=\$!"; exit 0'
-)");
+)y");
   faultline::test::CommandResult r;
   json result = run_json(s, r);
   const json& sc = result["scenarios"][0];
@@ -203,13 +205,13 @@ TEST_CASE("SIGTERM to the runner mid-run stops every process and removes every c
           "[integration][signals]") {
   auto sig = GENERATE(SIGTERM, SIGINT);
   NothingLeftBehind guard;
-  TempScenario s(fmt::format(R"(scenario: interrupted
+  TempScenario s(fmt::format(R"y(scenario: interrupted
 timeout: 30s
 channels: {{ seg: {{ type: shm }}, q: {{ type: msgqueue }}, f: {{ type: fifo }}, s: {{ type: semaphore }} }}
 processes:
   service: {{ run: [sleep, "1000"], lifetime: service }}
   killer: {{ run: 'echo runner=$PPID; kill -{} $PPID; exec sleep 1000', after: [service] }}
-)", sig == SIGTERM ? "TERM" : "INT"));
+)y", sig == SIGTERM ? "TERM" : "INT"));
   faultline::test::CommandResult r;
   json result = run_json(s, r);
   CHECK(r.exit_code == 128 + sig);
@@ -220,11 +222,11 @@ processes:
 
 TEST_CASE("faultline gc removes what a SIGKILLed runner left behind", "[integration][signals]") {
   NothingLeftBehind guard;
-  TempScenario s(R"(scenario: killed-runner
+  TempScenario s(R"y(scenario: killed-runner
 channels: { seg: { type: shm }, q: { type: msgqueue }, f: { type: fifo }, m: { type: posix-mq } }
 processes:
   killer: { run: 'kill -KILL $PPID' }
-)");
+)y");
   auto before = faultline::test::snapshot_leftovers();
   auto r = run_faultline({"run", s.path().string()});
   CHECK(r.term_signal == SIGKILL);
@@ -260,12 +262,12 @@ TEST_CASE("a program that does not exist is an input error, exit 2", "[integrati
 
 TEST_CASE("a fault given with --fault is injected and counted in the result", "[integration][faults]") {
   NothingLeftBehind guard;
-  TempScenario s(R"(scenario: pipe-cat
+  TempScenario s(R"y(scenario: pipe-cat
 channels: { p: { type: pipe } }
 processes:
   writer: { run: [echo, hello], stdout: { channel: p } }
   reader: { run: [cat], stdin: { channel: p } }
-)");
+)y");
   faultline::test::CommandResult r;
   json result = run_json(s, r, {"--fault", "reader/read:error=EIO:nth=1"});
   const json& sc = result["scenarios"][0];
