@@ -60,22 +60,22 @@ class ProcessLoader final {
     }
     if (const Field* f = find(fields, "after")) load_after(*f, out);
     if (const Field* f = find(fields, "lifetime")) {
-      if (auto v = r_.choice(*f, "lifetime", {"task", "service"})) {
+      if (auto v = r_.choice(*f, prefix_ + ": lifetime", {"task", "service"})) {
         p.lifetime = *v == "service" ? Lifetime::service : Lifetime::task;
       }
     }
     if (const Field* f = find(fields, "stop_signal")) {
-      if (auto s = r_.signal(*f, "stop_signal")) p.stop_signal = *s;
+      if (auto s = r_.signal(*f, prefix_ + ": stop_signal")) p.stop_signal = *s;
     }
     if (const Field* f = find(fields, "grace")) {
-      if (auto d = r_.duration(*f, "grace")) p.grace = *d;
+      if (auto d = r_.duration(*f, prefix_ + ": grace")) p.grace = *d;
     }
     if (const Field* f = find(fields, "stdin")) p.stdin_channel = load_std_stream(*f, "stdin");
     if (const Field* f = find(fields, "stdout")) p.stdout_channel = load_std_stream(*f, "stdout");
     if (const Field* f = find(fields, "fds")) load_fds(*f, p);
     if (const Field* f = find(fields, "env")) load_env(*f, p);
     if (const Field* f = find(fields, "cwd")) {
-      if (auto v = r_.scalar(*f, "cwd")) p.cwd = *v;
+      if (auto v = r_.scalar(*f, prefix_ + ": cwd")) p.cwd = *v;
     }
     if (const Field* f = find(fields, "ready")) load_ready(*f, p);
     if (const Field* f = find(fields, "expect")) load_expect(*f, p);
@@ -370,7 +370,7 @@ class ProcessLoader final {
       load_exit(*exit, e);
       p.expect.exit = e;
     }
-    if (sig) p.expect.signal = r_.signal(*sig, "expect signal");
+    if (sig) p.expect.signal = r_.signal(*sig, prefix_ + ": expect signal");
     if (exit && sig && p.expect.exit->kind != ExitExpectation::Kind::any) {
       r_.error(sig->key_at,
                fmt::format("{}: expect: gives both exit and signal, but a process either exits or "
@@ -388,7 +388,8 @@ class ProcessLoader final {
       }
     }
     if (const Field* t = find(fields, "stderr")) load_text(*t, p.expect.stderr_text);
-    if (const Field* w = find(fields, "within")) p.expect.within = r_.duration(*w, "expect within");
+    if (const Field* w = find(fields, "within"))
+      p.expect.within = r_.duration(*w, prefix_ + ": expect within");
   }
 
   YamlReader& r_;

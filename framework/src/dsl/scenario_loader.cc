@@ -39,7 +39,7 @@ class ScenarioLoader final {
   std::optional<Scenario> load() {
     Scenario s;
     std::error_code ec;
-    s.file = fs::absolute(file_, ec);
+    s.file = fs::absolute(file_, ec).lexically_normal();
     s.dir = s.file.parent_path();
     std::ifstream in(file_);
     if (!in) {
@@ -245,6 +245,10 @@ class ScenarioLoader final {
     }
     for (const auto& node : f.value) {
       Field entry = r_.item(node);
+      if (node.IsScalar()) {
+        load_fault_text(entry, names, s);
+        continue;
+      }
       FaultSpecBuilder builder(entry.key_at);
       auto fields = r_.entries(entry, "a fault", FaultSpecBuilder::keys());
       if (!node.IsMap()) continue;
@@ -293,6 +297,33 @@ class ScenarioLoader final {
       }
       if (auto spec = builder.build(out_); spec && !set_failed) s.faults.push_back(*spec);
     }
+  }
+
+  // `- server/accept:error=EMFILE:nth=1`: the command-line form, as a list item.
+  void load_fault_text(const Field& entry, const ScenarioNames& names, Scenario& s) {
+    Diagnostics local;
+    auto spec = parse_fault_spec(entry.value.Scalar(), local);
+    for (auto& d : local) {
+      // Columns count into the text; exact for the usual unquoted item.
+      d.where = SourceLocation{entry.value_at.file, entry.value_at.line,
+                               entry.value_at.column + d.where.column - 1};
+      out_.push_back(std::move(d));
+    }
+    if (!spec) return;
+    spec->where = entry.value_at;
+    const auto& known = names.processes;
+    if (!spec->process.empty() &&
+        std::find(known.begin(), known.end(), spec->process) == known.end()) {
+      std::string suggestion = did_you_mean(spec->process, known);
+      r_.error(entry.value_at, fmt::format("fault: unknown process '{}'", spec->process),
+               suggestion.empty() ? "the processes are: " + join_words(known) : suggestion);
+      return;
+    }
+    if (!spec->channel.empty() &&
+        !channel_reference(r_, entry, spec->channel, "fault channel", names)) {
+      return;
+    }
+    s.faults.push_back(*spec);
   }
 
   void load_expect(const Field& f, Scenario& s) {

@@ -352,3 +352,14 @@ TEST_CASE("An empty file is reported") {
   auto ds = load_errors("");
   only(ds, 1, 1, "empty");
 }
+
+TEST_CASE("A fault in the command-line form is reported at the column inside it") {
+  auto ds = load_errors(kHead + "processes:\n  a: { run: [x] }\nfaults:\n  - read:eof:nht=2\n");
+  const auto& d = only(ds, 5, 14, "unknown fault key 'nht'");
+  CHECK(d.hint == "did you mean 'nth'?");
+}
+
+TEST_CASE("A fault in the command-line form naming an unknown process is reported") {
+  auto ds = load_errors(kHead + "processes:\n  a: { run: [x] }\nfaults:\n  - b/read:eof\n");
+  only(ds, 5, 5, "unknown process 'b'");
+}

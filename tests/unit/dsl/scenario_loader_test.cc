@@ -241,3 +241,16 @@ TEST_CASE("A minimal scenario gets the documented defaults") {
   REQUIRE(r.scenario->processes.size() == 1);
   CHECK(r.scenario->processes[0].ready.kind == faultline::Readiness::Kind::none);
 }
+
+TEST_CASE("A fault may be written in the command-line form as a list item") {
+  TempScenario file(
+      "scenario: t\nprocesses:\n  server: { run: [x] }\n"
+      "faults:\n  - server/accept:error=EMFILE:nth=1\n  - call: read\n    eof:\n");
+  auto r = load_scenario(file.path());
+  INFO(all_diagnostics(r));
+  REQUIRE(r.scenario);
+  REQUIRE(r.scenario->faults.size() == 2);
+  CHECK(r.scenario->faults[0].to_string() == "server/accept:error=EMFILE:nth=1");
+  CHECK(r.scenario->faults[0].where.line == 5);
+  CHECK(r.scenario->faults[1].to_string() == "read:eof");
+}
