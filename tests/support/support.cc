@@ -7,7 +7,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -130,13 +129,6 @@ std::string new_leftovers(const Leftovers& before, const Leftovers& after) {
   for (const auto& f : after.files)
     if (!before.files.count(f)) diff += "  file " + f + "\n";
   return diff;
-}
-
-NothingLeftBehind::NothingLeftBehind() : before_(snapshot_leftovers()) {}
-NothingLeftBehind::~NothingLeftBehind() {
-  std::string diff = new_leftovers(before_, snapshot_leftovers());
-  INFO("left behind:\n" << diff);
-  CHECK(diff.empty());
 }
 
 TempScenario::TempScenario(const std::string& yaml, const std::string& file_name) {
