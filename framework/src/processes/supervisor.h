@@ -45,9 +45,9 @@ struct ProcessOutcome {
   bool ready = false;
   bool exited = false;  // exit_code valid
   int exit_code = 0;
-  int term_signal = 0;  // killed by this signal (0: exited normally)
-  bool stopped_by_runner = false;  // a service that got its stop signal after the tasks ended
-  bool killed_after_grace = false; // ... and had to be killed with SIGKILL
+  int term_signal = 0;              // killed by this signal (0: exited normally)
+  bool stopped_by_runner = false;   // a service that got its stop signal after the tasks ended
+  bool killed_after_grace = false;  // ... and had to be killed with SIGKILL
   bool killed_at_timeout = false;
   Duration duration{0};  // from start to exit
   std::string stdout_text;
@@ -64,7 +64,7 @@ struct SupervisorOptions {
 struct SupervisionResult {
   std::vector<ProcessOutcome> processes;  // same order as the plans
   bool timed_out = false;
-  int interrupted_by = 0;  // SIGINT/SIGTERM received by the runner, 0 when not
+  int interrupted_by = 0;                   // SIGINT/SIGTERM received by the runner, 0 when not
   std::vector<std::string> reaped_orphans;  // "pid comm" of descendants killed at the end
 };
 

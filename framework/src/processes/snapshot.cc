@@ -1,0 +1,173 @@
+// See snapshot.h.
+#include "processes/snapshot.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "processes/process_tree.h"
+#include "util/unique_fd.h"
+
+namespace faultline {
+namespace {
+
+std::string read_small_file(const std::string& path) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\0')) text.pop_back();
+  return text;
+}
+
+// gdb attaches, prints every thread's stack and detaches; killed when it takes too long
+// (a process in uninterruptible sleep can hold it forever).
+std::string run_gdb(pid_t pid, Duration limit) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return {};
+  UniqueFd read_end(p[0]), write_end(p[1]);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t empty, all;
+  sigemptyset(&empty);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &empty);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  std::string pid_text = std::to_string(pid);
+  std::vector<std::string> args{
+      "gdb", "-p", pid_text, "-batch", "-nx", "-ex", "thread apply all bt"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t gdb = 0;
+  int rc = ::posix_spawnp(&gdb, "gdb", &actions, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  write_end.reset();
+  if (rc != 0) return {};  // gdb is not installed
+
+  std::string output;
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      ::kill(-gdb, SIGKILL);
+      output += "\n(gdb gave no answer in time and was stopped)\n";
+      break;
+    }
+    pollfd pfd{read_end.get(), POLLIN, 0};
+    int n = ::poll(&pfd, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno != EINTR) break;
+    if (n <= 0) continue;
+    char buf[4096];
+    ssize_t got = ::read(read_end.get(), buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;  // gdb closed its output: done
+    output.append(buf, static_cast<std::size_t>(got));
+  }
+  while (::waitpid(gdb, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  return output;
+}
+
+}  // namespace
+
+std::string describe_state(char state) {
+  const char* name = "unknown";
+  switch (state) {
+    case 'R':
+      name = "running";
+      break;
+    case 'S':
+      name = "sleeping";
+      break;
+    case 'D':
+      name = "disk sleep";
+      break;
+    case 'T':
+      name = "stopped";
+      break;
+    case 't':
+      name = "tracing stop";
+      break;
+    case 'Z':
+      name = "zombie";
+      break;
+    case 'X':
+      name = "dead";
+      break;
+    case 'I':
+      name = "idle";
+      break;
+    case 'P':
+      name = "parked";
+      break;
+    default:
+      break;
+  }
+  return fmt::format("{} ({})", state, name);
+}
+
+std::string describe_syscall(std::string_view proc_syscall) {
+  std::istringstream in{std::string(proc_syscall)};
+  std::string first;
+  if (!(in >> first)) return {};
+  if (first == "running") return "running";
+  long nr = 0;
+  try {
+    nr = std::stol(first);
+  } catch (const std::exception&) {
+    return std::string(proc_syscall);
+  }
+  // "-1 SP PC": blocked, but not inside a system call (e.g. a page fault).
+  if (nr < 0) return "not in a system call";
+  std::string name;
+  if (char* resolved = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, static_cast<int>(nr))) {
+    name = resolved;
+    std::free(resolved);
+  } else {
+    name = fmt::format("syscall_{}", nr);
+  }
+  // Six arguments follow, then the stack and instruction pointers: show the first three.
+  std::vector<std::string> args;
+  std::string arg;
+  while (args.size() < 3 && in >> arg) args.push_back(arg);
+  return fmt::format("{}({})", name, fmt::join(args, ", "));
+}
+
+ProcessSnapshot snapshot_process(pid_t pid, Duration gdb_limit) {
+  ProcessSnapshot snap;
+  snap.pid = pid;
+  const std::string dir = "/proc/" + std::to_string(pid);
+  snap.command = read_small_file(dir + "/comm");
+  if (auto st = read_proc_stat(pid)) snap.state = describe_state(st->state);
+  snap.syscall = describe_syscall(read_small_file(dir + "/syscall"));
+  snap.wchan = read_small_file(dir + "/wchan");
+  if (snap.wchan == "0") snap.wchan.clear();
+  // After /proc: gdb's attach interrupts the syscall the process is waiting in.
+  if (gdb_limit > Duration::zero()) snap.backtrace = run_gdb(pid, gdb_limit);
+  return snap;
+}
+
+}  // namespace faultline

@@ -1,0 +1,600 @@
+// The supervision event loop: one ppoll() over capture pipes, pidfds, a signalfd and an
+// inotify fd, with the nearest deadline (timeout, grace, ready delay) as its timeout.
+#include "processes/supervisor.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <regex>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "processes/output_capture.h"
+#include "processes/process_tree.h"
+#include "processes/reaper.h"
+#include "processes/snapshot.h"
+#include "processes/spawn.h"
+
+namespace faultline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// `listening` readiness has no kernel notification, nor has a file whose folder does not
+// exist yet: these are probed at this interval.
+constexpr Duration kProbeInterval = milliseconds(5);
+// On SIGINT/SIGTERM the user wants the runner gone: a short grace, whatever the plan says.
+constexpr Duration kInterruptGrace = seconds(1);
+constexpr Duration kBacktraceLimit = seconds(10);
+constexpr Duration kBacktraceBudget = seconds(30);
+constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr int kReadsPerWakeup = 16;
+
+std::string signal_name(int sig) {
+  const char* abbrev = ::sigabbrev_np(sig);
+  return abbrev != nullptr ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
+}
+
+std::string describe_end(const ProcessOutcome& o) {
+  if (o.term_signal != 0) return "was killed by " + signal_name(o.term_signal);
+  return fmt::format("exited with code {}", o.exit_code);
+}
+
+// Blocks SIGCHLD in the calling thread for the scope (the signalfd needs it blocked), and
+// restores the previous mask.
+class BlockSigchld final {
+ public:
+  BlockSigchld() {
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    ::pthread_sigmask(SIG_BLOCK, &chld, &previous_);
+  }
+  ~BlockSigchld() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  BlockSigchld(const BlockSigchld&) = delete;
+  BlockSigchld& operator=(const BlockSigchld&) = delete;
+
+ private:
+  sigset_t previous_;
+};
+
+UniqueFd make_signalfd(std::initializer_list<int> signals) {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : signals) sigaddset(&set, s);
+  return UniqueFd(::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC));
+}
+
+// Reads every pending signal; returns the last one (0 when none).
+int drain_signalfd(int fd) {
+  int last = 0;
+  signalfd_siginfo info;
+  while (::read(fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+    last = static_cast<int>(info.ssi_signo);
+  }
+  return last;
+}
+
+struct Stream {
+  UniqueFd fd;
+  OutputCapture capture;
+};
+
+struct Child {
+  enum class State { waiting, running, ended };
+  State state = State::waiting;
+  pid_t pid = -1;
+  UniqueFd pidfd;
+  Stream out;
+  Stream err;
+  Clock::time_point started_at;
+  std::optional<std::regex> ready_regex;
+  std::filesystem::path ready_file;
+  bool ready_file_watched = false;
+  std::optional<Clock::time_point> kill_at;
+};
+
+class Supervisor final {
+ public:
+  Supervisor(std::vector<LaunchPlan> plans, const SupervisorOptions& options)
+      : plans_(std::move(plans)), options_(options), children_(plans_.size()) {
+    result_.processes.resize(plans_.size());
+    for (std::size_t i = 0; i < plans_.size(); ++i) result_.processes[i].name = plans_[i].name;
+  }
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  SupervisionResult run();
+
+ private:
+  enum class Phase { running, stopping, timed_out, interrupted };
+
+  void advance(Clock::time_point now);
+  [[nodiscard]] std::optional<std::string> dependency_failure(std::size_t i) const;
+  void start(std::size_t i, Clock::time_point now);
+  void give_up(std::size_t i, std::string reason);
+  void check_readiness(std::size_t i, Clock::time_point now);
+  void watch_ready_file(Child& c);
+  void read_stream(std::size_t i, bool is_stderr, bool until_eof);
+  void emit_line(std::size_t i, bool is_stderr, std::string_view line);
+  void on_pidfd(std::size_t i);
+  void on_exit(std::size_t i, const siginfo_t& info, Clock::time_point now);
+  void reap_children(Clock::time_point now);
+  void begin_stopping(Clock::time_point now);
+  void interrupt(int sig, Clock::time_point now);
+  void time_out(Clock::time_point now);
+  void enforce_kill_deadlines(Clock::time_point now);
+  [[nodiscard]] std::optional<Clock::time_point> next_deadline(Clock::time_point now) const;
+  [[nodiscard]] bool all_ended() const;
+  [[nodiscard]] std::optional<std::size_t> index_of(const std::string& name) const;
+  void finish();
+
+  std::vector<LaunchPlan> plans_;
+  const SupervisorOptions& options_;
+  std::vector<Child> children_;
+  SupervisionResult result_;
+  Phase phase_ = Phase::running;
+  Clock::time_point timeout_at_;
+  UniqueFd sigchld_fd_;
+  UniqueFd interrupt_fd_;
+  UniqueFd inotify_fd_;
+};
+
+std::optional<std::size_t> Supervisor::index_of(const std::string& name) const {
+  for (std::size_t i = 0; i < plans_.size(); ++i) {
+    if (plans_[i].name == name) return i;
+  }
+  return std::nullopt;
+}
+
+bool Supervisor::all_ended() const {
+  return std::all_of(children_.begin(), children_.end(),
+                     [](const Child& c) { return c.state == Child::State::ended; });
+}
+
+// Why plan i can never start, or nullopt while it still may.
+std::optional<std::string> Supervisor::dependency_failure(std::size_t i) const {
+  for (const auto& name : plans_[i].after) {
+    auto j = index_of(name);
+    if (!j) return fmt::format("`after` names {}, which is not a process of this run", name);
+    const ProcessOutcome& dep = result_.processes[*j];
+    if (dep.ready || children_[*j].state != Child::State::ended) continue;
+    if (!dep.started) return fmt::format("{} was not started", name);
+    return fmt::format("{} {} before it was ready", name, describe_end(dep));
+  }
+  return std::nullopt;
+}
+
+void Supervisor::advance(Clock::time_point now) {
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (std::size_t i = 0; i < plans_.size(); ++i) {
+      if (children_[i].state == Child::State::running) check_readiness(i, now);
+    }
+    for (std::size_t i = 0; i < plans_.size(); ++i) {
+      if (children_[i].state != Child::State::waiting) continue;
+      if (auto failure = dependency_failure(i)) {
+        give_up(i, *std::move(failure));
+        changed = true;
+        continue;
+      }
+      bool deps_ready =
+          std::all_of(plans_[i].after.begin(), plans_[i].after.end(),
+                      [&](const std::string& n) { return result_.processes[*index_of(n)].ready; });
+      if (deps_ready) {
+        start(i, now);
+        changed = true;
+      }
+    }
+    // Nothing runs, yet some wait: they wait for each other and never can start.
+    bool any_running = std::any_of(children_.begin(), children_.end(),
+                                   [](const Child& c) { return c.state == Child::State::running; });
+    if (!changed && !any_running) {
+      for (std::size_t i = 0; i < plans_.size(); ++i) {
+        if (children_[i].state != Child::State::waiting) continue;
+        give_up(i, "its `after` list waits in a cycle, so it can never start");
+        changed = true;
+      }
+    }
+  }
+  if (phase_ != Phase::running) return;
+  bool any_task = false;
+  for (std::size_t i = 0; i < plans_.size(); ++i) {
+    if (children_[i].state == Child::State::waiting) return;
+    if (plans_[i].lifetime != Lifetime::task) continue;
+    any_task = true;
+    if (children_[i].state != Child::State::ended) return;
+  }
+  // Without any task, the services are stopped once they all are up.
+  for (std::size_t i = 0; i < plans_.size() && !any_task; ++i) {
+    if (children_[i].state == Child::State::running && !result_.processes[i].ready) return;
+  }
+  begin_stopping(now);
+}
+
+void Supervisor::give_up(std::size_t i, std::string reason) {
+  children_[i].state = Child::State::ended;
+  result_.processes[i].started = false;
+  result_.processes[i].not_started_reason = std::move(reason);
+  plans_[i].fds.clear();
+}
+
+void Supervisor::start(std::size_t i, Clock::time_point now) {
+  LaunchPlan& plan = plans_[i];
+  Child& c = children_[i];
+  if (plan.ready.kind == Readiness::Kind::stdout_regex) {
+    try {
+      c.ready_regex.emplace(plan.ready.value);
+    } catch (const std::regex_error& e) {
+      give_up(i, fmt::format("its ready regex \"{}\" is invalid: {}", plan.ready.value, e.what()));
+      return;
+    }
+  }
+  SpawnResult spawned = spawn_process(plan);
+  // The child holds its own copies now; the last owner of a channel end closes it.
+  plan.fds.clear();
+  if (!spawned.process) {
+    give_up(i, "spawn failed: " + spawned.error);
+    return;
+  }
+  ProcessOutcome& o = result_.processes[i];
+  c.state = Child::State::running;
+  c.pid = spawned.process->pid;
+  c.pidfd = std::move(spawned.process->pidfd);
+  c.out.fd = std::move(spawned.process->stdout_read);
+  c.err.fd = std::move(spawned.process->stderr_read);
+  c.started_at = now;
+  o.started = true;
+  o.pid = c.pid;
+  if (plan.ready.kind == Readiness::Kind::file) {
+    c.ready_file = plan.ready.value;
+    if (c.ready_file.is_relative() && !plan.cwd.empty()) c.ready_file = plan.cwd / c.ready_file;
+    watch_ready_file(c);
+  }
+  check_readiness(i, now);
+}
+
+void Supervisor::watch_ready_file(Child& c) {
+  if (c.ready_file_watched || !inotify_fd_) return;
+  // Watches on one folder are shared by the children waiting in it and live as long as the
+  // inotify fd, so they are never removed one by one.
+  c.ready_file_watched =
+      ::inotify_add_watch(inotify_fd_.get(), c.ready_file.parent_path().c_str(),
+                          IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ATTRIB | IN_ONLYDIR) >= 0;
+}
+
+void Supervisor::check_readiness(std::size_t i, Clock::time_point now) {
+  ProcessOutcome& o = result_.processes[i];
+  if (o.ready) return;
+  const LaunchPlan& plan = plans_[i];
+  Child& c = children_[i];
+  switch (plan.ready.kind) {
+    case Readiness::Kind::none:
+      o.ready = plan.lifetime == Lifetime::service;
+      break;
+    case Readiness::Kind::listening:
+      // Without a probe there is nothing to wait for.
+      o.ready = !plan.listening_probe || plan.listening_probe();
+      break;
+    case Readiness::Kind::stdout_regex:
+      o.ready =
+          c.ready_regex && std::regex_search(c.out.capture.partial_line().begin(),
+                                             c.out.capture.partial_line().end(), *c.ready_regex);
+      break;
+    case Readiness::Kind::file: {
+      watch_ready_file(c);  // the folder may have appeared since
+      std::error_code ec;
+      o.ready = std::filesystem::exists(c.ready_file, ec);
+      break;
+    }
+    case Readiness::Kind::delay:
+      o.ready = now - c.started_at >= plan.ready.delay;
+      break;
+  }
+}
+
+void Supervisor::emit_line(std::size_t i, bool is_stderr, std::string_view line) {
+  Child& c = children_[i];
+  ProcessOutcome& o = result_.processes[i];
+  if (!is_stderr && !o.ready && c.ready_regex &&
+      std::regex_search(line.begin(), line.end(), *c.ready_regex)) {
+    o.ready = true;
+  }
+  if (options_.live_output != nullptr) {
+    *options_.live_output << '[' << plans_[i].name << (is_stderr ? "!] " : "] ") << line << '\n';
+    options_.live_output->flush();
+  }
+}
+
+void Supervisor::read_stream(std::size_t i, bool is_stderr, bool until_eof) {
+  Stream& s = is_stderr ? children_[i].err : children_[i].out;
+  auto sink = [&](std::string_view line) { emit_line(i, is_stderr, line); };
+  char buf[kReadChunk];
+  for (int reads = 0; s.fd && (until_eof || reads < kReadsPerWakeup); ++reads) {
+    ssize_t n = ::read(s.fd.get(), buf, sizeof buf);
+    if (n > 0) {
+      s.capture.append(std::string_view(buf, static_cast<std::size_t>(n)), sink);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;  // drained; writers still hold the pipe
+    s.capture.finish(sink);
+    s.fd.reset();
+  }
+}
+
+void Supervisor::on_pidfd(std::size_t i) {
+  Child& c = children_[i];
+  if (c.state != Child::State::running) return;
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(c.pid), &info, WEXITED | WNOHANG) == 0 &&
+      info.si_pid == c.pid) {
+    on_exit(i, info, Clock::now());
+  }
+}
+
+void Supervisor::on_exit(std::size_t i, const siginfo_t& info, Clock::time_point now) {
+  Child& c = children_[i];
+  ProcessOutcome& o = result_.processes[i];
+  // What it wrote before exiting is in the pipes already; descendants may keep writing.
+  read_stream(i, false, false);
+  read_stream(i, true, false);
+  c.state = Child::State::ended;
+  c.pidfd.reset();
+  c.kill_at.reset();
+  o.duration = now - c.started_at;
+  if (info.si_code == CLD_EXITED) {
+    o.exited = true;
+    o.exit_code = info.si_status;
+  } else {
+    o.term_signal = info.si_status;
+  }
+  if (!o.ready) {
+    const LaunchPlan& plan = plans_[i];
+    if (plan.ready.kind == Readiness::Kind::none && plan.lifetime == Lifetime::task) {
+      o.ready = true;  // `after: [task]` means after the task finished
+    } else if (plan.ready.kind == Readiness::Kind::file) {
+      std::error_code ec;
+      o.ready = std::filesystem::exists(c.ready_file, ec);
+    }
+  }
+}
+
+void Supervisor::reap_children(Clock::time_point now) {
+  reap_exited_children([&](const siginfo_t& info) {
+    for (std::size_t i = 0; i < children_.size(); ++i) {
+      if (children_[i].state == Child::State::running && children_[i].pid == info.si_pid) {
+        on_exit(i, info, now);
+        return;
+      }
+    }
+    // An orphan reparented to us (we are its subreaper) that exited on its own: reaped.
+  });
+}
+
+void Supervisor::begin_stopping(Clock::time_point now) {
+  phase_ = Phase::stopping;
+  for (std::size_t i = 0; i < plans_.size(); ++i) {
+    Child& c = children_[i];
+    if (c.state != Child::State::running) continue;
+    ::kill(-c.pid, plans_[i].stop_signal);
+    result_.processes[i].stopped_by_runner = true;
+    c.kill_at = now + plans_[i].grace;
+  }
+}
+
+void Supervisor::interrupt(int sig, Clock::time_point now) {
+  if (result_.interrupted_by == 0) result_.interrupted_by = sig;
+  const bool again = phase_ == Phase::interrupted;
+  if (phase_ != Phase::timed_out) phase_ = Phase::interrupted;
+  for (std::size_t i = 0; i < plans_.size(); ++i) {
+    Child& c = children_[i];
+    if (c.state == Child::State::waiting) {
+      give_up(i, fmt::format("the runner was interrupted by {} first", signal_name(sig)));
+    } else if (c.state == Child::State::running) {
+      // A second signal means "now".
+      Duration grace = again ? Duration::zero() : std::min(plans_[i].grace, kInterruptGrace);
+      if (!again) ::kill(-c.pid, plans_[i].stop_signal);
+      Clock::time_point at = now + grace;
+      c.kill_at = c.kill_at ? std::min(*c.kill_at, at) : at;
+    }
+  }
+}
+
+void Supervisor::time_out(Clock::time_point now) {
+  phase_ = Phase::timed_out;
+  result_.timed_out = true;
+  for (std::size_t i = 0; i < plans_.size(); ++i) {
+    if (children_[i].state != Child::State::waiting) continue;
+    std::vector<std::string> pending;
+    for (const auto& n : plans_[i].after) {
+      if (!result_.processes[*index_of(n)].ready) pending.push_back(n);
+    }
+    give_up(i, fmt::format("the scenario timed out while it waited for {} to be ready",
+                           fmt::join(pending, ", ")));
+  }
+  // Look first, kill after: the snapshots show where each process hangs.
+  const auto all = list_processes();
+  const Clock::time_point budget_end = now + kBacktraceBudget;
+  auto gdb_limit = [&]() -> Duration {
+    if (!options_.backtraces) return Duration::zero();
+    return std::clamp(Duration(budget_end - Clock::now()), Duration::zero(), kBacktraceLimit);
+  };
+  std::vector<std::vector<ProcStat>> descendants(plans_.size());
+  for (std::size_t i = 0; i < plans_.size(); ++i) {
+    Child& c = children_[i];
+    if (c.state != Child::State::running) continue;
+    ProcessOutcome& o = result_.processes[i];
+    o.at_timeout.push_back(snapshot_process(c.pid, gdb_limit()));
+    descendants[i] = live_descendants(c.pid, all);
+    for (const auto& d : descendants[i])
+      o.at_timeout.push_back(snapshot_process(d.pid, gdb_limit()));
+  }
+  for (std::size_t i = 0; i < plans_.size(); ++i) {
+    Child& c = children_[i];
+    if (c.state != Child::State::running) continue;
+    ::kill(-c.pid, SIGKILL);
+    for (const auto& d : descendants[i]) ::kill(d.pid, SIGKILL);
+    result_.processes[i].killed_at_timeout = true;
+    c.kill_at.reset();
+  }
+}
+
+void Supervisor::enforce_kill_deadlines(Clock::time_point now) {
+  for (std::size_t i = 0; i < plans_.size(); ++i) {
+    Child& c = children_[i];
+    if (c.state != Child::State::running || !c.kill_at || *c.kill_at > now) continue;
+    ::kill(-c.pid, SIGKILL);
+    result_.processes[i].killed_after_grace = true;
+    c.kill_at.reset();
+  }
+}
+
+std::optional<Clock::time_point> Supervisor::next_deadline(Clock::time_point now) const {
+  std::optional<Clock::time_point> next;
+  auto consider = [&](Clock::time_point t) { next = next ? std::min(*next, t) : t; };
+  if (phase_ != Phase::timed_out) consider(timeout_at_);
+  for (std::size_t i = 0; i < plans_.size(); ++i) {
+    const Child& c = children_[i];
+    if (c.state != Child::State::running) continue;
+    if (c.kill_at) consider(*c.kill_at);
+    if (result_.processes[i].ready) continue;
+    switch (plans_[i].ready.kind) {
+      case Readiness::Kind::delay:
+        consider(c.started_at + plans_[i].ready.delay);
+        break;
+      case Readiness::Kind::listening:
+        consider(now + kProbeInterval);
+        break;
+      case Readiness::Kind::file:
+        if (!c.ready_file_watched) consider(now + kProbeInterval);
+        break;
+      default:
+        break;
+    }
+  }
+  return next;
+}
+
+SupervisionResult Supervisor::run() {
+  SubreaperScope subreaper;
+  BlockSigchld block_sigchld;
+  sigchld_fd_ = make_signalfd({SIGCHLD});
+  interrupt_fd_ = make_signalfd({SIGINT, SIGTERM});
+  inotify_fd_ = UniqueFd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+
+  const Clock::time_point begin = Clock::now();
+  timeout_at_ = begin + options_.timeout;
+  advance(begin);
+  while (!all_ended()) {
+    // What to wait for: [0] SIGCHLD, [1] SIGINT/SIGTERM, [2] inotify, then per child.
+    struct Source {
+      std::size_t child;
+      int kind;  // 0 pidfd, 1 stdout, 2 stderr
+    };
+    std::vector<pollfd> fds{{sigchld_fd_.get(), POLLIN, 0},
+                            {interrupt_fd_.get(), POLLIN, 0},
+                            {inotify_fd_.get(), POLLIN, 0}};
+    std::vector<Source> sources;
+    for (std::size_t i = 0; i < children_.size(); ++i) {
+      Child& c = children_[i];
+      if (c.pidfd) {
+        fds.push_back({c.pidfd.get(), POLLIN, 0});
+        sources.push_back({i, 0});
+      }
+      if (c.out.fd) {
+        fds.push_back({c.out.fd.get(), POLLIN, 0});
+        sources.push_back({i, 1});
+      }
+      if (c.err.fd) {
+        fds.push_back({c.err.fd.get(), POLLIN, 0});
+        sources.push_back({i, 2});
+      }
+    }
+    Clock::time_point now = Clock::now();
+    auto deadline = next_deadline(now);
+    timespec wait{};
+    if (deadline) {
+      auto left = std::max(Duration::zero(), Duration(*deadline - now));
+      wait.tv_sec = std::chrono::duration_cast<seconds>(left).count();
+      wait.tv_nsec = (left - seconds(wait.tv_sec)).count();
+    }
+    int n = ::ppoll(fds.data(), fds.size(), deadline ? &wait : nullptr, nullptr);
+    if (n < 0 && errno != EINTR) break;  // cannot happen with valid fds; never hang on it
+    now = Clock::now();
+
+    if (n > 0) {
+      // Output first, so that readiness and exits see everything written before them.
+      for (std::size_t k = 0; k < sources.size(); ++k) {
+        if (sources[k].kind != 0 && fds[k + 3].revents != 0) {
+          read_stream(sources[k].child, sources[k].kind == 2, false);
+        }
+      }
+      for (std::size_t k = 0; k < sources.size(); ++k) {
+        if (sources[k].kind == 0 && fds[k + 3].revents != 0) on_pidfd(sources[k].child);
+      }
+      if (fds[0].revents != 0) {
+        drain_signalfd(sigchld_fd_.get());
+        reap_children(now);
+      }
+      if (fds[2].revents != 0) {
+        char events[4096];
+        while (::read(inotify_fd_.get(), events, sizeof events) > 0) {
+        }
+      }
+      if (fds[1].revents != 0) {
+        if (int sig = drain_signalfd(interrupt_fd_.get())) interrupt(sig, now);
+      }
+    }
+    if (phase_ != Phase::timed_out && now >= timeout_at_) time_out(now);
+    enforce_kill_deadlines(now);
+    advance(now);
+  }
+  finish();
+  return std::move(result_);
+}
+
+void Supervisor::finish() {
+  std::vector<pid_t> groups;
+  for (const auto& c : children_) {
+    if (c.pid > 0) groups.push_back(c.pid);
+  }
+  result_.reaped_orphans = kill_and_reap_all_descendants(groups);
+  // Every writer is dead now: what is left in the pipes is the end of the output.
+  for (std::size_t i = 0; i < children_.size(); ++i) {
+    read_stream(i, false, true);
+    read_stream(i, true, true);
+    // A writer outside our tree (passed the pipe on) would keep it open: take what is there.
+    auto sink = [&](std::string_view line) { emit_line(i, false, line); };
+    children_[i].out.capture.finish(sink);
+    auto err_sink = [&](std::string_view line) { emit_line(i, true, line); };
+    children_[i].err.capture.finish(err_sink);
+    result_.processes[i].stdout_text = children_[i].out.capture.take_text();
+    result_.processes[i].stderr_text = children_[i].err.capture.take_text();
+    plans_[i].fds.clear();
+  }
+  // SIGCHLDs of the final reaping must not reach the caller once the mask is restored.
+  drain_signalfd(sigchld_fd_.get());
+}
+
+}  // namespace
+
+SupervisionResult supervise(std::vector<LaunchPlan> plans, const SupervisorOptions& options) {
+  Supervisor supervisor(std::move(plans), options);
+  return supervisor.run();
+}
+
+}  // namespace faultline

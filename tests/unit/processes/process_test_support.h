@@ -1,0 +1,105 @@
+// Helpers for the supervisor tests: plans running /bin/sh, the signal mask the runner sets,
+// and a check that the test process has no child left.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "processes/process_tree.h"
+#include "processes/supervisor.h"
+
+namespace faultline::test {
+
+inline std::vector<std::string> current_environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  return env;
+}
+
+inline LaunchPlan plan(std::string name, std::vector<std::string> argv,
+                       Lifetime lifetime = Lifetime::task) {
+  LaunchPlan p;
+  p.name = std::move(name);
+  p.argv = std::move(argv);
+  p.env = current_environment();
+  p.lifetime = lifetime;
+  return p;
+}
+
+inline LaunchPlan shell(std::string name, std::string script, Lifetime lifetime = Lifetime::task) {
+  return plan(std::move(name), {"/bin/sh", "-c", std::move(script)}, lifetime);
+}
+
+// The runner blocks SIGINT, SIGTERM and SIGCHLD before it supervises; so does each test.
+class RunnerSignalMask final {
+ public:
+  RunnerSignalMask() {
+    sigset_t set = runner_signals();
+    pthread_sigmask(SIG_BLOCK, &set, &previous_);
+  }
+  ~RunnerSignalMask() {
+    // A signal the supervisor failed to consume must not kill the test binary.
+    sigset_t set = runner_signals();
+    timespec zero{};
+    while (sigtimedwait(&set, nullptr, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  RunnerSignalMask(const RunnerSignalMask&) = delete;
+  RunnerSignalMask& operator=(const RunnerSignalMask&) = delete;
+
+ private:
+  static sigset_t runner_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGCHLD);
+    return set;
+  }
+  sigset_t previous_;
+};
+
+// No child (live or zombie) and no descendant of the test process is left.
+inline void check_no_children_left() {
+  siginfo_t info{};
+  int rc = waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT);
+  CHECK(rc == -1);
+  CHECK(errno == ECHILD);
+  CHECK(live_descendants(getpid(), list_processes()).empty());
+}
+
+// A fresh folder for the files a test's processes make; removed on destruction.
+class TempDir final {
+ public:
+  TempDir() {
+    std::string templ = (std::filesystem::temp_directory_path() / "fltest-proc-XXXXXX").string();
+    if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = templ;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  [[nodiscard]] std::string operator/(const std::string& name) const {
+    return (path_ / name).string();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline bool process_exists(pid_t pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
+
+}  // namespace faultline::test
