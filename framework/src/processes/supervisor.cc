@@ -88,6 +88,26 @@ int drain_signalfd(int fd) {
   return last;
 }
 
+// A regex too complex for std::regex on this line is no match, not a crash of the runner.
+bool matches(const std::regex& re, std::string_view text) {
+  try {
+    return std::regex_search(text.begin(), text.end(), re);
+  } catch (const std::regex_error&) {
+    return false;
+  }
+}
+
+// The probe is the runner's code (a connect() to the channel); a throwing probe means "not
+// yet". Without a probe there is nothing to wait for.
+bool probe_listening(const LaunchPlan& plan) {
+  if (!plan.listening_probe) return true;
+  try {
+    return plan.listening_probe();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 struct Stream {
   UniqueFd fd;
   OutputCapture capture;
@@ -120,6 +140,7 @@ class Supervisor final {
   SupervisionResult run();
 
  private:
+  void loop();
   enum class Phase { running, stopping, timed_out, interrupted };
 
   void advance(Clock::time_point now);
@@ -286,13 +307,10 @@ void Supervisor::check_readiness(std::size_t i, Clock::time_point now) {
       o.ready = plan.lifetime == Lifetime::service;
       break;
     case Readiness::Kind::listening:
-      // Without a probe there is nothing to wait for.
-      o.ready = !plan.listening_probe || plan.listening_probe();
+      o.ready = probe_listening(plan);
       break;
     case Readiness::Kind::stdout_regex:
-      o.ready =
-          c.ready_regex && std::regex_search(c.out.capture.partial_line().begin(),
-                                             c.out.capture.partial_line().end(), *c.ready_regex);
+      o.ready = c.ready_regex && matches(*c.ready_regex, c.out.capture.partial_line());
       break;
     case Readiness::Kind::file: {
       watch_ready_file(c);  // the folder may have appeared since
@@ -309,8 +327,7 @@ void Supervisor::check_readiness(std::size_t i, Clock::time_point now) {
 void Supervisor::emit_line(std::size_t i, bool is_stderr, std::string_view line) {
   Child& c = children_[i];
   ProcessOutcome& o = result_.processes[i];
-  if (!is_stderr && !o.ready && c.ready_regex &&
-      std::regex_search(line.begin(), line.end(), *c.ready_regex)) {
+  if (!is_stderr && !o.ready && c.ready_regex && matches(*c.ready_regex, line)) {
     o.ready = true;
   }
   if (options_.live_output != nullptr) {
@@ -495,7 +512,23 @@ SupervisionResult Supervisor::run() {
   sigchld_fd_ = make_signalfd({SIGCHLD});
   interrupt_fd_ = make_signalfd({SIGINT, SIGTERM});
   inotify_fd_ = UniqueFd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  try {
+    loop();
+  } catch (...) {
+    // Whatever failed in the runner, no process it started may survive it.
+    std::vector<pid_t> groups;
+    for (const auto& c : children_) {
+      if (c.pid > 0) groups.push_back(c.pid);
+    }
+    (void)kill_and_reap_all_descendants(groups);
+    drain_signalfd(sigchld_fd_.get());
+    throw;
+  }
+  finish();
+  return std::move(result_);
+}
 
+void Supervisor::loop() {
   const Clock::time_point begin = Clock::now();
   timeout_at_ = begin + options_.timeout;
   advance(begin);
@@ -563,8 +596,6 @@ SupervisionResult Supervisor::run() {
     enforce_kill_deadlines(now);
     advance(now);
   }
-  finish();
-  return std::move(result_);
 }
 
 void Supervisor::finish() {
