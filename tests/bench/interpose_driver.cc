@@ -1,0 +1,494 @@
+// Interposer overhead against native in one run: bench_interpose_calls native, preloaded,
+// armed and under strace (interleaved rounds), then a fork+exec+wait spawn loop. Reports.
+//   bench_interpose [--rounds N] [--min-time S] [--spawns N] [--cpu N] [--no-strace]
+#include <fcntl.h>
+#include <sched.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <fmt/core.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "faultline/fault_spec.h"
+#include "faults/control_block.h"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A fresh folder under the temporary directory, removed with everything in it.
+class ScratchDir final {
+ public:
+  ScratchDir() {
+    std::string tmpl = (fs::temp_directory_path() / "faultline-bench-XXXXXX").string();
+    if (!mkdtemp(tmpl.data()))
+      throw std::system_error(errno, std::generic_category(),
+                              "cannot create a scratch folder in " +
+                                  fs::temp_directory_path().string() + " (set TMPDIR)");
+    path_ = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// One child process; killed and reaped on destruction unless waited for.
+class Child final {
+ public:
+  // Runs argv with envp (no PATH search), stdout to `out`, stdin from /dev/null.
+  Child(const std::vector<std::string>& argv, const std::vector<std::string>& envp,
+        const fs::path& out) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    std::vector<char*> a = pointers(argv), e = pointers(envp);
+    int err = posix_spawn(&pid_, a[0], &actions, nullptr, a.data(), e.data());
+    posix_spawn_file_actions_destroy(&actions);
+    if (err != 0) throw std::system_error(err, std::generic_category(), "cannot run " + argv[0]);
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      (void)wait();
+    }
+  }
+  // The wait status.
+  [[nodiscard]] int wait() {
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    return status;
+  }
+
+ private:
+  static std::vector<char*> pointers(const std::vector<std::string>& v) {
+    std::vector<char*> p;
+    for (const auto& s : v) p.push_back(const_cast<char*>(s.c_str()));
+    p.push_back(nullptr);
+    return p;
+  }
+  pid_t pid_ = -1;
+};
+
+// How the benchmark binary is run for one column of the table.
+struct Configuration {
+  std::string name;
+  std::vector<std::string> env;     // added to the clean environment
+  std::vector<std::string> prefix;  // command put in front (strace)
+  std::optional<double> goal;       // maximum ratio to native on the ping-pongs
+};
+
+// One measurement of one benchmark: ns per iteration, wall and CPU (parent plus child).
+struct Sample {
+  double wall = 0;
+  double cpu = 0;
+};
+
+// One benchmark of bench_interpose_calls: a sample per round per configuration.
+struct Series {
+  double calls = 1;
+  std::map<std::string, std::vector<Sample>> samples;
+};
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// The median and range of a per-round figure, paired with native's of the same round.
+struct Summary {
+  double value = 0, lo = 0, hi = 0;
+};
+template <typename F>
+Summary summarize(const std::vector<Sample>& v, const std::vector<Sample>& native, F f) {
+  std::vector<double> x;
+  for (size_t i = 0; i < v.size() && i < native.size(); ++i) x.push_back(f(v[i], native[i]));
+  if (x.empty()) return {};
+  auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+  return {median(x), *lo, *hi};
+}
+
+// The environment without anything that would interpose on the children already.
+std::vector<std::string> clean_environment() {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string_view s(*e);
+    if (s.starts_with("LD_PRELOAD=") || s.starts_with("FAULTLINE_")) continue;
+    env.emplace_back(s);
+  }
+  return env;
+}
+
+std::optional<fs::path> find_in_path(const std::string& name) {
+  const char* path = getenv("PATH");
+  std::string_view rest = path ? path : "/usr/bin:/bin";
+  while (!rest.empty()) {
+    auto colon = rest.find(':');
+    fs::path candidate = fs::path(rest.substr(0, colon)) / name;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    rest = colon == std::string_view::npos ? "" : rest.substr(colon + 1);
+  }
+  return std::nullopt;
+}
+
+std::vector<faultline::FaultSpec> specs(const std::vector<std::string>& texts) {
+  std::vector<faultline::FaultSpec> out;
+  for (const auto& t : texts) {
+    faultline::Diagnostics diags;
+    auto spec = faultline::parse_fault_spec(t, diags);
+    if (!spec) {
+      std::string msg = "bad fault spec " + t;
+      for (const auto& d : diags) msg += "\n" + d.format();
+      throw std::runtime_error(msg);
+    }
+    out.push_back(*spec);
+  }
+  return out;
+}
+
+// Runs the benchmark binary under `config` with extra arguments, stdout to `out`.
+void run_bench(const fs::path& bench, const Configuration& config,
+               const std::vector<std::string>& args, const fs::path& out) {
+  std::vector<std::string> argv = config.prefix;
+  argv.push_back(bench.string());
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<std::string> env = clean_environment();
+  env.insert(env.end(), config.env.begin(), config.env.end());
+  Child child(argv, env, out);
+  int status = child.wait();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error(fmt::format("{} failed under configuration '{}' (wait status {})",
+                                         bench.string(), config.name, status));
+}
+
+// The benchmarks the binary has, in its order ("pipe_ping_pong/real_time").
+std::vector<std::string> list_benchmarks(const fs::path& bench, const ScratchDir& scratch) {
+  fs::path out = scratch.path() / "list.txt";
+  run_bench(bench, {"native", {}, {}, std::nullopt}, {"--benchmark_list_tests=true"}, out);
+  std::ifstream in(out);
+  std::vector<std::string> names;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) names.push_back(line);
+  return names;
+}
+
+double time_scale(const std::string& unit) {
+  if (unit == "us") return 1e3;
+  if (unit == "ms") return 1e6;
+  if (unit == "s") return 1e9;
+  return 1;
+}
+
+// Runs one benchmark once under `config`; adds its sample.
+void run_one(const fs::path& bench, const std::string& name, const Configuration& config,
+             double min_time, const ScratchDir& scratch, Series& series) {
+  fs::path out = scratch.path() / "calls.json";
+  run_bench(bench, config,
+            {"--benchmark_format=json", "--benchmark_filter=^" + name + "$",
+             fmt::format("--benchmark_min_time={}", min_time)},
+            out);
+  std::ifstream in(out);
+  auto json = nlohmann::json::parse(in);
+  for (const auto& b : json.at("benchmarks")) {
+    double scale = time_scale(b.value("time_unit", "ns"));
+    series.calls = b.value("interposed_calls", 1.0);
+    series.samples[config.name].push_back(
+        {b.at("real_time").get<double>() * scale,
+         b.at("cpu_time").get<double>() * scale + b.value("child_cpu_ns", 0.0)});
+  }
+}
+
+// fork+execve+waitpid of /bin/true `n` times with `envp`: wall ms per spawn and the CPU ms
+// the child used (exec and dynamic loading, where the interposer's cost is).
+Sample spawn_loop(int n, const std::vector<std::string>& envp) {
+  std::vector<char*> e;
+  for (const auto& s : envp) e.push_back(const_cast<char*>(s.c_str()));
+  e.push_back(nullptr);
+  char true_path[] = "/bin/true";
+  char* argv[] = {true_path, nullptr};
+  double child_cpu_ms = 0;
+  auto t0 = Clock::now();
+  for (int i = 0; i < n; ++i) {
+    pid_t pid = fork();
+    if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+    if (pid == 0) {
+      execve(true_path, argv, e.data());
+      _exit(127);
+    }
+    int status = 0;
+    rusage usage{};
+    while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      throw std::runtime_error("/bin/true failed in the spawn loop (is the interposer loadable?)");
+    child_cpu_ms += (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
+                    (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
+  }
+  double wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  return {wall_ms / n, child_cpu_ms / n};
+}
+
+template <typename T>
+std::vector<T> rotated(const std::vector<T>& v, size_t by) {
+  std::vector<T> r(v);
+  std::rotate(r.begin(), r.begin() + static_cast<std::ptrdiff_t>(by % r.size()), r.end());
+  return r;
+}
+
+struct Options {
+  int rounds = 7;
+  double min_time = 0.15;
+  int spawns = 40;
+  int cpu = -2;  // -2: the last CPU this process may use; -1: no pinning
+  bool strace = true;
+};
+
+// Pins this process (and so every child) to one CPU: a ping-pong then costs the two
+// processes' CPU time rather than cross-CPU wake-up latency, which varies far more.
+int pin(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return -1;
+  if (cpu == -2)
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) cpu = c;
+  if (cpu < 0) return -1;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0)
+    throw std::system_error(errno, std::generic_category(),
+                            fmt::format("cannot pin to CPU {} (see --cpu)", cpu));
+  return cpu;
+}
+
+std::string load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string one, five;
+  in >> one >> five;
+  return one + " " + five;
+}
+
+int run(const Options& o) {
+  fs::path bin = fs::canonical("/proc/self/exe").parent_path();
+  fs::path bench = bin / "bench_interpose_calls";
+  fs::path interposer = bin.parent_path() / "lib" / "libfaultline-interpose.so";
+  for (const auto& p : {bench, interposer}) {
+    if (!fs::exists(p)) {
+      fmt::print(stderr, "bench_interpose: {} is missing; build it first (ninja bench_interpose)\n",
+                 p.string());
+      return 2;
+    }
+  }
+  int cpu = pin(o.cpu);
+  std::string load_before = load_average();
+
+  ScratchDir scratch;
+  // (b): rules on calls the benchmarks never make; (c): a rule on the measured calls whose
+  // trigger is never reached, so every call takes the rule engine's path and nothing fires.
+  auto other = faultline::ControlBlock::create(
+      scratch.path() / "other-calls.ctl",
+      specs({"accept:error=ECONNABORTED", "shmat:error=ENOMEM", "msgsnd:error=EAGAIN"}), 1);
+  const std::string never_spec = "read,write:error=EIO:nth=1000000000000";
+  auto never =
+      faultline::ControlBlock::create(scratch.path() / "never-fires.ctl", specs({never_spec}), 1);
+  const std::string preload = "LD_PRELOAD=" + interposer.string();
+  const std::string process = "FAULTLINE_PROCESS=bench";
+
+  std::vector<Configuration> configs = {
+      {"native", {}, {}, std::nullopt},
+      {"preload, no control", {preload, process}, {}, 1.02},
+      {"armed, other calls",
+       {preload, process, "FAULTLINE_CONTROL=" + other.path().string()},
+       {},
+       1.02},
+      {"armed, never fires",
+       {preload, process, "FAULTLINE_CONTROL=" + never.path().string()},
+       {},
+       1.05},
+  };
+  std::optional<fs::path> strace = o.strace ? find_in_path("strace") : std::nullopt;
+  if (o.strace && !strace)
+    fmt::print(stderr, "bench_interpose: strace not found in PATH; its rows are left out\n");
+  if (strace)
+    configs.push_back({"strace inject",
+                       {},
+                       {strace->string(), "-f", "-o", "/dev/null", "-e", "trace=read,write", "-e",
+                        "inject=read,write:error=EIO:when=65535"},
+                       std::nullopt});
+
+  std::vector<std::string> names = list_benchmarks(bench, scratch);
+  std::map<std::string, Series> results;
+  // Warm-up (page cache, loader, CPU frequency); not counted.
+  for (const auto& c : configs) {
+    Series ignored;
+    run_one(bench, names.front(), c, 0.02, scratch, ignored);
+  }
+  for (int r = 0; r < o.rounds; ++r) {
+    // Each benchmark's configurations back to back, in a different order each round, so
+    // that drift and order effects spread over all of them and each round pairs with native.
+    for (const auto& name : names)
+      for (const auto& c : rotated(configs, static_cast<size_t>(r)))
+        run_one(bench, name, c, o.min_time, scratch, results[name]);
+  }
+
+  fmt::print(
+      "Interposer per-call cost: bench_interpose_calls, {} rounds x {} configurations, "
+      "interleaved, --benchmark_min_time={}, {}.\n",
+      o.rounds, configs.size(), o.min_time,
+      cpu >= 0 ? fmt::format("all processes on CPU {}", cpu) : std::string("not pinned"));
+  fmt::print(
+      "wall = real time per iteration; cpu = CPU time of both processes per iteration (under "
+      "strace without strace's own);\nratio = median over rounds of config/native in the same "
+      "round [min..max]; +ns/call = median of (config - native) / interposed calls per "
+      "iteration.\n\n");
+  fmt::print("{:<21} {:<20} {:>5} {:>10} {:>7} {:>13} {:>10} {:>7} {:>13} {:>9} {:>9}  {}\n",
+             "benchmark", "configuration", "calls", "wall ns", "ratio", "range", "cpu ns", "ratio",
+             "range", "+ns/call", "+cpu/call", "goal (wall, cpu)");
+  auto wall_ratio = [](const Sample& a, const Sample& n) { return a.wall / n.wall; };
+  auto cpu_ratio = [](const Sample& a, const Sample& n) { return a.cpu / n.cpu; };
+  auto range = [](const Summary& s) { return fmt::format("[{:.3f}..{:.3f}]", s.lo, s.hi); };
+  for (const auto& full_name : names) {
+    const Series& s = results[full_name];
+    std::string name = full_name.substr(0, full_name.find('/'));
+    const auto& native = s.samples.at("native");
+    bool ping_pong = name.find("ping_pong") != std::string::npos;
+    for (const auto& c : configs) {
+      const auto& v = s.samples.at(c.name);
+      std::vector<double> wall, cpu_ns;
+      for (const auto& x : v) {
+        wall.push_back(x.wall);
+        cpu_ns.push_back(x.cpu);
+      }
+      Summary wr = summarize(v, native, wall_ratio), cr = summarize(v, native, cpu_ratio);
+      double calls = s.calls;
+      Summary wx = summarize(v, native, [calls](const Sample& a, const Sample& n) {
+        return (a.wall - n.wall) / calls;
+      });
+      Summary cx = summarize(
+          v, native, [calls](const Sample& a, const Sample& n) { return (a.cpu - n.cpu) / calls; });
+      std::string goal;
+      if (c.goal && ping_pong)
+        goal = fmt::format("<= {:.2f}: {}, {}", *c.goal, wr.value <= *c.goal ? "met" : "MISSED",
+                           cr.value <= *c.goal ? "met" : "MISSED");
+      fmt::print(
+          "{:<21} {:<20} {:>5.0f} {:>10.0f} {:>7.3f} {:>13} {:>10.0f} {:>7.3f} {:>13} "
+          "{:>+9.1f} {:>+9.1f}  {}\n",
+          &c == &configs.front() ? name : "", c.name, calls, median(wall), wr.value, range(wr),
+          median(cpu_ns), cr.value, range(cr), wx.value, cx.value, goal);
+    }
+  }
+  auto stats = never.stats(0);
+  fmt::print(
+      "\nCheck: rule '{}' was consulted {} times and fired {} times; the rules on "
+      "other calls were consulted {} times.\n\n",
+      never_spec, stats.hits, stats.fires,
+      other.stats(0).hits + other.stats(1).hits + other.stats(2).hits);
+
+  // Spawn cost: what loading the interposer (and mapping the control block) adds to exec.
+  std::vector<std::string> base = clean_environment();
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> e = base;
+    e.insert(e.end(), extra.begin(), extra.end());
+    return e;
+  };
+  std::vector<std::pair<std::string, std::vector<std::string>>> spawn_configs = {
+      {"native", base},
+      {"preload, no control", with({preload, process})},
+      {"preload, armed", with({preload, process, "FAULTLINE_CONTROL=" + never.path().string()})},
+  };
+  std::map<std::string, std::vector<Sample>> spawn;
+  for (const auto& [name, env] : spawn_configs) (void)spawn_loop(5, env);  // warm-up
+  int spawn_rounds = o.rounds * 3;
+  for (int r = 0; r < spawn_rounds; ++r)
+    for (const auto& [name, env] : rotated(spawn_configs, static_cast<size_t>(r)))
+      spawn[name].push_back(spawn_loop(o.spawns, env));
+  fmt::print(
+      "Spawn cost: fork+execve+waitpid of /bin/true, {} rounds x {} spawns per "
+      "configuration, interleaved.\nwall = ms per spawn; child cpu = CPU ms the child "
+      "used (exec, loader, constructor); extra = median over rounds of config - native.\n\n",
+      spawn_rounds, o.spawns);
+  fmt::print("{:<21} {:>9} {:>10} {:>10} {:>11}  {}\n", "configuration", "wall ms", "extra ms",
+             "child cpu", "extra cpu", "goal: extra < 0.15 ms (wall, cpu)");
+  const auto& native_spawn = spawn["native"];
+  for (const auto& [name, env] : spawn_configs) {
+    const auto& v = spawn[name];
+    std::vector<double> wall, cpu_ms;
+    for (const auto& x : v) {
+      wall.push_back(x.wall);
+      cpu_ms.push_back(x.cpu);
+    }
+    Summary wx = summarize(v, native_spawn,
+                           [](const Sample& a, const Sample& n) { return a.wall - n.wall; });
+    Summary cx =
+        summarize(v, native_spawn, [](const Sample& a, const Sample& n) { return a.cpu - n.cpu; });
+    std::string goal = name == "native" ? ""
+                                        : fmt::format("{}, {}", wx.value < 0.15 ? "met" : "MISSED",
+                                                      cx.value < 0.15 ? "met" : "MISSED");
+    fmt::print("{:<21} {:>9.3f} {:>+10.3f} {:>10.3f} {:>+11.3f}  {}\n", name, median(wall),
+               wx.value, median(cpu_ms), cx.value, goal);
+  }
+  fmt::print("\nLoad average (1, 5 min) before: {}, after: {}.\n", load_before, load_average());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Interposer overhead against native: IPC calls and process spawn."};
+  Options o;
+  bool no_strace = false;
+  app.add_option("--rounds", o.rounds, "runs per benchmark and configuration, interleaved")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  app.add_option("--min-time", o.min_time, "seconds per benchmark run (Google Benchmark)")
+      ->check(CLI::Range(0.01, 60.0))
+      ->capture_default_str();
+  app.add_option("--spawns", o.spawns, "spawns per configuration per spawn round")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--cpu", o.cpu,
+                 "CPU to pin every process to; -1: no pinning (default: the last one allowed)")
+      ->check(CLI::Range(-1, CPU_SETSIZE - 1));
+  app.add_flag("--no-strace", no_strace, "leave out the strace comparison");
+  CLI11_PARSE(app, argc, argv);
+  o.strace = !no_strace;
+  try {
+    return run(o);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "bench_interpose: {}\n", e.what());
+    return 1;
+  }
+}
