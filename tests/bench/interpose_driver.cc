@@ -438,10 +438,11 @@ int run(const Options& o) {
   fmt::print(
       "Spawn cost: fork+execve+waitpid of /bin/true, {} rounds x {} spawns per "
       "configuration, interleaved.\nwall = ms per spawn; child cpu = CPU ms the child "
-      "used (exec, loader, constructor); extra = median over rounds of config - native.\n\n",
+      "used (exec, loader, constructor); extra = median over rounds of config - native; "
+      "ratio = child cpu to native's.\n\n",
       spawn_rounds, o.spawns);
-  fmt::print("{:<21} {:>9} {:>10} {:>10} {:>11}  {}\n", "configuration", "wall ms", "extra ms",
-             "child cpu", "extra cpu", "goal: extra < 0.15 ms (wall, cpu)");
+  fmt::print("{:<21} {:>9} {:>10} {:>10} {:>11} {:>7}  {}\n", "configuration", "wall ms",
+             "extra ms", "child cpu", "extra cpu", "ratio", "goal: extra < 0.15 ms (wall, cpu)");
   const auto& native_spawn = spawn["native"];
   for (const auto& [name, env] : spawn_configs) {
     const auto& v = spawn[name];
@@ -457,8 +458,10 @@ int run(const Options& o) {
     std::string goal = name == "native" ? ""
                                         : fmt::format("{}, {}", wx.value < 0.15 ? "met" : "MISSED",
                                                       cx.value < 0.15 ? "met" : "MISSED");
-    fmt::print("{:<21} {:>9.3f} {:>+10.3f} {:>10.3f} {:>+11.3f}  {}\n", name, median(wall),
-               wx.value, median(cpu_ms), cx.value, goal);
+    Summary cr =
+        summarize(v, native_spawn, [](const Sample& a, const Sample& n) { return a.cpu / n.cpu; });
+    fmt::print("{:<21} {:>9.3f} {:>+10.3f} {:>10.3f} {:>+11.3f} {:>7.3f}  {}\n", name, median(wall),
+               wx.value, median(cpu_ms), cx.value, cr.value, goal);
   }
   fmt::print("\nLoad average (1, 5 min) before: {}, after: {}.\n", load_before, load_average());
   return 0;
