@@ -1,0 +1,345 @@
+// site= resolution with libdw's Dwfl: symbol tables for FUNCTION, line tables for FILE:LINE.
+#include "faults/site_resolver.h"
+
+#include <cxxabi.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "util/unique_fd.h"
+
+namespace faultline {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct FileLine {
+  std::string file;
+  int line = 0;
+};
+
+// FILE:LINE when the text after the last ':' is a number; `a::b` stays a (C++) function.
+std::optional<FileLine> split_file_line(std::string_view site) {
+  auto colon = site.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || site[colon - 1] == ':') return std::nullopt;
+  std::string_view number = site.substr(colon + 1);
+  FileLine out;
+  out.file = std::string(site.substr(0, colon));
+  auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), out.line);
+  if (number.empty() || ec != std::errc() || end != number.data() + number.size()) {
+    out.line = -1;  // FILE:something that is no line number
+  }
+  return out;
+}
+
+// What one program is, before looking inside it.
+struct ProgramFile {
+  fs::path path;
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+  std::string skipped;  // why it is not looked into, "" when it is an ELF file
+};
+
+ProgramFile inspect(const fs::path& path) {
+  ProgramFile p;
+  p.path = path;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0) {
+    p.skipped = path.string() + ": cannot be read (" + std::strerror(errno) + ")";
+    return p;
+  }
+  p.dev = st.st_dev;
+  p.ino = st.st_ino;
+  char magic[4] = {};
+  if (::pread(fd.get(), magic, sizeof magic, 0) != static_cast<ssize_t>(sizeof magic) ||
+      std::memcmp(magic, "\177ELF", 4) != 0)
+    p.skipped = path.string() + " is no ELF file (a script?)";
+  return p;
+}
+
+// One Dwfl session holding one program, offline (no process).
+class DwflFile final {
+ public:
+  explicit DwflFile(const fs::path& path) : dwfl_(dwfl_begin(&kCallbacks), &dwfl_end) {
+    if (!dwfl_) {
+      error_ = dwfl_errmsg(-1);
+      return;
+    }
+    dwfl_report_begin(dwfl_.get());
+    module_ = dwfl_report_offline(dwfl_.get(), path.c_str(), path.c_str(), -1);
+    dwfl_report_end(dwfl_.get(), nullptr, nullptr);
+    if (!module_) {
+      error_ = path.string() + ": libdw cannot read it (" + dwfl_errmsg(-1) + ")";
+      return;
+    }
+    if (!dwfl_module_getelf(module_, &elf_bias_)) {
+      error_ = path.string() + ": libdw cannot read it (" + dwfl_errmsg(-1) + ")";
+      module_ = nullptr;
+    }
+  }
+  DwflFile(const DwflFile&) = delete;
+  DwflFile& operator=(const DwflFile&) = delete;
+
+  [[nodiscard]] Dwfl_Module* module() const { return module_; }
+  [[nodiscard]] const std::string& error() const { return error_; }
+  // Dwfl addresses -> link-time addresses of the ELF file (what dlpi_addr is added to).
+  [[nodiscard]] std::uint64_t link_address(Dwarf_Addr dwfl_address) const {
+    return dwfl_address - elf_bias_;
+  }
+
+ private:
+  static constexpr Dwfl_Callbacks kCallbacks = {
+      .find_elf = dwfl_build_id_find_elf,
+      .find_debuginfo = dwfl_standard_find_debuginfo,
+      .section_address = dwfl_offline_section_address,
+      .debuginfo_path = nullptr,
+  };
+  std::unique_ptr<Dwfl, decltype(&dwfl_end)> dwfl_;
+  Dwfl_Module* module_ = nullptr;
+  GElf_Addr elf_bias_ = 0;
+  std::string error_;
+};
+
+struct Range {
+  std::uint64_t lo;
+  std::uint64_t hi;
+  auto operator<=>(const Range&) const = default;
+};
+
+// Sorted, with overlapping and touching ranges joined.
+std::vector<Range> merge(std::vector<Range> in) {
+  std::sort(in.begin(), in.end());
+  std::vector<Range> out;
+  for (const Range& r : in) {
+    if (!out.empty() && r.lo <= out.back().hi)
+      out.back().hi = std::max(out.back().hi, r.hi);
+    else
+      out.push_back(r);
+  }
+  return out;
+}
+
+std::string demangle(const char* name) {
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> d(
+      abi::__cxa_demangle(name, nullptr, nullptr, &status), &std::free);
+  return status == 0 && d ? std::string(d.get()) : std::string();
+}
+
+// `f`, its GCC clones (`f.cold`, `f.part.0`, `f.constprop.0`; C names cannot hold a '.') and
+// C++ `ns::f(int)` for `ns::f`.
+bool names_function(const char* symbol, std::string_view function) {
+  std::string_view s(symbol);
+  if (s.starts_with(function) && (s.size() == function.size() || s[function.size()] == '.'))
+    return true;
+  if (!s.starts_with("_Z")) return false;
+  std::string d = demangle(symbol);
+  return d.starts_with(function) && d.size() > function.size() && d[function.size()] == '(';
+}
+
+struct FunctionLookup {
+  std::vector<Range> ranges;
+  std::vector<std::string> similar;  // function names that contain the one asked for
+};
+
+FunctionLookup find_function(const DwflFile& file, std::string_view function) {
+  FunctionLookup out;
+  int count = dwfl_module_getsymtab(file.module());
+  for (int i = 1; i < count; ++i) {
+    GElf_Sym sym;
+    GElf_Addr addr = 0;
+    GElf_Word shndx = 0;
+    const char* name =
+        dwfl_module_getsym_info(file.module(), i, &sym, &addr, &shndx, nullptr, nullptr);
+    if (!name || *name == '\0' || shndx == SHN_UNDEF || sym.st_size == 0) continue;
+    int type = GELF_ST_TYPE(sym.st_info);
+    if (type != STT_FUNC && type != STT_GNU_IFUNC) continue;
+    if (names_function(name, function)) {
+      std::uint64_t lo = file.link_address(addr);
+      out.ranges.push_back({lo, lo + sym.st_size});
+    } else if (out.similar.size() < 3 &&
+               std::string_view(name).find(function) != std::string_view::npos) {
+      out.similar.emplace_back(name);
+    }
+  }
+  out.ranges = merge(std::move(out.ranges));
+  return out;
+}
+
+// `file` as written names `source` when it is `source`'s trailing path components.
+bool names_source(const fs::path& file, const fs::path& source) {
+  auto f = file.begin(), fe = file.end();
+  auto s = source.begin(), se = source.end();
+  auto nf = std::distance(f, fe), ns = std::distance(s, se);
+  if (nf == 0 || nf > ns) return false;
+  if (file.is_absolute()) return file == source;
+  std::advance(s, ns - nf);
+  return std::equal(f, fe, s, se);
+}
+
+struct LineLookup {
+  bool has_lines = false;           // the program has a line table at all
+  bool file_seen = false;           // some row is of the file
+  std::set<int> lines;              // lines of the file with code
+  std::set<std::string> same_name;  // sources with the file's name that did not match
+  std::vector<Range> ranges;
+};
+
+LineLookup find_line(const DwflFile& file, const FileLine& where) {
+  LineLookup out;
+  Dwarf_Addr bias = 0;
+  if (!dwfl_module_getdwarf(file.module(), &bias)) return out;
+  const fs::path wanted = fs::path(where.file).lexically_normal();
+  Dwarf_Die* cu = nullptr;
+  while ((cu = dwfl_module_nextcu(file.module(), cu, &bias)) != nullptr) {
+    Dwarf_Lines* lines = nullptr;
+    std::size_t count = 0;
+    if (dwarf_getsrclines(cu, &lines, &count) != 0) continue;
+    out.has_lines = out.has_lines || count > 0;
+    // Rows of one source name come in runs: decide the name once per run.
+    const char* last_src = nullptr;
+    bool last_match = false;
+    for (std::size_t i = 0; i < count; ++i) {
+      Dwarf_Line* row = dwarf_onesrcline(lines, i);
+      const char* src = row ? dwarf_linesrc(row, nullptr, nullptr) : nullptr;
+      if (!src) continue;
+      if (src != last_src) {
+        last_src = src;
+        fs::path source = fs::path(src).lexically_normal();
+        last_match = names_source(wanted, source);
+        if (!last_match && source.filename() == wanted.filename())
+          out.same_name.insert(source.string());
+      }
+      if (!last_match) continue;
+      out.file_seen = true;
+      int lineno = 0;
+      bool end_sequence = false;
+      if (dwarf_lineno(row, &lineno) != 0 || lineno <= 0) continue;
+      if (dwarf_lineendsequence(row, &end_sequence) != 0 || end_sequence) continue;
+      out.lines.insert(lineno);
+      if (lineno != where.line || i + 1 >= count) continue;
+      // A row's code reaches to the next row's address (the sequence's end row included).
+      Dwarf_Addr lo = 0, hi = 0;
+      if (dwarf_lineaddr(row, &lo) != 0 ||
+          dwarf_lineaddr(dwarf_onesrcline(lines, i + 1), &hi) != 0 || hi <= lo)
+        continue;
+      out.ranges.push_back({file.link_address(lo + bias), file.link_address(hi + bias)});
+    }
+  }
+  out.ranges = merge(std::move(out.ranges));
+  return out;
+}
+
+std::string line_miss(const fs::path& program, const FileLine& where, const LineLookup& l) {
+  if (!l.has_lines) return program.string() + " has no line table (build it with -g)";
+  if (!l.file_seen) {
+    std::string m = "no source file " + where.file + " in the line table of " + program.string();
+    if (!l.same_name.empty()) {
+      m += " (it has";
+      for (const auto& s : l.same_name) m += " " + s;
+      m += ")";
+    }
+    return m;
+  }
+  std::string m = "no code at line " + std::to_string(where.line) + " of " + where.file + " in " +
+                  program.string();
+  auto above = l.lines.lower_bound(where.line);
+  std::vector<int> near;
+  if (above != l.lines.begin()) near.push_back(*std::prev(above));
+  if (above != l.lines.end()) near.push_back(*above);
+  if (!near.empty()) {
+    m += " (nearest lines with code: " + std::to_string(near[0]);
+    if (near.size() > 1) m += ", " + std::to_string(near[1]);
+    m += ")";
+  }
+  return m;
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : std::string(sep)) + p;
+  return out;
+}
+
+}  // namespace
+
+SiteResolution resolve_site(std::string_view site, const std::vector<fs::path>& programs) {
+  const std::string prefix = "site=" + std::string(site) + ": ";
+  SiteResolution result;
+  auto fail = [&](std::string message) {
+    result.ranges.clear();
+    result.error = prefix + std::move(message);
+    return result;
+  };
+  if (site.empty()) return fail("empty; write site=FUNCTION or site=FILE:LINE");
+  std::optional<FileLine> where = split_file_line(site);
+  if (where && where->line <= 0)
+    return fail("LINE must be a line number from 1 on; write site=FILE:LINE or site=FUNCTION");
+
+  std::vector<std::string> skipped, misses, lacking;  // lacking: programs without FUNCTION
+  std::vector<std::string> similar;
+  std::set<std::pair<std::uint64_t, std::uint64_t>> seen;
+  bool any_elf = false;
+  for (const fs::path& path : programs) {
+    ProgramFile p = inspect(path);
+    if (!p.skipped.empty()) {
+      skipped.push_back(p.skipped);
+      continue;
+    }
+    any_elf = true;
+    if (!seen.insert({p.dev, p.ino}).second) continue;
+    DwflFile file(path);
+    if (!file.module()) {
+      misses.push_back(file.error());
+      continue;
+    }
+    std::vector<Range> ranges;
+    if (where) {
+      LineLookup l = find_line(file, *where);
+      if (l.ranges.empty()) misses.push_back(line_miss(path, *where, l));
+      ranges = std::move(l.ranges);
+    } else {
+      FunctionLookup f = find_function(file, site);
+      if (f.ranges.empty()) lacking.push_back(path.string());
+      similar.insert(similar.end(), f.similar.begin(), f.similar.end());
+      ranges = std::move(f.ranges);
+    }
+    for (const Range& r : ranges) result.ranges.push_back({p.dev, p.ino, r.lo, r.hi});
+  }
+
+  if (result.ranges.empty()) {
+    if (programs.empty()) return fail("the scenario has no program to look for it in");
+    if (!any_elf)
+      return fail("no compiled program to look for it in (" + join(skipped, "; ") +
+                  "); site= matches calls made by the code of ELF programs");
+    if (!lacking.empty()) {
+      std::string m = "no function " + std::string(site) + " in " + join(lacking, ", ") +
+                      " (is it static and stripped? build with -g";
+      if (!similar.empty()) m += "; similar: " + join(similar, ", ");
+      misses.insert(misses.begin(), m + ")");
+    }
+    return fail(join(misses, "; "));
+  }
+  if (result.ranges.size() > FL_SITE_RANGES)
+    return fail("resolves to " + std::to_string(result.ranges.size()) +
+                " separate code ranges, more than the " + std::to_string(FL_SITE_RANGES) +
+                " (FL_SITE_RANGES) one fault can hold; name the function instead, or restrict "
+                "the fault to the process whose program has the site");
+  return result;
+}
+
+}  // namespace faultline
