@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define FL_CONTROL_MAGIC 0x4c544c46u /* "FLTL" little-endian */
-#define FL_CONTROL_VERSION 1u
+#define FL_CONTROL_VERSION 2u
 
 #define FL_MAX_RULES 64
 #define FL_MAX_CALLS 128 /* capacity of the call-id space (see calls.def) */
@@ -30,10 +30,11 @@ extern "C" {
 #define FL_SITE_MAX 128
 #define FL_MAX_CHANNELS 64
 #define FL_EVENT_RING 4096 /* power of two */
+#define FL_SITE_RANGES 16 /* address ranges one site= resolves to, over all programs */
 
 /* Call ids: one per row of calls.def, in file order. */
 enum fl_call_id {
-#define FL_CALL(name, base, kinds, errnos) FL_CALL_##name,
+#define FL_CALL(name, base, family, ret, fail, params, args, obj, kinds, errnos) FL_CALL_##name,
 #include "calls.def"
 #undef FL_CALL
   FL_CALL_COUNT
@@ -60,6 +61,16 @@ enum fl_fd_class {
   FL_FD_ANY = 2,
 };
 
+/* Code of a site= match: the caller's return address lies in [lo, hi) of the ELF file
+ * identified by (dev, ino), in that file's link-time addresses (the interposer adds the
+ * load address of the module in each process). Resolved by the runner with libdw. */
+struct fl_site_range {
+  uint64_t dev;
+  uint64_t ino;
+  uint64_t lo;
+  uint64_t hi;
+};
+
 /* One compiled fault rule. Written by the runner before any process starts, then read-only
  * except for the two counters. */
 struct fl_rule {
@@ -79,7 +90,10 @@ struct fl_rule {
   int32_t channel;       /* index into channels[], -1 = any */
   uint32_t reserved;
   char process[FL_NAME_MAX]; /* process name it applies to (and descendants); "" = any */
-  char site[FL_SITE_MAX];    /* caller match; "" = any */
+  char site[FL_SITE_MAX];    /* caller match as written; "" = any */
+  uint32_t site_count;       /* ranges in site_ranges; a rule with site[0] and none matches nothing */
+  uint32_t reserved2;
+  struct fl_site_range site_ranges[FL_SITE_RANGES];
   char text[FL_SITE_MAX];    /* the spec as the user wrote it, for reports */
   FL_ATOMIC(uint64_t) hits;  /* calls that matched this rule, all processes together */
   FL_ATOMIC(uint64_t) fires; /* faults injected by this rule */
@@ -88,11 +102,13 @@ struct fl_rule {
 /* A provisioned channel, for channel= matching and attribution in events. */
 struct fl_channel {
   char name[FL_NAME_MAX];
-  uint32_t type;  /* index of the channel type as the runner numbers it */
+  uint32_t type;   /* index of the channel type as the runner numbers it */
   int32_t sysv_id; /* msgqueue/shm/semaphore id, else -1 */
-  int32_t key;     /* SysV key, else 0 */
+  int32_t key;     /* SysV key, else 0 (IPC_PRIVATE is never a channel's key) */
   int32_t port;    /* tcp/udp port, else 0 */
-  char path[FL_SITE_MAX]; /* fifo/socket/file path or POSIX name */
+  uint64_t dev;    /* the file an fd of this channel refers to (pipe, FIFO, mapped file, */
+  uint64_t ino;    /* POSIX shm or mq object); 0/0 = none */
+  char path[FL_SITE_MAX]; /* Unix socket path or POSIX name ("/name"), else "" */
 };
 
 /* One injected fault. `seq` is written last (release): a reader sees a complete record
@@ -109,6 +125,9 @@ struct fl_event {
   int32_t rule;    /* index into rules[] */
   int32_t err;     /* errno injected or observed */
   int32_t fd;      /* fd or SysV id the call was on, -1 when none */
+  int32_t channel; /* index into channels[], -1 when the object is no channel's */
+  uint32_t reserved;
+  uint64_t hit;    /* the rule's hit number for this call (1-based) */
   char process[FL_NAME_MAX];
 };
 

@@ -23,6 +23,7 @@
 struct fl_control* fl_ctl;
 uint64_t fl_armed[FL_MAX_CALLS / 64];
 char fl_process[FL_NAME_MAX];
+uint64_t fl_shm_dev = UINT64_MAX; /* st_dev of /dev/shm: POSIX shared memory lives there */
 
 /* Per thread: set while the interposer itself is deciding or recording, so that a signal
  * handler calling a wrapped function on the same thread passes straight through. */
@@ -33,7 +34,7 @@ __thread int fl_busy __attribute__((tls_model("initial-exec")));
 _Atomic(void*) fl_real[FL_CALL_COUNT];
 
 static const char* const fl_symbols[FL_CALL_COUNT] = {
-#define FL_CALL(name, base, kinds, errnos) #name,
+#define FL_CALL(name, base, family, ret, fail, params, args, object, kinds, errnos) #name,
 #include "calls.def"
 #undef FL_CALL
 };
@@ -56,8 +57,33 @@ void* fl_resolve(int call) {
   return p;
 }
 
+/* Resolved now rather than on first use, so that no call of the program ever runs dlsym
+ * (which may take the loader's lock) once main has started. */
+static void fl_resolve_all(void) {
+  for (int i = 0; i < FL_CALL_COUNT; ++i) {
+    if (atomic_load_explicit(&fl_real[i], memory_order_relaxed)) continue;
+    void* p = dlsym(RTLD_NEXT, fl_symbols[i]);
+    if (p) atomic_store_explicit(&fl_real[i], p, memory_order_release);
+  }
+}
+
+static void fl_arm(int call) { fl_armed[call >> 6] |= 1ull << (call & 63); }
+
+/* What the rules need armed beyond their own calls. */
+static void fl_arm_helpers(const struct fl_control* ctl) {
+  uint32_t n = ctl->rule_count < FL_MAX_RULES ? ctl->rule_count : FL_MAX_RULES;
+  for (uint32_t i = 0; i < n; ++i) {
+    const struct fl_rule* r = &ctl->rules[i];
+    int epoll = (r->call_mask[FL_CALL_epoll_wait >> 6] >> (FL_CALL_epoll_wait & 63)) & 1;
+    epoll |= (r->call_mask[FL_CALL_epoll_pwait >> 6] >> (FL_CALL_epoll_pwait & 63)) & 1;
+    /* A spurious epoll_wait reports an interest registered with epoll_ctl. */
+    if (r->action == FL_ACT_SPURIOUS && epoll) fl_arm(FL_CALL_epoll_ctl);
+  }
+}
+
 __attribute__((constructor)) static void fl_init(void) {
   int saved = errno;
+  fl_resolve_all();
   /* Copied now: programs may wipe or overwrite their environment later. */
   const char* name = getenv("FAULTLINE_PROCESS");
   if (name) {
@@ -95,8 +121,13 @@ __attribute__((constructor)) static void fl_init(void) {
       syscall(SYS_mmap, 0, sizeof(struct fl_control), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   syscall(SYS_close, fd);
   if (addr == -1) goto out;
-  fl_ctl = (struct fl_control*)addr;
-  memcpy(fl_armed, fl_ctl->armed, sizeof fl_armed);
+  struct stat shm;
+  if (syscall(SYS_newfstatat, AT_FDCWD, "/dev/shm", &shm, 0) == 0) fl_shm_dev = (uint64_t)shm.st_dev;
+  struct fl_control* ctl = (struct fl_control*)addr;
+  fl_site_init(ctl);
+  fl_ctl = ctl;
+  memcpy(fl_armed, ctl->armed, sizeof fl_armed);
+  fl_arm_helpers(ctl);
 out:
   errno = saved;
 }

@@ -13,8 +13,20 @@
 extern struct fl_control* fl_ctl;
 extern uint64_t fl_armed[FL_MAX_CALLS / 64];
 extern char fl_process[FL_NAME_MAX];
+extern uint64_t fl_shm_dev;
 extern __thread int fl_busy __attribute__((tls_model("initial-exec")));
 extern _Atomic(void*) fl_real[FL_CALL_COUNT];
+
+/* site= matching (site.c): per rule and range, the load address in this process of the ELF
+ * module the range belongs to, UINT64_MAX when that module is not loaded here. Filled by
+ * fl_site_init from the constructor; fl_site_ready says it is (wrappers called earlier do
+ * not match site= rules). */
+extern uint64_t fl_site_base[FL_MAX_RULES * FL_SITE_RANGES];
+extern int fl_site_ready;
+/* Finds, for every site= rule of `ctl`, the modules already loaded (dl_iterate_phdr; the main
+ * program and its DT_NEEDED libraries) whose (st_dev, st_ino) equal a range's. Runs once, in
+ * the constructor: never on a call path. */
+void fl_site_init(const struct fl_control* ctl);
 
 /* dlsym(RTLD_NEXT) for the call's symbol; caches the result. Never returns NULL. */
 __attribute__((cold)) void* fl_resolve(int call);
@@ -26,7 +38,7 @@ static inline void* fl_real_fn(int call) {
 
 /* The whole cost of a call with no rule: one load and one predictable branch. */
 static inline int fl_is_armed(int call) {
-  return __builtin_expect((fl_armed[call >> 6] >> (call & 63)) & 1, 0);
+  return __builtin_expect((__atomic_load_n(&fl_armed[call >> 6], __ATOMIC_RELAXED) >> (call & 63)) & 1, 0);
 }
 
 #pragma GCC visibility pop

@@ -7,7 +7,7 @@
 #include <time.h>
 
 static const uint32_t fl_kinds_table[FL_CALL_COUNT] = {
-#define FL_CALL(name, base, kinds, errnos) kinds,
+#define FL_CALL(name, base, family, ret, fail, params, args, obj, kinds, errnos) kinds,
 #include "calls.def"
 #undef FL_CALL
 };
@@ -43,15 +43,47 @@ uint64_t fl_rules_delay_ns(const struct fl_control* ctl, int rule, uint64_t hit)
   return r->delay_min_ns + (span == UINT64_MAX ? h : h % (span + 1));
 }
 
-static int fl_matches(const struct fl_rule* r, int call, const char* process, unsigned fd_class) {
+static void fl_need(struct fl_subject* s, unsigned need) {
+  if ((s->known & need) == need) return;
+  if (s->resolve) s->resolve(s, need & ~s->known);
+  s->known |= need;
+}
+
+static int fl_site_ok(const struct fl_rule* r, int index, const struct fl_subject* s) {
+  if (r->site[0] == '\0') return 1;
+  if (!s->site_base || s->caller == 0) return 0;
+  /* The return address is one past the call instruction, which may be a line's last. */
+  uint64_t pc = s->caller - 1;
+  uint32_t n = r->site_count < FL_SITE_RANGES ? r->site_count : FL_SITE_RANGES;
+  for (uint32_t k = 0; k < n; ++k) {
+    uint64_t base = s->site_base[(uint64_t)index * FL_SITE_RANGES + k];
+    if (base == UINT64_MAX) continue;
+    if (pc >= base + r->site_ranges[k].lo && pc < base + r->site_ranges[k].hi) return 1;
+  }
+  return 0;
+}
+
+/* Cheapest tests first: the ones that need a system call come last. */
+static int fl_matches(const struct fl_rule* r, int index, struct fl_subject* s) {
+  int call = s->call;
   if (!(r->call_mask[call >> 6] & (1ull << (call & 63)))) return 0;
   if (!(fl_call_kinds(call) & FL_KIND(r->action))) return 0;
-  /* channel= needs fd attribution, which the interposer does not keep yet: such a rule
-   * matches nothing rather than everything. */
-  if (r->channel >= 0) return 0;
-  if (r->fd_class != FL_FD_ANY && r->fd_class != fd_class) return 0;
-  if (r->process[0] != '\0' && strncmp(r->process, process ? process : "", FL_NAME_MAX) != 0)
+  if (r->process[0] != '\0' &&
+      strncmp(r->process, s->process ? s->process : "", FL_NAME_MAX) != 0)
     return 0;
+  if (!fl_site_ok(r, index, s)) return 0;
+  if (r->channel >= 0) {
+    /* A channel names its objects exactly: the fd class does not apply. */
+    fl_need(s, FL_NEED_CHANNEL);
+    if (s->channel != r->channel) return 0;
+  } else if (r->fd_class != FL_FD_ANY) {
+    fl_need(s, FL_NEED_CLASS);
+    if (r->fd_class != s->fd_class) return 0;
+  }
+  if (r->action == FL_ACT_RESET) {
+    fl_need(s, FL_NEED_STREAM);
+    if (!s->stream) return 0;
+  }
   return 1;
 }
 
@@ -80,14 +112,13 @@ static int fl_claim_fire(struct fl_rule* r) {
   return 1;
 }
 
-int fl_rules_decide(struct fl_control* ctl, int call, const char* process, unsigned fd_class,
-                    uint64_t* hit) {
-  if (call < 0 || call >= FL_CALL_COUNT) return -1;
+int fl_rules_decide(struct fl_control* ctl, struct fl_subject* s, uint64_t* hit) {
+  if (s->call < 0 || s->call >= FL_CALL_COUNT) return -1;
   uint32_t count = ctl->rule_count < FL_MAX_RULES ? ctl->rule_count : FL_MAX_RULES;
   int winner = -1;
   for (uint32_t i = 0; i < count; ++i) {
     struct fl_rule* r = &ctl->rules[i];
-    if (!fl_matches(r, call, process, fd_class)) continue;
+    if (!fl_matches(r, (int)i, s)) continue;
     uint64_t n = atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed) + 1;
     if (winner >= 0) continue; /* later rules count the call but do not fire */
     if (!fl_triggers(ctl, r, (int)i, n) || !fl_claim_fire(r)) continue;
@@ -97,8 +128,34 @@ int fl_rules_decide(struct fl_control* ctl, int call, const char* process, unsig
   return winner;
 }
 
-void fl_event_write(struct fl_control* ctl, int call, int rule, int fd, int64_t result, int err,
-                    int64_t bytes, uint64_t caller, int32_t pid, int32_t tid, const char* process) {
+void fl_rules_corrupt(const struct fl_control* ctl, int rule, uint64_t hit, unsigned char* buf,
+                      uint64_t len) {
+  if (len == 0) return;
+  uint64_t bits = len * 8;
+  int32_t want = ctl->rules[rule].arg;
+  uint64_t n = want < 1 ? 1 : (uint64_t)want;
+  if (n > bits) n = bits;
+  /* Distinct positions without a table: start + k * step (mod bits) with step coprime to
+   * bits visits n different bits. */
+  uint64_t start = fl_rules_hash(ctl->seed ^ 0x636f7272757074ull, (uint64_t)rule, hit) % bits;
+  uint64_t step = bits > 1 ? 1 + fl_rules_hash(ctl->seed, (uint64_t)rule, ~hit) % (bits - 1) : 1;
+  while (step > 1) {
+    uint64_t a = step, b = bits;
+    while (b) {
+      uint64_t t = a % b;
+      a = b;
+      b = t;
+    }
+    if (a == 1) break;
+    --step;
+  }
+  for (uint64_t k = 0; k < n; ++k) {
+    uint64_t pos = (start + k * step) % bits;
+    buf[pos >> 3] ^= (unsigned char)(1u << (pos & 7));
+  }
+}
+
+void fl_event_write(struct fl_control* ctl, const struct fl_event_data* d) {
   uint64_t idx = atomic_fetch_add_explicit(&ctl->event_next, 1, memory_order_relaxed);
   if (idx >= FL_EVENT_RING) atomic_fetch_add_explicit(&ctl->event_lost, 1, memory_order_relaxed);
   struct fl_event* e = &ctl->events[idx % FL_EVENT_RING];
@@ -109,18 +166,20 @@ void fl_event_write(struct fl_control* ctl, int call, int rule, int fd, int64_t 
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   e->time_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-  e->caller = caller;
-  e->result = result;
-  e->bytes = bytes;
-  e->pid = pid;
-  e->tid = tid;
-  e->call = call;
-  e->rule = rule;
-  e->err = err;
-  e->fd = fd;
+  e->caller = d->caller;
+  e->result = d->result;
+  e->bytes = d->bytes;
+  e->pid = d->pid;
+  e->tid = d->tid;
+  e->call = d->call;
+  e->rule = d->rule;
+  e->err = d->err;
+  e->fd = d->fd;
+  e->channel = d->channel;
+  e->hit = d->hit;
   size_t i = 0;
-  if (process) {
-    for (; i + 1 < FL_NAME_MAX && process[i] != '\0'; ++i) e->process[i] = process[i];
+  if (d->process) {
+    for (; i + 1 < FL_NAME_MAX && d->process[i] != '\0'; ++i) e->process[i] = d->process[i];
   }
   e->process[i] = '\0';
   atomic_store_explicit(&e->seq, idx + 1, memory_order_release);

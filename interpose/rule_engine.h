@@ -12,14 +12,37 @@
 extern "C" {
 #endif
 
-/* Counts the call against every rule it matches and returns the index of the rule that
- * fires (the first in rule order whose trigger accepts it), or -1. `process` is the caller's
- * process name, `fd_class` the class of the fd the call is on (FL_FD_IPC for calls that are
- * not on an fd). On a fire, *hit receives the rule's hit number for this call. */
-int fl_rules_decide(struct fl_control* ctl, int call, const char* process, unsigned fd_class,
-                    uint64_t* hit);
+/* What the rules may ask of a call's object; fl_subject.resolve fills these on demand. */
+enum fl_need {
+  FL_NEED_CLASS = 1,   /* fd_class */
+  FL_NEED_CHANNEL = 2, /* channel */
+  FL_NEED_STREAM = 4,  /* stream */
+};
 
-/* The deterministic hash behind `probability` and delay picks (splitmix64 finalizer). */
+/* One call as rule matching sees it. The cheap fields are set by the caller; the ones that
+ * cost a system call (the fd's class, its channel, whether it is a stream socket) are only
+ * computed when a rule needs them, through `resolve`, and at most once per call. */
+struct fl_subject {
+  int call;            /* enum fl_call_id */
+  const char* process; /* the caller's process name */
+  uint64_t caller;     /* return address of the call, 0 when unknown */
+  /* FL_MAX_RULES x FL_SITE_RANGES load addresses of the site ranges' modules in this
+   * process (UINT64_MAX: not loaded), or NULL when site= cannot be matched here. */
+  const uint64_t* site_base;
+  unsigned known;    /* FL_NEED_* bits already resolved */
+  unsigned fd_class; /* enum fl_fd_class */
+  int channel;       /* index into channels[], -1 = none */
+  int stream;        /* 1: a stream socket (reset applies) */
+  void (*resolve)(struct fl_subject* s, unsigned need);
+  void* context; /* for `resolve` */
+};
+
+/* Counts the call against every rule it matches and returns the index of the rule that
+ * fires (the first in rule order whose trigger accepts it), or -1. On a fire, *hit receives
+ * the rule's hit number for this call. */
+int fl_rules_decide(struct fl_control* ctl, struct fl_subject* s, uint64_t* hit);
+
+/* The deterministic hash behind `probability`, delay and corrupt picks (splitmix64). */
 uint64_t fl_rules_hash(uint64_t seed, uint64_t rule, uint64_t hit);
 
 /* P in [0, 1] as the threshold stored in fl_rule.probability (P * 2^64, saturated). */
@@ -28,9 +51,29 @@ uint64_t fl_probability_threshold(double p);
 /* The delay of a `delay` rule for its hit number `hit`: in [delay_min_ns, delay_max_ns]. */
 uint64_t fl_rules_delay_ns(const struct fl_control* ctl, int rule, uint64_t hit);
 
+/* Flips the rule's `arg` bits (at least one) of buf[0..len) at positions chosen from
+ * (seed, rule, hit); a bit is never flipped twice. Nothing when len is 0. */
+void fl_rules_corrupt(const struct fl_control* ctl, int rule, uint64_t hit, unsigned char* buf,
+                      uint64_t len);
+
+/* One injected fault, as appended to the event ring. */
+struct fl_event_data {
+  int call;
+  int rule;
+  int fd; /* fd or SysV id, -1 when none */
+  int channel;
+  uint64_t hit;
+  int64_t result;
+  int err;
+  int64_t bytes;
+  uint64_t caller;
+  int32_t pid;
+  int32_t tid;
+  const char* process;
+};
+
 /* Appends one injected fault to the event ring (lock-free; overwrites the oldest record). */
-void fl_event_write(struct fl_control* ctl, int call, int rule, int fd, int64_t result, int err,
-                    int64_t bytes, uint64_t caller, int32_t pid, int32_t tid, const char* process);
+void fl_event_write(struct fl_control* ctl, const struct fl_event_data* d);
 
 /* The FL_KIND bits of the fault kinds that make sense for a call (calls.def). */
 uint32_t fl_call_kinds(int call);

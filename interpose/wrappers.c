@@ -1,12 +1,22 @@
 /* The exported wrappers, one per row of calls.def. Each one checks its armed bit and calls
  * the real function; only when a rule exists for the call does it take the slow path that
- * asks the rule engine and applies the fault. */
+ * asks the rule engine and applies the fault. Rows of family SYS are generated from the
+ * table; the other families (data transfers, messages, readiness, variadic opens) share the
+ * helpers below and are written out by hand. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
+#include <sys/epoll.h>
 #include <sys/ipc.h>
+#include <sys/mman.h>
 #include <sys/msg.h>
+#include <sys/select.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
@@ -14,18 +24,27 @@
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/un.h>
+#include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "interpose.h"
 #include "rule_engine.h"
 
-/* The fortified spellings; declared here because their headers only do so under
- * _FORTIFY_SOURCE, which the interposer is built without. */
+/* The fortified and 64-bit spellings; declared here because their headers only do so under
+ * _FORTIFY_SOURCE or other feature macros, which the interposer is built without. */
 ssize_t __read_chk(int fd, void* buf, size_t nbytes, size_t buflen);
 ssize_t __recv_chk(int fd, void* buf, size_t len, size_t buflen, int flags);
 ssize_t __recvfrom_chk(int fd, void* buf, size_t len, size_t buflen, int flags, __SOCKADDR_ARG addr,
                        socklen_t* addrlen);
+int __open_2(const char* path, int flags);
+int __open64_2(const char* path, int flags);
+int __openat_2(int dirfd, const char* path, int flags);
+int __openat64_2(int dirfd, const char* path, int flags);
+int __poll_chk(struct pollfd* fds, nfds_t n, int timeout, size_t fdslen);
+int __ppoll_chk(struct pollfd* fds, nfds_t n, const struct timespec* t, const sigset_t* mask,
+                size_t fdslen);
 extern void __chk_fail(void) __attribute__((noreturn));
 
 #define FL_EXPORT __attribute__((visibility("default")))
@@ -33,61 +52,266 @@ extern void __chk_fail(void) __attribute__((noreturn));
 #define REAL(name) ((__typeof__(&name))fl_real_fn(FL_CALL_##name))
 #define CALLER ((uint64_t)(uintptr_t)__builtin_return_address(0))
 #define FL_IOV_MAX 64
+#define FL_FD_TABLE 1024 /* fds tracked for reset and epoll bookkeeping */
+
+/* ---- what a call is on ------------------------------------------------------------------ */
+
+enum fl_obj_kind { FL_O_NONE, FL_O_FD, FL_O_ID, FL_O_KEY, FL_O_PATH, FL_O_NAME, FL_O_MAP };
+
+struct fl_obj {
+  int kind;
+  int fd; /* FD, MAP: the fd; ID: the SysV id; PATH: the directory fd */
+  long key;
+  const char* path;
+  int flags;
+};
+
+#define FL_OBJ_NONE() {FL_O_NONE, -1, 0, 0, 0}
+#define FL_OBJ_FD(x) {FL_O_FD, (int)(x), 0, 0, 0}
+#define FL_OBJ_ID(x) {FL_O_ID, (int)(x), 0, 0, 0}
+#define FL_OBJ_KEY(x) {FL_O_KEY, -1, (long)(x), 0, 0}
+#define FL_OBJ_PATH(p) {FL_O_PATH, AT_FDCWD, 0, (p), 0}
+#define FL_OBJ_AT(d, p) {FL_O_PATH, (d), 0, (p), 0}
+#define FL_OBJ_NAME(p) {FL_O_NAME, -1, 0, (p), 0}
+#define FL_OBJ_MAP(f, d) {FL_O_MAP, (int)(d), 0, 0, (f)}
+
+#ifndef MQUEUE_MAGIC
+#define MQUEUE_MAGIC 0x19800202
+#endif
+
+static int fl_streq(const char* a, const char* b, size_t max) {
+  return a && b && strncmp(a, b, max) == 0;
+}
+
+static int fl_channel_by_inode(const struct stat* st) {
+  const struct fl_control* ctl = fl_ctl;
+  uint32_t n = ctl->channel_count < FL_MAX_CHANNELS ? ctl->channel_count : FL_MAX_CHANNELS;
+  for (uint32_t i = 0; i < n; ++i) {
+    const struct fl_channel* c = &ctl->channels[i];
+    if (c->ino != 0 && c->ino == (uint64_t)st->st_ino && c->dev == (uint64_t)st->st_dev)
+      return (int)i;
+  }
+  return -1;
+}
+
+static int fl_channel_by_name(const char* name) {
+  const struct fl_control* ctl = fl_ctl;
+  uint32_t n = ctl->channel_count < FL_MAX_CHANNELS ? ctl->channel_count : FL_MAX_CHANNELS;
+  for (uint32_t i = 0; i < n; ++i)
+    if (ctl->channels[i].path[0] != '\0' && fl_streq(ctl->channels[i].path, name, FL_SITE_MAX))
+      return (int)i;
+  return -1;
+}
+
+static int fl_channel_by_sysv(int id, long key) {
+  const struct fl_control* ctl = fl_ctl;
+  uint32_t n = ctl->channel_count < FL_MAX_CHANNELS ? ctl->channel_count : FL_MAX_CHANNELS;
+  for (uint32_t i = 0; i < n; ++i) {
+    const struct fl_channel* c = &ctl->channels[i];
+    if (id >= 0 ? c->sysv_id == id : (key != 0 && c->key == (int32_t)key)) return (int)i;
+  }
+  return -1;
+}
+
+static int fl_channel_by_port(int port) {
+  const struct fl_control* ctl = fl_ctl;
+  uint32_t n = ctl->channel_count < FL_MAX_CHANNELS ? ctl->channel_count : FL_MAX_CHANNELS;
+  for (uint32_t i = 0; i < n; ++i)
+    if (port != 0 && ctl->channels[i].port == port) return (int)i;
+  return -1;
+}
+
+/* A socket's channel: its own address or its peer's (an accepted or connected socket has the
+ * listening channel's path or port on one side). */
+static int fl_socket_channel(int fd) {
+  for (int side = 0; side < 2; ++side) {
+    union {
+      struct sockaddr sa;
+      struct sockaddr_un un;
+      struct sockaddr_in in;
+      struct sockaddr_in6 in6;
+    } a;
+    socklen_t len = sizeof a;
+    memset(&a, 0, sizeof a);
+    long r = syscall(side == 0 ? SYS_getsockname : SYS_getpeername, fd, &a.sa, &len);
+    if (r != 0) continue;
+    int ch = -1;
+    if (a.sa.sa_family == AF_UNIX && len > offsetof(struct sockaddr_un, sun_path) &&
+        a.un.sun_path[0] != '\0') {
+      a.un.sun_path[sizeof a.un.sun_path - 1] = '\0';
+      ch = fl_channel_by_name(a.un.sun_path);
+    } else if (a.sa.sa_family == AF_INET) {
+      ch = fl_channel_by_port(ntohs(a.in.sin_port));
+    } else if (a.sa.sa_family == AF_INET6) {
+      ch = fl_channel_by_port(ntohs(a.in6.sin6_port));
+    }
+    if (ch >= 0) return ch;
+  }
+  return -1;
+}
+
+/* The class (and on demand channel and stream-ness) of an open fd, from the kernel: the
+ * kernel's view is the attribution table, so fds inherited, received over SCM_RIGHTS or
+ * duplicated inside libc are classified like any other. */
+static void fl_resolve_fd(struct fl_subject* s, int fd, unsigned need, int shared_map) {
+  struct stat st;
+  s->fd_class = FL_FD_IPC;
+  s->channel = -1;
+  s->stream = 0;
+  /* An fd that cannot be examined is not one of the program's files. */
+  if (fd < 0 || syscall(SYS_fstat, fd, &st) != 0) return;
+  if (S_ISSOCK(st.st_mode)) {
+    if (need & FL_NEED_STREAM) {
+      int type = 0;
+      socklen_t len = sizeof type;
+      if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0)
+        s->stream = type == SOCK_STREAM;
+    }
+    if (need & FL_NEED_CHANNEL) s->channel = fl_socket_channel(fd);
+    return;
+  }
+  s->channel = fl_channel_by_inode(&st);
+  if (S_ISFIFO(st.st_mode) || s->channel >= 0) return;
+  if (S_ISREG(st.st_mode)) {
+    if (shared_map || (uint64_t)st.st_dev == fl_shm_dev) return;
+    struct statfs_min {
+      long f_type;
+      long rest[15];
+    } fs;
+    if (syscall(SYS_fstatfs, fd, &fs) == 0 && fs.f_type == MQUEUE_MAGIC) return;
+    s->fd_class = FL_FD_FILE;
+    return;
+  }
+  /* Directories and devices are files; anonymous inodes (eventfd, epoll, ...) are not. */
+  if (S_ISDIR(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISLNK(st.st_mode))
+    s->fd_class = FL_FD_FILE;
+}
+
+static void fl_resolve_subject(struct fl_subject* s, unsigned need) {
+  const struct fl_obj* o = s->context;
+  s->fd_class = FL_FD_IPC;
+  s->channel = -1;
+  s->stream = 0;
+  switch (o->kind) {
+    case FL_O_FD:
+      fl_resolve_fd(s, o->fd, need, 0);
+      break;
+    case FL_O_MAP:
+      if (o->fd >= 0)
+        fl_resolve_fd(s, o->fd, need, (o->flags & MAP_SHARED) != 0);
+      else if (!(o->flags & MAP_SHARED))
+        s->fd_class = FL_FD_FILE; /* private anonymous memory is nobody's IPC */
+      break;
+    case FL_O_ID:
+      s->channel = fl_channel_by_sysv(o->fd, 0);
+      break;
+    case FL_O_KEY:
+      s->channel = fl_channel_by_sysv(-1, o->key);
+      break;
+    case FL_O_NAME:
+      s->channel = fl_channel_by_name(o->path);
+      break;
+    case FL_O_PATH: {
+      struct stat st;
+      if (!o->path || syscall(SYS_newfstatat, o->fd, o->path, &st, 0) != 0) {
+        /* Not there yet: a file being created, unless it is a channel's name. */
+        s->channel = fl_channel_by_name(o->path);
+        if (s->channel < 0) s->fd_class = FL_FD_FILE;
+        break;
+      }
+      s->channel = fl_channel_by_inode(&st);
+      if (s->channel < 0) s->channel = fl_channel_by_name(o->path);
+      if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && s->channel < 0 &&
+          (uint64_t)st.st_dev != fl_shm_dev)
+        s->fd_class = FL_FD_FILE;
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+/* ---- deciding and recording ------------------------------------------------------------- */
 
 /* A fault that fires for one call. */
 struct fl_shot {
-  int call;
+  struct fl_subject subject;
+  const struct fl_obj* obj;
   int rule; /* -1: nothing fires */
-  int fd;
   uint64_t hit;
-  uint64_t caller;
   uint32_t action;
   int32_t arg;
 };
 
-static unsigned fl_fd_class(int fd) {
-  struct stat st;
-  /* An fd that cannot be examined is not one of the program's files. */
-  if (syscall(SYS_fstat, fd, &st) != 0) return FL_FD_IPC;
-  return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ? FL_FD_IPC : FL_FD_FILE;
+static void fl_record(struct fl_shot* s, int64_t result, int err, int64_t bytes) {
+  int saved = errno;
+  int busy = fl_busy;
+  fl_busy = 1;
+  /* Where it happened is worth a system call or two, once per fault. */
+  if (!(s->subject.known & FL_NEED_CHANNEL)) {
+    s->subject.resolve(&s->subject, FL_NEED_CHANNEL);
+    s->subject.known |= FL_NEED_CHANNEL;
+  }
+  const struct fl_obj* o = s->obj;
+  struct fl_event_data d = {
+      .call = s->subject.call,
+      .rule = s->rule,
+      .fd = o->kind == FL_O_FD || o->kind == FL_O_ID || o->kind == FL_O_MAP ? o->fd : -1,
+      .channel = s->subject.channel,
+      .hit = s->hit,
+      .result = result,
+      .err = err,
+      .bytes = bytes,
+      .caller = s->subject.caller,
+      .pid = (int32_t)syscall(SYS_getpid),
+      .tid = (int32_t)syscall(SYS_gettid),
+      .process = fl_process,
+  };
+  fl_event_write(fl_ctl, &d);
+  fl_busy = busy;
+  errno = saved;
 }
 
-static void fl_record(const struct fl_shot* s, int64_t result, int err, int64_t bytes) {
-  int saved = errno;
-  fl_event_write(fl_ctl, s->call, s->rule, s->fd, result, err, bytes, s->caller,
-                 (int32_t)syscall(SYS_getpid), (int32_t)syscall(SYS_gettid), fl_process);
-  errno = saved;
+static void fl_sleep_ns(uint64_t ns) {
+  struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
+  while (syscall(SYS_nanosleep, &ts, &ts) != 0 && errno == EINTR) {
+  }
 }
 
 /* Asks the rule engine; on a fire, performs what comes before the real call (delay, signal).
  * Returns 1 when a rule fired. errno is left as the caller had it. */
-static int fl_decide(struct fl_shot* s, int call, int fd, int on_fd, uint64_t caller) {
+static int fl_decide(struct fl_shot* s, int call, const struct fl_obj* obj, uint64_t caller) {
   s->rule = -1;
+  s->obj = obj;
   struct fl_control* ctl = fl_ctl;
   if (!ctl || fl_busy) return 0;
   fl_busy = 1;
   int saved = errno;
-  unsigned cls = on_fd ? fl_fd_class(fd) : FL_FD_IPC;
+  s->subject = (struct fl_subject){
+      .call = call,
+      .process = fl_process,
+      .caller = caller,
+      .site_base = fl_site_ready ? fl_site_base : 0,
+      .channel = -1,
+      .resolve = fl_resolve_subject,
+      .context = (void*)obj,
+  };
   uint64_t hit = 0;
-  int rule = fl_rules_decide(ctl, call, fl_process, cls, &hit);
+  int rule = fl_rules_decide(ctl, &s->subject, &hit);
   if (rule >= 0) {
-    s->call = call;
     s->rule = rule;
-    s->fd = fd;
     s->hit = hit;
-    s->caller = caller;
     s->action = ctl->rules[rule].action;
     s->arg = ctl->rules[rule].arg;
     if (s->action == FL_ACT_DELAY) {
-      uint64_t ns = fl_rules_delay_ns(ctl, rule, hit);
-      struct timespec ts = {(time_t)(ns / 1000000000ull), (long)(ns % 1000000000ull)};
-      while (syscall(SYS_nanosleep, &ts, &ts) != 0 && errno == EINTR) {
-      }
+      fl_sleep_ns(fl_rules_delay_ns(ctl, rule, hit));
     } else if (s->action == FL_ACT_SIGNAL) {
       /* Recorded first: the signal may well end the process. */
       fl_record(s, 0, 0, 0);
       fl_busy = 0;
+      errno = saved;
       syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), s->arg);
+      return 1;
     }
   }
   fl_busy = 0;
@@ -96,66 +320,101 @@ static int fl_decide(struct fl_shot* s, int call, int fd, int on_fd, uint64_t ca
 }
 
 /* After the real call of a fired rule: records the outcome, errno untouched. */
-static void fl_after(const struct fl_shot* s, int64_t result, int64_t bytes) {
+static void fl_after(struct fl_shot* s, int64_t result, int64_t bytes) {
   if (s->rule < 0 || s->action == FL_ACT_SIGNAL) return;
   fl_record(s, result, result < 0 ? errno : 0, bytes);
 }
 
-static int64_t fl_fail(const struct fl_shot* s) {
-  fl_record(s, -1, s->arg, 0);
-  errno = s->arg;
+static int64_t fl_fail_with(struct fl_shot* s, int err) {
+  fl_record(s, -1, err, 0);
+  errno = err;
   return -1;
 }
 
-/* ---- calls whose faults are error, delay and signal ---------------------------------- */
+static int64_t fl_fail(struct fl_shot* s) { return fl_fail_with(s, s->arg); }
+
+/* ---- reset: a connection that fails from now on ----------------------------------------- */
+
+/* Per fd of this process: the inode of a socket a `reset` fault killed, 0 for none. Checked
+ * by inode, so an fd number reused for another file is not affected. */
+static _Atomic uint64_t fl_reset_ino[FL_FD_TABLE];
+static _Atomic int fl_reset_any;
+
+static int fl_is_reset(int fd) {
+  if (!atomic_load_explicit(&fl_reset_any, memory_order_relaxed) || fd < 0 || fd >= FL_FD_TABLE)
+    return 0;
+  uint64_t ino = atomic_load_explicit(&fl_reset_ino[fd], memory_order_relaxed);
+  if (ino == 0) return 0;
+  struct stat st;
+  int saved = errno;
+  int dead = syscall(SYS_fstat, fd, &st) == 0 && (uint64_t)st.st_ino == ino;
+  errno = saved;
+  return dead;
+}
+
+/* Every fd data call of this process now takes the slow path, where fl_is_reset is checked:
+ * only processes that had a reset pay for it. */
+static void fl_arm_reset_checks(void) {
+  static const int calls[] = {FL_CALL_read,     FL_CALL___read_chk,     FL_CALL_readv,
+                              FL_CALL_write,    FL_CALL_writev,         FL_CALL_send,
+                              FL_CALL_sendto,   FL_CALL_sendmsg,        FL_CALL_sendmmsg,
+                              FL_CALL_recv,     FL_CALL___recv_chk,     FL_CALL_recvfrom,
+                              FL_CALL___recvfrom_chk, FL_CALL_recvmsg,  FL_CALL_recvmmsg};
+  for (size_t i = 0; i < sizeof calls / sizeof calls[0]; ++i)
+    __atomic_or_fetch(&fl_armed[calls[i] >> 6], 1ull << (calls[i] & 63), __ATOMIC_RELAXED);
+}
+
+static int64_t fl_reset(struct fl_shot* s, int fd) {
+  int saved = errno;
+  struct stat st;
+  if (fd >= 0 && fd < FL_FD_TABLE && syscall(SYS_fstat, fd, &st) == 0) {
+    atomic_store_explicit(&fl_reset_ino[fd], (uint64_t)st.st_ino, memory_order_relaxed);
+    if (!atomic_exchange_explicit(&fl_reset_any, 1, memory_order_relaxed)) fl_arm_reset_checks();
+  }
+  /* The other side sees the connection end too. */
+  syscall(SYS_shutdown, fd, SHUT_RDWR);
+  errno = saved;
+  return fl_fail_with(s, ECONNRESET);
+}
+
+/* ---- calls whose faults are error, delay, signal and drop: generated from the table ----- */
 
 /* The slow path is a separate function so that the wrapper itself is a test and a jump. */
-#define FL_WRAP_SYS(ret, name, fail, fdexpr, on_fd, params, args)                           \
+#define FL_GEN_SYS(name, ret, fail, params, args, object)                                   \
   __attribute__((noinline)) static ret name##_slow(uint64_t fl_caller, FL_UNPAREN params) { \
+    const struct fl_obj fl_o = FL_OBJ_##object;                                             \
     struct fl_shot s;                                                                       \
-    if (fl_decide(&s, FL_CALL_##name, (fdexpr), (on_fd), fl_caller)) {                      \
-      if (s.action == FL_ACT_ERROR) {                                                       \
-        fl_fail(&s);                                                                        \
-        return (fail);                                                                      \
-      }                                                                                     \
-      ret r = REAL(name) args;                                                              \
-      fl_after(&s, r == (fail) ? -1 : (int64_t)(intptr_t)r, 0);                             \
-      return r;                                                                             \
+    if (!fl_decide(&s, FL_CALL_##name, &fl_o, fl_caller)) return REAL(name) args;           \
+    if (s.action == FL_ACT_ERROR) {                                                         \
+      fl_fail(&s);                                                                          \
+      return (fail);                                                                        \
     }                                                                                       \
-    return REAL(name) args;                                                                 \
+    if (s.action == FL_ACT_DROP) { /* a message send: reported sent, never delivered */     \
+      fl_record(&s, 0, 0, 0);                                                               \
+      return (ret)0;                                                                        \
+    }                                                                                       \
+    ret r = REAL(name) args;                                                                \
+    fl_after(&s, r == (fail) ? -1 : (int64_t)(intptr_t)r, 0);                               \
+    return r;                                                                               \
   }                                                                                         \
   FL_EXPORT ret name params {                                                               \
     if (fl_is_armed(FL_CALL_##name)) return name##_slow(CALLER, FL_UNPAREN args);           \
     return REAL(name) args;                                                                 \
   }
 
-FL_WRAP_SYS(int, accept, -1, fd, 0, (int fd, __SOCKADDR_ARG addr, socklen_t* len), (fd, addr, len))
-FL_WRAP_SYS(int, accept4, -1, fd, 0, (int fd, __SOCKADDR_ARG addr, socklen_t* len, int flags),
-            (fd, addr, len, flags))
-FL_WRAP_SYS(int, connect, -1, fd, 0, (int fd, __CONST_SOCKADDR_ARG addr, socklen_t len),
-            (fd, addr, len))
-FL_WRAP_SYS(int, msgsnd, -1, id, 0, (int id, const void* msg, size_t size, int flags),
-            (id, msg, size, flags))
-FL_WRAP_SYS(ssize_t, msgrcv, -1, id, 0, (int id, void* msg, size_t size, long type, int flags),
-            (id, msg, size, type, flags))
-FL_WRAP_SYS(int, shmget, -1, -1, 0, (key_t key, size_t size, int flags), (key, size, flags))
-FL_WRAP_SYS(void*, shmat, (void*)-1, id, 0, (int id, const void* addr, int flags),
-            (id, addr, flags))
-FL_WRAP_SYS(int, close, -1, fd, 1, (int fd), (fd))
-FL_WRAP_SYS(int, msgget, -1, -1, 0, (key_t key, int flags), (key, flags))
-FL_WRAP_SYS(int, msgctl, -1, id, 0, (int id, int cmd, struct msqid_ds* buf), (id, cmd, buf))
-FL_WRAP_SYS(int, shmdt, -1, -1, 0, (const void* addr), (addr))
-FL_WRAP_SYS(int, shmctl, -1, id, 0, (int id, int cmd, struct shmid_ds* buf), (id, cmd, buf))
-FL_WRAP_SYS(int, pipe, -1, -1, 0, (int fds[2]), (fds))
-FL_WRAP_SYS(int, pipe2, -1, -1, 0, (int fds[2], int flags), (fds, flags))
-FL_WRAP_SYS(int, socket, -1, -1, 0, (int domain, int type, int protocol), (domain, type, protocol))
-FL_WRAP_SYS(int, bind, -1, fd, 0, (int fd, __CONST_SOCKADDR_ARG addr, socklen_t len),
-            (fd, addr, len))
-FL_WRAP_SYS(int, listen, -1, fd, 0, (int fd, int backlog), (fd, backlog))
-FL_WRAP_SYS(int, semget, -1, -1, 0, (key_t key, int nsems, int flags), (key, nsems, flags))
-FL_WRAP_SYS(int, semop, -1, id, 0, (int id, struct sembuf* ops, size_t nops), (id, ops, nops))
+#define FL_GEN_IO(...)
+#define FL_GEN_VEC(...)
+#define FL_GEN_MMSG(...)
+#define FL_GEN_MSGIN(...)
+#define FL_GEN_POLL(...)
+#define FL_GEN_OPEN(...)
+#define FL_GEN_CUSTOM(...)
+#define FL_CALL(name, base, family, ret, fail, params, args, object, kinds, errnos) \
+  FL_GEN_##family(name, ret, fail, params, args, object)
+#include "calls.def"
+#undef FL_CALL
 
-/* ---- data calls on an fd: also short and eof ------------------------------------------ */
+/* ---- data calls on one buffer: short, eof, corrupt, drop, reset ------------------------- */
 
 /* One data call; `len` may be lowered by a short fault before the real call. */
 struct fl_io {
@@ -196,6 +455,12 @@ static ssize_t fl_io_real(const struct fl_io* io, size_t len) {
   return -1;
 }
 
+static int fl_is_input(int call) {
+  return call == FL_CALL_read || call == FL_CALL___read_chk || call == FL_CALL_recv ||
+         call == FL_CALL___recv_chk || call == FL_CALL_recvfrom ||
+         call == FL_CALL___recvfrom_chk || call == FL_CALL_readv || call == FL_CALL_recvmsg;
+}
+
 __attribute__((noinline)) static ssize_t fl_io_slow(int call, int fd, void* buf, size_t n,
                                                     size_t buflen, int flags, void* addr,
                                                     socklen_t* addrlen, socklen_t daddrlen,
@@ -203,22 +468,34 @@ __attribute__((noinline)) static ssize_t fl_io_slow(int call, int fd, void* buf,
   if (call == FL_CALL___read_chk || call == FL_CALL___recv_chk || call == FL_CALL___recvfrom_chk) {
     if (n > buflen) __chk_fail();
   }
-  const struct fl_io iob = {call, fd, buf, n, buflen, flags, addr, addrlen, daddrlen};
-  const struct fl_io* io = &iob;
+  const struct fl_io io = {call, fd, buf, n, buflen, flags, addr, addrlen, daddrlen};
+  const struct fl_obj obj = FL_OBJ_FD(fd);
   struct fl_shot s;
-  if (!fl_decide(&s, io->call, io->fd, 1, caller)) return fl_io_real(io, io->len);
-  size_t len = io->len;
+  if (fl_is_reset(fd)) {
+    errno = ECONNRESET;
+    return -1;
+  }
+  if (!fl_decide(&s, call, &obj, caller)) return fl_io_real(&io, n);
+  size_t len = n;
   switch (s.action) {
     case FL_ACT_ERROR:
       return (ssize_t)fl_fail(&s);
     case FL_ACT_EOF:
       fl_record(&s, 0, 0, 0);
       return 0;
+    case FL_ACT_RESET:
+      return (ssize_t)fl_reset(&s, fd);
+    case FL_ACT_DROP:
+      fl_record(&s, (int64_t)n, 0, 0);
+      return (ssize_t)n;
     case FL_ACT_SHORT:
       if (s.arg >= 0 && (size_t)s.arg < len) len = (size_t)s.arg;
       break;
   }
-  ssize_t r = fl_io_real(io, len);
+  ssize_t r = fl_io_real(&io, len);
+  if (s.action == FL_ACT_CORRUPT && r > 0 && fl_is_input(call)) {
+    fl_rules_corrupt(fl_ctl, s.rule, s.hit, buf, (uint64_t)r);
+  }
   fl_after(&s, r, r > 0 ? r : 0);
   return r;
 }
@@ -282,7 +559,7 @@ FL_EXPORT ssize_t sendto(int fd, const void* buf, size_t n, int flags, __CONST_S
   return REAL(sendto)(fd, buf, n, flags, addr, addrlen);
 }
 
-/* ---- vectored data calls ------------------------------------------------------------- */
+/* ---- vectored data calls ---------------------------------------------------------------- */
 
 /* The first `limit` bytes of an iovec array, in at most FL_IOV_MAX entries (fewer bytes when
  * more entries would be needed: still "at most N"). */
@@ -299,19 +576,51 @@ static int fl_iov_limit(const struct iovec* iov, int cnt, size_t limit, struct i
   return k;
 }
 
+static size_t fl_iov_total(const struct iovec* iov, size_t cnt) {
+  size_t t = 0;
+  for (size_t i = 0; i < cnt; ++i) t += iov[i].iov_len;
+  return t;
+}
+
+/* Corrupts the first `got` bytes received into an iovec array, in its first non-empty
+ * segment (bits of one segment are enough to break any checksum over the message). */
+static void fl_corrupt_iov(const struct fl_shot* s, const struct iovec* iov, size_t cnt,
+                           size_t got) {
+  for (size_t i = 0; i < cnt && got > 0; ++i) {
+    if (iov[i].iov_len == 0) continue;
+    size_t l = iov[i].iov_len < got ? iov[i].iov_len : got;
+    fl_rules_corrupt(fl_ctl, s->rule, s->hit, iov[i].iov_base, l);
+    return;
+  }
+}
+
 __attribute__((noinline)) static ssize_t fl_vec_slow(int call, int fd, const struct iovec* iov,
                                                      int cnt, struct msghdr* msg, int flags,
                                                      uint64_t caller) {
+  const struct fl_obj obj = FL_OBJ_FD(fd);
   struct fl_shot s;
   struct iovec part[FL_IOV_MAX];
   int limited = 0;
-  if (fl_decide(&s, call, fd, 1, caller)) {
+  if (fl_is_reset(fd)) {
+    errno = ECONNRESET;
+    return -1;
+  }
+  const struct iovec* all = msg ? msg->msg_iov : iov;
+  size_t all_cnt = msg ? msg->msg_iovlen : (size_t)(cnt < 0 ? 0 : cnt);
+  if (fl_decide(&s, call, &obj, caller)) {
     switch (s.action) {
       case FL_ACT_ERROR:
         return (ssize_t)fl_fail(&s);
       case FL_ACT_EOF:
         fl_record(&s, 0, 0, 0);
         return 0;
+      case FL_ACT_RESET:
+        return (ssize_t)fl_reset(&s, fd);
+      case FL_ACT_DROP: {
+        ssize_t n = (ssize_t)fl_iov_total(all, all_cnt);
+        fl_record(&s, n, 0, 0);
+        return n;
+      }
       case FL_ACT_SHORT:
         limited = 1;
         break;
@@ -338,6 +647,8 @@ __attribute__((noinline)) static ssize_t fl_vec_slow(int call, int fd, const str
     }
     r = call == FL_CALL_readv ? REAL(readv)(fd, iov, cnt) : REAL(writev)(fd, iov, cnt);
   }
+  if (s.rule >= 0 && s.action == FL_ACT_CORRUPT && r > 0 && fl_is_input(call))
+    fl_corrupt_iov(&s, all, all_cnt, (size_t)r);
   fl_after(&s, r, r > 0 ? r : 0);
   return r;
 }
@@ -362,4 +673,449 @@ FL_EXPORT ssize_t sendmsg(int fd, const struct msghdr* msg, int flags) {
   if (fl_is_armed(FL_CALL_sendmsg))
     return fl_vec_slow(FL_CALL_sendmsg, fd, 0, 0, (struct msghdr*)msg, flags, CALLER);
   return REAL(sendmsg)(fd, msg, flags);
+}
+
+/* ---- message arrays: short means fewer messages ------------------------------------------ */
+
+__attribute__((noinline)) static int fl_mmsg_slow(int call, int fd, struct mmsghdr* vec,
+                                                  unsigned vlen, int flags, struct timespec* t,
+                                                  uint64_t caller) {
+  const struct fl_obj obj = FL_OBJ_FD(fd);
+  struct fl_shot s;
+  if (fl_is_reset(fd)) {
+    errno = ECONNRESET;
+    return -1;
+  }
+  if (fl_decide(&s, call, &obj, caller)) {
+    switch (s.action) {
+      case FL_ACT_ERROR:
+        return (int)fl_fail(&s);
+      case FL_ACT_DROP:
+        for (unsigned i = 0; i < vlen; ++i)
+          vec[i].msg_len = (unsigned)fl_iov_total(vec[i].msg_hdr.msg_iov, vec[i].msg_hdr.msg_iovlen);
+        fl_record(&s, (int64_t)vlen, 0, 0);
+        return (int)vlen;
+      case FL_ACT_SHORT:
+        if (s.arg >= 0 && (unsigned)s.arg < vlen) vlen = (unsigned)(s.arg == 0 ? 1 : s.arg);
+        break;
+    }
+  }
+  int r = call == FL_CALL_recvmmsg ? REAL(recvmmsg)(fd, vec, vlen, flags, t)
+                                   : REAL(sendmmsg)(fd, vec, vlen, flags);
+  if (s.rule >= 0 && s.action == FL_ACT_CORRUPT && r > 0)
+    fl_corrupt_iov(&s, vec[0].msg_hdr.msg_iov, vec[0].msg_hdr.msg_iovlen, vec[0].msg_len);
+  fl_after(&s, r, 0);
+  return r;
+}
+
+FL_EXPORT int recvmmsg(int fd, struct mmsghdr* vec, unsigned vlen, int flags, struct timespec* t) {
+  if (fl_is_armed(FL_CALL_recvmmsg))
+    return fl_mmsg_slow(FL_CALL_recvmmsg, fd, vec, vlen, flags, t, CALLER);
+  return REAL(recvmmsg)(fd, vec, vlen, flags, t);
+}
+
+FL_EXPORT int sendmmsg(int fd, struct mmsghdr* vec, unsigned vlen, int flags) {
+  if (fl_is_armed(FL_CALL_sendmmsg))
+    return fl_mmsg_slow(FL_CALL_sendmmsg, fd, vec, vlen, flags, 0, CALLER);
+  return REAL(sendmmsg)(fd, vec, vlen, flags);
+}
+
+/* ---- message receives: corrupt flips bits of the message text ---------------------------- */
+
+static ssize_t fl_msgin_real(int call, int q, void* msg, size_t len, long type, int flags,
+                             unsigned* prio, const struct timespec* t) {
+  switch (call) {
+    case FL_CALL_msgrcv:
+      return REAL(msgrcv)(q, msg, len, type, flags);
+    case FL_CALL_mq_receive:
+      return REAL(mq_receive)(q, msg, len, prio);
+    case FL_CALL_mq_timedreceive:
+      return REAL(mq_timedreceive)(q, msg, len, prio, t);
+  }
+  errno = ENOSYS;
+  return -1;
+}
+
+__attribute__((noinline)) static ssize_t fl_msgin_slow(int call, int q, void* msg, size_t len,
+                                                       long type, int flags, unsigned* prio,
+                                                       const struct timespec* t, uint64_t caller) {
+  const struct fl_obj obj = call == FL_CALL_msgrcv ? (struct fl_obj)FL_OBJ_ID(q)
+                                                   : (struct fl_obj)FL_OBJ_FD(q);
+  struct fl_shot s;
+  if (!fl_decide(&s, call, &obj, caller)) return fl_msgin_real(call, q, msg, len, type, flags, prio, t);
+  if (s.action == FL_ACT_ERROR) return (ssize_t)fl_fail(&s);
+  ssize_t r = fl_msgin_real(call, q, msg, len, type, flags, prio, t);
+  if (s.action == FL_ACT_CORRUPT && r > 0) {
+    /* msgrcv's buffer starts with the message type; the text follows. */
+    unsigned char* text = call == FL_CALL_msgrcv ? (unsigned char*)msg + sizeof(long) : msg;
+    fl_rules_corrupt(fl_ctl, s.rule, s.hit, text, (uint64_t)r);
+  }
+  fl_after(&s, r, r > 0 ? r : 0);
+  return r;
+}
+
+FL_EXPORT ssize_t msgrcv(int id, void* msg, size_t size, long type, int flags) {
+  if (fl_is_armed(FL_CALL_msgrcv))
+    return fl_msgin_slow(FL_CALL_msgrcv, id, msg, size, type, flags, 0, 0, CALLER);
+  return REAL(msgrcv)(id, msg, size, type, flags);
+}
+
+FL_EXPORT ssize_t mq_receive(mqd_t q, char* msg, size_t len, unsigned* prio) {
+  if (fl_is_armed(FL_CALL_mq_receive))
+    return fl_msgin_slow(FL_CALL_mq_receive, q, msg, len, 0, 0, prio, 0, CALLER);
+  return REAL(mq_receive)(q, msg, len, prio);
+}
+
+FL_EXPORT ssize_t mq_timedreceive(mqd_t q, char* msg, size_t len, unsigned* prio,
+                                  const struct timespec* t) {
+  if (fl_is_armed(FL_CALL_mq_timedreceive))
+    return fl_msgin_slow(FL_CALL_mq_timedreceive, q, msg, len, 0, 0, prio, t, CALLER);
+  return REAL(mq_timedreceive)(q, msg, len, prio, t);
+}
+
+/* ---- readiness: spurious reports readiness that is not there ------------------------------ */
+
+/* Per epoll fd of this process: the last interest registered (epoll_ctl), which a spurious
+ * epoll_wait reports as ready. Written only when a spurious rule exists. */
+static struct {
+  _Atomic uint32_t events; /* 0: nothing known */
+  _Atomic uint64_t data;
+} fl_epoll_last[FL_FD_TABLE];
+
+static int fl_spurious_poll(struct fl_shot* s, struct pollfd* fds, nfds_t n) {
+  for (nfds_t i = 0; i < n; ++i) {
+    if (fds[i].fd < 0 || !(fds[i].events & (POLLIN | POLLOUT))) continue;
+    for (nfds_t k = 0; k < n; ++k) fds[k].revents = 0;
+    fds[i].revents = (short)(fds[i].events & (POLLIN | POLLOUT));
+    fl_record(s, 1, 0, 0);
+    return 1;
+  }
+  return -1;
+}
+
+static int fl_spurious_select(struct fl_shot* s, int n, fd_set* r, fd_set* w, fd_set* e) {
+  for (int pass = 0; pass < 2; ++pass) {
+    fd_set* set = pass == 0 ? r : w;
+    if (!set) continue;
+    for (int fd = 0; fd < n && fd < FD_SETSIZE; ++fd) {
+      if (!FD_ISSET(fd, set)) continue;
+      if (r) FD_ZERO(r);
+      if (w) FD_ZERO(w);
+      if (e) FD_ZERO(e);
+      FD_SET(fd, set);
+      fl_record(s, 1, 0, 0);
+      return 1;
+    }
+  }
+  return -1;
+}
+
+static int fl_spurious_epoll(struct fl_shot* s, int epfd, struct epoll_event* ev, int max) {
+  if (epfd < 0 || epfd >= FL_FD_TABLE || max < 1) return -1;
+  uint32_t events = atomic_load_explicit(&fl_epoll_last[epfd].events, memory_order_relaxed);
+  if (!(events & (EPOLLIN | EPOLLOUT))) return -1;
+  ev[0].events = events & (EPOLLIN | EPOLLOUT);
+  ev[0].data.u64 = atomic_load_explicit(&fl_epoll_last[epfd].data, memory_order_relaxed);
+  fl_record(s, 1, 0, 0);
+  return 1;
+}
+
+struct fl_poll {
+  int call;
+  struct pollfd* fds;
+  nfds_t n;
+  int timeout;
+  const struct timespec* ts;
+  const sigset_t* mask;
+  size_t fdslen;
+  int nfds;
+  fd_set *r, *w, *e;
+  struct timeval* tv;
+  int epfd;
+  struct epoll_event* ev;
+  int max;
+};
+
+static int fl_poll_real(const struct fl_poll* p) {
+  switch (p->call) {
+    case FL_CALL_poll:
+      return REAL(poll)(p->fds, p->n, p->timeout);
+    case FL_CALL___poll_chk:
+      return REAL(__poll_chk)(p->fds, p->n, p->timeout, p->fdslen);
+    case FL_CALL_ppoll:
+      return REAL(ppoll)(p->fds, p->n, p->ts, p->mask);
+    case FL_CALL___ppoll_chk:
+      return REAL(__ppoll_chk)(p->fds, p->n, p->ts, p->mask, p->fdslen);
+    case FL_CALL_select:
+      return REAL(select)(p->nfds, p->r, p->w, p->e, p->tv);
+    case FL_CALL_pselect:
+      return REAL(pselect)(p->nfds, p->r, p->w, p->e, p->ts, p->mask);
+    case FL_CALL_epoll_wait:
+      return REAL(epoll_wait)(p->epfd, p->ev, p->max, p->timeout);
+    case FL_CALL_epoll_pwait:
+      return REAL(epoll_pwait)(p->epfd, p->ev, p->max, p->timeout, p->mask);
+  }
+  errno = ENOSYS;
+  return -1;
+}
+
+__attribute__((noinline)) static int fl_poll_slow(const struct fl_poll* p, uint64_t caller) {
+  const struct fl_obj obj = p->ev ? (struct fl_obj)FL_OBJ_FD(p->epfd) : (struct fl_obj)FL_OBJ_NONE();
+  struct fl_shot s;
+  if (!fl_decide(&s, p->call, &obj, caller)) return fl_poll_real(p);
+  if (s.action == FL_ACT_ERROR) return (int)fl_fail(&s);
+  if (s.action == FL_ACT_SPURIOUS) {
+    int r = p->ev ? fl_spurious_epoll(&s, p->epfd, p->ev, p->max)
+            : p->fds ? fl_spurious_poll(&s, p->fds, p->n)
+                     : fl_spurious_select(&s, p->nfds, p->r, p->w, p->e);
+    if (r >= 0) return r;
+    /* Nothing to report as ready (no fd asked for, no epoll interest seen yet): the real
+     * call runs, and the event says so with result 0 bytes. */
+  }
+  int r = fl_poll_real(p);
+  fl_after(&s, r, 0);
+  return r;
+}
+
+FL_EXPORT int poll(struct pollfd* fds, nfds_t n, int timeout) {
+  if (fl_is_armed(FL_CALL_poll)) {
+    const struct fl_poll p = {.call = FL_CALL_poll, .fds = fds, .n = n, .timeout = timeout};
+    return fl_poll_slow(&p, CALLER);
+  }
+  return REAL(poll)(fds, n, timeout);
+}
+
+FL_EXPORT int __poll_chk(struct pollfd* fds, nfds_t n, int timeout, size_t fdslen) {
+  if (fl_is_armed(FL_CALL___poll_chk)) {
+    if (fdslen / sizeof(*fds) < n) __chk_fail();
+    const struct fl_poll p = {
+        .call = FL_CALL___poll_chk, .fds = fds, .n = n, .timeout = timeout, .fdslen = fdslen};
+    return fl_poll_slow(&p, CALLER);
+  }
+  return REAL(__poll_chk)(fds, n, timeout, fdslen);
+}
+
+FL_EXPORT int ppoll(struct pollfd* fds, nfds_t n, const struct timespec* t, const sigset_t* mask) {
+  if (fl_is_armed(FL_CALL_ppoll)) {
+    const struct fl_poll p = {.call = FL_CALL_ppoll, .fds = fds, .n = n, .ts = t, .mask = mask};
+    return fl_poll_slow(&p, CALLER);
+  }
+  return REAL(ppoll)(fds, n, t, mask);
+}
+
+FL_EXPORT int __ppoll_chk(struct pollfd* fds, nfds_t n, const struct timespec* t,
+                          const sigset_t* mask, size_t fdslen) {
+  if (fl_is_armed(FL_CALL___ppoll_chk)) {
+    if (fdslen / sizeof(*fds) < n) __chk_fail();
+    const struct fl_poll p = {.call = FL_CALL___ppoll_chk,
+                              .fds = fds,
+                              .n = n,
+                              .ts = t,
+                              .mask = mask,
+                              .fdslen = fdslen};
+    return fl_poll_slow(&p, CALLER);
+  }
+  return REAL(__ppoll_chk)(fds, n, t, mask, fdslen);
+}
+
+FL_EXPORT int select(int n, fd_set* r, fd_set* w, fd_set* e, struct timeval* t) {
+  if (fl_is_armed(FL_CALL_select)) {
+    const struct fl_poll p = {.call = FL_CALL_select, .nfds = n, .r = r, .w = w, .e = e, .tv = t};
+    return fl_poll_slow(&p, CALLER);
+  }
+  return REAL(select)(n, r, w, e, t);
+}
+
+FL_EXPORT int pselect(int n, fd_set* r, fd_set* w, fd_set* e, const struct timespec* t,
+                      const sigset_t* mask) {
+  if (fl_is_armed(FL_CALL_pselect)) {
+    const struct fl_poll p = {
+        .call = FL_CALL_pselect, .nfds = n, .r = r, .w = w, .e = e, .ts = t, .mask = mask};
+    return fl_poll_slow(&p, CALLER);
+  }
+  return REAL(pselect)(n, r, w, e, t, mask);
+}
+
+FL_EXPORT int epoll_wait(int epfd, struct epoll_event* ev, int max, int timeout) {
+  if (fl_is_armed(FL_CALL_epoll_wait)) {
+    const struct fl_poll p = {
+        .call = FL_CALL_epoll_wait, .epfd = epfd, .ev = ev, .max = max, .timeout = timeout};
+    return fl_poll_slow(&p, CALLER);
+  }
+  return REAL(epoll_wait)(epfd, ev, max, timeout);
+}
+
+FL_EXPORT int epoll_pwait(int epfd, struct epoll_event* ev, int max, int timeout,
+                          const sigset_t* mask) {
+  if (fl_is_armed(FL_CALL_epoll_pwait)) {
+    const struct fl_poll p = {.call = FL_CALL_epoll_pwait,
+                              .epfd = epfd,
+                              .ev = ev,
+                              .max = max,
+                              .timeout = timeout,
+                              .mask = mask};
+    return fl_poll_slow(&p, CALLER);
+  }
+  return REAL(epoll_pwait)(epfd, ev, max, timeout, mask);
+}
+
+/* epoll_ctl is armed whenever a spurious rule covers epoll_wait/epoll_pwait (interpose.c), so
+ * that the interest to report is known. */
+__attribute__((noinline)) static int fl_epoll_ctl_slow(int epfd, int op, int fd,
+                                                       struct epoll_event* ev, uint64_t caller) {
+  const struct fl_obj obj = FL_OBJ_FD(fd);
+  struct fl_shot s;
+  if (fl_decide(&s, FL_CALL_epoll_ctl, &obj, caller) && s.action == FL_ACT_ERROR)
+    return (int)fl_fail(&s);
+  int r = REAL(epoll_ctl)(epfd, op, fd, ev);
+  if (r == 0 && ev && (op == EPOLL_CTL_ADD || op == EPOLL_CTL_MOD) && epfd >= 0 &&
+      epfd < FL_FD_TABLE) {
+    atomic_store_explicit(&fl_epoll_last[epfd].data, ev->data.u64, memory_order_relaxed);
+    atomic_store_explicit(&fl_epoll_last[epfd].events, ev->events, memory_order_relaxed);
+  }
+  fl_after(&s, r, 0);
+  return r;
+}
+
+FL_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event* ev) {
+  if (fl_is_armed(FL_CALL_epoll_ctl)) return fl_epoll_ctl_slow(epfd, op, fd, ev, CALLER);
+  return REAL(epoll_ctl)(epfd, op, fd, ev);
+}
+
+/* ---- variadic calls --------------------------------------------------------------------- */
+
+static int fl_needs_mode(int flags) { return (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE; }
+
+__attribute__((noinline)) static int fl_open_slow(int call, int dirfd, const char* path, int flags,
+                                                  mode_t mode, uint64_t caller) {
+  const struct fl_obj obj = FL_OBJ_AT(dirfd, path);
+  struct fl_shot s;
+  int decided = fl_decide(&s, call, &obj, caller);
+  if (decided && s.action == FL_ACT_ERROR) return (int)fl_fail(&s);
+  int r;
+  switch (call) {
+    case FL_CALL_open:
+      r = REAL(open)(path, flags, mode);
+      break;
+    case FL_CALL_open64:
+      r = REAL(open64)(path, flags, mode);
+      break;
+    case FL_CALL_openat:
+      r = REAL(openat)(dirfd, path, flags, mode);
+      break;
+    default:
+      r = REAL(openat64)(dirfd, path, flags, mode);
+      break;
+  }
+  if (decided) fl_after(&s, r, 0);
+  return r;
+}
+
+#define FL_MODE_ARG(flags, last)          \
+  mode_t mode = 0;                        \
+  if (fl_needs_mode(flags)) {             \
+    va_list ap;                           \
+    va_start(ap, last);                   \
+    mode = (mode_t)va_arg(ap, int);       \
+    va_end(ap);                           \
+  }
+
+FL_EXPORT int open(const char* path, int flags, ...) {
+  FL_MODE_ARG(flags, flags)
+  if (fl_is_armed(FL_CALL_open))
+    return fl_open_slow(FL_CALL_open, AT_FDCWD, path, flags, mode, CALLER);
+  return REAL(open)(path, flags, mode);
+}
+
+FL_EXPORT int open64(const char* path, int flags, ...) {
+  FL_MODE_ARG(flags, flags)
+  if (fl_is_armed(FL_CALL_open64))
+    return fl_open_slow(FL_CALL_open64, AT_FDCWD, path, flags, mode, CALLER);
+  return REAL(open64)(path, flags, mode);
+}
+
+FL_EXPORT int openat(int dirfd, const char* path, int flags, ...) {
+  FL_MODE_ARG(flags, flags)
+  if (fl_is_armed(FL_CALL_openat))
+    return fl_open_slow(FL_CALL_openat, dirfd, path, flags, mode, CALLER);
+  return REAL(openat)(dirfd, path, flags, mode);
+}
+
+FL_EXPORT int openat64(int dirfd, const char* path, int flags, ...) {
+  FL_MODE_ARG(flags, flags)
+  if (fl_is_armed(FL_CALL_openat64))
+    return fl_open_slow(FL_CALL_openat64, dirfd, path, flags, mode, CALLER);
+  return REAL(openat64)(dirfd, path, flags, mode);
+}
+
+__attribute__((noinline)) static mqd_t fl_mq_open_slow(const char* name, int flags, mode_t mode,
+                                                       struct mq_attr* attr, uint64_t caller) {
+  const struct fl_obj obj = FL_OBJ_NAME(name);
+  struct fl_shot s;
+  int decided = fl_decide(&s, FL_CALL_mq_open, &obj, caller);
+  if (decided && s.action == FL_ACT_ERROR) return (mqd_t)fl_fail(&s);
+  mqd_t r = (flags & O_CREAT) ? REAL(mq_open)(name, flags, mode, attr) : REAL(mq_open)(name, flags);
+  if (decided) fl_after(&s, r, 0);
+  return r;
+}
+
+FL_EXPORT mqd_t mq_open(const char* name, int flags, ...) {
+  mode_t mode = 0;
+  struct mq_attr* attr = 0;
+  if (flags & O_CREAT) {
+    va_list ap;
+    va_start(ap, flags);
+    mode = (mode_t)va_arg(ap, int);
+    attr = va_arg(ap, struct mq_attr*);
+    va_end(ap);
+  }
+  if (fl_is_armed(FL_CALL_mq_open)) return fl_mq_open_slow(name, flags, mode, attr, CALLER);
+  return (flags & O_CREAT) ? REAL(mq_open)(name, flags, mode, attr) : REAL(mq_open)(name, flags);
+}
+
+/* The fourth argument of semctl, which the caller must define itself (semctl(2)). */
+union fl_semun {
+  int val;
+  struct semid_ds* buf;
+  unsigned short* array;
+  struct seminfo* info;
+};
+
+static int fl_semctl_has_arg(int cmd) {
+  switch (cmd) {
+    case IPC_STAT:
+    case IPC_SET:
+    case IPC_INFO:
+    case SEM_INFO:
+    case SEM_STAT:
+    case SEM_STAT_ANY:
+    case GETALL:
+    case SETALL:
+    case SETVAL:
+      return 1;
+  }
+  return 0;
+}
+
+__attribute__((noinline)) static int fl_semctl_slow(int id, int num, int cmd, union fl_semun arg,
+                                                    uint64_t caller) {
+  const struct fl_obj obj = FL_OBJ_ID(id);
+  struct fl_shot s;
+  int decided = fl_decide(&s, FL_CALL_semctl, &obj, caller);
+  if (decided && s.action == FL_ACT_ERROR) return (int)fl_fail(&s);
+  int r = REAL(semctl)(id, num, cmd, arg);
+  if (decided) fl_after(&s, r, 0);
+  return r;
+}
+
+FL_EXPORT int semctl(int id, int num, int cmd, ...) {
+  union fl_semun arg = {0};
+  if (fl_semctl_has_arg(cmd)) {
+    va_list ap;
+    va_start(ap, cmd);
+    arg = va_arg(ap, union fl_semun);
+    va_end(ap);
+  }
+  if (fl_is_armed(FL_CALL_semctl)) return fl_semctl_slow(id, num, cmd, arg, CALLER);
+  return REAL(semctl)(id, num, cmd, arg);
 }

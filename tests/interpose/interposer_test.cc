@@ -150,7 +150,7 @@ TEST_CASE("The interposer's probability follows the seed as the rule engine pred
   for (int i = 0; i < 60; ++i) {
     std::uint64_t hit = 0;
     expected +=
-        fl_rules_decide(model.raw(), FL_CALL_write, "proc", FL_FD_IPC, &hit) < 0 ? " ." : " EIO";
+        test::decide_call(model.raw(), FL_CALL_write, "proc", FL_FD_IPC, &hit) < 0 ? " ." : " EIO";
   }
   ProbeRun a({f}, 99), b({f}, 99);
   CHECK(out_of(a.probe({"repeat", "write", "60"})) == expected + "\n");

@@ -1,12 +1,26 @@
 // Helpers of the interposer tests; see probe.h.
 #include "probe.h"
 
+#include "rule_engine.h"
+
 #include <stdlib.h>
 
 #include <sstream>
 #include <stdexcept>
 
 namespace faultline::test {
+
+int decide_call(fl_control* c, int call, const char* process, unsigned fd_class,
+                std::uint64_t* hit, int channel) {
+  fl_subject s{};
+  s.call = call;
+  s.process = process;
+  s.known = FL_NEED_CLASS | FL_NEED_CHANNEL | FL_NEED_STREAM;
+  s.fd_class = fd_class;
+  s.channel = channel;
+  s.stream = 1;
+  return fl_rules_decide(c, &s, hit);
+}
 namespace fs = std::filesystem;
 
 FaultSpec make_fault(std::vector<std::string> calls, FaultAction action, int arg) {

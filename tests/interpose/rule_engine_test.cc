@@ -20,7 +20,7 @@ std::string fire_pattern(fl_control* c, int call, int count, const char* process
   std::string s;
   for (int i = 0; i < count; ++i) {
     std::uint64_t hit = 0;
-    int rule = fl_rules_decide(c, call, process, fd_class, &hit);
+    int rule = test::decide_call(c, call, process, fd_class, &hit);
     s += rule < 0 ? '.' : static_cast<char>('0' + rule);
   }
   return s;
@@ -166,8 +166,10 @@ TEST_CASE("The rule engine picks delays within the range, reproducibly") {
 
 TEST_CASE("The rule engine's events come back in order with their fields") {
   Engine e({eio()});
-  fl_event_write(e.c(), FL_CALL_write, 0, 5, -1, EIO, 0, 0x1234, 100, 101, "server");
-  fl_event_write(e.c(), FL_CALL_read, 0, 6, 3, 0, 3, 0x5678, 100, 102, "client");
+  const fl_event_data first{FL_CALL_write, 0, 5, -1, 7, -1, EIO, 0, 0x1234, 100, 101, "server"};
+  const fl_event_data second{FL_CALL_read, 0, 6, -1, 8, 3, 0, 3, 0x5678, 100, 102, "client"};
+  fl_event_write(e.c(), &first);
+  fl_event_write(e.c(), &second);
   auto ev = e.cb.events();
   REQUIRE(ev.size() == 2);
   CHECK(ev[0].seq == 1);
@@ -180,6 +182,8 @@ TEST_CASE("The rule engine's events come back in order with their fields") {
   CHECK(ev[0].pid == 100);
   CHECK(ev[0].tid == 101);
   CHECK(ev[0].process == "server");
+  CHECK(ev[0].hit == 7);
+  CHECK(ev[0].channel.empty());
   CHECK(ev[1].seq == 2);
   CHECK(ev[1].call == "read");
   CHECK(ev[1].bytes == 3);
@@ -190,8 +194,10 @@ TEST_CASE("The rule engine's events come back in order with their fields") {
 TEST_CASE("The rule engine's event ring keeps the newest records and counts the lost ones") {
   Engine e({eio()});
   const int total = FL_EVENT_RING + 10;
-  for (int i = 0; i < total; ++i)
-    fl_event_write(e.c(), FL_CALL_write, 0, i, -1, EIO, 0, 0, 1, 1, "p");
+  for (int i = 0; i < total; ++i) {
+    const fl_event_data d{FL_CALL_write, 0, i, -1, 1, -1, EIO, 0, 0, 1, 1, "p"};
+    fl_event_write(e.c(), &d);
+  }
   auto ev = e.cb.events();
   REQUIRE(ev.size() == FL_EVENT_RING);
   CHECK(e.cb.events_lost() == 10);

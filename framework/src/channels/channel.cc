@@ -1,6 +1,8 @@
 // provision_channel(): the one place that maps a channel type to its mechanism.
 #include "channels/channel.h"
 
+#include <sys/stat.h>
+
 #include <system_error>
 
 #include "channels/channel_failure.h"
@@ -38,6 +40,22 @@ std::unique_ptr<Channel> make_channel(const ChannelSpec& spec, RunDirectory& dir
 }
 
 }  // namespace
+
+std::optional<FileIdentity> Channel::identity() const {
+  const auto attrs = attributes();
+  std::string file;
+  if (auto name = attrs.find("name"); name != attrs.end()) {
+    // POSIX names live in their own file systems (mounted by ci/setup for mqueue).
+    file = (spec_.type == ChannelType::posix_mq ? "/dev/mqueue" : "/dev/shm") + name->second;
+  } else if (auto path = attrs.find("path"); path != attrs.end() &&
+                                             spec_.type != ChannelType::unix_stream &&
+                                             spec_.type != ChannelType::unix_dgram) {
+    file = path->second;
+  }
+  struct stat st;
+  if (file.empty() || ::stat(file.c_str(), &st) != 0) return std::nullopt;
+  return FileIdentity{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+}
 
 std::unique_ptr<Channel> provision_channel(const ChannelSpec& spec, RunDirectory& dir) {
   try {

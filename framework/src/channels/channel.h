@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <stdexcept>
+#include <cstdint>
 #include <string>
 
 #include "faultline/scenario.h"
@@ -14,6 +15,12 @@
 namespace faultline {
 
 class RunDirectory;
+
+// The file an fd on a channel refers to, as fstat(2) reports it.
+struct FileIdentity {
+  std::uint64_t dev = 0;
+  std::uint64_t ino = 0;
+};
 
 class ChannelError : public std::runtime_error {
  public:
@@ -40,6 +47,11 @@ class Channel {
   // For `ready: { listening: NAME }`. nullopt: this type cannot be listened on
   // (the loader rejects that); otherwise whether some process has bound / listens now.
   [[nodiscard]] virtual std::optional<bool> listening() const { return std::nullopt; }
+
+  // The file every fd on this channel refers to (pipe, FIFO, mapped file, POSIX shm or mq
+  // object), for the interposer's channel= attribution; nullopt for sockets (told apart by
+  // address) and System V objects (by id and key).
+  [[nodiscard]] virtual std::optional<FileIdentity> identity() const;
 
   // Removes the object now (also done by the destructor). Never throws.
   virtual void remove() noexcept = 0;

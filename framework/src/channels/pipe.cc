@@ -1,6 +1,7 @@
 // pipe: an unnamed pipe (pipe2, close-on-exec). The runner takes each end once and places it
 // in the processes that use it; the channel closes whatever it still holds.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,6 +24,9 @@ class PipeChannel final : public Channel {
     return std::move(write_end ? write_ : read_);
   }
 
+  // Both ends are one pipe inode; remembered because the ends are handed out.
+  [[nodiscard]] std::optional<FileIdentity> identity() const override { return identity_; }
+
   void remove() noexcept override {
     read_.reset();
     write_.reset();
@@ -31,6 +35,12 @@ class PipeChannel final : public Channel {
  private:
   UniqueFd read_;
   UniqueFd write_;
+  std::optional<FileIdentity> identity_ = [this]() -> std::optional<FileIdentity> {
+    struct stat st;
+    if (::fstat(read_.get(), &st) != 0) return std::nullopt;
+    return FileIdentity{static_cast<std::uint64_t>(st.st_dev),
+                        static_cast<std::uint64_t>(st.st_ino)};
+  }();
 };
 
 }  // namespace

@@ -32,8 +32,9 @@ std::vector<std::string_view> split_words(std::string_view s) {
 const std::vector<CallInfo>& call_table() {
   static const std::vector<CallInfo> table = [] {
     std::vector<CallInfo> t;
-#define FL_CALL(name, base, kinds, errnos) \
-  t.push_back(CallInfo{FL_CALL_##name, #name, #base, (kinds), split_words(errnos)});
+#define FL_CALL(name, base, family, ret, fail, params, args, object, kinds, errnos)           \
+  t.push_back(CallInfo{FL_CALL_##name, #name, #base, #family, #ret, #fail, #params, #object, \
+                       (kinds), split_words(errnos)});
 #include "calls.def"
 #undef FL_CALL
     return t;
@@ -67,6 +68,15 @@ unsigned action_code(FaultAction a) {
     case FaultAction::spurious: return FL_ACT_SPURIOUS;
   }
   return FL_ACT_NONE;
+}
+
+std::vector<std::string_view> kind_names(const CallInfo& call) {
+  std::vector<std::string_view> out;
+  for (FaultAction a : {FaultAction::error, FaultAction::short_transfer, FaultAction::eof,
+                        FaultAction::delay, FaultAction::reset, FaultAction::corrupt,
+                        FaultAction::drop, FaultAction::signal, FaultAction::spurious})
+    if (call_allows(call, a)) out.push_back(to_string(a));
+  return out;
 }
 
 bool call_allows(const CallInfo& call, FaultAction kind) {

@@ -16,6 +16,7 @@
 
 #include "faultline_control.h"
 #include "faults/call_table.h"
+#include "faults/site_resolver.h"
 #include "rule_engine.h"
 #include "util/unique_fd.h"
 
@@ -39,7 +40,28 @@ std::int32_t clamp_arg(std::uint64_t v) {
              : static_cast<std::int32_t>(v);
 }
 
-void compile_rule(const FaultSpec& f, std::size_t index, fl_rule& r) {
+int channel_index(const FaultSpec& f, const std::string& what, const ControlContext& context) {
+  std::string names;
+  for (std::size_t i = 0; i < context.channels.size(); ++i) {
+    if (context.channels[i].name == f.channel) return static_cast<int>(i);
+    names += (names.empty() ? "" : ", ") + context.channels[i].name;
+  }
+  throw std::runtime_error(what + ": channel=" + f.channel + " names no channel of this run" +
+                           (names.empty() ? std::string(" (it declares none)")
+                                          : " (channels: " + names + ")"));
+}
+
+template <std::size_t N>
+void copy_text(char (&dst)[N], const std::string& src, const std::string& what,
+               const char* field) {
+  if (src.size() >= N)
+    throw std::runtime_error(what + ": " + field + " longer than " + std::to_string(N - 1) +
+                             " characters");
+  std::memcpy(dst, src.data(), src.size());
+  dst[src.size()] = '\0';
+}
+
+void compile_rule(const FaultSpec& f, std::size_t index, fl_rule& r, const ControlContext& context) {
   const std::string what = describe(f, index);
   if (f.calls.empty()) throw std::runtime_error(what + ": names no call");
   for (const auto& name : f.calls) {
@@ -78,25 +100,32 @@ void compile_rule(const FaultSpec& f, std::size_t index, fl_rule& r) {
     r.probability = fl_probability_threshold(*f.probability);
   }
   r.fd_class = f.fd == FdClass::ipc ? FL_FD_IPC : f.fd == FdClass::file ? FL_FD_FILE : FL_FD_ANY;
-  if (!f.channel.empty())
-    throw std::runtime_error(what + ": channel=" + f.channel +
-                             " is not supported by the interposer yet; remove channel= (the "
-                             "fault then applies to every IPC fd of the process)");
-  r.channel = -1;
-  if (!f.site.empty())
-    throw std::runtime_error(what + ": site=" + f.site +
-                             " is not supported by the interposer yet; remove site=");
+  r.channel = f.channel.empty() ? -1 : channel_index(f, what, context);
+  if (!f.site.empty()) {
+    SiteResolution site = resolve_site(f.site, context.programs);
+    if (!site.error.empty()) throw std::runtime_error(what + ": " + site.error);
+    copy_text(r.site, f.site, what, "site=");
+    r.site_count = static_cast<std::uint32_t>(std::min<std::size_t>(site.ranges.size(), FL_SITE_RANGES));
+    std::copy_n(site.ranges.begin(), r.site_count, r.site_ranges);
+  }
   if (f.process.size() >= FL_NAME_MAX)
     throw std::runtime_error(what + ": process name longer than " +
                              std::to_string(FL_NAME_MAX - 1) + " characters; use a shorter name");
   std::memcpy(r.process, f.process.data(), f.process.size());
-  // r.text stays empty: the runner keeps the spec text (FaultSpec::to_string) itself.
+  std::string text = f.to_string();
+  if (text.size() >= FL_SITE_MAX) text.resize(FL_SITE_MAX - 1);
+  std::memcpy(r.text, text.data(), text.size());
 }
 
 }  // namespace
 
 ControlBlock ControlBlock::create(const std::filesystem::path& path,
-                                  const std::vector<FaultSpec>& faults, std::uint64_t seed) {
+                                  const std::vector<FaultSpec>& faults, std::uint64_t seed,
+                                  const ControlContext& context) {
+  if (context.channels.size() > FL_MAX_CHANNELS)
+    throw std::runtime_error(std::to_string(context.channels.size()) +
+                             " channels, but a run holds at most " +
+                             std::to_string(FL_MAX_CHANNELS) + "; split the scenario");
   if (faults.size() > FL_MAX_RULES)
     throw std::runtime_error(std::to_string(faults.size()) + " faults, but a run holds at most " +
                              std::to_string(FL_MAX_RULES) + "; split the scenario");
@@ -122,12 +151,24 @@ ControlBlock ControlBlock::create(const std::filesystem::path& path,
   // The fresh file reads as zeros: every counter, mask and string starts empty.
   ControlBlock block(path, static_cast<fl_control*>(addr));
   fl_control& c = *block.control_;
+  for (std::size_t i = 0; i < context.channels.size(); ++i) {
+    const auto& in = context.channels[i];
+    fl_channel& out = c.channels[i];
+    const std::string what = "channel " + in.name;
+    copy_text(out.name, in.name, what, "name");
+    copy_text(out.path, in.path, what, "path");
+    out.sysv_id = in.sysv_id;
+    out.key = in.key;
+    out.port = in.port;
+    out.dev = in.dev;
+    out.ino = in.ino;
+  }
+  c.channel_count = static_cast<std::uint32_t>(context.channels.size());
   for (std::size_t i = 0; i < faults.size(); ++i) {
-    compile_rule(faults[i], i, c.rules[i]);
+    compile_rule(faults[i], i, c.rules[i], context);
     for (std::size_t w = 0; w < FL_MAX_CALLS / 64; ++w) c.armed[w] |= c.rules[i].call_mask[w];
   }
   c.rule_count = static_cast<std::uint32_t>(faults.size());
-  c.channel_count = 0;
   c.seed = seed;
   c.size = sizeof(fl_control);
   c.version = FL_CONTROL_VERSION;
@@ -186,6 +227,8 @@ std::vector<ControlBlock::Event> ControlBlock::events() const {
     ev.rule = e.rule;
     ev.err = e.err;
     ev.fd = e.fd;
+    ev.hit = e.hit;
+    const int channel = e.channel;
     ev.process.assign(e.process, strnlen(e.process, FL_NAME_MAX));
     // A writer that overtook us while copying makes the record torn: drop it.
     std::atomic_thread_fence(std::memory_order_acquire);
@@ -193,6 +236,10 @@ std::vector<ControlBlock::Event> ControlBlock::events() const {
     if (ev.call_id >= 0 && static_cast<std::size_t>(ev.call_id) < table.size())
       ev.call = std::string(table[static_cast<std::size_t>(ev.call_id)].symbol);
     if (ev.err != 0) ev.err_name = errno_name(ev.err);
+    if (channel >= 0 && channel < static_cast<int>(control_->channel_count) &&
+        channel < FL_MAX_CHANNELS)
+      ev.channel.assign(control_->channels[channel].name,
+                        strnlen(control_->channels[channel].name, FL_NAME_MAX));
     out.push_back(std::move(ev));
   }
   return out;

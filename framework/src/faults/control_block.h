@@ -14,16 +14,33 @@ struct fl_control;
 
 namespace faultline {
 
+// What the rules are matched against besides calls: the run's channels (channel=) and the
+// programs whose code site= names.
+struct ControlContext {
+  struct Channel {
+    std::string name;
+    int sysv_id = -1;         // msgqueue/shm/semaphore
+    int key = 0;              // their key
+    int port = 0;             // tcp/udp
+    std::uint64_t dev = 0;    // the file an fd on the channel refers to (pipe, FIFO, mapped
+    std::uint64_t ino = 0;    // file, POSIX shm or mq object)
+    std::string path;         // Unix socket path, FIFO path or POSIX name
+  };
+  std::vector<Channel> channels;
+  std::vector<std::filesystem::path> programs;  // ELF files site= is resolved in
+};
+
 class ControlBlock final {
  public:
-  // Creates `path` (0600, must not exist), writes the header and one rule per fault (in
-  // order: the first rule that fires wins) and arms their calls; the channel table is left
-  // empty. Throws std::runtime_error when a fault cannot be compiled (unknown call, too many
-  // faults, name too long, a match the interposer cannot do yet) and std::system_error when
-  // the file cannot be created or mapped.
+  // Creates `path` (0600, must not exist), writes the header, the channel table and one rule
+  // per fault (in order: the first rule that fires wins) and arms their calls. Throws
+  // std::runtime_error when a fault cannot be compiled (unknown call or channel, too many
+  // faults, name too long, a site found in no program) and std::system_error when the file
+  // cannot be created or mapped.
   [[nodiscard]] static ControlBlock create(const std::filesystem::path& path,
                                            const std::vector<FaultSpec>& faults,
-                                           std::uint64_t seed);
+                                           std::uint64_t seed,
+                                           const ControlContext& context = {});
   ControlBlock(ControlBlock&& other) noexcept;
   ControlBlock& operator=(ControlBlock&& other) noexcept;
   ControlBlock(const ControlBlock&) = delete;
@@ -53,6 +70,8 @@ class ControlBlock final {
     int err = 0;           // errno injected or observed, 0 when none
     std::string err_name;  // "ECONNABORTED", "" when none
     int fd = -1;           // fd or SysV id the call was on, -1 when none
+    std::string channel;   // the channel the fd or id belongs to, "" when none
+    std::uint64_t hit = 0;  // the rule's hit number for this call (1-based)
     std::string process;   // FAULTLINE_PROCESS of the process
   };
   // The complete records still in the ring, in sequence order.
