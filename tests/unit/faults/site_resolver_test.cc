@@ -1,0 +1,202 @@
+// resolve_site against site_probe (built with -g): function and line ranges, the helpful
+// errors, and programs that are scripts or named twice.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "faults/site_resolver.h"
+#include "site_test_support.h"
+#include "support.h"
+
+namespace faultline {
+namespace {
+
+namespace fs = std::filesystem;
+using test::probe_address;
+using test::probe_line;
+using test::probe_program;
+
+bool contains(const std::vector<fl_site_range>& ranges, std::uint64_t address) {
+  for (const auto& r : ranges)
+    if (address >= r.lo && address < r.hi) return true;
+  return false;
+}
+
+std::vector<fl_site_range> resolve_ok(std::string_view site,
+                                      const std::vector<fs::path>& programs) {
+  SiteResolution r = resolve_site(site, programs);
+  INFO("site=" << site << ": " << r.error);
+  REQUIRE(r.ok());
+  REQUIRE_FALSE(r.ranges.empty());
+  return r.ranges;
+}
+
+std::string resolve_error(std::string_view site, const std::vector<fs::path>& programs) {
+  SiteResolution r = resolve_site(site, programs);
+  CHECK(r.ranges.empty());
+  CHECK_THAT(r.error, Catch::StartsWith("site=" + std::string(site) + ": "));
+  return r.error;
+}
+
+bool same(const std::vector<fl_site_range>& a, const std::vector<fl_site_range>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i].dev != b[i].dev || a[i].ino != b[i].ino || a[i].lo != b[i].lo || a[i].hi != b[i].hi)
+      return false;
+  return true;
+}
+
+TEST_CASE("A function name resolves to the range of the program's code that holds the function") {
+  auto ranges = resolve_ok("probe_read_first", {probe_program()});
+  struct stat st {};
+  REQUIRE(::stat(probe_program().c_str(), &st) == 0);
+  REQUIRE(ranges.size() == 1);
+  CHECK(ranges[0].dev == st.st_dev);
+  CHECK(ranges[0].ino == st.st_ino);
+  CHECK(contains(ranges, probe_address("probe_read_first")));
+  CHECK_FALSE(contains(ranges, probe_address("probe_read_second")));
+}
+
+TEST_CASE("A source line resolves to code inside the function that holds the line") {
+  auto function = resolve_ok("probe_read_second", {probe_program()});
+  REQUIRE(function.size() == 1);
+  auto line = resolve_ok("site_probe.c:" + std::to_string(probe_line("SITE_PROBE_SECOND_READ")),
+                         {probe_program()});
+  for (const auto& r : line) {
+    CHECK(r.ino == function[0].ino);
+    CHECK(r.lo < r.hi);
+    CHECK(r.lo >= function[0].lo);
+    CHECK(r.hi <= function[0].hi);
+  }
+}
+
+TEST_CASE("A source file may be named by any number of its trailing path components") {
+  std::string line = ":" + std::to_string(probe_line("SITE_PROBE_FIRST_READ"));
+  auto by_name = resolve_ok("site_probe.c" + line, {probe_program()});
+  CHECK(same(resolve_ok("faults/site_probe.c" + line, {probe_program()}), by_name));
+  CHECK(same(resolve_ok("tests/unit/faults/site_probe.c" + line, {probe_program()}), by_name));
+  CHECK(
+      same(resolve_ok(
+               (fs::path(FAULTLINE_SOURCE_DIR) / "tests/unit/faults/site_probe.c").string() + line,
+               {probe_program()}),
+           by_name));
+}
+
+TEST_CASE("A source path that only ends in the file's name is an error that shows the real path") {
+  std::string error = resolve_error("other/site_probe.c:10", {probe_program()});
+  CHECK_THAT(error, Catch::Contains("no source file other/site_probe.c"));
+  CHECK_THAT(error, Catch::Contains("tests/unit/faults/site_probe.c"));
+}
+
+TEST_CASE("An unknown function is an error that names the program and suggests -g") {
+  std::string error = resolve_error("no_such_function", {probe_program()});
+  CHECK_THAT(error, Catch::Contains("no function no_such_function in " + probe_program().string()));
+  CHECK_THAT(error, Catch::Contains("build with -g"));
+}
+
+TEST_CASE("A part of a function's name is no match, but the error lists the similar names") {
+  std::string error = resolve_error("probe_read", {probe_program()});
+  CHECK_THAT(error, Catch::Contains("similar: "));
+  CHECK_THAT(error, Catch::Contains("probe_read_first"));
+}
+
+TEST_CASE("A line without code is an error that names the nearest lines with code") {
+  // The blank line between the two functions.
+  int blank = probe_line("__attribute__((noinline)) int probe_read_second") - 1;
+  std::string error = resolve_error("site_probe.c:" + std::to_string(blank), {probe_program()});
+  CHECK_THAT(error,
+             Catch::Contains("no code at line " + std::to_string(blank) + " of site_probe.c"));
+  std::smatch m;
+  std::regex nearest("nearest lines with code: ([0-9]+), ([0-9]+)");
+  REQUIRE(std::regex_search(error, m, nearest));
+  CHECK(std::stoi(m[1]) < blank);
+  CHECK(std::stoi(m[2]) > blank);
+}
+
+TEST_CASE(
+    "A source line in a program without a line table is an error that says to build with -g") {
+  std::string error = resolve_error("site_probe.c:10", {"/bin/true"});
+  CHECK_THAT(error, Catch::Contains("/bin/true has no line table (build it with -g)"));
+}
+
+TEST_CASE("A line number that is no positive number is rejected") {
+  CHECK_THAT(resolve_error("site_probe.c:0", {probe_program()}), Catch::Contains("line number"));
+  CHECK_THAT(resolve_error("site_probe.c:x1", {probe_program()}), Catch::Contains("line number"));
+}
+
+class ScratchFolder final {
+ public:
+  ScratchFolder() {
+    std::string templ = (fs::temp_directory_path() / "fltest-site-XXXXXX").string();
+    if (!::mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed in $TMPDIR");
+    path_ = templ;
+  }
+  ~ScratchFolder() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  ScratchFolder(const ScratchFolder&) = delete;
+  ScratchFolder& operator=(const ScratchFolder&) = delete;
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+TEST_CASE("A script among the programs is skipped") {
+  ScratchFolder dir;
+  fs::path script = dir.path() / "run.sh";
+  std::ofstream(script) << "#!/bin/sh\nexec true\n";
+  CHECK(same(resolve_ok("probe_read_first", {script, probe_program()}),
+             resolve_ok("probe_read_first", {probe_program()})));
+}
+
+TEST_CASE("A site looked for in scripts only is an error that says site= needs ELF programs") {
+  ScratchFolder dir;
+  fs::path script = dir.path() / "run.sh";
+  std::ofstream(script) << "#!/bin/sh\nexec true\n";
+  std::string error = resolve_error("main", {script});
+  CHECK_THAT(error, Catch::Contains(script.string() + " is no ELF file"));
+  CHECK_THAT(error, Catch::Contains("ELF programs"));
+}
+
+TEST_CASE("A program that does not exist is named in the error") {
+  std::string error = resolve_error("main", {"/nonexistent/program"});
+  CHECK_THAT(error, Catch::Contains("/nonexistent/program: cannot be read"));
+}
+
+TEST_CASE("A program named twice counts once") {
+  CHECK(same(resolve_ok("probe_read_first", {probe_program(), probe_program()}),
+             resolve_ok("probe_read_first", {probe_program()})));
+}
+
+TEST_CASE("A function found in several programs gives one range in each") {
+  ScratchFolder dir;
+  fs::path copy = dir.path() / "site_probe_copy";
+  fs::copy_file(probe_program(), copy);
+  auto ranges = resolve_ok("probe_read_first", {probe_program(), copy});
+  REQUIRE(ranges.size() == 2);
+  CHECK(ranges[0].ino != ranges[1].ino);
+  CHECK(ranges[0].lo == ranges[1].lo);
+}
+
+TEST_CASE("More ranges than a fault can hold is an error that names the limit") {
+  ScratchFolder dir;
+  std::vector<fs::path> programs;
+  for (int i = 0; i <= FL_SITE_RANGES; ++i) {
+    programs.push_back(dir.path() / ("site_probe_" + std::to_string(i)));
+    fs::copy_file(probe_program(), programs.back());
+  }
+  std::string error = resolve_error("probe_read_first", programs);
+  CHECK_THAT(error, Catch::Contains(std::to_string(FL_SITE_RANGES + 1) + " separate code ranges"));
+  CHECK_THAT(error, Catch::Contains("FL_SITE_RANGES"));
+  programs.pop_back();
+  CHECK(resolve_ok("probe_read_first", programs).size() == FL_SITE_RANGES);
+}
+
+}  // namespace
+}  // namespace faultline
