@@ -337,8 +337,8 @@ SiteResolution resolve_site(std::string_view site, const std::vector<fs::path>& 
   if (result.ranges.size() > FL_SITE_RANGES)
     return fail("resolves to " + std::to_string(result.ranges.size()) +
                 " separate code ranges, more than the " + std::to_string(FL_SITE_RANGES) +
-                " (FL_SITE_RANGES) one fault can hold; name the function instead, or restrict "
-                "the fault to the process whose program has the site");
+                " (FL_SITE_RANGES) one fault can hold; name a function, or a line compiled in "
+                "fewer places or programs");
   return result;
 }
 
