@@ -1,5 +1,6 @@
 // faultline command line (DESIGN.md section 4, docs/cli.md).
-// Exit status: 0 all expectations held, 1 an expectation failed, 2 wrong input, 3 internal error.
+// Exit status: 0 all expectations held, 1 an expectation failed, 2 wrong input, 3 internal error
+// (exec passes its program's status through).
 #include <signal.h>
 #include <unistd.h>
 
@@ -14,10 +15,12 @@
 
 #include <fmt/format.h>
 
+#include "exec_command.h"
+#include "exit_status.h"
 #include "faultline/runner.h"
 #include "faultline/scenario.h"
-#include "faults/call_table.h"
 #include "faultline_control.h"
+#include "faults/call_table.h"
 #include "report/console.h"
 #include "report/json.h"
 #include "runner/run_directory.h"
@@ -27,10 +30,10 @@ using namespace faultline;
 
 namespace {
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailed = 1;
-constexpr int kExitInput = 2;
-constexpr int kExitInternal = 3;
+using cli::kExitFailed;
+using cli::kExitInput;
+using cli::kExitInternal;
+using cli::kExitOk;
 
 bool use_color(int fd) { return ::isatty(fd) && std::getenv("NO_COLOR") == nullptr; }
 
@@ -46,10 +49,12 @@ std::vector<fs::path> expand_paths(const std::vector<std::string>& args, Diagnos
     if (fs::is_directory(a, ec)) {
       std::vector<fs::path> found;
       for (const auto& e : fs::recursive_directory_iterator(a, ec))
-        if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
+        if (e.is_regular_file() &&
+            (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
           found.push_back(e.path());
       std::sort(found.begin(), found.end());
-      if (found.empty()) diags.push_back({{a, 0, 0}, "no scenario files (*.yaml) in this folder", ""});
+      if (found.empty())
+        diags.push_back({{a, 0, 0}, "no scenario files (*.yaml) in this folder", ""});
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(a, ec)) {
       files.emplace_back(a);
@@ -88,8 +93,9 @@ int cmd_check(const std::vector<std::string>& paths) {
   }
   print_diagnostics(diags);
   if (!diags.empty()) {
-    std::cerr << fmt::format("{} error{} in {} file{}\n", diags.size(), diags.size() == 1 ? "" : "s",
-                             files.size(), files.size() == 1 ? "" : "s");
+    std::cerr << fmt::format("{} error{} in {} file{}\n", diags.size(),
+                             diags.size() == 1 ? "" : "s", files.size(),
+                             files.size() == 1 ? "" : "s");
     return kExitInput;
   }
   return kExitOk;
@@ -146,9 +152,9 @@ int cmd_run(const RunArgs& args) {
 
 std::string kind_names(unsigned kinds) {
   std::string out;
-  for (auto a : {FaultAction::error, FaultAction::short_transfer, FaultAction::eof, FaultAction::delay,
-                 FaultAction::reset, FaultAction::corrupt, FaultAction::drop, FaultAction::signal,
-                 FaultAction::spurious}) {
+  for (auto a : {FaultAction::error, FaultAction::short_transfer, FaultAction::eof,
+                 FaultAction::delay, FaultAction::reset, FaultAction::corrupt, FaultAction::drop,
+                 FaultAction::signal, FaultAction::spurious}) {
     if (!(kinds & FL_KIND(action_code(a)))) continue;
     if (!out.empty()) out += ",";
     out += std::string(to_string(a));
@@ -161,7 +167,8 @@ int cmd_calls() {
   for (const auto& c : call_table()) {
     std::string errnos;
     for (auto e : c.errnos) errnos += (errnos.empty() ? "" : " ") + std::string(e);
-    std::cout << fmt::format("{:<16} {:<10} {:<28} {}\n", c.symbol, c.base, kind_names(c.kinds), errnos);
+    std::cout << fmt::format("{:<16} {:<10} {:<28} {}\n", c.symbol, c.base, kind_names(c.kinds),
+                             errnos);
   }
   return kExitOk;
 }
@@ -189,13 +196,37 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   RunArgs run_args;
-  auto* run = app.add_subcommand("run", "run scenario files (a folder means every *.yaml below it)");
+  auto* run =
+      app.add_subcommand("run", "run scenario files (a folder means every *.yaml below it)");
   run->add_option("paths", run_args.paths, "scenario files or folders")->required();
-  run->add_option("--fault", run_args.faults, "add a fault to every scenario: [PROCESS/]CALL:KEY=VALUE...");
-  run->add_option("--seed", run_args.seed, "seed for probabilistic faults (overrides the scenario's)");
+  run->add_option("--fault", run_args.faults,
+                  "add a fault to every scenario: [PROCESS/]CALL:KEY=VALUE...");
+  run->add_option("--seed", run_args.seed,
+                  "seed for probabilistic faults (overrides the scenario's)");
   run->add_option("--json", run_args.json, "write the result as JSON to this file");
-  run->add_flag("-v,--verbose", run_args.verbose, "show process output live and details of passing scenarios");
+  run->add_flag("-v,--verbose", run_args.verbose,
+                "show process output live and details of passing scenarios");
   run->add_flag("--no-backtrace", run_args.no_backtrace, "do not attach gdb to hung processes");
+
+  cli::ExecArgs exec_args;
+  auto* exec = app.add_subcommand(
+      "exec", "run one program under injection, without a scenario file (like strace -e inject)");
+  exec->add_option("--fault", exec_args.faults, "inject this fault: [PROCESS/]CALL:KEY=VALUE...")
+      ->allow_extra_args(false);
+  exec->add_option("--seed", exec_args.seed,
+                   "seed for probabilistic faults (default: random, printed in --json)");
+  exec->add_option("--timeout", exec_args.timeout,
+                   "kill the program after this long and show where it hung (default: none)");
+  exec->add_option("--json", exec_args.json,
+                   "write the result, with every fault event, as JSON to this file");
+  exec->add_option("--name", exec_args.name,
+                   "process name the faults match (default: the program's basename)");
+  exec->add_flag("-q,--quiet", exec_args.quiet, "print no summary of the faults");
+  exec->add_flag("--no-backtrace", exec_args.no_backtrace, "do not attach gdb to a hung program");
+  exec->footer(
+      "PROGRAM [ARGS...] follow `--`, or the first argument that is not an option of exec.\n"
+      "Exit status: the program's; 128+N when it died of signal N; 124 when it timed out;\n"
+      "2 for wrong input; 3 for an internal error.\n");
 
   std::vector<std::string> check_paths;
   auto* check = app.add_subcommand("check", "validate scenario files without running them");
@@ -204,14 +235,19 @@ int main(int argc, char** argv) {
   auto* calls = app.add_subcommand("calls", "list the interposable calls, fault kinds and errnos");
   auto* gc = app.add_subcommand("gc", "remove what runs whose runner died left behind");
 
+  // The program's own arguments are never faultline's: CLI11 sees only what precedes them.
+  bool separator = false;
+  const int command_start = cli::exec_command_start(argc, argv, &separator);
+  exec_args.command.assign(argv + command_start, argv + argc);
   try {
-    app.parse(argc, argv);
+    app.parse(separator ? command_start - 1 : command_start, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitInput;
   }
   try {
     if (*run) return cmd_run(run_args);
+    if (*exec) return cli::run_exec(exec_args);
     if (*check) return cmd_check(check_paths);
     if (*calls) return cmd_calls();
     if (*gc) return cmd_gc();

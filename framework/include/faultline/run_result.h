@@ -57,6 +57,11 @@ struct FaultEvent {
   std::string error;  // errno name injected, "" when none
   std::int64_t result = 0;
   std::int64_t bytes = 0;
+  std::uint64_t seq = 0;     // 1-based, in injection order over the whole run
+  int fd = -1;               // fd or SysV id the call was on, -1 when none
+  std::uint64_t caller = 0;  // return address of the call in the process
+  std::string channel;       // channel the fd belongs to, "" when none or unknown
+  std::string fault;         // canonical text of the fault (rule) that fired
 };
 
 struct Violation {

@@ -21,6 +21,9 @@ struct RunOptions {
   std::ostream* live_output = nullptr;  // -v: process output as it arrives
   std::filesystem::path interposer;     // empty: default_interposer_path()
   bool backtraces = true;               // gdb backtraces of hung processes
+  // stdin, stdout and stderr of every process are the runner's own (`faultline exec`)
+  // instead of /dev/null and capture pipes, unless the scenario wires them to a channel.
+  bool inherit_stdio = false;
 };
 
 // FAULTLINE_INTERPOSE when set, else libfaultline-interpose.so in <exe dir>/../lib or

@@ -3,10 +3,10 @@
 
 #include <fmt/format.h>
 
-#include <map>
 #include <sstream>
 
 #include "faults/call_table.h"
+#include "report/event_line.h"
 
 namespace faultline {
 namespace {
@@ -31,24 +31,21 @@ std::vector<std::string> tail_lines(const std::string& text, int n) {
   return lines;
 }
 
-// "accept4 in server [pid 41] at 12.3 ms -> ECONNABORTED", the first event of each rule.
-std::map<int, std::string> first_event_per_rule(const ScenarioResult& r) {
-  std::map<int, std::string> out;
-  for (const auto& e : r.events) {
-    if (out.count(e.rule)) continue;
-    out[e.rule] = fmt::format("first: {} in {} [pid {}] at {:.1f} ms{}", e.call, e.process, e.pid,
-                              e.time_ms, e.error.empty() ? "" : " -> " + e.error);
-  }
-  return out;
-}
+// Under each fault, the events it injected (the first few: the JSON result has them all).
+constexpr std::size_t kEventLinesPerFault = 5;
 
 void print_faults(std::ostream& out, const ScenarioResult& r) {
-  auto first = first_event_per_rule(r);
   for (std::size_t i = 0; i < r.faults.size(); ++i) {
     const auto& f = r.faults[i];
-    std::string where;
-    if (auto it = first.find(static_cast<int>(i)); it != first.end()) where = "; " + it->second;
-    out << fmt::format("      fault {}: fired {} of {} matching calls{}\n", f.spec, f.fired, f.hits, where);
+    out << fmt::format("      fault {}: fired {} of {} matching calls\n", f.spec, f.fired, f.hits);
+    std::size_t recorded = 0;
+    for (const auto& e : r.events) {
+      if (e.rule != static_cast<int>(i)) continue;
+      if (++recorded <= kEventLinesPerFault) out << "        " << format_event(e) << '\n';
+    }
+    if (recorded > kEventLinesPerFault)
+      out << fmt::format("        ... and {} more (--json FILE lists every event)\n",
+                         recorded - kEventLinesPerFault);
   }
 }
 
@@ -58,7 +55,8 @@ void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleSty
   std::uint64_t fired = 0;
   for (const auto& f : r.faults) fired += f.fired;
   std::string tag = r.passed ? paint(style, "32", "PASS") : paint(style, "1;31", "FAIL");
-  std::string headline = r.passed || r.violations.empty() ? "" : "  " + r.violations.front().message;
+  std::string headline =
+      r.passed || r.violations.empty() ? "" : "  " + r.violations.front().message;
   out << fmt::format("{}  {}  ({}, seed {}, {} fault{} injected){}\n", tag, r.scenario,
                      seconds(r.duration), r.seed, fired, fired == 1 ? "" : "s", headline);
   if (r.passed && !style.verbose) return;
@@ -66,21 +64,16 @@ void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleSty
   for (std::size_t i = r.passed ? 0 : 1; i < r.violations.size(); ++i)
     out << "      " << r.violations[i].message << '\n';
   print_faults(out, r);
-  if (r.events_lost) out << fmt::format("      ({} fault events were not recorded: ring full)\n", r.events_lost);
-  for (const auto& p : r.processes) {
-    for (const auto& s : p.at_timeout) {
-      out << fmt::format("      {} [pid {}, {}]: {}, in {}, wchan {}\n", p.name, s.pid, s.command,
-                         s.state, s.syscall.empty() ? "?" : s.syscall, s.wchan.empty() ? "-" : s.wchan);
-      for (const auto& line : tail_lines(s.backtrace, 12))
-        if (!line.empty()) out << "        " << line << '\n';
-    }
-  }
+  if (r.events_lost)
+    out << fmt::format("      ({} fault events were not recorded: ring full)\n", r.events_lost);
+  print_timeout_snapshots(out, r, "      ");
   if (!r.passed) {
     for (const auto& p : r.processes) {
       bool involved = false;
       for (const auto& v : r.violations) involved |= v.process == p.name || v.process.empty();
       if (!involved) continue;
-      for (const auto& [name, text] : {std::pair{"stdout", &p.stdout_text}, {"stderr", &p.stderr_text}}) {
+      for (const auto& [name, text] :
+           {std::pair{"stdout", &p.stdout_text}, {"stderr", &p.stderr_text}}) {
         auto lines = tail_lines(*text, kOutputTailLines);
         if (lines.empty()) continue;
         out << fmt::format("      {} {} (last lines):\n", p.name, name);
@@ -91,6 +84,18 @@ void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleSty
   for (const auto& n : r.notes) out << "      note: " << n << '\n';
   if (!r.passed && !r.file.empty())
     out << fmt::format("      rerun: faultline run {} --seed {}\n", r.file.string(), r.seed);
+}
+
+void print_timeout_snapshots(std::ostream& out, const ScenarioResult& r, std::string_view prefix) {
+  for (const auto& p : r.processes) {
+    for (const auto& s : p.at_timeout) {
+      out << fmt::format("{}{} [pid {}, {}]: {}, in {}, wchan {}\n", prefix, p.name, s.pid,
+                         s.command, s.state, s.syscall.empty() ? "?" : s.syscall,
+                         s.wchan.empty() ? "-" : s.wchan);
+      for (const auto& line : tail_lines(s.backtrace, 12))
+        if (!line.empty()) out << prefix << "  " << line << '\n';
+    }
+  }
 }
 
 void print_summary(std::ostream& out, const std::vector<ScenarioResult>& results,

@@ -1,8 +1,10 @@
 // Console report: one line per scenario (PASS/FAIL with the first reason), details for
-// failures (every violation, the faults that fired where, the tail of the output, what hung).
+// failures (every violation, each fault with the events it injected, the tail of the
+// output, what hung).
 #pragma once
 
 #include <ostream>
+#include <string_view>
 #include <vector>
 
 #include "faultline/run_result.h"
@@ -15,6 +17,9 @@ struct ConsoleStyle {
 };
 
 void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleStyle& style);
+// For every process alive at the timeout: its state, the call it is blocked in, its wait
+// channel and the tail of its backtrace; each line starts with `prefix`.
+void print_timeout_snapshots(std::ostream& out, const ScenarioResult& r, std::string_view prefix);
 // "N passed, M failed" on a line of its own.
 void print_summary(std::ostream& out, const std::vector<ScenarioResult>& results,
                    const ConsoleStyle& style);

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
 #include "faults/call_table.h"
 
 namespace faultline {
@@ -12,8 +14,8 @@ namespace {
 double ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 nlohmann::json snapshot_json(const ProcessSnapshot& s) {
-  return {{"pid", s.pid},     {"command", s.command}, {"state", s.state},
-          {"syscall", s.syscall}, {"wchan", s.wchan},   {"backtrace", s.backtrace}};
+  return {{"pid", s.pid},         {"command", s.command}, {"state", s.state},
+          {"syscall", s.syscall}, {"wchan", s.wchan},     {"backtrace", s.backtrace}};
 }
 
 }  // namespace
@@ -25,7 +27,9 @@ nlohmann::json to_json(const ScenarioResult& r) {
   j["passed"] = r.passed;
   j["seed"] = r.seed;
   j["duration_ms"] = ms(r.duration);
-  j["timeout_ms"] = ms(r.timeout);
+  // Zero: no timeout (`faultline exec` without --timeout).
+  j["timeout_ms"] =
+      r.timeout > Duration::zero() ? nlohmann::json(ms(r.timeout)) : nlohmann::json(nullptr);
   j["timed_out"] = r.timed_out;
   j["interrupted"] = r.interrupted_by != 0;
   auto& procs = j["processes"] = nlohmann::json::array();
@@ -51,18 +55,25 @@ nlohmann::json to_json(const ScenarioResult& r) {
     procs.push_back(std::move(pj));
   }
   auto& faults = j["faults"] = nlohmann::json::array();
-  for (const auto& f : r.faults) faults.push_back({{"spec", f.spec}, {"hits", f.hits}, {"fired", f.fired}});
+  for (const auto& f : r.faults)
+    faults.push_back({{"spec", f.spec}, {"hits", f.hits}, {"fired", f.fired}});
   auto& events = j["events"] = nlohmann::json::array();
   for (const auto& e : r.events) {
-    events.push_back({{"time_ms", e.time_ms},
-                      {"pid", e.pid},
-                      {"tid", e.tid},
-                      {"process", e.process},
-                      {"call", e.call},
-                      {"rule", e.rule},
-                      {"errno", e.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.error)},
-                      {"result", e.result},
-                      {"bytes", e.bytes}});
+    events.push_back(
+        {{"seq", e.seq},
+         {"time_ms", e.time_ms},
+         {"pid", e.pid},
+         {"tid", e.tid},
+         {"process", e.process},
+         {"call", e.call},
+         {"rule", e.rule},
+         {"fault", e.fault},
+         {"result", e.result},
+         {"errno", e.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.error)},
+         {"bytes", e.bytes},
+         {"fd", e.fd < 0 ? nlohmann::json(nullptr) : nlohmann::json(e.fd)},
+         {"channel", e.channel.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.channel)},
+         {"caller", fmt::format("{:#x}", e.caller)}});
   }
   j["events_lost"] = r.events_lost;
   auto& violations = j["violations"] = nlohmann::json::array();
@@ -80,9 +91,8 @@ nlohmann::json to_json(const std::vector<ScenarioResult>& results) {
     passed += r.passed ? 1 : 0;
     list.push_back(to_json(r));
   }
-  j["summary"] = {{"scenarios", results.size()},
-                  {"passed", passed},
-                  {"failed", results.size() - passed}};
+  j["summary"] = {
+      {"scenarios", results.size()}, {"passed", passed}, {"failed", results.size() - passed}};
   return j;
 }
 

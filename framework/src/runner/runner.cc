@@ -2,9 +2,11 @@
 // ("Data flow of one run").
 #include "faultline/runner.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
@@ -189,6 +191,14 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     env["LD_PRELOAD"] = preload;
 
     std::optional<PipeEnds> pipes(std::in_place, channels);
+    // Copies of the runner's stdio for inherit_stdio; one closed in the runner is left to
+    // the default (/dev/null or a capture pipe).
+    std::optional<std::array<std::shared_ptr<UniqueFd>, 3>> inherited;
+    if (options_.inherit_stdio) {
+      inherited.emplace();
+      for (int fd = 0; fd < 3; ++fd)
+        (*inherited)[fd] = std::make_shared<UniqueFd>(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
+    }
     std::vector<LaunchPlan> plans;
     for (const auto& p : scenario.processes) {
       LaunchPlan plan;
@@ -218,6 +228,11 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       if (!subs.expand(cwd, plan.cwd, error))
         return fail_setup(fmt::format("process '{}': cwd: {}", p.name, error));
       if (fs::path(plan.cwd).is_relative()) plan.cwd = (scenario.dir / plan.cwd).string();
+      if (inherited) {
+        for (int fd = 0; fd < 3; ++fd) {
+          if ((*inherited)[fd]->valid()) plan.fds[fd] = (*inherited)[fd];
+        }
+      }
       if (p.stdin_channel) plan.fds[0] = pipes->get(*p.stdin_channel, false);
       if (p.stdout_channel) plan.fds[1] = pipes->get(*p.stdout_channel, true);
       for (const auto& w : p.fds) plan.fds[w.fd] = pipes->get(w.channel, w.write_end);
@@ -241,6 +256,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     // Pipe ends nobody uses are closed now (their channel still owns them); used ones live
     // only in the plans from here on.
     pipes.reset();
+    inherited.reset();
 
     SupervisorOptions sup;
     sup.timeout = scenario.timeout;
@@ -272,6 +288,12 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       fe.error = e.err ? errno_name(e.err) : "";
       fe.result = e.result;
       fe.bytes = e.bytes;
+      fe.seq = e.seq;
+      fe.fd = e.fd;
+      fe.caller = e.caller;
+      // fe.channel: set from the event's channel once ControlBlock::Event records it.
+      if (e.rule >= 0 && static_cast<std::size_t>(e.rule) < result.faults.size())
+        fe.fault = result.faults[static_cast<std::size_t>(e.rule)].spec;
       result.events.push_back(std::move(fe));
     }
     result.events_lost = control.events_lost();
