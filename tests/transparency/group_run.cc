@@ -1,0 +1,160 @@
+// See group_run.h.
+#include "group_run.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "processes/process_tree.h"
+#include "processes/reaper.h"
+#include "util/unique_fd.h"
+
+namespace faultline::test {
+namespace {
+
+constexpr auto kOrphanGrace = std::chrono::seconds(5);
+
+struct Pipe {
+  UniqueFd read, write;
+};
+
+Pipe make_pipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    throw std::runtime_error(std::string("pipe2 for a corpus run: ") + std::strerror(errno));
+  }
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+// posix_spawn's attribute and file-action objects, destroyed on every path.
+struct SpawnSetup final {
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_t actions;
+  SpawnSetup() {
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_init(&actions);
+  }
+  ~SpawnSetup() {
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+  }
+  SpawnSetup(const SpawnSetup&) = delete;
+  SpawnSetup& operator=(const SpawnSetup&) = delete;
+};
+
+// Waits until no descendant of this process is alive, or the deadline. A program may exit
+// before a child it did not wait for (socat's SYSTEM helper finishes after socat): such a
+// process is on its way out, not a survivor. Each exit is seen through its pidfd.
+void let_orphans_finish(std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    reap_exited_children([](const siginfo_t&) {});
+    auto live = live_descendants(::getpid(), list_processes());
+    if (live.empty()) return;
+    std::vector<UniqueFd> fds;
+    std::vector<pollfd> p;
+    for (const auto& proc : live) {
+      UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, proc.pid, 0)));
+      if (!fd) continue;  // gone already
+      p.push_back({fd.get(), POLLIN, 0});
+      fds.push_back(std::move(fd));
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    if (p.empty()) continue;
+    if (::poll(p.data(), p.size(), static_cast<int>(left.count())) == 0) return;
+  }
+}
+
+}  // namespace
+
+GroupRunResult run_in_own_group(const std::vector<std::string>& argv,
+                                const std::vector<std::string>& env,
+                                const std::filesystem::path& cwd, std::chrono::seconds timeout) {
+  // Orphans of the command (a background server whose shell died) come back to this process,
+  // so that kill_and_reap_all_descendants finds them even outside the group.
+  SubreaperScope subreaper;
+  Pipe out = make_pipe(), err = make_pipe();
+
+  SpawnSetup setup;
+  // The test runner may ignore or block signals (SIGPIPE above all) that the corpus programs
+  // must see with their defaults, as they would from a shell.
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  for (int s : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGHUP}) sigaddset(&defaults, s);
+  posix_spawnattr_setsigmask(&setup.attr, &none);
+  posix_spawnattr_setsigdefault(&setup.attr, &defaults);
+  posix_spawnattr_setpgroup(&setup.attr, 0);
+  posix_spawnattr_setflags(&setup.attr,
+                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&setup.actions, out.write.get(), 1);
+  posix_spawn_file_actions_adddup2(&setup.actions, err.write.get(), 2);
+  posix_spawn_file_actions_addchdir_np(&setup.actions, cwd.c_str());
+
+  std::vector<std::string> argv_store = argv, env_store = env;
+  std::vector<char*> args, envp;
+  for (auto& a : argv_store) args.push_back(a.data());
+  args.push_back(nullptr);
+  for (auto& e : env_store) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  GroupRunResult r;
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, args[0], &setup.actions, &setup.attr, args.data(), envp.data());
+  out.write.reset();
+  err.write.reset();
+  if (rc != 0) {
+    r.result.err = "spawn of " + argv[0] + " failed: " + std::strerror(rc);
+    return r;
+  }
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  pollfd p[3] = {
+      {out.read.get(), POLLIN, 0}, {err.read.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
+  char buf[65536];
+  for (;;) {
+    if (p[0].fd < 0 && p[1].fd < 0 && p[2].fd < 0) break;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      r.timed_out = true;
+      ::kill(-pid, SIGKILL);
+      break;
+    }
+    int n = ::poll(p, 3, static_cast<int>(left.count()));
+    if (n < 0 && errno != EINTR) break;
+    if (n <= 0) continue;
+    for (int i = 0; i < 2; ++i) {
+      if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t got = ::read(p[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        (i == 0 ? r.result.out : r.result.err).append(buf, static_cast<size_t>(got));
+      } else if (got == 0 || errno != EINTR) {
+        p[i].fd = -1;
+      }
+    }
+    if (p[2].fd >= 0 && (p[2].revents & POLLIN)) p[2].fd = -1;  // the command has exited
+  }
+
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) r.result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.result.term_signal = WTERMSIG(status);
+  if (!r.timed_out) let_orphans_finish(std::chrono::steady_clock::now() + kOrphanGrace);
+  r.survivors = kill_and_reap_all_descendants({pid});
+  return r;
+}
+
+}  // namespace faultline::test
