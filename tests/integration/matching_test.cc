@@ -1,0 +1,150 @@
+// channel= end to end: a fault on one channel hits that channel's objects and no other, for
+// FIFOs (by inode), sockets (by path and port, on accepted and connected ends) and System V
+// queues (by id), with real programs from Debian packages.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "support.h"
+
+namespace fs = std::filesystem;
+using faultline::test::NothingLeftBehind;
+using faultline::test::run_faultline;
+using faultline::test::TempScenario;
+using nlohmann::json;
+
+namespace {
+
+json run_json(const TempScenario& s, faultline::test::CommandResult& r) {
+  fs::path out = s.dir() / "result.json";
+  r = run_faultline({"run", s.path().string(), "--json", out.string(), "--no-backtrace"});
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  REQUIRE(fs::exists(out));
+  std::ifstream in(out);
+  return json::parse(in)["scenarios"][0];
+}
+
+}  // namespace
+
+TEST_CASE("channel= on a FIFO hits reads of that FIFO only", "[integration][matching]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: channel-fifo
+timeout: 20s
+channels: { a: { type: fifo }, b: { type: fifo } }
+processes:
+  writer:
+    run: sh -c 'seq 1 5 > ${a.path}; seq 6 9 > ${b.path}'
+    expect: { exit: any }
+  reader:
+    run: sh -c 'cat ${a.path}; cat ${b.path}'
+    expect: { stdout: { equals: "1\n2\n3\n4\n5\n" } }
+faults:
+  - { process: reader, call: read, eof: true, channel: b }
+)y");
+  faultline::test::CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(r.exit_code == 0);
+  CHECK(sc["passed"] == true);
+  // cat read FIFO a at least twice (data, then its end); none of those counted.
+  CHECK(sc["faults"][0]["hits"] == 1);
+  CHECK(sc["faults"][0]["fired"] == 1);
+  REQUIRE(sc["events"].size() == 1);
+  CHECK(sc["events"][0]["call"] == "read");
+}
+
+TEST_CASE("channel= tells a Unix socket from a TCP socket on the connected end",
+          "[integration][matching]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: channel-sockets
+timeout: 30s
+channels: { t: { type: tcp }, u: { type: unix-stream } }
+processes:
+  tsrv:
+    run: [socat, "TCP-LISTEN:${t.port},bind=127.0.0.1,reuseaddr,fork", "EXEC:cat"]
+    lifetime: service
+    ready: { listening: t }
+    expect: { exit: any }
+  usrv:
+    run: [socat, "UNIX-LISTEN:${u.path},fork", "EXEC:cat"]
+    lifetime: service
+    ready: { listening: u }
+    expect: { exit: any }
+  client:
+    after: [tsrv, usrv]
+    run:
+      - python3
+      - -c
+      - |
+        import socket, sys
+        def ask(fam, addr, name):
+            s = socket.socket(fam, socket.SOCK_STREAM)
+            s.connect(addr)
+            s.sendall(b"ping")
+            try:
+                print(name, s.recv(16).decode())
+            except ConnectionResetError:
+                print(name, "reset")
+            s.close()
+        ask(socket.AF_INET, ("127.0.0.1", int(sys.argv[1])), "tcp")
+        ask(socket.AF_UNIX, sys.argv[2], "unix")
+      - ${t.port}
+      - ${u.path}
+    expect: { stdout: { equals: "tcp ping\nunix reset\n" } }
+faults:
+  - { process: client, call: recv, error: ECONNRESET, channel: u }
+)y");
+  faultline::test::CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(r.exit_code == 0);
+  CHECK(sc["passed"] == true);
+  CHECK(sc["faults"][0]["hits"] == 1);
+  CHECK(sc["faults"][0]["fired"] == 1);
+}
+
+TEST_CASE("channel= on a System V queue matches its id and not another queue's",
+          "[integration][matching]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: channel-sysv
+timeout: 20s
+channels: { q1: { type: msgqueue }, q2: { type: msgqueue } }
+processes:
+  sender:
+    run:
+      - perl
+      - -e
+      - |
+        use IPC::SysV qw(IPC_NOWAIT);
+        for my $id (@ARGV) {
+          my $ok = msgsnd($id, pack("l! a*", 1, "hello"), IPC_NOWAIT);
+          print $ok ? "sent\n" : "failed: $!\n";
+        }
+      - ${q1.id}
+      - ${q2.id}
+    expect: { stdout: { equals: "sent\nfailed: Resource temporarily unavailable\n" } }
+faults:
+  - { call: msgsnd, error: EAGAIN, channel: q2 }
+)y");
+  faultline::test::CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(r.exit_code == 0);
+  CHECK(sc["passed"] == true);
+  CHECK(sc["faults"][0]["hits"] == 1);
+  CHECK(sc["faults"][0]["fired"] == 1);
+}
+
+TEST_CASE("channel= naming no channel of the scenario is refused before anything starts",
+          "[integration][matching]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: channel-unknown
+channels: { a: { type: fifo } }
+processes:
+  p: { run: [true] }
+faults:
+  - { call: read, eof: true, channel: nope }
+)y");
+  auto r = run_faultline({"run", s.path().string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("unknown channel 'nope'") != std::string::npos);
+}
