@@ -148,3 +148,18 @@ faults:
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("unknown channel 'nope'") != std::string::npos);
 }
+
+TEST_CASE("site= found in no program of the scenario is wrong input, refused before the run",
+          "[integration][matching]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: site-unknown
+processes:
+  p: { run: [true] }
+)y");
+  auto r = run_faultline({"run", s.path().string(), "--fault", "read:eof:site=no_such_function"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("no function no_such_function in") != std::string::npos);
+  auto c = run_faultline({"run", s.path().string(), "--fault", "read:eof:channel=nope"});
+  CHECK(c.exit_code == 2);
+  CHECK(c.err.find("unknown channel 'nope'") != std::string::npos);
+}

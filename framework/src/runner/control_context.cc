@@ -23,6 +23,25 @@ int attribute_number(const std::map<std::string, std::string>& attrs, const char
 
 }  // namespace
 
+std::vector<std::filesystem::path> scenario_programs(const Scenario& scenario) {
+  std::vector<std::filesystem::path> programs;
+  for (const auto& p : scenario.processes) {
+    if (p.argv.empty()) continue;
+    std::string program = p.argv.front();
+    if (p.shell && p.argv.size() >= 3) {
+      const std::string& cmd = p.argv[2];
+      auto start = cmd.find_first_not_of(" \t");
+      if (start == std::string::npos) continue;
+      program = cmd.substr(start, cmd.find_first_of(" \t;|&", start) - start);
+    }
+    auto path = resolve_program(program, scenario.dir);
+    if (path && std::find(programs.begin(), programs.end(), *path) ==
+                    programs.end())
+      programs.push_back(*path);
+  }
+  return programs;
+}
+
 ControlContext make_control_context(
     const Scenario& scenario, const std::map<std::string, std::unique_ptr<Channel>>& channels) {
   ControlContext context;
@@ -47,20 +66,7 @@ ControlContext make_control_context(
     }
     context.channels.push_back(std::move(entry));
   }
-  for (const auto& p : scenario.processes) {
-    if (p.argv.empty()) continue;
-    std::string program = p.argv.front();
-    if (p.shell && p.argv.size() >= 3) {
-      const std::string& cmd = p.argv[2];
-      auto start = cmd.find_first_not_of(" \t");
-      if (start == std::string::npos) continue;
-      program = cmd.substr(start, cmd.find_first_of(" \t;|&", start) - start);
-    }
-    auto path = resolve_program(program, scenario.dir);
-    if (path && std::find(context.programs.begin(), context.programs.end(), *path) ==
-                    context.programs.end())
-      context.programs.push_back(*path);
-  }
+  context.programs = scenario_programs(scenario);
   return context;
 }
 

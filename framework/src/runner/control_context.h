@@ -4,13 +4,19 @@
 
 #include <map>
 #include <memory>
+#include <filesystem>
 #include <string>
+#include <vector>
 
 #include "channels/channel.h"
 #include "faultline/scenario.h"
 #include "faults/control_block.h"
 
 namespace faultline {
+
+// The programs of the scenario's processes that exist now (for a `run:` string, its first
+// word), each once: where site= is looked up.
+[[nodiscard]] std::vector<std::filesystem::path> scenario_programs(const Scenario& scenario);
 
 // Channels as provisioned (their ids, keys, ports, paths and file identities) and the
 // programs of the scenario's processes (for a `run:` string, its first word).
