@@ -21,7 +21,9 @@
 #include "channels/channel.h"
 #include "faults/call_table.h"
 #include "faults/control_block.h"
+#include "faults/site_resolver.h"
 #include "processes/supervisor.h"
+#include "runner/control_context.h"
 #include "runner/expectations.h"
 #include "runner/program_path.h"
 #include "runner/run_directory.h"
@@ -128,6 +130,24 @@ Diagnostics preflight(const Scenario& scenario, const RunOptions& options) {
                          : "it is not on PATH; give a path relative to the scenario file"});
     }
   }
+  // Faults the control block could not compile: a site in no program, a --fault channel the
+  // scenario does not have. Wrong input, found before anything is provisioned.
+  std::optional<std::vector<fs::path>> programs;
+  auto check_fault = [&](const FaultSpec& f) {
+    if (!f.channel.empty() &&
+        std::none_of(scenario.channels.begin(), scenario.channels.end(),
+                     [&](const ChannelSpec& c) { return c.name == f.channel; }))
+      out.push_back({f.where,
+                     fmt::format("fault {}: unknown channel '{}' in scenario '{}'", f.to_string(),
+                                 f.channel, scenario.name),
+                     "channel= names a channel declared under channels:"});
+    if (f.site.empty()) return;
+    if (!programs) programs = scenario_programs(scenario);
+    SiteResolution site = resolve_site(f.site, *programs);
+    if (!site.ok()) out.push_back({f.where, fmt::format("fault {}: {}", f.to_string(), site.error), ""});
+  };
+  for (const auto& f : scenario.faults) check_fault(f);
+  for (const auto& f : options.extra_faults) check_fault(f);
   fs::path interposer = options.interposer.empty() ? default_interposer_path() : options.interposer;
   if (interposer.empty() || !fs::exists(interposer)) {
     out.push_back({{}, "libfaultline-interpose.so not found",
@@ -180,7 +200,8 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       }
       channels.emplace(spec.name, std::move(ch));
     }
-    ControlBlock control = ControlBlock::create(dir.path() / "control", faults, result.seed);
+    ControlBlock control = ControlBlock::create(dir.path() / "control", faults, result.seed,
+                                                make_control_context(scenario, channels));
 
     env["FAULTLINE_RUN_DIR"] = dir.path().string();
     env["FAULTLINE_CONTROL"] = control.path().string();
@@ -291,7 +312,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       fe.seq = e.seq;
       fe.fd = e.fd;
       fe.caller = e.caller;
-      // fe.channel: set from the event's channel once ControlBlock::Event records it.
+      fe.channel = e.channel;
       if (e.rule >= 0 && static_cast<std::size_t>(e.rule) < result.faults.size())
         fe.fault = result.faults[static_cast<std::size_t>(e.rule)].spec;
       result.events.push_back(std::move(fe));
