@@ -373,10 +373,10 @@ int run(const Options& o) {
       "wall = real time per iteration; cpu = CPU time of both processes per iteration (under "
       "strace without strace's own);\nratio = median over rounds of config/native in the same "
       "round [min..max]; +ns/call = median of (config - native) / interposed calls per "
-      "iteration.\n\n");
-  fmt::print("{:<21} {:<20} {:>5} {:>10} {:>7} {:>13} {:>10} {:>7} {:>13} {:>9} {:>9}  {}\n",
+      "iteration;\nbest = fastest cpu round of config / fastest of native.\n\n");
+  fmt::print("{:<21} {:<20} {:>5} {:>10} {:>7} {:>13} {:>10} {:>7} {:>13} {:>6} {:>9} {:>9}  {}\n",
              "benchmark", "configuration", "calls", "wall ns", "ratio", "range", "cpu ns", "ratio",
-             "range", "+ns/call", "+cpu/call", "goal (wall, cpu)");
+             "range", "best", "+ns/call", "+cpu/call", "goal (wall, cpu)");
   auto wall_ratio = [](const Sample& a, const Sample& n) { return a.wall / n.wall; };
   auto cpu_ratio = [](const Sample& a, const Sample& n) { return a.cpu / n.cpu; };
   auto range = [](const Summary& s) { return fmt::format("[{:.3f}..{:.3f}]", s.lo, s.hi); };
@@ -399,15 +399,21 @@ int run(const Options& o) {
       });
       Summary cx = summarize(
           v, native, [calls](const Sample& a, const Sample& n) { return (a.cpu - n.cpu) / calls; });
+      // Noise from other load only ever adds time: the fastest rounds compare best.
+      double best =
+          *std::min_element(cpu_ns.begin(), cpu_ns.end()) /
+          std::min_element(native.begin(), native.end(), [](const Sample& a, const Sample& b) {
+            return a.cpu < b.cpu;
+          })->cpu;
       std::string goal;
       if (c.goal && ping_pong)
         goal = fmt::format("<= {:.2f}: {}, {}", *c.goal, wr.value <= *c.goal ? "met" : "MISSED",
                            cr.value <= *c.goal ? "met" : "MISSED");
       fmt::print(
-          "{:<21} {:<20} {:>5.0f} {:>10.0f} {:>7.3f} {:>13} {:>10.0f} {:>7.3f} {:>13} "
+          "{:<21} {:<20} {:>5.0f} {:>10.0f} {:>7.3f} {:>13} {:>10.0f} {:>7.3f} {:>13} {:>6.3f} "
           "{:>+9.1f} {:>+9.1f}  {}\n",
           &c == &configs.front() ? name : "", c.name, calls, median(wall), wr.value, range(wr),
-          median(cpu_ns), cr.value, range(cr), wx.value, cx.value, goal);
+          median(cpu_ns), cr.value, range(cr), best, wx.value, cx.value, goal);
     }
   }
   auto stats = never.stats(0);
