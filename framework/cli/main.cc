@@ -150,25 +150,53 @@ int cmd_run(const RunArgs& args) {
   return all ? kExitOk : kExitFailed;
 }
 
-std::string kind_names(unsigned kinds) {
+std::string joined(const std::vector<std::string_view>& words, std::string_view sep) {
   std::string out;
-  for (auto a : {FaultAction::error, FaultAction::short_transfer, FaultAction::eof,
-                 FaultAction::delay, FaultAction::reset, FaultAction::corrupt, FaultAction::drop,
-                 FaultAction::signal, FaultAction::spurious}) {
-    if (!(kinds & FL_KIND(action_code(a)))) continue;
-    if (!out.empty()) out += ",";
-    out += std::string(to_string(a));
-  }
+  for (auto w : words) out += (out.empty() ? "" : std::string(sep)) + std::string(w);
   return out;
 }
 
-int cmd_calls() {
-  std::cout << fmt::format("{:<16} {:<10} {:<28} {}\n", "CALL", "NAME", "KINDS", "ERRNOS");
-  for (const auto& c : call_table()) {
-    std::string errnos;
-    for (auto e : c.errnos) errnos += (errnos.empty() ? "" : " ") + std::string(e);
-    std::cout << fmt::format("{:<16} {:<10} {:<28} {}\n", c.symbol, c.base, kind_names(c.kinds),
-                             errnos);
+// calls.def's object column in words: what fd=, channel= and the events look at.
+std::string describe_object(std::string_view object) {
+  auto arg = object.substr(object.find('(') + 1);
+  arg = arg.substr(0, arg.rfind(')'));
+  auto kind = object.substr(0, object.find('('));
+  if (kind == "FD") return fmt::format("the descriptor `{}` (its class from fstat)", arg);
+  if (kind == "ID") return fmt::format("the System V id `{}` (always IPC)", arg);
+  if (kind == "KEY") return fmt::format("the System V key `{}` (always IPC)", arg);
+  if (kind == "PATH" || kind == "AT")
+    return fmt::format("the path `{}` (a FIFO or socket is IPC, a regular file is not)", arg);
+  if (kind == "NAME") return fmt::format("the IPC name `{}` (always IPC)", arg);
+  if (kind == "MAP") return "the mapping (MAP_SHARED is IPC, a private file mapping is not)";
+  return "no object (always IPC)";
+}
+
+// `faultline calls`: the table; `faultline calls NAME`: every spelling of one call in full.
+int cmd_calls(const std::string& name) {
+  if (name.empty()) {
+    std::cout << fmt::format("{:<16} {:<11} {:<11} {}\n", "CALL", "NAME", "FAILS WITH", "KINDS");
+    for (const auto& c : call_table())
+      std::cout << fmt::format("{:<16} {:<11} {:<11} {}\n", c.symbol, c.base, c.failure,
+                               joined(kind_names(c), ","));
+    std::cout << "\n`faultline calls NAME` shows a call's signature and the errnos it accepts.\n";
+    return kExitOk;
+  }
+  auto calls = resolve_call(name);
+  if (calls.empty()) {
+    std::cerr << "faultline: no interposed call named '" << name
+              << "'\n  hint: `faultline calls` lists them\n";
+    return kExitInput;
+  }
+  for (const CallInfo* c : calls) {
+    std::cout << fmt::format("{} {}{}\n", c->returns, c->symbol, c->params);
+    std::cout << (c->base == c->symbol
+                      ? fmt::format("  name     {}\n", c->base)
+                      : fmt::format("  name     {} (covers it; {} names this spelling alone)\n",
+                                    c->base, c->symbol));
+    std::cout << fmt::format("  fails    returns {} and sets errno\n", c->failure);
+    std::cout << fmt::format("  on       {}\n", describe_object(c->object));
+    std::cout << fmt::format("  kinds    {}\n", joined(kind_names(*c), " "));
+    std::cout << fmt::format("  errnos   {}\n", joined(c->errnos, " "));
   }
   return kExitOk;
 }
@@ -233,6 +261,8 @@ int main(int argc, char** argv) {
   check->add_option("paths", check_paths, "scenario files or folders")->required();
 
   auto* calls = app.add_subcommand("calls", "list the interposable calls, fault kinds and errnos");
+  std::string call_name;
+  calls->add_option("name", call_name, "one call: its signature, failure value, kinds and errnos");
   auto* gc = app.add_subcommand("gc", "remove what runs whose runner died left behind");
 
   // The program's own arguments are never faultline's: CLI11 sees only what precedes them.
@@ -249,7 +279,7 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(run_args);
     if (*exec) return cli::run_exec(exec_args);
     if (*check) return cmd_check(check_paths);
-    if (*calls) return cmd_calls();
+    if (*calls) return cmd_calls(call_name);
     if (*gc) return cmd_gc();
   } catch (const std::exception& e) {
     std::cerr << "faultline: internal error: " << e.what() << '\n';

@@ -163,3 +163,19 @@ processes:
   CHECK(c.exit_code == 2);
   CHECK(c.err.find("unknown channel 'nope'") != std::string::npos);
 }
+
+TEST_CASE("faultline calls lists every row of the call table and shows one call in full",
+          "[integration][cli]") {
+  auto all = run_faultline({"calls"});
+  CHECK(all.exit_code == 0);
+  for (const char* symbol : {"accept4", "__read_chk", "__open64_2", "mmap64", "recvmmsg",
+                             "epoll_pwait", "semtimedop", "mq_timedreceive"})
+    CHECK(all.out.find(std::string("\n") + symbol + " ") != std::string::npos);
+  auto one = run_faultline({"calls", "shmat"});
+  CHECK(one.exit_code == 0);
+  CHECK(one.out.find("void* shmat(int id, const void* addr, int flags)") != std::string::npos);
+  CHECK(one.out.find("returns (void*)-1") != std::string::npos);
+  CHECK(one.out.find("EIDRM") != std::string::npos);
+  auto unknown = run_faultline({"calls", "acept"});
+  CHECK(unknown.exit_code == 2);
+}
