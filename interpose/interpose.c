@@ -57,8 +57,9 @@ void* fl_resolve(int call) {
   return p;
 }
 
-/* Resolved now rather than on first use, so that no call of the program ever runs dlsym
- * (which may take the loader's lock) once main has started. */
+/* Under a control block, resolved now rather than on first use, so that no call of the
+ * program runs dlsym (which takes the loader's lock) once main has started. Without one the
+ * interposer stays a lazy pass-through: loading it into a process costs as little as it can. */
 static void fl_resolve_all(void) {
   for (int i = 0; i < FL_CALL_COUNT; ++i) {
     if (atomic_load_explicit(&fl_real[i], memory_order_relaxed)) continue;
@@ -83,7 +84,6 @@ static void fl_arm_helpers(const struct fl_control* ctl) {
 
 __attribute__((constructor)) static void fl_init(void) {
   int saved = errno;
-  fl_resolve_all();
   /* Copied now: programs may wipe or overwrite their environment later. */
   const char* name = getenv("FAULTLINE_PROCESS");
   if (name) {
@@ -124,6 +124,7 @@ __attribute__((constructor)) static void fl_init(void) {
   struct stat shm;
   if (syscall(SYS_newfstatat, AT_FDCWD, "/dev/shm", &shm, 0) == 0) fl_shm_dev = (uint64_t)shm.st_dev;
   struct fl_control* ctl = (struct fl_control*)addr;
+  fl_resolve_all();
   fl_site_init(ctl);
   fl_ctl = ctl;
   memcpy(fl_armed, ctl->armed, sizeof fl_armed);

@@ -4,7 +4,12 @@
  * table; the other families (data transfers, messages, readiness, variadic opens) share the
  * helpers below and are written out by hand. */
 #define _GNU_SOURCE
+#include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <linux/close_range.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <mqueue.h>
 #include <poll.h>
@@ -153,13 +158,13 @@ static int fl_socket_channel(int fd) {
 /* The class (and on demand channel and stream-ness) of an open fd, from the kernel: the
  * kernel's view is the attribution table, so fds inherited, received over SCM_RIGHTS or
  * duplicated inside libc are classified like any other. */
-static void fl_resolve_fd(struct fl_subject* s, int fd, unsigned need, int shared_map) {
+static int fl_resolve_fd(struct fl_subject* s, int fd, unsigned need, int shared_map) {
   struct stat st;
   s->fd_class = FL_FD_IPC;
   s->channel = -1;
   s->stream = 0;
   /* An fd that cannot be examined is not one of the program's files. */
-  if (fd < 0 || syscall(SYS_fstat, fd, &st) != 0) return;
+  if (fd < 0 || syscall(SYS_fstat, fd, &st) != 0) return 0;
   if (S_ISSOCK(st.st_mode)) {
     if (need & FL_NEED_STREAM) {
       int type = 0;
@@ -168,23 +173,67 @@ static void fl_resolve_fd(struct fl_subject* s, int fd, unsigned need, int share
         s->stream = type == SOCK_STREAM;
     }
     if (need & FL_NEED_CHANNEL) s->channel = fl_socket_channel(fd);
-    return;
+    return 1;
   }
   s->channel = fl_channel_by_inode(&st);
-  if (S_ISFIFO(st.st_mode) || s->channel >= 0) return;
+  if (S_ISFIFO(st.st_mode) || s->channel >= 0) return 1;
   if (S_ISREG(st.st_mode)) {
-    if (shared_map || (uint64_t)st.st_dev == fl_shm_dev) return;
+    if (shared_map || (uint64_t)st.st_dev == fl_shm_dev) return 1;
     struct statfs_min {
       long f_type;
       long rest[15];
     } fs;
-    if (syscall(SYS_fstatfs, fd, &fs) == 0 && fs.f_type == MQUEUE_MAGIC) return;
+    if (syscall(SYS_fstatfs, fd, &fs) == 0 && fs.f_type == MQUEUE_MAGIC) return 1;
     s->fd_class = FL_FD_FILE;
-    return;
+    return 1;
   }
   /* Directories and devices are files; anonymous inodes (eventfd, epoll, ...) are not. */
   if (S_ISDIR(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISLNK(st.st_mode))
     s->fd_class = FL_FD_FILE;
+  return 1;
+}
+
+/* ---- the fd cache ------------------------------------------------------------------------
+ * What fl_resolve_fd found for an fd, so that an armed call that does not fire costs no
+ * system call. An entry is forgotten when the wrappers see the fd closed or replaced (close,
+ * dup2, dup3, fclose, pclose, closedir, close_range, closefrom) or its socket's address
+ * change (bind, connect). Layout: bit 31 valid, bits 24-26 FL_NEED_* known, bits 16-17 class,
+ * bit 18 stream, bits 0-7 channel + 1. */
+#define FL_C_VALID 0x80000000u
+static _Atomic uint32_t fl_fd_cache[FL_FD_TABLE];
+static _Atomic int fl_fd_cache_on;
+
+static inline void fl_fd_forget(int fd) {
+  if (__builtin_expect(atomic_load_explicit(&fl_fd_cache_on, memory_order_relaxed), 0) &&
+      fd >= 0 && fd < FL_FD_TABLE)
+    atomic_store_explicit(&fl_fd_cache[fd], 0, memory_order_relaxed);
+}
+
+static void fl_fd_forget_from(unsigned first, unsigned last) {
+  if (!atomic_load_explicit(&fl_fd_cache_on, memory_order_relaxed)) return;
+  for (unsigned fd = first; fd <= last && fd < FL_FD_TABLE; ++fd)
+    atomic_store_explicit(&fl_fd_cache[fd], 0, memory_order_relaxed);
+}
+
+static void fl_resolve_cached_fd(struct fl_subject* s, int fd, unsigned need) {
+  if (fd < 0 || fd >= FL_FD_TABLE) {
+    fl_resolve_fd(s, fd, need, 0);
+    return;
+  }
+  uint32_t e = atomic_load_explicit(&fl_fd_cache[fd], memory_order_relaxed);
+  unsigned known = (e & FL_C_VALID) ? (e >> 24) & 7u : 0;
+  if ((known & need) == need && (e & FL_C_VALID)) {
+    s->fd_class = (e >> 16) & 3u;
+    s->stream = (e >> 18) & 1u;
+    s->channel = (int)(e & 0xffu) - 1;
+    return;
+  }
+  need |= known;
+  if (!fl_resolve_fd(s, fd, need, 0)) return; /* not open: nothing to remember */
+  uint32_t packed = FL_C_VALID | (need << 24) | ((uint32_t)s->fd_class << 16) |
+                    ((uint32_t)(s->stream != 0) << 18) | (uint32_t)(s->channel + 1);
+  atomic_store_explicit(&fl_fd_cache[fd], packed, memory_order_relaxed);
+  atomic_store_explicit(&fl_fd_cache_on, 1, memory_order_relaxed);
 }
 
 static void fl_resolve_subject(struct fl_subject* s, unsigned need) {
@@ -194,7 +243,7 @@ static void fl_resolve_subject(struct fl_subject* s, unsigned need) {
   s->stream = 0;
   switch (o->kind) {
     case FL_O_FD:
-      fl_resolve_fd(s, o->fd, need, 0);
+      fl_resolve_cached_fd(s, o->fd, need);
       break;
     case FL_O_MAP:
       if (o->fd >= 0)
@@ -380,7 +429,7 @@ static int64_t fl_reset(struct fl_shot* s, int fd) {
 /* ---- calls whose faults are error, delay, signal and drop: generated from the table ----- */
 
 /* The slow path is a separate function so that the wrapper itself is a test and a jump. */
-#define FL_GEN_SYS(name, ret, fail, params, args, object)                                   \
+#define FL_GEN_SLOW(name, ret, fail, params, args, object)                                  \
   __attribute__((noinline)) static ret name##_slow(uint64_t fl_caller, FL_UNPAREN params) { \
     const struct fl_obj fl_o = FL_OBJ_##object;                                             \
     struct fl_shot s;                                                                       \
@@ -396,11 +445,18 @@ static int64_t fl_reset(struct fl_shot* s, int fd) {
     ret r = REAL(name) args;                                                                \
     fl_after(&s, r == (fail) ? -1 : (int64_t)(intptr_t)r, 0);                               \
     return r;                                                                               \
-  }                                                                                         \
-  FL_EXPORT ret name params {                                                               \
-    if (fl_is_armed(FL_CALL_##name)) return name##_slow(CALLER, FL_UNPAREN args);           \
-    return REAL(name) args;                                                                 \
   }
+
+#define FL_GEN_SYS(name, ret, fail, params, args, object)                         \
+  FL_GEN_SLOW(name, ret, fail, params, args, object)                              \
+  FL_EXPORT ret name params {                                                     \
+    if (fl_is_armed(FL_CALL_##name)) return name##_slow(CALLER, FL_UNPAREN args); \
+    return REAL(name) args;                                                       \
+  }
+
+/* TRACK rows: the slow path is generated, the export (which tells the fd cache) is below. */
+#define FL_GEN_TRACK(name, ret, fail, params, args, object) \
+  FL_GEN_SLOW(name, ret, fail, params, args, object)
 
 #define FL_GEN_IO(...)
 #define FL_GEN_VEC(...)
@@ -413,6 +469,37 @@ static int64_t fl_reset(struct fl_shot* s, int fd) {
   FL_GEN_##family(name, ret, fail, params, args, object)
 #include "calls.def"
 #undef FL_CALL
+
+/* The fd's object goes away or changes: what the cache knows of the fd no longer holds. */
+FL_EXPORT int close(int fd) {
+  fl_fd_forget(fd);
+  if (fl_is_armed(FL_CALL_close)) return close_slow(CALLER, fd);
+  return REAL(close)(fd);
+}
+
+FL_EXPORT int dup2(int fd, int fd2) {
+  fl_fd_forget(fd2);
+  if (fl_is_armed(FL_CALL_dup2)) return dup2_slow(CALLER, fd, fd2);
+  return REAL(dup2)(fd, fd2);
+}
+
+FL_EXPORT int dup3(int fd, int fd2, int flags) {
+  fl_fd_forget(fd2);
+  if (fl_is_armed(FL_CALL_dup3)) return dup3_slow(CALLER, fd, fd2, flags);
+  return REAL(dup3)(fd, fd2, flags);
+}
+
+FL_EXPORT int bind(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len) {
+  fl_fd_forget(fd);
+  if (fl_is_armed(FL_CALL_bind)) return bind_slow(CALLER, fd, addr, len);
+  return REAL(bind)(fd, addr, len);
+}
+
+FL_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len) {
+  fl_fd_forget(fd);
+  if (fl_is_armed(FL_CALL_connect)) return connect_slow(CALLER, fd, addr, len);
+  return REAL(connect)(fd, addr, len);
+}
 
 /* ---- data calls on one buffer: short, eof, corrupt, drop, reset ------------------------- */
 
@@ -1118,4 +1205,53 @@ FL_EXPORT int semctl(int id, int num, int cmd, ...) {
   }
   if (fl_is_armed(FL_CALL_semctl)) return fl_semctl_slow(id, num, cmd, arg, CALLER);
   return REAL(semctl)(id, num, cmd, arg);
+}
+
+/* ---- hooks.def: libc's own closes, for the fd cache --------------------------------------- */
+
+enum fl_hook_id {
+#define FL_HOOK(name) FL_HOOK_##name,
+#include "hooks.def"
+#undef FL_HOOK
+  FL_HOOK_COUNT
+};
+
+static _Atomic(void*) fl_hook_fn[FL_HOOK_COUNT];
+
+static void* fl_hook_real(int hook, const char* symbol) {
+  void* p = atomic_load_explicit(&fl_hook_fn[hook], memory_order_acquire);
+  if (__builtin_expect(p != 0, 1)) return p;
+  int saved = errno;
+  p = dlsym(RTLD_NEXT, symbol);
+  if (!p) abort(); /* libc without the function: nothing sensible to call */
+  atomic_store_explicit(&fl_hook_fn[hook], p, memory_order_release);
+  errno = saved;
+  return p;
+}
+
+#define HOOK_REAL(name) ((__typeof__(&name))fl_hook_real(FL_HOOK_##name, #name))
+
+FL_EXPORT int fclose(FILE* f) {
+  if (f) fl_fd_forget(fileno_unlocked(f));
+  return HOOK_REAL(fclose)(f);
+}
+
+FL_EXPORT int pclose(FILE* f) {
+  if (f) fl_fd_forget(fileno_unlocked(f));
+  return HOOK_REAL(pclose)(f);
+}
+
+FL_EXPORT int closedir(DIR* d) {
+  fl_fd_forget(dirfd(d));
+  return HOOK_REAL(closedir)(d);
+}
+
+FL_EXPORT int close_range(unsigned first, unsigned last, int flags) {
+  if (!(flags & CLOSE_RANGE_CLOEXEC)) fl_fd_forget_from(first, last);
+  return HOOK_REAL(close_range)(first, last, flags);
+}
+
+FL_EXPORT void closefrom(int low) {
+  if (low >= 0) fl_fd_forget_from((unsigned)low, ~0u);
+  HOOK_REAL(closefrom)(low);
 }
