@@ -11,6 +11,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ios>
+#include <set>
 #include <stdexcept>
 
 #include "processes/process_tree.h"
@@ -19,8 +21,6 @@
 
 namespace faultline::test {
 namespace {
-
-constexpr auto kOrphanGrace = std::chrono::seconds(5);
 
 struct Pipe {
   UniqueFd read, write;
@@ -50,13 +50,27 @@ struct SpawnSetup final {
   SpawnSetup& operator=(const SpawnSetup&) = delete;
 };
 
+// list_processes() can throw std::ios_base::failure when a process exits between the open and
+// the read of its /proc/PID/stat (ESRCH from read). Listing again is the remedy: the process is
+// then simply gone.
+template <typename F>
+auto retrying_vanished(F f) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return f();
+    } catch (const std::ios_base::failure&) {
+      if (attempt == 20) throw;
+    }
+  }
+}
+
 // Waits until no descendant of this process is alive, or the deadline. A program may exit
 // before a child it did not wait for (socat's SYSTEM helper finishes after socat): such a
 // process is on its way out, not a survivor. Each exit is seen through its pidfd.
 void let_orphans_finish(std::chrono::steady_clock::time_point deadline) {
   for (;;) {
     reap_exited_children([](const siginfo_t&) {});
-    auto live = live_descendants(::getpid(), list_processes());
+    auto live = retrying_vanished([] { return live_descendants(::getpid(), list_processes()); });
     if (live.empty()) return;
     std::vector<UniqueFd> fds;
     std::vector<pollfd> p;
@@ -78,7 +92,8 @@ void let_orphans_finish(std::chrono::steady_clock::time_point deadline) {
 
 GroupRunResult run_in_own_group(const std::vector<std::string>& argv,
                                 const std::vector<std::string>& env,
-                                const std::filesystem::path& cwd, std::chrono::seconds timeout) {
+                                const std::filesystem::path& cwd, std::chrono::seconds timeout,
+                                std::chrono::seconds orphan_grace) {
   // Orphans of the command (a background server whose shell died) come back to this process,
   // so that kill_and_reap_all_descendants finds them even outside the group.
   SubreaperScope subreaper;
@@ -152,8 +167,15 @@ GroupRunResult run_in_own_group(const std::vector<std::string>& argv,
   }
   if (WIFEXITED(status)) r.result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) r.result.term_signal = WTERMSIG(status);
-  if (!r.timed_out) let_orphans_finish(std::chrono::steady_clock::now() + kOrphanGrace);
-  r.survivors = kill_and_reap_all_descendants({pid});
+  if (!r.timed_out) let_orphans_finish(std::chrono::steady_clock::now() + orphan_grace);
+  // Listed before the kill, so that none goes unreported if the kill has to be retried.
+  std::set<std::string> survivors;
+  for (const auto& proc :
+       retrying_vanished([] { return live_descendants(::getpid(), list_processes()); }))
+    survivors.insert(std::to_string(proc.pid) + " " + proc.comm);
+  for (auto& s : retrying_vanished([pid] { return kill_and_reap_all_descendants({pid}); }))
+    survivors.insert(std::move(s));
+  r.survivors.assign(survivors.begin(), survivors.end());
   return r;
 }
 

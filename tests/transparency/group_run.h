@@ -19,11 +19,11 @@ struct GroupRunResult {
 
 // Runs argv (argv[0] an absolute path) with exactly `env`, in `cwd`, stdin from /dev/null and
 // default signal dispositions. Returns once the command has exited and its output is closed,
-// or at the deadline; then gives what it left a few seconds to exit on its own, and kills and
+// or at the deadline; then gives what it left `orphan_grace` to exit on its own, and kills and
 // reaps every process still there, listing them as survivors.
-[[nodiscard]] GroupRunResult run_in_own_group(const std::vector<std::string>& argv,
-                                              const std::vector<std::string>& env,
-                                              const std::filesystem::path& cwd,
-                                              std::chrono::seconds timeout);
+[[nodiscard]] GroupRunResult run_in_own_group(
+    const std::vector<std::string>& argv, const std::vector<std::string>& env,
+    const std::filesystem::path& cwd, std::chrono::seconds timeout,
+    std::chrono::seconds orphan_grace = std::chrono::seconds(5));
 
 }  // namespace faultline::test

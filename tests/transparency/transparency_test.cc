@@ -24,8 +24,9 @@ const CorpusEntry& generated_entry() {
   return corpus()[index];
 }
 
-// Runs the entry natively and preloaded with `faults`, then `witnesses`; checks that nothing
-// differs, that none of `faults` was even hit and that every witness counted calls.
+// Runs the entry natively and preloaded with `faults` followed by its witness rules; checks
+// that nothing differs, that none of `faults` was even hit and that every witness counted
+// calls (else an interposer that failed to load would pass for a transparent one).
 void check_transparent(const CorpusEntry& entry, const std::vector<std::string>& faults) {
   std::vector<std::string> rules = faults;
   auto witnesses = witness_rules(entry);
