@@ -31,6 +31,7 @@ extern "C" {
 #define FL_MAX_CHANNELS 64
 #define FL_EVENT_RING 4096 /* power of two */
 #define FL_SITE_RANGES 16 /* address ranges one site= resolves to, over all programs */
+#define FL_MAX_CREATED 1024 /* IPC objects the processes create, for the leak check */
 
 /* Call ids: one per row of calls.def, in file order. */
 enum fl_call_id {
@@ -131,6 +132,29 @@ struct fl_event {
   char process[FL_NAME_MAX];
 };
 
+/* An IPC object a process created (leak check). Recorded by the interposer after the call
+ * succeeded, whether or not any rule exists; `state` is written last (release). */
+enum fl_object_kind {
+  FL_OBJECT_MSGQUEUE = 1, /* id, key */
+  FL_OBJECT_SHM = 2,      /* id, key */
+  FL_OBJECT_SEMAPHORE = 3,/* id, key */
+  FL_OBJECT_FIFO = 4,     /* path (absolute) */
+  FL_OBJECT_SOCKET = 5,   /* path of a bound Unix socket (absolute) */
+  FL_OBJECT_POSIX_SHM = 6,/* path: the POSIX name */
+  FL_OBJECT_POSIX_MQ = 7, /* path: the POSIX name */
+};
+
+struct fl_created {
+  FL_ATOMIC(uint32_t) state; /* 0: empty or being written, 1: complete */
+  uint32_t kind;             /* enum fl_object_kind */
+  int32_t id;
+  int32_t key;
+  int32_t pid;
+  int32_t call; /* enum fl_call_id that created it */
+  char path[FL_SITE_MAX];
+  char process[FL_NAME_MAX];
+};
+
 struct fl_control {
   uint32_t magic;   /* FL_CONTROL_MAGIC */
   uint32_t version; /* FL_CONTROL_VERSION */
@@ -145,6 +169,9 @@ struct fl_control {
   FL_ATOMIC(uint64_t) event_next; /* next event sequence number (starts at 0) */
   FL_ATOMIC(uint64_t) event_lost; /* events overwritten before anyone read them */
   struct fl_event events[FL_EVENT_RING];
+  FL_ATOMIC(uint32_t) created_next; /* records claimed in created[] (may exceed the capacity) */
+  uint32_t reserved2;
+  struct fl_created created[FL_MAX_CREATED];
 };
 
 #ifdef __cplusplus

@@ -470,6 +470,110 @@ static int64_t fl_reset(struct fl_shot* s, int fd) {
 #include "calls.def"
 #undef FL_CALL
 
+/* ---- objects the processes create, for the leak check --------------------------------- */
+
+static void fl_copy(char* dst, size_t cap, const char* a, const char* b) {
+  size_t i = 0;
+  for (; a && *a && i + 1 < cap; ++a) dst[i++] = *a;
+  for (; b && *b && i + 1 < cap; ++b) dst[i++] = *b;
+  dst[i] = '\0';
+}
+
+/* Records one created object in the control block (no-op without one). `dirfd`/`path`: a
+ * relative path is made absolute from the directory (AT_FDCWD: the working directory). */
+static void fl_note_created(int call, unsigned kind, int id, long key, int dirfd, const char* path) {
+  struct fl_control* ctl = fl_ctl;
+  if (!ctl) return;
+  int saved = errno;
+  uint32_t slot = atomic_fetch_add_explicit(&ctl->created_next, 1, memory_order_relaxed);
+  if (slot < FL_MAX_CREATED) {
+    struct fl_created* c = &ctl->created[slot];
+    c->kind = kind;
+    c->id = id;
+    c->key = (int32_t)key;
+    c->pid = (int32_t)syscall(SYS_getpid);
+    c->call = call;
+    c->path[0] = '\0';
+    if (path && path[0] == '/') {
+      fl_copy(c->path, sizeof c->path, path, 0);
+    } else if (path && (kind == FL_OBJECT_POSIX_SHM || kind == FL_OBJECT_POSIX_MQ)) {
+      fl_copy(c->path, sizeof c->path, path[0] == '/' ? "" : "/", path);
+    } else if (path) {
+      char dir[FL_SITE_MAX];
+      long n = -1;
+      if (dirfd == AT_FDCWD) {
+        n = syscall(SYS_getcwd, dir, sizeof dir);
+      } else {
+        char link[32] = "/proc/self/fd/";
+        char num[12];
+        int k = 0;
+        for (unsigned v = (unsigned)dirfd; k == 0 || v; v /= 10) num[k++] = (char)('0' + v % 10);
+        for (int j = 0; j < k; ++j) link[14 + j] = num[k - 1 - j];
+        link[14 + k] = '\0';
+        n = syscall(SYS_readlink, link, dir, sizeof dir - 1);
+        if (n >= 0) dir[n] = '\0';
+      }
+      if (n >= 0) {
+        size_t len = strnlen(dir, sizeof dir);
+        if (len + 1 < sizeof dir && (len == 0 || dir[len - 1] != '/')) {
+          dir[len] = '/';
+          dir[len + 1] = '\0';
+        }
+        fl_copy(c->path, sizeof c->path, dir, path);
+      }
+    }
+    fl_copy(c->process, sizeof c->process, fl_process, 0);
+    atomic_store_explicit(&c->state, 1, memory_order_release);
+  }
+  errno = saved;
+}
+
+#define FL_SYSV_CREATE(name, kind, key, flags, call_expr)                             \
+  do {                                                                               \
+    int r_ = (call_expr);                                                            \
+    if (r_ >= 0 && ((flags) & IPC_CREAT) && fl_ctl) fl_note_created(FL_CALL_##name, kind, r_, key, AT_FDCWD, 0); \
+    return r_;                                                                       \
+  } while (0)
+
+FL_EXPORT int msgget(key_t key, int flags) {
+  FL_SYSV_CREATE(msgget, FL_OBJECT_MSGQUEUE, key, flags,
+                 fl_is_armed(FL_CALL_msgget) ? msgget_slow(CALLER, key, flags)
+                                             : REAL(msgget)(key, flags));
+}
+
+FL_EXPORT int shmget(key_t key, size_t size, int flags) {
+  FL_SYSV_CREATE(shmget, FL_OBJECT_SHM, key, flags,
+                 fl_is_armed(FL_CALL_shmget) ? shmget_slow(CALLER, key, size, flags)
+                                             : REAL(shmget)(key, size, flags));
+}
+
+FL_EXPORT int semget(key_t key, int nsems, int flags) {
+  FL_SYSV_CREATE(semget, FL_OBJECT_SEMAPHORE, key, flags,
+                 fl_is_armed(FL_CALL_semget) ? semget_slow(CALLER, key, nsems, flags)
+                                             : REAL(semget)(key, nsems, flags));
+}
+
+FL_EXPORT int mkfifo(const char* path, mode_t mode) {
+  int r = fl_is_armed(FL_CALL_mkfifo) ? mkfifo_slow(CALLER, path, mode) : REAL(mkfifo)(path, mode);
+  if (r == 0 && fl_ctl) fl_note_created(FL_CALL_mkfifo, FL_OBJECT_FIFO, -1, 0, AT_FDCWD, path);
+  return r;
+}
+
+FL_EXPORT int mkfifoat(int dirfd, const char* path, mode_t mode) {
+  int r = fl_is_armed(FL_CALL_mkfifoat) ? mkfifoat_slow(CALLER, dirfd, path, mode)
+                                        : REAL(mkfifoat)(dirfd, path, mode);
+  if (r == 0 && fl_ctl) fl_note_created(FL_CALL_mkfifoat, FL_OBJECT_FIFO, -1, 0, dirfd, path);
+  return r;
+}
+
+FL_EXPORT int shm_open(const char* name, int flags, mode_t mode) {
+  int r = fl_is_armed(FL_CALL_shm_open) ? shm_open_slow(CALLER, name, flags, mode)
+                                        : REAL(shm_open)(name, flags, mode);
+  if (r >= 0 && (flags & O_CREAT) && fl_ctl)
+    fl_note_created(FL_CALL_shm_open, FL_OBJECT_POSIX_SHM, -1, 0, AT_FDCWD, name);
+  return r;
+}
+
 /* The fd's object goes away or changes: what the cache knows of the fd no longer holds. */
 FL_EXPORT int close(int fd) {
   fl_fd_forget(fd);
@@ -491,8 +595,19 @@ FL_EXPORT int dup3(int fd, int fd2, int flags) {
 
 FL_EXPORT int bind(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len) {
   fl_fd_forget(fd);
-  if (fl_is_armed(FL_CALL_bind)) return bind_slow(CALLER, fd, addr, len);
-  return REAL(bind)(fd, addr, len);
+  int r = fl_is_armed(FL_CALL_bind) ? bind_slow(CALLER, fd, addr, len) : REAL(bind)(fd, addr, len);
+  /* A bound Unix socket leaves a file behind until someone unlinks it. */
+  const struct sockaddr_un* un = (const struct sockaddr_un*)addr.__sockaddr__;
+  if (r == 0 && fl_ctl && un && un->sun_family == AF_UNIX &&
+      len > offsetof(struct sockaddr_un, sun_path) && un->sun_path[0] != '\0') {
+    char path[sizeof un->sun_path + 1];
+    size_t n = len - offsetof(struct sockaddr_un, sun_path);
+    if (n > sizeof un->sun_path) n = sizeof un->sun_path;
+    memcpy(path, un->sun_path, n);
+    path[n] = '\0';
+    fl_note_created(FL_CALL_bind, FL_OBJECT_SOCKET, -1, 0, AT_FDCWD, path);
+  }
+  return r;
 }
 
 FL_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len) {
@@ -1146,6 +1261,12 @@ __attribute__((noinline)) static mqd_t fl_mq_open_slow(const char* name, int fla
   return r;
 }
 
+static mqd_t fl_mq_opened(mqd_t r, const char* name, int flags) {
+  if (r != (mqd_t)-1 && (flags & O_CREAT) && fl_ctl)
+    fl_note_created(FL_CALL_mq_open, FL_OBJECT_POSIX_MQ, -1, 0, AT_FDCWD, name);
+  return r;
+}
+
 FL_EXPORT mqd_t mq_open(const char* name, int flags, ...) {
   mode_t mode = 0;
   struct mq_attr* attr = 0;
@@ -1156,8 +1277,11 @@ FL_EXPORT mqd_t mq_open(const char* name, int flags, ...) {
     attr = va_arg(ap, struct mq_attr*);
     va_end(ap);
   }
-  if (fl_is_armed(FL_CALL_mq_open)) return fl_mq_open_slow(name, flags, mode, attr, CALLER);
-  return (flags & O_CREAT) ? REAL(mq_open)(name, flags, mode, attr) : REAL(mq_open)(name, flags);
+  if (fl_is_armed(FL_CALL_mq_open))
+    return fl_mq_opened(fl_mq_open_slow(name, flags, mode, attr, CALLER), name, flags);
+  return fl_mq_opened(
+      (flags & O_CREAT) ? REAL(mq_open)(name, flags, mode, attr) : REAL(mq_open)(name, flags), name,
+      flags);
 }
 
 /* The fourth argument of semctl, which the caller must define itself (semctl(2)). */

@@ -64,6 +64,15 @@ struct FaultEvent {
   std::string fault;         // canonical text of the fault (rule) that fired
 };
 
+// An IPC object a process created and left behind (the leak check).
+struct Leak {
+  std::string process;  // who created it
+  int pid = 0;
+  std::string call;     // how: msgget, shmget, semget, mkfifo, bind, shm_open, mq_open
+  std::string object;   // "System V message queue id 5 (key 0x1234)", "FIFO /tmp/x"
+  bool removed = false; // the runner removed it
+};
+
 struct Violation {
   std::string kind;     // exit, signal, stdout, stderr, within, timeout, not-started, faults,
                         // leaks, service, interrupted
@@ -86,6 +95,7 @@ struct ScenarioResult {
   std::uint64_t events_lost = 0;
   std::vector<Violation> violations;
   std::vector<std::string> notes;  // things worth knowing that are not failures
+  std::vector<Leak> leaks;         // objects the processes left behind (removed since)
 };
 
 }  // namespace faultline

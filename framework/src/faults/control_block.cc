@@ -245,6 +245,35 @@ std::vector<ControlBlock::Event> ControlBlock::events() const {
   return out;
 }
 
+std::vector<ControlBlock::Created> ControlBlock::created() const {
+  std::vector<Created> out;
+  if (!control_) return out;
+  const auto& table = call_table();
+  const std::uint32_t n =
+      std::min<std::uint32_t>(control_->created_next.load(std::memory_order_acquire), FL_MAX_CREATED);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const fl_created& c = control_->created[i];
+    if (c.state.load(std::memory_order_acquire) != 1) continue;  // its writer died mid-record
+    Created o;
+    o.kind = c.kind;
+    o.id = c.id;
+    o.key = c.key;
+    o.pid = c.pid;
+    if (c.call >= 0 && static_cast<std::size_t>(c.call) < table.size())
+      o.call = std::string(table[static_cast<std::size_t>(c.call)].symbol);
+    o.path.assign(c.path, strnlen(c.path, FL_SITE_MAX));
+    o.process.assign(c.process, strnlen(c.process, FL_NAME_MAX));
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::uint64_t ControlBlock::created_lost() const {
+  if (!control_) return 0;
+  std::uint32_t n = control_->created_next.load(std::memory_order_acquire);
+  return n > FL_MAX_CREATED ? n - FL_MAX_CREATED : 0;
+}
+
 std::uint64_t ControlBlock::events_lost() const {
   return control_ ? control_->event_lost.load(std::memory_order_acquire) : 0;
 }

@@ -79,6 +79,21 @@ class ControlBlock final {
   // Events overwritten because more than FL_EVENT_RING faults fired.
   [[nodiscard]] std::uint64_t events_lost() const;
 
+  // An IPC object a process of the run created (msgget/shmget/semget with IPC_CREAT, mkfifo,
+  // bind of a Unix socket path, shm_open/mq_open with O_CREAT), recorded by the interposer.
+  struct Created {
+    unsigned kind = 0;  // enum fl_object_kind
+    int id = -1;        // System V id
+    int key = 0;        // System V key
+    int pid = 0;
+    std::string call;     // the call that created it
+    std::string path;     // FIFO or socket path, POSIX name
+    std::string process;  // FAULTLINE_PROCESS of the creator
+  };
+  [[nodiscard]] std::vector<Created> created() const;
+  // Records that did not fit (more than FL_MAX_CREATED objects created).
+  [[nodiscard]] std::uint64_t created_lost() const;
+
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
   // The mapped block, for the code that decides in the runner (seccomp supervisor).
   [[nodiscard]] fl_control* raw() const { return control_; }

@@ -80,6 +80,13 @@ nlohmann::json to_json(const ScenarioResult& r) {
   for (const auto& v : r.violations)
     violations.push_back({{"kind", v.kind}, {"process", v.process}, {"message", v.message}});
   j["notes"] = r.notes;
+  auto& leaks = j["leaks"] = nlohmann::json::array();
+  for (const auto& l : r.leaks)
+    leaks.push_back({{"process", l.process},
+                     {"pid", l.pid},
+                     {"call", l.call},
+                     {"object", l.object},
+                     {"removed", l.removed}});
   return j;
 }
 

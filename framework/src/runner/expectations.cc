@@ -151,6 +151,12 @@ std::vector<Violation> check_scenario(const Scenario& scenario, const ScenarioRe
                                                f.spec, f.hits)});
     }
   }
+  if (scenario.leaks_expect == Scenario::LeaksExpect::none) {
+    for (const auto& l : r.leaks)
+      out.push_back({"leaks", l.process,
+                     fmt::format("{} left {} behind (made by {}, pid {}){}", l.process, l.object,
+                                 l.call, l.pid, l.removed ? "; removed" : "; could not remove it")});
+  }
   return out;
 }
 

@@ -25,9 +25,12 @@
 #include "processes/supervisor.h"
 #include "runner/control_context.h"
 #include "runner/expectations.h"
+#include "runner/leak_check.h"
 #include "runner/program_path.h"
 #include "runner/run_directory.h"
 #include "runner/substitution.h"
+#include "seccomp/backend.h"
+#include "seccomp/filter.h"
 
 extern char** environ;
 
@@ -148,6 +151,19 @@ Diagnostics preflight(const Scenario& scenario, const RunOptions& options) {
   };
   for (const auto& f : scenario.faults) check_fault(f);
   for (const auto& f : options.extra_faults) check_fault(f);
+  // Fault kinds the seccomp backend cannot inject, for processes that run under it.
+  for (const auto& p : scenario.processes) {
+    Backend backend = p.backend;
+    if (!p.shell && !p.argv.empty() && p.argv.front().find("${") == std::string::npos) {
+      if (auto program = resolve_program(p.argv.front(), scenario.dir))
+        backend = seccomp::choose_backend(p.backend, *program, p.name).backend;
+    }
+    if (backend != Backend::seccomp) continue;
+    std::vector<FaultSpec> all = scenario.faults;
+    all.insert(all.end(), options.extra_faults.begin(), options.extra_faults.end());
+    for (const auto& problem : seccomp::faults_needing_preload(all, p.name))
+      out.push_back({p.where, problem, "docs/seccomp.md lists what each backend can inject"});
+  }
   fs::path interposer = options.interposer.empty() ? default_interposer_path() : options.interposer;
   if (interposer.empty() || !fs::exists(interposer)) {
     out.push_back({{}, "libfaultline-interpose.so not found",
@@ -200,8 +216,8 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       }
       channels.emplace(spec.name, std::move(ch));
     }
-    ControlBlock control = ControlBlock::create(dir.path() / "control", faults, result.seed,
-                                                make_control_context(scenario, channels));
+    const ControlContext context = make_control_context(scenario, channels);
+    ControlBlock control = ControlBlock::create(dir.path() / "control", faults, result.seed, context);
 
     env["FAULTLINE_RUN_DIR"] = dir.path().string();
     env["FAULTLINE_CONTROL"] = control.path().string();
@@ -221,6 +237,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
         (*inherited)[fd] = std::make_shared<UniqueFd>(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
     }
     std::vector<LaunchPlan> plans;
+    std::shared_ptr<const seccomp::FilterProgram> seccomp_filter;  // built once, if needed
     for (const auto& p : scenario.processes) {
       LaunchPlan plan;
       plan.name = p.name;
@@ -238,6 +255,26 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       }
       std::map<std::string, std::string> penv = env;
       penv["FAULTLINE_PROCESS"] = p.name;
+      // The seccomp backend (docs/seccomp.md); a static program gets it whatever was asked.
+      auto backend = seccomp::choose_backend(p.backend, plan.argv.front(), p.name);
+      if (!backend.notice.empty()) result.notes.push_back(backend.notice);
+      if (backend.backend != Backend::preload) {
+        auto problems = backend.backend == Backend::seccomp
+                            ? seccomp::faults_needing_preload(faults, p.name)
+                            : std::vector<std::string>{};
+        if (!problems.empty()) return fail_setup(problems.front());
+        if (backend.backend == Backend::seccomp) {
+          // Without the interposer: it would decide the same calls a second time.
+          std::string& preload_var = penv["LD_PRELOAD"];
+          preload_var.erase(0, std::min(preload_var.size(), options_.interposer.string().size() + 1));
+          if (preload_var.empty()) penv.erase("LD_PRELOAD");
+        }
+        if (!seccomp_filter)
+          seccomp_filter = std::make_shared<const seccomp::FilterProgram>(
+              seccomp::FilterProgram::build(*control.raw()));
+        if (seccomp_filter->syscall_count() > 0)
+          plan.seccomp = SeccompPlan{seccomp_filter, control.raw(), backend.backend == Backend::both};
+      }
       for (const auto& [k, v] : p.env) {
         std::string expanded;
         if (!subs.expand(v, expanded, error))
@@ -318,6 +355,11 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       result.events.push_back(std::move(fe));
     }
     result.events_lost = control.events_lost();
+    // Every process has ended: what they created and did not remove is a leak.
+    result.leaks = collect_leaks(control, context);
+    if (auto lost = control.created_lost())
+      result.notes.push_back(fmt::format("{} created IPC objects were not recorded (more than {}); "
+                                         "the leak check did not see them", lost, FL_MAX_CREATED));
   } catch (const std::exception& e) {
     return fail_setup(e.what());
   }
