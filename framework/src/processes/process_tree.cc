@@ -13,7 +13,10 @@ namespace faultline {
 
 std::optional<ProcStat> read_proc_stat(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // getline, not an istreambuf_iterator: a process that exits between open and read makes
+  // the read fail with ESRCH, which getline records in the stream and the iterator throws.
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
   // "PID (COMM) S PPID PGRP ...": comm may hold spaces and parentheses, so cut at the last ')'.
   std::size_t open = line.find('(');
   std::size_t close = line.rfind(')');
