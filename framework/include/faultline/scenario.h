@@ -78,6 +78,10 @@ struct FdWiring {
 
 enum class Lifetime { task, service };
 
+// How faults reach a process: the LD_PRELOAD interposer, a seccomp user-notification filter
+// (static programs, raw syscall(2), calls inside libc), or both. docs/seccomp.md.
+enum class Backend { preload, seccomp, both };
+
 struct ProcessSpec {
   std::string name;
   std::vector<std::string> argv;  // run: as a list; or {"/bin/sh", "-c", STRING} for a string
@@ -92,6 +96,7 @@ struct ProcessSpec {
   std::vector<FdWiring> fds;
   std::map<std::string, std::string> env;
   std::string cwd;  // "" = the scenario file's folder
+  Backend backend = Backend::preload;  // a static program gets seccomp whatever this says
   ProcessExpect expect;
   SourceLocation where;
 };

@@ -13,7 +13,7 @@ namespace {
 
 const std::vector<std::string_view> kProcessKeys{
     "run",   "peer",   "after", "ready", "lifetime", "stop_signal", "grace",
-    "stdin", "stdout", "fds",   "env",   "cwd",      "expect"};
+    "stdin", "stdout", "fds",   "env",   "cwd",      "expect", "backend"};
 const std::vector<std::string_view> kPeerKeys{"mode", "channel", "count",
                                               "size", "rate",    "timeout"};
 const std::vector<std::string_view> kReadyKeys{"listening", "stdout", "file", "delay"};
@@ -76,6 +76,13 @@ class ProcessLoader final {
     if (const Field* f = find(fields, "env")) load_env(*f, p);
     if (const Field* f = find(fields, "cwd")) {
       if (auto v = r_.scalar(*f, prefix_ + ": cwd")) p.cwd = *v;
+    }
+    if (const Field* f = find(fields, "backend")) {
+      if (auto v = r_.choice(*f, prefix_ + ": backend", {"preload", "seccomp", "both"})) {
+        p.backend = *v == "seccomp" ? Backend::seccomp
+                    : *v == "both"  ? Backend::both
+                                    : Backend::preload;
+      }
     }
     if (const Field* f = find(fields, "ready")) load_ready(*f, p);
     if (const Field* f = find(fields, "expect")) load_expect(*f, p);

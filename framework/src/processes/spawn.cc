@@ -24,6 +24,10 @@
 
 #include <fmt/format.h>
 
+#include "seccomp/filter.h"
+#include "seccomp/handoff.h"
+#include "seccomp/notify_supervisor.h"
+
 namespace faultline {
 namespace {
 
@@ -36,8 +40,10 @@ std::string errno_text(int err) { return std::error_code(err, std::system_catego
 class ChildSetup final {
  public:
   // (target fd, source fd): the source stays owned by the parent.
-  ChildSetup(std::vector<std::pair<int, int>> wiring, const char* cwd)
-      : wiring_(std::move(wiring)), scratch_(wiring_.size(), -1), cwd_(cwd) {
+  ChildSetup(std::vector<std::pair<int, int>> wiring, const char* cwd,
+             seccomp::Handoff* handoff = nullptr, const sock_fprog* filter = nullptr)
+      : wiring_(std::move(wiring)), scratch_(wiring_.size(), -1), cwd_(cwd), handoff_(handoff),
+        filter_(filter) {
     for (const auto& [target, source] : wiring_) high_base_ = std::max(high_base_, target + 1);
   }
 
@@ -85,6 +91,12 @@ class ChildSetup final {
       next = std::max(next, static_cast<unsigned>(fd) + 1);
     }
     ::close_range(next, ~0U, 0);
+    // Last, so that none of the calls above is notified: from here on the filter's syscalls
+    // wait for the runner, which already holds the listener when this returns.
+    if (handoff_ != nullptr) {
+      if (int e = handoff_->install_in_child(*filter_); e != 0)
+        return {e, boost::system::system_category()};
+    }
     return {};
   }
 
@@ -104,6 +116,8 @@ class ChildSetup final {
   std::vector<std::pair<int, int>> wiring_;
   std::vector<int> scratch_;
   const char* cwd_;
+  seccomp::Handoff* handoff_;
+  const sock_fprog* filter_;
   int high_base_ = 3;
 };
 
@@ -198,7 +212,22 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
   boost::asio::io_context context;
   bp::posix::default_launcher launcher;
   launcher.env = envp.data();
-  ChildSetup setup(wiring, plan.cwd.empty() ? nullptr : plan.cwd.c_str());
+  // The notification thread starts before the fork: it takes the child's listener while the
+  // child waits between installing its filter and exec.
+  std::shared_ptr<seccomp::Handoff> handoff;
+  std::shared_ptr<seccomp::NotifySupervisor> notify;
+  if (plan.seccomp) {
+    try {
+      handoff = std::make_shared<seccomp::Handoff>();
+      notify = std::make_shared<seccomp::NotifySupervisor>(plan.seccomp->control, plan.name,
+                                                           handoff, plan.seccomp->skip_interposed);
+    } catch (const std::exception& e) {
+      result.error = fmt::format("cannot start the seccomp supervisor: {}", e.what());
+      return result;
+    }
+  }
+  ChildSetup setup(wiring, plan.cwd.empty() ? nullptr : plan.cwd.c_str(), handoff.get(),
+                   plan.seccomp ? &plan.seccomp->filter->prog() : nullptr);
   boost::system::error_code ec;
   pid_t pid = -1;
   {
@@ -213,12 +242,21 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
     }
   }
   if (ec) {
+    // Why the filter could not be installed, when that is what stopped the child.
+    std::string why;
+    if (notify) {
+      notify->stop();
+      why = notify->error();
+      notify.reset();
+    }
     // The child wrote errno to Boost's pipe and is exiting; Boost does not wait for it.
     if (launcher.pid > 0) {
       while (::waitpid(launcher.pid, nullptr, 0) < 0 && errno == EINTR) {
       }
     }
-    result.error = fmt::format("cannot execute {}: {}", program, ec.message());
+    result.error = why.empty()
+                       ? fmt::format("cannot execute {}: {}", program, ec.message())
+                       : fmt::format("cannot run {} under the seccomp backend: {}", program, why);
     return result;
   }
   child.pid = pid;
@@ -232,6 +270,7 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
     result.error = "pidfd_open failed (Linux 5.3 or newer is required): " + errno_text(e);
     return result;
   }
+  child.seccomp = std::move(notify);
   if (out) child.stdout_read = std::move(out->read);
   if (err) child.stderr_read = std::move(err->read);
   result.process = std::move(child);

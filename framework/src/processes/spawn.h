@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,9 @@ struct SpawnedProcess {
   UniqueFd pidfd;
   UniqueFd stdout_read;  // invalid when the plan wires fd 1 itself
   UniqueFd stderr_read;  // invalid when the plan wires fd 2 itself
+  // Answers the process's seccomp notifications (plan.seccomp); keep it until the process
+  // and its descendants are reaped.
+  std::shared_ptr<seccomp::NotifySupervisor> seccomp;
 };
 
 struct SpawnResult {

@@ -25,6 +25,7 @@
 #include "processes/reaper.h"
 #include "processes/snapshot.h"
 #include "processes/spawn.h"
+#include "seccomp/notify_supervisor.h"
 
 namespace faultline {
 namespace {
@@ -125,6 +126,8 @@ struct Child {
   std::filesystem::path ready_file;
   bool ready_file_watched = false;
   std::optional<Clock::time_point> kill_at;
+  // Answers the seccomp notifications of the process and its descendants until the end.
+  std::shared_ptr<seccomp::NotifySupervisor> seccomp;
 };
 
 class Supervisor final {
@@ -275,6 +278,7 @@ void Supervisor::start(std::size_t i, Clock::time_point now) {
   c.state = Child::State::running;
   c.pid = spawned.process->pid;
   c.pidfd = std::move(spawned.process->pidfd);
+  c.seccomp = std::move(spawned.process->seccomp);
   c.out.fd = std::move(spawned.process->stdout_read);
   c.err.fd = std::move(spawned.process->stderr_read);
   c.started_at = now;

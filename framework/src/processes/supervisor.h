@@ -18,7 +18,22 @@
 #include "faultline/scenario.h"
 #include "util/unique_fd.h"
 
+struct fl_control;
+
 namespace faultline {
+
+namespace seccomp {
+class FilterProgram;
+class NotifySupervisor;
+}  // namespace seccomp
+
+// The seccomp backend of one process (docs/seccomp.md): the filter its child installs before
+// exec, and the control block the runner's notification thread decides with.
+struct SeccompPlan {
+  std::shared_ptr<const seccomp::FilterProgram> filter;
+  fl_control* control = nullptr;
+  bool skip_interposed = false;  // backend both: calls of processes the interposer is in pass
+};
 
 // Everything needed to start one process; built by the runner from a ProcessSpec.
 struct LaunchPlan {
@@ -35,6 +50,7 @@ struct LaunchPlan {
   Lifetime lifetime = Lifetime::task;
   int stop_signal = 15;
   Duration grace = std::chrono::seconds(2);
+  std::optional<SeccompPlan> seccomp;  // unset: LD_PRELOAD only
 };
 
 struct ProcessOutcome {

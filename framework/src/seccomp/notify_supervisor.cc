@@ -1,0 +1,232 @@
+// The notification loop; see notify_supervisor.h.
+#include "seccomp/notify_supervisor.h"
+
+#include <poll.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "faultline_control.h"
+#include "rule_engine.h"
+#include "seccomp/backend.h"
+#include "seccomp/remote_subject.h"
+#include "seccomp/syscall_map.h"
+
+namespace faultline::seccomp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct NotifyBuffers {
+  seccomp_notif* req = nullptr;
+  seccomp_notif_resp* resp = nullptr;
+  NotifyBuffers() {
+    if (seccomp_notify_alloc(&req, &resp) != 0)
+      throw std::runtime_error("seccomp_notify_alloc failed");
+  }
+  ~NotifyBuffers() { seccomp_notify_free(req, resp); }
+  NotifyBuffers(const NotifyBuffers&) = delete;
+  NotifyBuffers& operator=(const NotifyBuffers&) = delete;
+};
+
+// A delayed call: answered "continue" once due.
+struct Pending {
+  Clock::time_point due;
+  std::uint64_t id;
+};
+
+void respond(int listener, seccomp_notif_resp* resp, std::uint64_t id, int err) {
+  resp->id = id;
+  resp->val = 0;
+  resp->error = err == 0 ? 0 : -err;
+  resp->flags = err == 0 ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
+  // ENOENT: the call was interrupted by a signal or its thread is gone; nothing to answer.
+  (void)seccomp_notify_respond(listener, resp);
+}
+
+}  // namespace
+
+NotifySupervisor::NotifySupervisor(fl_control* control, std::string process,
+                                   std::shared_ptr<Handoff> handoff, bool skip_interposed)
+    : control_(control),
+      process_(std::move(process)),
+      skip_interposed_(skip_interposed),
+      handoff_(std::move(handoff)),
+      stop_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+  if (!stop_) throw std::system_error(errno, std::system_category(), "eventfd");
+  thread_ = std::thread([this] { run(); });
+}
+
+NotifySupervisor::~NotifySupervisor() { stop(); }
+
+void NotifySupervisor::stop() {
+  if (!thread_.joinable()) return;
+  std::uint64_t one = 1;
+  (void)!::write(stop_.get(), &one, sizeof one);
+  handoff_->abandon();
+  thread_.join();
+}
+
+bool NotifySupervisor::interposed(pid_t tid) {
+  std::string proc = "/proc/" + std::to_string(tid);
+  struct stat st;
+  if (::stat((proc + "/exe").c_str(), &st) != 0) return false;
+  Exe& e = exes_[tid];
+  if (e.dev == static_cast<std::uint64_t>(st.st_dev) &&
+      e.ino == static_cast<std::uint64_t>(st.st_ino))
+    return e.interposed;
+  // Known for good once the interposer is mapped, or when the program is static (it never
+  // will be); a dynamic program still loading its libraries is looked at again next time.
+  bool found = false;
+  std::ifstream maps(proc + "/maps");
+  std::string line;
+  while (!found && std::getline(maps, line))
+    found = line.find("libfaultline-interpose") != std::string::npos;
+  if (found || is_static_program(proc + "/exe"))
+    e = {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino), found};
+  return found;
+}
+
+std::string NotifySupervisor::error() const {
+  return error_ready_.load(std::memory_order_acquire) ? error_ : std::string();
+}
+
+void NotifySupervisor::run() {
+  std::string error;
+  UniqueFd listener = handoff_->receive(error);
+  error_ = std::move(error);
+  error_ready_.store(true, std::memory_order_release);
+  if (listener) serve(listener.get());
+}
+
+void NotifySupervisor::serve(int listener) {
+  NotifyBuffers buf;
+  const SyscallMap& map = SyscallMap::get();
+  std::uint64_t shm_dev = UINT64_MAX;
+  struct stat shm;
+  if (::stat("/dev/shm", &shm) == 0) shm_dev = static_cast<std::uint64_t>(shm.st_dev);
+  std::vector<Pending> delayed;
+
+  for (;;) {
+    int timeout = -1;
+    if (!delayed.empty()) {
+      auto next =
+          std::min_element(delayed.begin(), delayed.end(),
+                           [](const Pending& a, const Pending& b) { return a.due < b.due; });
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(next->due - Clock::now()).count();
+      timeout = static_cast<int>(std::max<long long>(0, left));
+    }
+    pollfd fds[2] = {{listener, POLLIN, 0}, {stop_.get(), POLLIN, 0}};
+    int n = ::poll(fds, 2, timeout);
+    if (n < 0 && errno != EINTR) return;
+    auto now = Clock::now();
+    for (auto it = delayed.begin(); it != delayed.end();) {
+      if (it->due <= now) {
+        respond(listener, buf.resp, it->id, 0);
+        ++answered_;
+        it = delayed.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (n <= 0) continue;
+    if (fds[1].revents != 0) return;
+    if (!(fds[0].revents & POLLIN)) {
+      // POLLHUP: no task uses the filter any more.
+      if (fds[0].revents != 0) return;
+      continue;
+    }
+    std::memset(buf.req, 0, sizeof *buf.req);
+    if (seccomp_notify_receive(listener, buf.req) != 0) continue;  // the caller went away
+    const seccomp_notif& req = *buf.req;
+    const SyscallEntry* entry = map.find(req.data.nr);
+    int call = entry ? SyscallMap::call_for(*entry, control_->armed) : -1;
+    if (call < 0 || (skip_interposed_ && interposed(static_cast<pid_t>(req.pid)))) {
+      respond(listener, buf.resp, req.id, 0);
+      ++answered_;
+      continue;
+    }
+    RemoteCall rc;
+    rc.control = control_;
+    rc.tid = static_cast<pid_t>(req.pid);
+    rc.entry = entry;
+    std::copy(std::begin(req.data.args), std::end(req.data.args), rc.args);
+    rc.shm_dev = shm_dev;
+    fl_subject s{};
+    s.call = call;
+    s.process = process_.c_str();
+    s.caller = 0;           // the syscall's own address says nothing of the caller
+    s.site_base = nullptr;  // so site= rules do not match here
+    s.channel = -1;
+    s.resolve = resolve_remote;
+    s.context = &rc;
+    std::uint64_t hit = 0;
+    int rule = fl_rules_decide(control_, &s, &hit);
+    if (rule < 0) {
+      respond(listener, buf.resp, req.id, 0);
+      ++answered_;
+      continue;
+    }
+    // What was read of the target (fds, paths) belonged to it only if it still waits.
+    if (seccomp_notify_id_valid(listener, req.id) != 0) continue;
+    const fl_rule& r = control_->rules[rule];
+    if (!(s.known & FL_NEED_CHANNEL)) {
+      resolve_remote(&s, FL_NEED_CHANNEL);
+      s.known |= FL_NEED_CHANNEL;
+    }
+    pid_t tgid = thread_group_of(rc.tid);
+    const SyscallObject& o = entry->object;
+    fl_event_data d{};
+    d.call = call;
+    d.rule = rule;
+    d.fd = (o.kind == ObjectKind::fd || o.kind == ObjectKind::id || o.kind == ObjectKind::map) &&
+                   o.arg >= 0
+               ? static_cast<int>(rc.args[o.arg])
+               : -1;
+    d.channel = s.channel;
+    d.hit = hit;
+    d.result = r.action == FL_ACT_ERROR ? -1 : 0;
+    d.err = r.action == FL_ACT_ERROR ? r.arg : 0;
+    d.caller = req.data.instruction_pointer;
+    d.pid = tgid > 0 ? tgid : rc.tid;
+    d.tid = rc.tid;
+    d.process = process_.c_str();
+    fl_event_write(control_, &d);
+    switch (r.action) {
+      case FL_ACT_ERROR:
+        respond(listener, buf.resp, req.id, r.arg);
+        ++answered_;
+        break;
+      case FL_ACT_DELAY:
+        delayed.push_back(
+            {Clock::now() + std::chrono::nanoseconds(fl_rules_delay_ns(control_, rule, hit)),
+             req.id});
+        break;
+      case FL_ACT_SIGNAL:
+        // Answered first: a signal that arrives while the call waits for its answer would
+        // restart it, and the restarted call would count as another hit.
+        respond(listener, buf.resp, req.id, 0);
+        ++answered_;
+        ::syscall(SYS_tgkill, d.pid, rc.tid, r.arg);
+        break;
+      default:  // the runner rejects the other kinds for this backend
+        respond(listener, buf.resp, req.id, 0);
+        ++answered_;
+        break;
+    }
+  }
+}
+
+}  // namespace faultline::seccomp

@@ -1,0 +1,64 @@
+// The runner's side of one process under the seccomp backend: a thread that takes the
+// process's listener (Handoff) and answers every notification with the rule engine, the
+// shared counters and the event ring of the control block: an errno, or "continue" (now,
+// after a delay, or with a signal). Runs until the process and every descendant that
+// inherited the filter are gone, or until it is destroyed.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <sys/types.h>
+
+#include "seccomp/handoff.h"
+#include "util/unique_fd.h"
+
+struct fl_control;
+
+namespace faultline::seccomp {
+
+class NotifySupervisor final {
+ public:
+  // Starts the thread; it waits for the child to post its listener on `handoff`. With
+  // `skip_interposed` (backend both), calls of processes that have the interposer loaded are
+  // let through: the interposer decides those.
+  NotifySupervisor(fl_control* control, std::string process, std::shared_ptr<Handoff> handoff,
+                   bool skip_interposed = false);
+  // Stops answering (a task still blocked in a notified syscall gets ENOSYS) and joins.
+  ~NotifySupervisor();
+  // The same, earlier; idempotent.
+  void stop();
+  NotifySupervisor(const NotifySupervisor&) = delete;
+  NotifySupervisor& operator=(const NotifySupervisor&) = delete;
+
+  // Notifications answered so far.
+  [[nodiscard]] std::uint64_t notifications() const { return answered_.load(); }
+  // Why the listener never arrived, "" when it did (complete once stop() returned).
+  [[nodiscard]] std::string error() const;
+
+ private:
+  void run();
+  void serve(int listener);
+  [[nodiscard]] bool interposed(pid_t tid);
+
+  fl_control* control_;
+  std::string process_;
+  bool skip_interposed_;
+  struct Exe {
+    std::uint64_t dev = 0, ino = 0;
+    bool interposed = false;
+  };
+  std::map<pid_t, Exe> exes_;  // by thread, for skip_interposed_
+  std::shared_ptr<Handoff> handoff_;
+  UniqueFd stop_;  // eventfd
+  std::atomic<std::uint64_t> answered_{0};
+  std::string error_;
+  std::atomic<bool> error_ready_{false};
+  std::thread thread_;
+};
+
+}  // namespace faultline::seccomp

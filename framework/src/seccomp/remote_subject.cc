@@ -1,0 +1,232 @@
+// Classifying another process's objects; see remote_subject.h. Mirrors fl_resolve_fd and
+// fl_resolve_subject of interpose/wrappers.c, from the outside.
+#include "seccomp/remote_subject.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "util/unique_fd.h"
+
+#ifndef MQUEUE_MAGIC
+#define MQUEUE_MAGIC 0x19800202
+#endif
+
+namespace faultline::seccomp {
+namespace {
+
+int channel_by_inode(const fl_control* ctl, const struct stat& st) {
+  for (uint32_t i = 0; i < ctl->channel_count && i < FL_MAX_CHANNELS; ++i) {
+    const fl_channel& c = ctl->channels[i];
+    if (c.ino != 0 && c.ino == st.st_ino && c.dev == st.st_dev) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int channel_by_name(const fl_control* ctl, const std::string& name) {
+  if (name.empty()) return -1;
+  for (uint32_t i = 0; i < ctl->channel_count && i < FL_MAX_CHANNELS; ++i) {
+    const fl_channel& c = ctl->channels[i];
+    if (c.path[0] != '\0' && strncmp(c.path, name.c_str(), FL_SITE_MAX) == 0)
+      return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int channel_by_sysv(const fl_control* ctl, int id, long key) {
+  for (uint32_t i = 0; i < ctl->channel_count && i < FL_MAX_CHANNELS; ++i) {
+    const fl_channel& c = ctl->channels[i];
+    if (id >= 0 ? c.sysv_id == id : (key != 0 && c.key == static_cast<int32_t>(key)))
+      return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int channel_by_port(const fl_control* ctl, int port) {
+  for (uint32_t i = 0; i < ctl->channel_count && i < FL_MAX_CHANNELS; ++i) {
+    if (port != 0 && ctl->channels[i].port == port) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::string proc_path(pid_t tid, const char* what) {
+  return "/proc/" + std::to_string(tid) + "/" + what;
+}
+
+// A copy of the target's socket, to ask it for its type and addresses.
+UniqueFd take_fd(pid_t tid, int fd) {
+  pid_t tgid = thread_group_of(tid);
+  if (tgid <= 0) return {};
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, tgid, 0)));
+  if (!pidfd) return {};
+  return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
+}
+
+int socket_channel(const fl_control* ctl, int fd) {
+  for (int side = 0; side < 2; ++side) {
+    union {
+      sockaddr sa;
+      sockaddr_un un;
+      sockaddr_in in;
+      sockaddr_in6 in6;
+    } a;
+    std::memset(&a, 0, sizeof a);
+    socklen_t len = sizeof a;
+    int r = side == 0 ? ::getsockname(fd, &a.sa, &len) : ::getpeername(fd, &a.sa, &len);
+    if (r != 0) continue;
+    int ch = -1;
+    if (a.sa.sa_family == AF_UNIX && len > offsetof(sockaddr_un, sun_path) &&
+        a.un.sun_path[0] != '\0') {
+      a.un.sun_path[sizeof a.un.sun_path - 1] = '\0';
+      ch = channel_by_name(ctl, a.un.sun_path);
+    } else if (a.sa.sa_family == AF_INET) {
+      ch = channel_by_port(ctl, ntohs(a.in.sin_port));
+    } else if (a.sa.sa_family == AF_INET6) {
+      ch = channel_by_port(ctl, ntohs(a.in6.sin6_port));
+    }
+    if (ch >= 0) return ch;
+  }
+  return -1;
+}
+
+void resolve_fd(fl_subject* s, const RemoteCall& c, long fd, unsigned need, bool shared_map) {
+  s->fd_class = FL_FD_IPC;
+  s->channel = -1;
+  s->stream = 0;
+  struct stat st;
+  std::string link = proc_path(c.tid, "fd/") + std::to_string(fd);
+  if (fd < 0 || ::stat(link.c_str(), &st) != 0) return;
+  if (S_ISSOCK(st.st_mode)) {
+    if (!(need & (FL_NEED_STREAM | FL_NEED_CHANNEL))) return;
+    UniqueFd copy = take_fd(c.tid, static_cast<int>(fd));
+    if (!copy) return;
+    if (need & FL_NEED_STREAM) {
+      int type = 0;
+      socklen_t len = sizeof type;
+      if (::getsockopt(copy.get(), SOL_SOCKET, SO_TYPE, &type, &len) == 0)
+        s->stream = type == SOCK_STREAM;
+    }
+    if (need & FL_NEED_CHANNEL) s->channel = socket_channel(c.control, copy.get());
+    return;
+  }
+  s->channel = channel_by_inode(c.control, st);
+  if (S_ISFIFO(st.st_mode) || s->channel >= 0) return;
+  if (S_ISREG(st.st_mode)) {
+    if (shared_map || static_cast<uint64_t>(st.st_dev) == c.shm_dev) return;
+    struct statfs fs;
+    if (::statfs(link.c_str(), &fs) == 0 && fs.f_type == MQUEUE_MAGIC) return;
+    s->fd_class = FL_FD_FILE;
+    return;
+  }
+  if (S_ISDIR(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISLNK(st.st_mode))
+    s->fd_class = FL_FD_FILE;
+}
+
+// A NUL-terminated string of the target, read page by page (the string may end right
+// before an unmapped page).
+std::string read_string(pid_t tid, uint64_t addr) {
+  std::string out;
+  if (addr == 0) return out;
+  UniqueFd mem(::open(proc_path(tid, "mem").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!mem) return out;
+  char buf[4096];
+  while (out.size() < 4096) {
+    std::size_t chunk = 4096 - (addr % 4096);
+    ssize_t n = ::pread(mem.get(), buf, chunk, static_cast<off_t>(addr));
+    if (n <= 0) break;
+    const char* end = static_cast<const char*>(std::memchr(buf, '\0', static_cast<std::size_t>(n)));
+    if (end) return out.append(buf, static_cast<std::size_t>(end - buf));
+    out.append(buf, static_cast<std::size_t>(n));
+    addr += static_cast<uint64_t>(n);
+  }
+  return out;
+}
+
+}  // namespace
+
+pid_t thread_group_of(pid_t tid) {
+  std::FILE* f = std::fopen(proc_path(tid, "status").c_str(), "re");
+  if (!f) return 0;
+  char line[256];
+  pid_t tgid = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::sscanf(line, "Tgid: %d", &tgid) == 1) break;
+  }
+  std::fclose(f);
+  return tgid;
+}
+
+void resolve_remote(fl_subject* s, unsigned need) {
+  const auto& c = *static_cast<const RemoteCall*>(s->context);
+  const SyscallObject& o = c.entry->object;
+  s->fd_class = FL_FD_IPC;
+  s->channel = -1;
+  s->stream = 0;
+  auto arg = [&](int i) -> uint64_t { return i >= 0 && i < 6 ? c.args[i] : 0; };
+  switch (o.kind) {
+    case ObjectKind::fd:
+      resolve_fd(s, c, static_cast<int>(arg(o.arg)), need, false);
+      break;
+    case ObjectKind::map: {
+      int fd = static_cast<int>(arg(o.arg));
+      bool shared = (arg(o.flags_arg) & MAP_SHARED) != 0;
+      if (fd >= 0)
+        resolve_fd(s, c, fd, need, shared);
+      else if (!shared)
+        s->fd_class = FL_FD_FILE;
+      break;
+    }
+    case ObjectKind::id:
+      s->channel = channel_by_sysv(c.control, static_cast<int>(arg(o.arg)), 0);
+      break;
+    case ObjectKind::key:
+      s->channel = channel_by_sysv(c.control, -1, static_cast<long>(static_cast<int>(arg(o.arg))));
+      break;
+    case ObjectKind::name: {
+      std::string name = read_string(c.tid, arg(o.arg));
+      // mq_open(3) strips the leading slash before the syscall.
+      if (!name.empty() && name.front() != '/') name.insert(name.begin(), '/');
+      s->channel = channel_by_name(c.control, name);
+      break;
+    }
+    case ObjectKind::path: {
+      std::string path = read_string(c.tid, arg(o.arg));
+      std::string full = path;
+      if (!path.empty() && path.front() != '/') {
+        int dirfd = o.dir_arg >= 0 ? static_cast<int>(arg(o.dir_arg)) : AT_FDCWD;
+        full = (dirfd == AT_FDCWD ? proc_path(c.tid, "cwd")
+                                  : proc_path(c.tid, "fd/") + std::to_string(dirfd)) +
+               "/" + path;
+      }
+      struct stat st;
+      if (path.empty() || ::stat(full.c_str(), &st) != 0) {
+        s->channel = channel_by_name(c.control, path);
+        if (s->channel < 0) s->fd_class = FL_FD_FILE;
+        break;
+      }
+      s->channel = channel_by_inode(c.control, st);
+      if (s->channel < 0) s->channel = channel_by_name(c.control, path);
+      if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && s->channel < 0 &&
+          static_cast<uint64_t>(st.st_dev) != c.shm_dev)
+        s->fd_class = FL_FD_FILE;
+      break;
+    }
+    case ObjectKind::none:
+      break;
+  }
+}
+
+}  // namespace faultline::seccomp

@@ -1,0 +1,29 @@
+// The fl_subject resolver for a call made by another process: classifies the target's fd,
+// SysV id, path or name the way the interposer classifies its own (fd class, channel,
+// stream socket), through /proc/TID/fd and pidfd_getfd(2).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+#include "rule_engine.h"
+#include "seccomp/syscall_map.h"
+
+namespace faultline::seccomp {
+
+struct RemoteCall {
+  const fl_control* control = nullptr;
+  pid_t tid = 0;  // the calling thread, as the notification names it
+  const SyscallEntry* entry = nullptr;
+  std::uint64_t args[6] = {};
+  std::uint64_t shm_dev = UINT64_MAX;  // st_dev of /dev/shm
+};
+
+// For fl_subject.resolve, with fl_subject.context pointing to a RemoteCall.
+void resolve_remote(fl_subject* s, unsigned need);
+
+// The thread group of a thread, 0 when it is gone.
+[[nodiscard]] pid_t thread_group_of(pid_t tid);
+
+}  // namespace faultline::seccomp
