@@ -25,7 +25,11 @@ void print_faults(std::ostream& out, const ScenarioResult& r) {
     const auto& f = r.faults[i];
     fired += f.fired;
     hits += f.hits;
-    out << fmt::format("faultline: {} fired {} of {}\n", f.spec, f.fired, plural(f.hits, "call"));
+    std::string why;
+    if (f.fired == 0 && r.faults.size() > 1)
+      why = f.hits == 0 ? "; no call matched it" : "; its trigger was not reached";
+    out << fmt::format("faultline: {} fired {} of {}{}\n", f.spec, f.fired, plural(f.hits, "call"),
+                       why);
     std::size_t shown = 0, recorded = 0;
     for (const auto& e : r.events) {
       if (e.rule != static_cast<int>(i)) continue;
