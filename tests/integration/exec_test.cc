@@ -214,6 +214,20 @@ TEST_CASE("a hung program is killed at --timeout, with where it hung, and exec e
   CHECK(r.err.find("clock_nanosleep") != std::string::npos);
 }
 
+TEST_CASE("SIGINT to exec stops the program, removes the run and exits 130",
+          "[integration][exec][signals]") {
+  NothingLeftBehind guard;
+  // The program interrupts faultline itself ($PPID), then would sleep for ever.
+  auto r = exec({"--", "sh", "-c", "echo pid=$$; kill -INT $PPID; exec sleep 1000"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 130);
+  auto pos = r.out.find("pid=");
+  REQUIRE(pos != std::string::npos);
+  long pid = std::stol(r.out.substr(pos + 4));
+  CHECK_FALSE(fs::exists("/proc/" + std::to_string(pid) + "/cmdline"));
+  CHECK(r.err.find("sh was killed by SIGTERM after faultline got SIGINT") != std::string::npos);
+}
+
 TEST_CASE("the program's arguments are taken literally, options and dollar signs included",
           "[integration][exec]") {
   NothingLeftBehind guard;
