@@ -1,0 +1,212 @@
+// The seccomp backend end to end: the syscall faults of the interposer's tests on both
+// backends, and the programs LD_PRELOAD cannot reach (static, raw syscall(2), stdio's own
+// read), which get their faults under seccomp and not under preload alone.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "support.h"
+
+namespace fs = std::filesystem;
+using faultline::test::CommandResult;
+using faultline::test::NothingLeftBehind;
+using faultline::test::run_faultline;
+using faultline::test::TempScenario;
+using nlohmann::json;
+
+namespace {
+
+json run_json(const TempScenario& s, CommandResult& r) {
+  fs::path out = s.dir() / "result.json";
+  r = run_faultline({"run", s.path().string(), "--json", out.string(), "--no-backtrace"});
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  REQUIRE(fs::exists(out));
+  std::ifstream in(out);
+  return json::parse(in)["scenarios"][0];
+}
+
+std::string program(const char* name) {
+  return (faultline::test::test_programs_dir() / name).string();
+}
+
+// A pipe `p` with "hello" in it, read by `reader` running `command` under `backend`.
+std::string pipe_scenario(const std::string& backend, const std::string& command,
+                          const std::string& fault) {
+  return "scenario: seccomp-pipe\ntimeout: 20s\nchannels: { p: { type: pipe } }\n"
+         "processes:\n"
+         "  writer:\n    run: [sh, -c, 'echo hello']\n    stdout: { channel: p }\n"
+         "  reader:\n    run: " +
+         command +
+         "\n    stdin: { channel: p }\n"
+         "    backend: " +
+         backend +
+         "\n    expect: { exit: any }\n"
+         "faults:\n  - " +
+         fault + "\n";
+}
+
+const json& process(const json& sc, const std::string& name) {
+  for (const auto& p : sc["processes"]) {
+    if (p["name"] == name) return p;
+  }
+  FAIL("no process " << name);
+  return sc;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "A read error fires on the pipe read, not on the loader's library reads, on both backends",
+    "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  std::string backend = GENERATE("preload", "seccomp");
+  INFO("backend " << backend);
+  TempScenario s(
+      pipe_scenario(backend, "[cat]", "{ process: reader, call: read, error: EIO, nth: 1 }"));
+  CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(process(sc, "reader")["exit_code"] == 1);
+  CHECK(process(sc, "reader")["stderr"].get<std::string>().find("Input/output error") !=
+        std::string::npos);
+  CHECK(sc["faults"][0]["fired"] == 1);
+  REQUIRE(sc["events"].size() == 1);
+  CHECK(sc["events"][0]["call"] == "read");
+  CHECK(sc["events"][0]["fd"] == 0);
+  CHECK(sc["events"][0]["channel"] == "p");
+  CHECK(sc["events"][0]["errno"] == "EIO");
+  CHECK(sc["events"][0]["process"] == "reader");
+}
+
+TEST_CASE("A delayed read takes at least its delay on both backends", "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  std::string backend = GENERATE("preload", "seccomp");
+  INFO("backend " << backend);
+  TempScenario s(
+      pipe_scenario(backend, "[cat]", "{ process: reader, call: read, delay: 300ms, nth: 1 }"));
+  CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(process(sc, "reader")["exit_code"] == 0);
+  CHECK(process(sc, "reader")["stdout"] == "hello\n");
+  CHECK(process(sc, "reader")["duration_ms"].get<double>() >= 300.0);
+  CHECK(sc["faults"][0]["fired"] == 1);
+}
+
+TEST_CASE("A signal at a read reaches the reading process on both backends",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  std::string backend = GENERATE("preload", "seccomp");
+  INFO("backend " << backend);
+  TempScenario s(
+      pipe_scenario(backend, "[cat]", "{ process: reader, call: read, signal: SIGUSR1, nth: 1 }"));
+  CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(process(sc, "reader")["signal"] == "SIGUSR1");
+  REQUIRE(sc["events"].size() == 1);
+  CHECK(sc["events"][0]["call"] == "read");
+}
+
+TEST_CASE("A forked and exec'd child of the process gets the faults on both backends",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  std::string backend = GENERATE("preload", "seccomp");
+  INFO("backend " << backend);
+  // sh forks, the child execs cat: the filter (like LD_PRELOAD) is inherited.
+  TempScenario s(pipe_scenario(backend, "'cat; echo \"status $?\"'",
+                               "{ process: reader, call: read, error: EIO, nth: 1 }"));
+  CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(process(sc, "reader")["stdout"] == "status 1\n");
+  REQUIRE(sc["events"].size() == 1);
+  CHECK(sc["events"][0]["pid"] != process(sc, "reader")["pid"]);
+}
+
+TEST_CASE("stdio's own read fails under seccomp and not under preload alone",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  std::string fault = "{ process: reader, call: read, error: EIO }";
+  CommandResult r;
+  {
+    TempScenario s(pipe_scenario("seccomp", "[" + program("sc_fgets_reader") + "]", fault));
+    json sc = run_json(s, r);
+    CHECK(process(sc, "reader")["stdout"] == "fgets failed: EIO\n");
+    CHECK(sc["faults"][0]["fired"] == 1);
+  }
+  {
+    TempScenario s(pipe_scenario("preload", "[" + program("sc_fgets_reader") + "]", fault));
+    json sc = run_json(s, r);
+    CHECK(process(sc, "reader")["stdout"] == "line: hello\n");
+    CHECK(sc["faults"][0]["hits"] == 0);
+  }
+}
+
+TEST_CASE("A raw syscall(SYS_accept4) fails under seccomp and not under preload alone",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  for (std::string backend : {"seccomp", "preload"}) {
+    INFO("backend " << backend);
+    TempScenario s("scenario: raw-accept\ntimeout: 20s\nprocesses:\n  acc:\n    run: [" +
+                   program("sc_raw_accept") + ", '${run_dir}/s.sock']\n    backend: " + backend +
+                   "\n    expect: { exit: 0 }\nfaults:\n"
+                   "  - { process: acc, call: accept, error: ECONNABORTED }\n");
+    CommandResult r;
+    json sc = run_json(s, r);
+    CHECK(process(sc, "acc")["stdout"] ==
+          (backend == "seccomp" ? "accept4: ECONNABORTED\n" : "accept4: EAGAIN\n"));
+    CHECK(sc["faults"][0]["fired"] == (backend == "seccomp" ? 1 : 0));
+  }
+}
+
+TEST_CASE(
+    "A static program gets seccomp with a notice, and no fault when started by a preloaded shell",
+    "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  std::string fault = "{ process: reader, call: read, error: EIO }";
+  CommandResult r;
+  {
+    TempScenario s(pipe_scenario("preload", "[" + program("sc_static_read") + "]", fault));
+    json sc = run_json(s, r);
+    CHECK(process(sc, "reader")["stdout"] == "read failed: EIO\n");
+    REQUIRE(sc["notes"].size() == 1);
+    CHECK(sc["notes"][0].get<std::string>().find("statically linked") != std::string::npos);
+  }
+  {
+    // The shell is dynamic, so nothing switches: preload alone never reaches the static child.
+    TempScenario s(pipe_scenario("preload", "'" + program("sc_static_read") + "'", fault));
+    json sc = run_json(s, r);
+    CHECK(process(sc, "reader")["stdout"] == "read: hello\n");
+    CHECK(sc["faults"][0]["fired"] == 0);
+  }
+}
+
+TEST_CASE("Backend both leaves preloaded processes to the interposer and covers the static ones",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  // The static program reads the pipe first (hit 1, the supervisor's: it fires), then the
+  // dynamic cat reads the rest and the end (hits 2 and 3, the interposer's).
+  TempScenario s(pipe_scenario("both", "'" + program("sc_static_read") + "; cat; echo done'",
+                               "{ process: reader, call: read, error: EIO, nth: 1 }"));
+  CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(process(sc, "reader")["stdout"] == "read failed: EIO\nhello\ndone\n");
+  CHECK(sc["faults"][0]["fired"] == 1);
+  CHECK(sc["faults"][0]["hits"] == 3);  // cat's reads counted once, though both backends see them
+}
+
+TEST_CASE("short, eof and corrupt under seccomp are rejected naming the preload backend",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  TempScenario s(pipe_scenario("seccomp", "[cat]", "{ process: reader, call: read, eof: true }"));
+  CommandResult r = run_faultline({"run", s.path().string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("needs the preload backend") != std::string::npos);
+}
+
+TEST_CASE("An unknown backend is a scenario error with the choices", "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  TempScenario s(pipe_scenario("secomp", "[cat]", "{ process: reader, call: read, error: EIO }"));
+  CommandResult r = run_faultline({"run", s.path().string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("seccomp") != std::string::npos);
+}
