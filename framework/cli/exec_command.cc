@@ -15,6 +15,7 @@
 #include "report/json.h"
 #include "runner/program_path.h"
 #include "runner/run_directory.h"
+#include "seccomp/backend.h"
 
 namespace faultline::cli {
 namespace fs = std::filesystem;
@@ -25,7 +26,7 @@ namespace {
 constexpr Duration kNoTimeout = std::chrono::hours(24 * 365 * 100);
 
 bool takes_value(std::string_view option) {
-  for (std::string_view o : {"--fault", "--seed", "--timeout", "--json", "--name"})
+  for (std::string_view o : {"--fault", "--seed", "--timeout", "--json", "--name", "--backend"})
     if (option == o) return true;
   return false;
 }
@@ -123,6 +124,13 @@ int run_exec(const ExecArgs& args) {
   process.name = scenario.name;
   for (const auto& arg : args.command) process.argv.push_back(literal(arg));
   process.cwd = literal(scenario.dir.string());
+  if (auto b = seccomp::backend_from_name(args.backend)) {
+    process.backend = *b;
+  } else {
+    diags.push_back({{},
+                     fmt::format("unknown backend '{}'", args.backend),
+                     "--backend takes preload, seccomp or both"});
+  }
   // Whatever the program does is its own business: exec passes its status through.
   process.expect.declared = true;
   process.expect.exit = ExitExpectation{ExitExpectation::Kind::any, {}};

@@ -15,6 +15,7 @@ struct ExecArgs {
   std::string timeout;  // "" = none
   std::string json;
   std::string name;  // "" = the program's basename
+  std::string backend = "preload";  // preload, seccomp or both (docs/seccomp.md)
   bool quiet = false;
   bool no_backtrace = false;
   std::vector<std::string> command;  // PROGRAM ARGS...

@@ -249,6 +249,9 @@ int main(int argc, char** argv) {
                    "write the result, with every fault event, as JSON to this file");
   exec->add_option("--name", exec_args.name,
                    "process name the faults match (default: the program's basename)");
+  exec->add_option("--backend", exec_args.backend,
+                   "preload (default), seccomp (static programs, raw syscalls, libc's own calls) "
+                   "or both");
   exec->add_flag("-q,--quiet", exec_args.quiet, "print no summary of the faults");
   exec->add_flag("--no-backtrace", exec_args.no_backtrace, "do not attach gdb to a hung program");
   exec->footer(

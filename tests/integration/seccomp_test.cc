@@ -210,3 +210,18 @@ TEST_CASE("An unknown backend is a scenario error with the choices", "[integrati
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("seccomp") != std::string::npos);
 }
+
+TEST_CASE("faultline exec --backend seccomp faults a raw syscall the preload backend misses",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  TempScenario dir("scenario: unused\n");
+  std::string sock = (dir.dir() / "s.sock").string();
+  CommandResult seccomp =
+      run_faultline({"exec", "-q", "--backend", "seccomp", "--fault", "accept:error=ECONNABORTED",
+                     "--", program("sc_raw_accept"), sock});
+  CHECK(seccomp.exit_code == 0);
+  CHECK(seccomp.out == "accept4: ECONNABORTED\n");
+  CommandResult preload = run_faultline(
+      {"exec", "-q", "--fault", "accept:error=ECONNABORTED", "--", program("sc_raw_accept"), sock});
+  CHECK(preload.out == "accept4: EAGAIN\n");
+}
