@@ -1,0 +1,51 @@
+// The peer's command line: mode, channel type, one flag per channel attribute the runner
+// exports, and the exchange (count, size, rate, timeout, what loss or damage is allowed).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "faultline/duration.h"
+
+namespace faultline::peer {
+
+enum class Mode { send, recv, echo, request };
+
+struct PeerOptions {
+  Mode mode = Mode::send;
+  std::string type;  // a channel type of DESIGN.md section 1
+
+  // Channel attributes, as provisioned.
+  std::string path;            // fifo, unix-stream, unix-dgram, mmap (file backing)
+  std::string name;            // posix-mq, mmap (POSIX shm backing)
+  std::optional<int> key, id;  // msgqueue, shm
+  std::string host = "127.0.0.1";
+  int port = 0;                        // tcp, udp
+  int in_fd = 0;                       // pipe: the read end
+  int out_fd = 1;                      // pipe: the write end
+  std::optional<int> sem_id, sem_key;  // shm/mmap: signal through this semaphore set
+  int summary_fd = 1;
+
+  // The exchange.
+  std::uint32_t count = 100;
+  std::uint32_t size_min = 1;
+  std::uint32_t size_max = 512;
+  double rate = 0;  // messages per second, 0: as fast as the channel goes
+  Duration timeout = std::chrono::seconds(10);
+  Duration idle = std::chrono::seconds(1);  // with allow_loss: end after this long without news
+  bool allow_loss = false;
+  bool allow_corrupt = false;
+  std::uint64_t seed = 1;
+
+  [[nodiscard]] bool sends_first() const { return mode == Mode::send || mode == Mode::request; }
+};
+
+[[nodiscard]] std::string_view to_string(Mode mode);
+
+// The options, or the exit status to leave with: 0 after --help, 2 after a usage error
+// (already printed to stderr with a hint).
+[[nodiscard]] std::variant<PeerOptions, int> parse_options(int argc, char** argv);
+
+}  // namespace faultline::peer

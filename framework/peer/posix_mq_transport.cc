@@ -1,0 +1,85 @@
+// Frames over a POSIX message queue; see posix_mq_transport.h. The timed calls take an
+// absolute CLOCK_REALTIME time, so the steady deadline is turned into one per call.
+#include "posix_mq_transport.h"
+
+#include <fcntl.h>
+#include <time.h>
+
+#include <cerrno>
+
+namespace faultline::peer {
+namespace {
+
+timespec realtime_at(Deadline deadline) {
+  auto left = std::max(deadline - Clock::now(), Clock::duration::zero());
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count() + now.tv_nsec;
+  return timespec{now.tv_sec + static_cast<time_t>(ns / 1000000000),
+                  static_cast<long>(ns % 1000000000)};
+}
+
+}  // namespace
+
+PosixMqTransport::PosixMqTransport(const std::string& name)
+    : q_(::mq_open(name.c_str(), O_RDWR | O_CLOEXEC)) {
+  if (q_ == static_cast<mqd_t>(-1)) {
+    throw ChannelFailure("mq_open(" + name + ") (is the queue provisioned?)", errno);
+  }
+  mq_attr attr{};
+  if (::mq_getattr(q_, &attr) != 0) {
+    int err = errno;
+    ::mq_close(q_);
+    throw ChannelFailure("mq_getattr", err);
+  }
+  message_size_ = static_cast<std::size_t>(attr.mq_msgsize);
+}
+
+PosixMqTransport::~PosixMqTransport() { ::mq_close(q_); }
+
+IoStatus PosixMqTransport::send(std::span<const std::uint8_t> frame, Deadline deadline) {
+  for (;;) {
+    timespec at = realtime_at(deadline);
+    if (::mq_timedsend(q_, reinterpret_cast<const char*>(frame.data()), frame.size(), 0, &at) ==
+        0) {
+      return IoStatus::ok;
+    }
+    int err = errno;
+    if (err == ETIMEDOUT) {
+      if (Clock::now() >= deadline) return IoStatus::timeout;
+      continue;  // the realtime clock moved: the steady deadline decides
+    }
+    if (err == EINTR || err == EAGAIN) {
+      stats_.note(err);
+      if (err == EAGAIN) Backoff().wait(deadline);
+      continue;
+    }
+    throw ChannelFailure("mq_timedsend", err);
+  }
+}
+
+Message PosixMqTransport::receive(Deadline deadline) {
+  std::vector<std::uint8_t> buffer(message_size_);
+  for (;;) {
+    timespec at = realtime_at(deadline);
+    ssize_t n =
+        ::mq_timedreceive(q_, reinterpret_cast<char*>(buffer.data()), buffer.size(), nullptr, &at);
+    if (n >= 0) {
+      buffer.resize(static_cast<std::size_t>(n));
+      return classify(std::move(buffer));
+    }
+    int err = errno;
+    if (err == ETIMEDOUT) {
+      if (Clock::now() >= deadline) return Message{};
+      continue;
+    }
+    if (err == EINTR || err == EAGAIN) {
+      stats_.note(err);
+      if (err == EAGAIN) Backoff().wait(deadline);
+      continue;
+    }
+    throw ChannelFailure("mq_timedreceive", err);
+  }
+}
+
+}  // namespace faultline::peer

@@ -1,0 +1,84 @@
+// Frames over byte streams; see stream_transport.h.
+#include "stream_transport.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+
+namespace faultline::peer {
+
+StreamTransport::StreamTransport(UniqueFd in, UniqueFd out, std::uint32_t max_payload)
+    : in_(std::move(in)), out_(std::move(out)), max_payload_(max_payload) {}
+
+IoStatus StreamTransport::send(std::span<const std::uint8_t> frame, Deadline deadline) {
+  if (!out_) throw ChannelFailure("write on a channel opened for reading only", EBADF);
+  return write_all(out_.get(), frame, deadline, stats_);
+}
+
+IoStatus StreamTransport::fill(std::size_t size, Deadline deadline) {
+  if (!in_) throw ChannelFailure("read on a channel opened for writing only", EBADF);
+  std::size_t have = buffer_.size();
+  if (have >= size) return IoStatus::ok;
+  buffer_.resize(size);
+  std::size_t got = 0;
+  IoStatus status =
+      read_exact(in_.get(), std::span(buffer_).subspan(have, size - have), deadline, stats_, &got);
+  buffer_.resize(have + got);
+  return status;
+}
+
+Message StreamTransport::ended(IoStatus status) {
+  Message m;
+  m.kind = status == IoStatus::timeout ? Message::Kind::timeout : Message::Kind::closed;
+  if (m.kind == Message::Kind::closed && !buffer_.empty()) {
+    // The stream ended inside a frame: that frame is damaged. Report it once.
+    buffer_.clear();
+    if (!resyncing_) m.kind = Message::Kind::corrupt;
+    resyncing_ = true;
+  }
+  return m;
+}
+
+Message StreamTransport::receive(Deadline deadline) {
+  for (;;) {
+    IoStatus status = fill(4, deadline);
+    if (status == IoStatus::ok && starts_with_magic(buffer_)) status = fill(kHeaderSize, deadline);
+    if (status != IoStatus::ok) return ended(status);
+    auto header = check_header(buffer_);
+    if (header && header->length <= max_payload_) {
+      std::size_t size = kHeaderSize + header->length;
+      status = fill(size, deadline);
+      if (status != IoStatus::ok) return ended(status);
+      if (auto intact = check_frame(std::span(buffer_).first(size))) {
+        Message m;
+        m.kind = Message::Kind::frame;
+        m.header = *intact;
+        m.bytes.assign(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(size));
+        buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(size));
+        resyncing_ = false;
+        return m;
+      }
+    }
+    // Not a frame here: look for the next magic one byte further on.
+    buffer_.erase(buffer_.begin());
+    if (!resyncing_) {
+      resyncing_ = true;
+      Message m;
+      m.kind = Message::Kind::corrupt;
+      return m;
+    }
+  }
+}
+
+void StreamTransport::finish_sending() {
+  struct stat st {};
+  // A socket's other side learns the end from shutdown (its fd may be shared with the
+  // reading side); a pipe's or FIFO's from the last writer closing.
+  if (out_ && ::fstat(out_.get(), &st) == 0 && S_ISSOCK(st.st_mode)) {
+    (void)::shutdown(out_.get(), SHUT_WR);
+  }
+  out_.reset();
+}
+
+}  // namespace faultline::peer
