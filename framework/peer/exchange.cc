@@ -38,10 +38,11 @@ class Exchange final {
 
  private:
   // Waits for the next message: until the deadline, or with --allow-loss for at most --idle
-  // once something arrived (the rest may never come).
+  // once something arrived (the rest may never come). An echo server waits for the end
+  // marker instead: its client may be waiting out --idle for a lost answer just then.
   Message next(bool got_any) {
     Deadline until = deadline_;
-    if (o_.allow_loss && got_any) {
+    if (o_.allow_loss && got_any && o_.mode != Mode::echo) {
       until =
           std::min(deadline_, Clock::now() + std::chrono::duration_cast<Clock::duration>(o_.idle));
     }

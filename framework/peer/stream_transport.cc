@@ -4,6 +4,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <poll.h>
+
+#include <algorithm>
 #include <cerrno>
 
 namespace faultline::peer {
@@ -40,9 +43,48 @@ Message StreamTransport::ended(IoStatus status) {
   return m;
 }
 
+void StreamTransport::skip_to_magic() {
+  const auto* magic = reinterpret_cast<const std::uint8_t*>(&kFrameMagic);
+  std::size_t at = 0;
+  for (; at < buffer_.size(); ++at) {
+    std::size_t n = std::min<std::size_t>(4, buffer_.size() - at);
+    if (std::equal(magic, magic + n, buffer_.begin() + static_cast<std::ptrdiff_t>(at))) break;
+  }
+  buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(at));
+}
+
+IoStatus StreamTransport::read_some(Deadline deadline) {
+  std::uint8_t chunk[4096];
+  for (;;) {
+    if (!wait_fd(in_.get(), POLLIN, deadline, stats_)) return IoStatus::timeout;
+    ssize_t n = ::read(in_.get(), chunk, sizeof chunk);
+    if (n > 0) {
+      buffer_.insert(buffer_.end(), chunk, chunk + n);
+      return IoStatus::ok;
+    }
+    if (n == 0) return IoStatus::closed;
+    if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) {
+      stats_.note(errno);
+      continue;
+    }
+    if (errno == ECONNRESET) return IoStatus::closed;
+    throw ChannelFailure("read", errno);
+  }
+}
+
 Message StreamTransport::receive(Deadline deadline) {
   for (;;) {
-    IoStatus status = fill(4, deadline);
+    IoStatus status = IoStatus::ok;
+    if (resyncing_) {
+      // Inside damage: skip to the next possible magic, reading in bulk until one shows.
+      skip_to_magic();
+      if (buffer_.size() < 4) {
+        status = read_some(deadline);
+        if (status != IoStatus::ok) return ended(status);
+        continue;
+      }
+    }
+    status = fill(4, deadline);
     if (status == IoStatus::ok && starts_with_magic(buffer_)) status = fill(kHeaderSize, deadline);
     if (status != IoStatus::ok) return ended(status);
     auto header = check_header(buffer_);
@@ -60,7 +102,7 @@ Message StreamTransport::receive(Deadline deadline) {
         return m;
       }
     }
-    // Not a frame here: look for the next magic one byte further on.
+    // Not a frame here: look for the next magic from one byte further on.
     buffer_.erase(buffer_.begin());
     if (!resyncing_) {
       resyncing_ = true;

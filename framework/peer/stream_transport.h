@@ -22,6 +22,10 @@ class StreamTransport final : public Transport {
  private:
   // Reads until the buffer holds `size` bytes; never more, so a reader takes only its frames.
   [[nodiscard]] IoStatus fill(std::size_t size, Deadline deadline);
+  // Drops the bytes before the first place the frame magic (or the start of it) appears.
+  void skip_to_magic();
+  // One read of whatever is there (up to 4 KiB), for skipping damage in bulk.
+  [[nodiscard]] IoStatus read_some(Deadline deadline);
   // The receive() result when the stream ended or timed out with `buffer_` as it is.
   [[nodiscard]] Message ended(IoStatus status);
 
