@@ -39,6 +39,9 @@ struct ProcessResult {
   std::string stdout_text;
   std::string stderr_text;
   std::vector<ProcessSnapshot> at_timeout;
+  // peer: processes: what their summary line said; nullopt when they printed none.
+  std::optional<bool> peer_intact;
+  std::string peer_report;  // "100 sent, 98 received, 2 lost"
 };
 
 struct FaultResult {

@@ -82,10 +82,26 @@ enum class Lifetime { task, service };
 // (static programs, raw syscall(2), calls inside libc), or both. docs/seccomp.md.
 enum class Backend { preload, seccomp, both };
 
+// `peer:`: the built-in peer (faultline-peer, docs/peer.md) instead of a program.
+struct PeerSpec {
+  std::string mode;     // send, recv, echo (server) or request (client)
+  std::string channel;  // the channel it speaks
+  // Unset: the other peer's on the same channel (the two ends must agree), else the peer's
+  // own default (100 messages of 1..512 bytes).
+  std::optional<std::uint64_t> count;
+  std::optional<std::string> size;  // payload bytes: N or MIN..MAX
+  std::uint64_t rate = 0;       // messages per second, 0 = as fast as it goes
+  Duration timeout = std::chrono::seconds(10);
+  bool allow_loss = false;     // lost messages (drop faults) do not fail the exchange
+  bool allow_corrupt = false;  // nor do corrupted ones
+  std::string signal;          // shm/mmap: a semaphore channel instead of the futex
+};
+
 struct ProcessSpec {
   std::string name;
   std::vector<std::string> argv;  // run: as a list; or {"/bin/sh", "-c", STRING} for a string
   bool shell = false;             // run: was a string
+  std::optional<PeerSpec> peer;   // peer: instead of run: (argv is made at run time)
   std::vector<std::string> after;
   Readiness ready;
   Lifetime lifetime = Lifetime::task;
@@ -115,6 +131,8 @@ struct Scenario {
   FaultsExpect faults_expect = FaultsExpect::any;
   enum class LeaksExpect { none, any };
   LeaksExpect leaks_expect = LeaksExpect::none;
+  enum class PeersExpect { any, intact };
+  PeersExpect peers_expect = PeersExpect::any;  // intact: no peer lost or saw a bad message
 
   [[nodiscard]] const ChannelSpec* channel(std::string_view n) const;
   [[nodiscard]] const ProcessSpec* process(std::string_view n) const;

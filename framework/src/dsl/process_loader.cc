@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <regex>
 
 #include "dsl/did_you_mean.h"
 
@@ -14,8 +15,9 @@ namespace {
 const std::vector<std::string_view> kProcessKeys{
     "run",   "peer",   "after", "ready", "lifetime", "stop_signal", "grace",
     "stdin", "stdout", "fds",   "env",   "cwd",      "expect", "backend"};
-const std::vector<std::string_view> kPeerKeys{"mode", "channel", "count",
-                                              "size", "rate",    "timeout"};
+const std::vector<std::string_view> kPeerKeys{"mode",    "channel",    "count",
+                                              "size",    "rate",       "timeout",
+                                              "signal",  "allow_loss", "allow_corrupt"};
 const std::vector<std::string_view> kReadyKeys{"listening", "stdout", "file", "delay"};
 const std::vector<std::string_view> kExpectKeys{"exit", "signal", "stdout", "stderr", "within"};
 const std::vector<std::string_view> kTextKeys{"contains", "matches", "equals"};
@@ -49,7 +51,7 @@ class ProcessLoader final {
     const Field* run = find(fields, "run");
     const Field* peer = find(fields, "peer");
     if (run) load_run(*run, p);
-    if (peer) load_peer(*peer);
+    if (peer) load_peer(*peer, p);
     if (run && peer) {
       r_.error(peer->key_at, fmt::format("{} has both run: and peer:", prefix_),
                "keep run: for your own program, or peer: for the built-in peer, not both");
@@ -113,20 +115,80 @@ class ProcessLoader final {
     }
   }
 
-  void load_peer(const Field& f) {
+  void load_peer(const Field& f, ProcessSpec& p) {
+    PeerSpec peer;
     auto fields = r_.entries(f, prefix_ + " peer:", kPeerKeys);
+    const ChannelSpec* channel = nullptr;
     if (const Field* m = find(fields, "mode")) {
-      (void)r_.choice(*m, "peer mode", {"send", "recv", "echo", "request"});
+      if (auto v = r_.choice(*m, "peer mode", {"send", "recv", "echo", "request"})) peer.mode = *v;
+    } else {
+      r_.error(f.key_at, fmt::format("{} peer: has no mode", prefix_),
+               "add mode: send, recv, echo (a server) or request (a client)");
     }
     if (const Field* c = find(fields, "channel")) {
       if (auto name = r_.scalar(*c, "peer channel")) {
-        (void)channel_reference(r_, *c, *name, "peer channel", names_);
+        channel = channel_reference(r_, *c, *name, "peer channel", names_);
+        if (channel) peer.channel = *name;
+      }
+    } else {
+      r_.error(f.key_at, fmt::format("{} peer: has no channel", prefix_),
+               "add channel: NAME, a channel declared under channels:");
+    }
+    if (const Field* c = find(fields, "count")) {
+      if (auto v = r_.unsigned_number(*c, "peer count", 1)) peer.count = *v;
+    }
+    if (const Field* c = find(fields, "size")) {
+      if (auto v = r_.scalar(*c, "peer size")) {
+        static const std::regex size_re(R"(\d+(\.\.\d+)?)");
+        if (std::regex_match(*v, size_re))
+          peer.size = *v;
+        else
+          r_.error(c->value_at, fmt::format("peer size '{}' is not N or MIN..MAX", *v),
+                   "write size: 64 or size: 1..512 (payload bytes)");
       }
     }
-    if (const Field* c = find(fields, "count")) (void)r_.unsigned_number(*c, "peer count", 1);
-    if (const Field* t = find(fields, "timeout")) (void)r_.duration(*t, "peer timeout");
-    r_.error(f.key_at, "the built-in peer (faultline-peer) is not available in this version",
-             "run your own client with run:");
+    if (const Field* c = find(fields, "rate")) {
+      if (auto v = r_.unsigned_number(*c, "peer rate")) peer.rate = *v;
+    }
+    if (const Field* t = find(fields, "timeout")) {
+      if (auto d = r_.duration(*t, "peer timeout")) peer.timeout = *d;
+    }
+    for (const char* key : {"allow_loss", "allow_corrupt"}) {
+      const Field* b = find(fields, key);
+      if (!b) continue;
+      auto v = r_.choice(*b, fmt::format("peer {}", key), {"true", "false"});
+      if (v) (std::string_view(key) == "allow_loss" ? peer.allow_loss : peer.allow_corrupt) = *v == "true";
+    }
+    if (const Field* sig = find(fields, "signal")) {
+      if (auto name = r_.scalar(*sig, "peer signal")) {
+        const ChannelSpec* sem = channel_reference(r_, *sig, *name, "peer signal", names_);
+        if (sem && sem->type != ChannelType::semaphore)
+          r_.error(sig->value_at, fmt::format("peer signal '{}' is not a semaphore channel", *name),
+                   "signal: names a channel of type semaphore (count 2 for send/recv, 4 for "
+                   "echo/request); without it the peer signals through a futex in the segment");
+        else if (sem)
+          peer.signal = *name;
+      }
+    }
+    // A pipe carries one direction: the peer's end is its stdin or stdout.
+    if (channel && channel->type == ChannelType::pipe) {
+      if (peer.mode == "recv")
+        p.stdin_channel = peer.channel;
+      else if (peer.mode == "send")
+        p.stdout_channel = peer.channel;
+      else if (!peer.mode.empty())
+        r_.error(f.key_at,
+                 fmt::format("{} peer: mode {} needs two directions, a pipe has one", prefix_,
+                             peer.mode),
+                 "use send or recv over a pipe, or a socket or queue channel for echo/request");
+    }
+    // A server on a socket is ready once it listens, unless the file says otherwise.
+    if (channel && (peer.mode == "recv" || peer.mode == "echo") && can_listen(channel->type) &&
+        p.ready.kind == Readiness::Kind::none) {
+      p.ready.kind = Readiness::Kind::listening;
+      p.ready.value = peer.channel;
+    }
+    p.peer = std::move(peer);
   }
 
   void load_after(const Field& f, LoadedProcess& out) {

@@ -327,7 +327,12 @@ class ScenarioLoader final {
   }
 
   void load_expect(const Field& f, Scenario& s) {
-    auto fields = r_.entries(f, "expect", {"faults", "leaks"});
+    auto fields = r_.entries(f, "expect", {"faults", "leaks", "peers"});
+    if (const Field* k = find(fields, "peers")) {
+      if (auto v = r_.choice(*k, "expect peers", {"intact", "any"})) {
+        s.peers_expect = *v == "intact" ? Scenario::PeersExpect::intact : Scenario::PeersExpect::any;
+      }
+    }
     if (const Field* k = find(fields, "faults")) {
       if (auto v = r_.choice(*k, "expect faults", {"fired", "any"})) {
         s.faults_expect =

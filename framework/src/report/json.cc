@@ -46,6 +46,9 @@ nlohmann::json to_json(const ScenarioResult& r) {
                          {"stdout", p.stdout_text},
                          {"stderr", p.stderr_text}};
     if (p.exit_code) pj["exit_code"] = *p.exit_code;
+    if (p.peer_intact) {
+      pj["peer"] = {{"intact", *p.peer_intact}, {"report", p.peer_report}};
+    }
     if (p.term_signal) pj["signal"] = signal_name(p.term_signal);
     if (!p.started) pj["not_started_reason"] = p.not_started_reason;
     if (!p.at_timeout.empty()) {

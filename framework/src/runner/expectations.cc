@@ -151,6 +151,17 @@ std::vector<Violation> check_scenario(const Scenario& scenario, const ScenarioRe
                                                f.spec, f.hits)});
     }
   }
+  if (scenario.peers_expect == Scenario::PeersExpect::intact) {
+    for (std::size_t i = 0; i < r.processes.size() && i < scenario.processes.size(); ++i) {
+      const ProcessResult& p = r.processes[i];
+      if (!scenario.processes[i].peer || !p.started) continue;
+      if (!p.peer_intact)
+        out.push_back({"peers", p.name, fmt::format("{}: the peer printed no summary", p.name)});
+      else if (!*p.peer_intact)
+        out.push_back({"peers", p.name, fmt::format("{}: peer exchange not intact: {}", p.name,
+                                                     p.peer_report)});
+    }
+  }
   if (scenario.leaks_expect == Scenario::LeaksExpect::none) {
     for (const auto& l : r.leaks)
       out.push_back({"leaks", l.process,

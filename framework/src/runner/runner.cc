@@ -26,6 +26,7 @@
 #include "runner/control_context.h"
 #include "runner/expectations.h"
 #include "runner/leak_check.h"
+#include "runner/peer_command.h"
 #include "runner/program_path.h"
 #include "runner/run_directory.h"
 #include "runner/substitution.h"
@@ -120,6 +121,11 @@ fs::path default_interposer_path() {
 
 Diagnostics preflight(const Scenario& scenario, const RunOptions& options) {
   Diagnostics out;
+  const bool has_peer = std::any_of(scenario.processes.begin(), scenario.processes.end(),
+                                    [](const ProcessSpec& p) { return p.peer.has_value(); });
+  if (has_peer && default_peer_path().empty())
+    out.push_back({{}, "faultline-peer not found (the scenario has peer: processes)",
+                   "set FAULTLINE_PEER to its path, or keep it next to faultline"});
   for (const auto& p : scenario.processes) {
     if (p.shell || p.argv.empty()) continue;
     const std::string& program = p.argv.front();
@@ -242,13 +248,16 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       LaunchPlan plan;
       plan.name = p.name;
       std::string error;
+      if (p.peer) {
+        plan.argv = peer_argv(*p.peer, scenario, default_peer_path(), channels);
+      }
       for (const auto& arg : p.argv) {
         std::string expanded;
         if (!subs.expand(arg, expanded, error))
           return fail_setup(fmt::format("process '{}': {}", p.name, error));
         plan.argv.push_back(std::move(expanded));
       }
-      if (!p.shell) {
+      if (!p.shell && !p.peer) {
         auto program = resolve_program(plan.argv.front(), scenario.dir);
         if (!program) return fail_setup(fmt::format("process '{}': program '{}' not found", p.name, plan.argv.front()));
         plan.argv.front() = program->string();
@@ -326,8 +335,18 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     result.interrupted_by = run.interrupted_by;
     for (const auto& orphan : run.reaped_orphans)
       result.notes.push_back("descendant left running, killed at the end: " + orphan);
-    for (std::size_t i = 0; i < run.processes.size(); ++i)
+    for (std::size_t i = 0; i < run.processes.size(); ++i) {
       result.processes.push_back(to_result(run.processes[i], scenario.processes[i]));
+      ProcessResult& pr = result.processes.back();
+      if (!scenario.processes[i].peer) continue;
+      // The summary goes to stderr when the peer's stdout is its pipe channel.
+      auto summary = read_peer_summary(pr.stdout_text);
+      if (!summary) summary = read_peer_summary(pr.stderr_text);
+      if (summary) {
+        pr.peer_intact = summary->intact;
+        pr.peer_report = summary->text;
+      }
+    }
     for (std::size_t i = 0; i < result.faults.size(); ++i) {
       auto stats = control.stats(i);
       result.faults[i].hits = stats.hits;

@@ -1,0 +1,105 @@
+// `peer:` in scenario files: the built-in peer started from its channel's attributes, its
+// summary read back, and `expect: { peers: intact }` deciding on it.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "support.h"
+
+namespace fs = std::filesystem;
+using faultline::test::NothingLeftBehind;
+using faultline::test::run_faultline;
+using faultline::test::TempScenario;
+using nlohmann::json;
+
+namespace {
+
+json run_json(const TempScenario& s, faultline::test::CommandResult& r) {
+  fs::path out = s.dir() / "result.json";
+  r = run_faultline({"run", s.path().string(), "--json", out.string(), "--no-backtrace"});
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  REQUIRE(fs::exists(out));
+  std::ifstream in(out);
+  return json::parse(in)["scenarios"][0];
+}
+
+}  // namespace
+
+TEST_CASE("peers over TCP stay intact through short reads and EINTR", "[integration][peer]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: peer-tcp
+timeout: 30s
+channels: { t: { type: tcp } }
+processes:
+  server: { peer: { mode: echo, channel: t } }
+  client: { peer: { mode: request, channel: t, count: 50 }, after: [server] }
+faults:
+  - { process: client, call: read, short: 3 }
+  - { process: server, call: write, error: EINTR, every: 5 }
+expect: { peers: intact, faults: fired }
+)y");
+  faultline::test::CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(r.exit_code == 0);
+  CHECK(sc["passed"] == true);
+  CHECK(sc["processes"][1]["peer"]["intact"] == true);
+  CHECK(sc["processes"][1]["peer"]["report"] == "50 sent, 50 received");
+}
+
+TEST_CASE("a datagram dropped on UDP is reported lost by the receiving peer", "[integration][peer]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: peer-udp-drop
+timeout: 30s
+channels: { u: { type: udp } }
+processes:
+  server: { peer: { mode: recv, channel: u, count: 40 } }
+  client: { peer: { mode: send, channel: u }, after: [server] }
+faults:
+  - { process: client, call: [send, sendto], drop: true, nth: 3 }
+expect: { peers: intact }
+)y");
+  faultline::test::CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(r.exit_code == 1);
+  CHECK(sc["faults"][0]["fired"] == 1);
+  CHECK(sc["processes"][0]["peer"]["intact"] == false);
+  CHECK(sc["processes"][0]["peer"]["report"] == "0 sent, 39 received, 1 lost");
+  bool named = false;
+  for (const auto& v : sc["violations"])
+    named = named || (v["kind"] == "peers" &&
+                      v["message"] == "server: peer exchange not intact: 0 sent, 39 received, 1 lost");
+  CHECK(named);
+}
+
+TEST_CASE("a peer reading a pipe reassembles short reads of frames of any size",
+          "[integration][peer]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: peer-pipe
+timeout: 30s
+channels: { p: { type: pipe } }
+processes:
+  rx: { peer: { mode: recv, channel: p } }
+  tx: { peer: { mode: send, channel: p, size: 1..4000 } }
+faults:
+  - { call: read, short: 7, every: 2 }
+expect: { peers: intact, faults: fired }
+)y");
+  faultline::test::CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(r.exit_code == 0);
+  CHECK(sc["processes"][0]["peer"]["report"] == "0 sent, 100 received");
+}
+
+TEST_CASE("a peer asked for two directions over a pipe is a scenario error", "[integration][peer]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: peer-bad
+channels: { p: { type: pipe } }
+processes:
+  x: { peer: { mode: echo, channel: p } }
+)y");
+  auto r = run_faultline({"check", s.path().string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("mode echo needs two directions, a pipe has one") != std::string::npos);
+}
