@@ -87,7 +87,7 @@ std::string describe(const ShowcaseRun& run) {
 
 TEST_CASE("The robust echo server keeps serving after its first accept fails with ECONNABORTED") {
   NothingLeftBehind guard;
-  ShowcaseRun run = run_showcase("unix-echo/robust.yaml");
+  ShowcaseRun run = run_showcase("unix-stream/accept.robust.yaml");
   INFO(describe(run));
   CHECK(run.command.exit_code == 0);
   CHECK(run.scenario.at("passed") == true);
@@ -99,7 +99,7 @@ TEST_CASE("The robust echo server keeps serving after its first accept fails wit
 
 TEST_CASE("The naive echo server is reported for exiting with status 1 on a failed accept") {
   NothingLeftBehind guard;
-  ShowcaseRun run = run_showcase("unix-echo/naive.yaml");
+  ShowcaseRun run = run_showcase("unix-stream/accept.naive.yaml");
   INFO(describe(run));
   CHECK(run.command.exit_code == 1);
   CHECK(run.scenario.at("passed") == false);
@@ -176,7 +176,7 @@ TEST_CASE("The naive message consumer is reported for exiting with status 1 on E
 
 TEST_CASE("The robust echo client completes every message when each send transfers 5 bytes") {
   NothingLeftBehind guard;
-  ShowcaseRun run = run_showcase("unix-short-send/robust.yaml");
+  ShowcaseRun run = run_showcase("unix-stream/short-send.robust.yaml");
   INFO(describe(run));
   CHECK(run.command.exit_code == 0);
   CHECK(run.scenario.at("passed") == true);
@@ -186,7 +186,7 @@ TEST_CASE("The robust echo client completes every message when each send transfe
 
 TEST_CASE("The naive echo client is reported for losing the rest of a short send") {
   NothingLeftBehind guard;
-  ShowcaseRun run = run_showcase("unix-short-send/naive.yaml");
+  ShowcaseRun run = run_showcase("unix-stream/short-send.naive.yaml");
   INFO(describe(run));
   CHECK(run.command.exit_code == 1);
   CHECK(run.scenario.at("passed") == false);
