@@ -1,6 +1,7 @@
 // Interposer overhead against native in one run: bench_interpose_calls native, preloaded,
 // armed and under strace (interleaved rounds), then a fork+exec+wait spawn loop. Reports.
 //   bench_interpose [--rounds N] [--min-time S] [--spawns N] [--cpu N] [--no-strace]
+//                   [--no-seccomp]
 #include <fcntl.h>
 #include <sched.h>
 #include <spawn.h>
@@ -274,6 +275,7 @@ struct Options {
   int spawns = 40;
   int cpu = -2;  // -2: the last CPU this process may use; -1: no pinning
   bool strace = true;
+  bool seccomp = true;
 };
 
 // Pins this process (and so every child) to one CPU: a ping-pong then costs the two
@@ -339,6 +341,15 @@ int run(const Options& o) {
        {},
        1.05},
   };
+  // The seccomp backend with the same never-firing rule: every read and write of the
+  // benchmark is a user notification answered by the runner (issue: seccomp overhead).
+  const fs::path faultline_cli = bench.parent_path() / "faultline";
+  if (o.seccomp && fs::exists(faultline_cli))
+    configs.push_back({"seccomp, never fires",
+                       {},
+                       {faultline_cli.string(), "exec", "-q", "--backend", "seccomp", "--fault",
+                        never_spec, "--"},
+                       std::nullopt});
   std::optional<fs::path> strace = o.strace ? find_in_path("strace") : std::nullopt;
   if (o.strace && !strace)
     fmt::print(stderr, "bench_interpose: strace not found in PATH; its rows are left out\n");
@@ -432,6 +443,7 @@ int run(const Options& o) {
   };
   std::vector<std::pair<std::string, std::vector<std::string>>> spawn_configs = {
       {"native", base},
+      {"bare LD_PRELOAD shim", with({"LD_PRELOAD=" + (bench.parent_path() / "libbench_bare_shim.so").string()})},
       {"preload, no control", with({preload, process})},
       {"preload, armed", with({preload, process, "FAULTLINE_CONTROL=" + never.path().string()})},
   };
@@ -479,6 +491,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Interposer overhead against native: IPC calls and process spawn."};
   Options o;
   bool no_strace = false;
+  bool no_seccomp = false;
   app.add_option("--rounds", o.rounds, "runs per benchmark and configuration, interleaved")
       ->check(CLI::Range(1, 100))
       ->capture_default_str();
@@ -492,8 +505,10 @@ int main(int argc, char** argv) {
                  "CPU to pin every process to; -1: no pinning (default: the last one allowed)")
       ->check(CLI::Range(-1, CPU_SETSIZE - 1));
   app.add_flag("--no-strace", no_strace, "leave out the strace comparison");
+  app.add_flag("--no-seccomp", no_seccomp, "leave out the seccomp backend");
   CLI11_PARSE(app, argc, argv);
   o.strace = !no_strace;
+  o.seccomp = !no_seccomp;
   try {
     return run(o);
   } catch (const std::exception& e) {
