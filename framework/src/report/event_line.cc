@@ -3,18 +3,17 @@
 
 #include <fmt/format.h>
 
-#include <array>
 #include <string_view>
+
+#include "faults/call_table.h"
 
 namespace faultline {
 namespace {
 
-// Calls whose `fd` is a System V id rather than a file descriptor.
+// Whether the call's object is a System V id rather than a file descriptor (calls.def).
 bool takes_sysv_id(std::string_view call) {
-  constexpr std::array<std::string_view, 8> kSysv{"msgsnd", "msgrcv", "msgctl",     "shmat",
-                                                  "shmctl", "semop",  "semtimedop", "semctl"};
-  for (auto s : kSysv)
-    if (call == s) return true;
+  for (const CallInfo* c : resolve_call(call))
+    if (c->object.substr(0, 3) == "ID(") return true;
   return false;
 }
 
