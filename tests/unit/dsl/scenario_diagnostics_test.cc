@@ -21,6 +21,11 @@ Diagnostics load_errors(const std::string& yaml) {
   return r.diagnostics;
 }
 
+faultline::LoadResult load_text(const std::string& yaml) {
+  TempScenario file(yaml);
+  return faultline::load_scenario(file.path());
+}
+
 std::string describe(const Diagnostics& ds) {
   std::string out;
   for (const auto& d : ds) {
@@ -192,30 +197,41 @@ TEST_CASE("A process with both run and peer is reported") {
   auto ds = load_errors(kHead +
                         "channels:\n  c: { type: tcp }\nprocesses:\n  a:\n    run: [x]\n    peer: "
                         "{ mode: echo, channel: c }\n");
-  INFO(describe(ds));
-  REQUIRE(ds.size() == 2);
-  CHECK(ds[0].where.line == 7);
-  CHECK(ds[0].where.column == 5);
-  CHECK_THAT(ds[0].message + ds[1].message, Catch::Contains("both run: and peer:"));
+  only(ds, 7, 5, "both run: and peer:");
 }
 
-TEST_CASE("The built-in peer is reported as not available") {
-  auto ds = load_errors(kHead +
-                        "channels:\n  c: { type: tcp }\nprocesses:\n  a:\n    peer: { mode: "
-                        "request, channel: c, count: 10, size: 1..512 }\n");
-  const auto& d =
-      only(ds, 6, 5, "the built-in peer (faultline-peer) is not available in this version");
-  CHECK(d.hint == "run your own client with run:");
+TEST_CASE("A built-in peer over a socket loads with its channel and becomes ready on listening") {
+  faultline::LoadResult r = load_text(kHead +
+                           "channels:\n  c: { type: tcp }\nprocesses:\n  a:\n    peer: { mode: "
+                           "echo, channel: c, count: 10, size: 1..512, allow_loss: true }\n");
+  INFO(describe(r.diagnostics));
+  REQUIRE(r.scenario);
+  const faultline::ProcessSpec& p = r.scenario->processes.at(0);
+  REQUIRE(p.peer);
+  CHECK(p.peer->mode == "echo");
+  CHECK(p.peer->channel == "c");
+  CHECK(p.peer->count == 10u);
+  CHECK(p.peer->size == "1..512");
+  CHECK(p.peer->allow_loss);
+  CHECK(p.ready.kind == faultline::Readiness::Kind::listening);
+  CHECK(p.ready.value == "c");
 }
 
 TEST_CASE("Keys of peer are checked") {
-  auto ds = load_errors(kHead + "processes:\n  a:\n    peer: { mdoe: echo }\n");
+  auto ds = load_errors(kHead + "channels:\n  c: { type: tcp }\nprocesses:\n  a:\n    peer: "
+                                "{ mdoe: echo, channel: c }\n");
   INFO(describe(ds));
   REQUIRE(ds.size() == 2);
-  CHECK(ds[0].where.column == 5);
-  CHECK_THAT(ds[0].message, Catch::Contains("not available"));
-  CHECK(ds[1].where.column == 13);
-  CHECK(ds[1].hint == "did you mean 'mode'?");
+  CHECK_THAT(ds[0].message + ds[1].message, Catch::Contains("no mode"));
+  bool hinted = false;
+  for (const auto& d : ds) hinted = hinted || d.hint == "did you mean 'mode'?";
+  CHECK(hinted);
+}
+
+TEST_CASE("A peer size that is neither N nor MIN..MAX is reported") {
+  auto ds = load_errors(kHead + "channels:\n  c: { type: tcp }\nprocesses:\n  a:\n    peer: "
+                                "{ mode: echo, channel: c, size: big }\n");
+  only(ds, 6, 43, "peer size 'big' is not N or MIN..MAX");
 }
 
 TEST_CASE("A bad regular expression is reported at load time") {
