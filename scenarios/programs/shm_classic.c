@@ -22,8 +22,7 @@ enum { SEGMENT_SIZE = 4096 };
 /* Reports the failed step and removes the segment (detaching first when attached). */
 static int fail(const char* step, int id, const void* mem) {
   fprintf(stderr, "shm_classic: %s: %s\n", step, strerror(errno));
-  if (mem != NULL && shmdt(mem) == -1)
-    fprintf(stderr, "shm_classic: shmdt: %s\n", strerror(errno));
+  if (mem != NULL && shmdt(mem) == -1) fprintf(stderr, "shm_classic: shmdt: %s\n", strerror(errno));
   if (shmctl(id, IPC_RMID, NULL) == -1)
     fprintf(stderr, "shm_classic: shmctl IPC_RMID: %s\n", strerror(errno));
   return 1;
