@@ -6,26 +6,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "run_json.h"
 #include "support.h"
 
-namespace fs = std::filesystem;
 using faultline::test::NothingLeftBehind;
 using faultline::test::run_faultline;
+using faultline::test::run_json;
 using faultline::test::TempScenario;
 using nlohmann::json;
-
-namespace {
-
-json run_json(const TempScenario& s, faultline::test::CommandResult& r) {
-  fs::path out = s.dir() / "result.json";
-  r = run_faultline({"run", s.path().string(), "--json", out.string(), "--no-backtrace"});
-  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
-  REQUIRE(fs::exists(out));
-  std::ifstream in(out);
-  return json::parse(in)["scenarios"][0];
-}
-
-}  // namespace
 
 TEST_CASE("peers over TCP stay intact through short reads and EINTR", "[integration][peer]") {
   NothingLeftBehind guard;
