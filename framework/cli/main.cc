@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@
 #include "faults/call_table.h"
 #include "report/console.h"
 #include "report/json.h"
+#include "report/result_summary.h"
 #include "runner/run_directory.h"
 
 namespace fs = std::filesystem;
@@ -201,6 +203,30 @@ int cmd_calls(const std::string& name) {
   return kExitOk;
 }
 
+// `faultline report FILE`: a JSON result read back as one line per scenario, judged against
+// the outcome each is expected to have (--expect-fail GLOB).
+int cmd_report(const std::string& file, const std::vector<std::string>& expect_fail) {
+  std::ifstream in(file);
+  if (!in) {
+    std::cerr << "faultline: cannot read " << file
+              << "\n  hint: `faultline run PATH --json FILE` writes the result this reads\n";
+    return kExitInput;
+  }
+  nlohmann::json result = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (result.is_discarded()) {
+    std::cerr << "faultline: " << file
+              << " is not JSON; `faultline run PATH --json FILE` writes a result\n";
+    return kExitInput;
+  }
+  ResultSummaryOptions options{expect_fail, use_color(STDOUT_FILENO)};
+  try {
+    return print_result_summary(std::cout, result, options).as_expected() ? kExitOk : kExitFailed;
+  } catch (const std::runtime_error& e) {
+    std::cerr << "faultline: " << file << ": " << e.what() << '\n';
+    return kExitInput;
+  }
+}
+
 int cmd_gc() {
   auto removed = collect_garbage();
   for (const auto& line : removed) std::cout << "removed " << line << '\n';
@@ -266,6 +292,20 @@ int main(int argc, char** argv) {
   auto* calls = app.add_subcommand("calls", "list the interposable calls, fault kinds and errnos");
   std::string call_name;
   calls->add_option("name", call_name, "one call: its signature, failure value, kinds and errnos");
+  std::string report_file;
+  std::vector<std::string> report_expect_fail;
+  auto* report = app.add_subcommand(
+      "report", "summarize a JSON result: one line per scenario, grouped by folder");
+  report->add_option("file", report_file, "the result `faultline run --json FILE` wrote")
+      ->required();
+  report
+      ->add_option("--expect-fail", report_expect_fail,
+                   "scenarios whose file matches this glob must fail (e.g. '*naive.yaml')")
+      ->allow_extra_args(false);
+  report->footer(
+      "Exit status: 0 every scenario had its expected outcome; 1 one did not; 2 unreadable "
+      "file.\n");
+
   auto* gc = app.add_subcommand("gc", "remove what runs whose runner died left behind");
 
   // The program's own arguments are never faultline's: CLI11 sees only what precedes them.
@@ -283,6 +323,7 @@ int main(int argc, char** argv) {
     if (*exec) return cli::run_exec(exec_args);
     if (*check) return cmd_check(check_paths);
     if (*calls) return cmd_calls(call_name);
+    if (*report) return cmd_report(report_file, report_expect_fail);
     if (*gc) return cmd_gc();
   } catch (const std::exception& e) {
     std::cerr << "faultline: internal error: " << e.what() << '\n';
