@@ -29,8 +29,8 @@ extern "C" {
 #define FL_NAME_MAX 64
 #define FL_SITE_MAX 128
 #define FL_MAX_CHANNELS 64
-#define FL_EVENT_RING 4096 /* power of two */
-#define FL_SITE_RANGES 16 /* address ranges one site= resolves to, over all programs */
+#define FL_EVENT_RING 4096  /* power of two */
+#define FL_SITE_RANGES 16   /* address ranges one site= resolves to, over all programs */
 #define FL_MAX_CREATED 1024 /* IPC objects the processes create, for the leak check */
 
 /* Call ids: one per row of calls.def, in file order. */
@@ -87,12 +87,12 @@ struct fl_rule {
   uint64_t times;
   uint64_t probability; /* fire when hash < probability (scaled to 2^64-1); 0 = not given */
   uint32_t has_probability;
-  uint32_t fd_class;     /* enum fl_fd_class */
-  int32_t channel;       /* index into channels[], -1 = any */
+  uint32_t fd_class; /* enum fl_fd_class */
+  int32_t channel;   /* index into channels[], -1 = any */
   uint32_t reserved;
   char process[FL_NAME_MAX]; /* process name it applies to (and descendants); "" = any */
   char site[FL_SITE_MAX];    /* caller match as written; "" = any */
-  uint32_t site_count;       /* ranges in site_ranges; a rule with site[0] and none matches nothing */
+  uint32_t site_count; /* ranges in site_ranges; a rule with site[0] and none matches nothing */
   uint32_t reserved2;
   struct fl_site_range site_ranges[FL_SITE_RANGES];
   char text[FL_SITE_MAX];    /* the spec as the user wrote it, for reports */
@@ -103,12 +103,12 @@ struct fl_rule {
 /* A provisioned channel, for channel= matching and attribution in events. */
 struct fl_channel {
   char name[FL_NAME_MAX];
-  uint32_t type;   /* index of the channel type as the runner numbers it */
-  int32_t sysv_id; /* msgqueue/shm/semaphore id, else -1 */
-  int32_t key;     /* SysV key, else 0 (IPC_PRIVATE is never a channel's key) */
-  int32_t port;    /* tcp/udp port, else 0 */
-  uint64_t dev;    /* the file an fd of this channel refers to (pipe, FIFO, mapped file, */
-  uint64_t ino;    /* POSIX shm or mq object); 0/0 = none */
+  uint32_t type;          /* index of the channel type as the runner numbers it */
+  int32_t sysv_id;        /* msgqueue/shm/semaphore id, else -1 */
+  int32_t key;            /* SysV key, else 0 (IPC_PRIVATE is never a channel's key) */
+  int32_t port;           /* tcp/udp port, else 0 */
+  uint64_t dev;           /* the file an fd of this channel refers to (pipe, FIFO, mapped file, */
+  uint64_t ino;           /* POSIX shm or mq object); 0/0 = none */
   char path[FL_SITE_MAX]; /* Unix socket path or POSIX name ("/name"), else "" */
 };
 
@@ -128,20 +128,20 @@ struct fl_event {
   int32_t fd;      /* fd or SysV id the call was on, -1 when none */
   int32_t channel; /* index into channels[], -1 when the object is no channel's */
   uint32_t reserved;
-  uint64_t hit;    /* the rule's hit number for this call (1-based) */
+  uint64_t hit; /* the rule's hit number for this call (1-based) */
   char process[FL_NAME_MAX];
 };
 
 /* An IPC object a process created (leak check). Recorded by the interposer after the call
  * succeeded, whether or not any rule exists; `state` is written last (release). */
 enum fl_object_kind {
-  FL_OBJECT_MSGQUEUE = 1, /* id, key */
-  FL_OBJECT_SHM = 2,      /* id, key */
-  FL_OBJECT_SEMAPHORE = 3,/* id, key */
-  FL_OBJECT_FIFO = 4,     /* path (absolute) */
-  FL_OBJECT_SOCKET = 5,   /* path of a bound Unix socket (absolute) */
-  FL_OBJECT_POSIX_SHM = 6,/* path: the POSIX name */
-  FL_OBJECT_POSIX_MQ = 7, /* path: the POSIX name */
+  FL_OBJECT_MSGQUEUE = 1,  /* id, key */
+  FL_OBJECT_SHM = 2,       /* id, key */
+  FL_OBJECT_SEMAPHORE = 3, /* id, key */
+  FL_OBJECT_FIFO = 4,      /* path (absolute) */
+  FL_OBJECT_SOCKET = 5,    /* path of a bound Unix socket (absolute) */
+  FL_OBJECT_POSIX_SHM = 6, /* path: the POSIX name */
+  FL_OBJECT_POSIX_MQ = 7,  /* path: the POSIX name */
 };
 
 struct fl_created {

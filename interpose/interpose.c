@@ -122,7 +122,8 @@ __attribute__((constructor)) static void fl_init(void) {
   syscall(SYS_close, fd);
   if (addr == -1) goto out;
   struct stat shm;
-  if (syscall(SYS_newfstatat, AT_FDCWD, "/dev/shm", &shm, 0) == 0) fl_shm_dev = (uint64_t)shm.st_dev;
+  if (syscall(SYS_newfstatat, AT_FDCWD, "/dev/shm", &shm, 0) == 0)
+    fl_shm_dev = (uint64_t)shm.st_dev;
   struct fl_control* ctl = (struct fl_control*)addr;
   fl_resolve_all();
   fl_site_init(ctl);

@@ -68,8 +68,7 @@ static int fl_matches(const struct fl_rule* r, int index, struct fl_subject* s) 
   int call = s->call;
   if (!(r->call_mask[call >> 6] & (1ull << (call & 63)))) return 0;
   if (!(fl_call_kinds(call) & FL_KIND(r->action))) return 0;
-  if (r->process[0] != '\0' &&
-      strncmp(r->process, s->process ? s->process : "", FL_NAME_MAX) != 0)
+  if (r->process[0] != '\0' && strncmp(r->process, s->process ? s->process : "", FL_NAME_MAX) != 0)
     return 0;
   if (!fl_site_ok(r, index, s)) return 0;
   if (r->channel >= 0) {

@@ -7,15 +7,16 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
-#include <linux/close_range.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <mqueue.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ipc.h>
@@ -30,7 +31,6 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
-#include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,14 +71,22 @@ struct fl_obj {
   int flags;
 };
 
-#define FL_OBJ_NONE() {FL_O_NONE, -1, 0, 0, 0}
-#define FL_OBJ_FD(x) {FL_O_FD, (int)(x), 0, 0, 0}
-#define FL_OBJ_ID(x) {FL_O_ID, (int)(x), 0, 0, 0}
-#define FL_OBJ_KEY(x) {FL_O_KEY, -1, (long)(x), 0, 0}
-#define FL_OBJ_PATH(p) {FL_O_PATH, AT_FDCWD, 0, (p), 0}
-#define FL_OBJ_AT(d, p) {FL_O_PATH, (d), 0, (p), 0}
-#define FL_OBJ_NAME(p) {FL_O_NAME, -1, 0, (p), 0}
-#define FL_OBJ_MAP(f, d) {FL_O_MAP, (int)(d), 0, 0, (f)}
+#define FL_OBJ_NONE() \
+  { FL_O_NONE, -1, 0, 0, 0 }
+#define FL_OBJ_FD(x) \
+  { FL_O_FD, (int)(x), 0, 0, 0 }
+#define FL_OBJ_ID(x) \
+  { FL_O_ID, (int)(x), 0, 0, 0 }
+#define FL_OBJ_KEY(x) \
+  { FL_O_KEY, -1, (long)(x), 0, 0 }
+#define FL_OBJ_PATH(p) \
+  { FL_O_PATH, AT_FDCWD, 0, (p), 0 }
+#define FL_OBJ_AT(d, p) \
+  { FL_O_PATH, (d), 0, (p), 0 }
+#define FL_OBJ_NAME(p) \
+  { FL_O_NAME, -1, 0, (p), 0 }
+#define FL_OBJ_MAP(f, d) \
+  { FL_O_MAP, (int)(d), 0, 0, (f) }
 
 #ifndef MQUEUE_MAGIC
 #define MQUEUE_MAGIC 0x19800202
@@ -204,8 +212,8 @@ static _Atomic uint32_t fl_fd_cache[FL_FD_TABLE];
 static _Atomic int fl_fd_cache_on;
 
 static inline void fl_fd_forget(int fd) {
-  if (__builtin_expect(atomic_load_explicit(&fl_fd_cache_on, memory_order_relaxed), 0) &&
-      fd >= 0 && fd < FL_FD_TABLE)
+  if (__builtin_expect(atomic_load_explicit(&fl_fd_cache_on, memory_order_relaxed), 0) && fd >= 0 &&
+      fd < FL_FD_TABLE)
     atomic_store_explicit(&fl_fd_cache[fd], 0, memory_order_relaxed);
 }
 
@@ -404,11 +412,11 @@ static int fl_is_reset(int fd) {
 /* Every fd data call of this process now takes the slow path, where fl_is_reset is checked:
  * only processes that had a reset pay for it. */
 static void fl_arm_reset_checks(void) {
-  static const int calls[] = {FL_CALL_read,     FL_CALL___read_chk,     FL_CALL_readv,
-                              FL_CALL_write,    FL_CALL_writev,         FL_CALL_send,
-                              FL_CALL_sendto,   FL_CALL_sendmsg,        FL_CALL_sendmmsg,
-                              FL_CALL_recv,     FL_CALL___recv_chk,     FL_CALL_recvfrom,
-                              FL_CALL___recvfrom_chk, FL_CALL_recvmsg,  FL_CALL_recvmmsg};
+  static const int calls[] = {FL_CALL_read,           FL_CALL___read_chk, FL_CALL_readv,
+                              FL_CALL_write,          FL_CALL_writev,     FL_CALL_send,
+                              FL_CALL_sendto,         FL_CALL_sendmsg,    FL_CALL_sendmmsg,
+                              FL_CALL_recv,           FL_CALL___recv_chk, FL_CALL_recvfrom,
+                              FL_CALL___recvfrom_chk, FL_CALL_recvmsg,    FL_CALL_recvmmsg};
   for (size_t i = 0; i < sizeof calls / sizeof calls[0]; ++i)
     __atomic_or_fetch(&fl_armed[calls[i] >> 6], 1ull << (calls[i] & 63), __ATOMIC_RELAXED);
 }
@@ -481,7 +489,8 @@ static void fl_copy(char* dst, size_t cap, const char* a, const char* b) {
 
 /* Records one created object in the control block (no-op without one). `dirfd`/`path`: a
  * relative path is made absolute from the directory (AT_FDCWD: the working directory). */
-static void fl_note_created(int call, unsigned kind, int id, long key, int dirfd, const char* path) {
+static void fl_note_created(int call, unsigned kind, int id, long key, int dirfd,
+                            const char* path) {
   struct fl_control* ctl = fl_ctl;
   if (!ctl) return;
   int saved = errno;
@@ -528,17 +537,18 @@ static void fl_note_created(int call, unsigned kind, int id, long key, int dirfd
   errno = saved;
 }
 
-#define FL_SYSV_CREATE(name, kind, key, flags, call_expr)                             \
-  do {                                                                               \
-    int r_ = (call_expr);                                                            \
-    if (r_ >= 0 && ((flags) & IPC_CREAT) && fl_ctl) fl_note_created(FL_CALL_##name, kind, r_, key, AT_FDCWD, 0); \
-    return r_;                                                                       \
+#define FL_SYSV_CREATE(name, kind, key, flags, call_expr)          \
+  do {                                                             \
+    int r_ = (call_expr);                                          \
+    if (r_ >= 0 && ((flags)&IPC_CREAT) && fl_ctl)                  \
+      fl_note_created(FL_CALL_##name, kind, r_, key, AT_FDCWD, 0); \
+    return r_;                                                     \
   } while (0)
 
 FL_EXPORT int msgget(key_t key, int flags) {
-  FL_SYSV_CREATE(msgget, FL_OBJECT_MSGQUEUE, key, flags,
-                 fl_is_armed(FL_CALL_msgget) ? msgget_slow(CALLER, key, flags)
-                                             : REAL(msgget)(key, flags));
+  FL_SYSV_CREATE(
+      msgget, FL_OBJECT_MSGQUEUE, key, flags,
+      fl_is_armed(FL_CALL_msgget) ? msgget_slow(CALLER, key, flags) : REAL(msgget)(key, flags));
 }
 
 FL_EXPORT int shmget(key_t key, size_t size, int flags) {
@@ -659,8 +669,8 @@ static ssize_t fl_io_real(const struct fl_io* io, size_t len) {
 
 static int fl_is_input(int call) {
   return call == FL_CALL_read || call == FL_CALL___read_chk || call == FL_CALL_recv ||
-         call == FL_CALL___recv_chk || call == FL_CALL_recvfrom ||
-         call == FL_CALL___recvfrom_chk || call == FL_CALL_readv || call == FL_CALL_recvmsg;
+         call == FL_CALL___recv_chk || call == FL_CALL_recvfrom || call == FL_CALL___recvfrom_chk ||
+         call == FL_CALL_readv || call == FL_CALL_recvmsg;
 }
 
 __attribute__((noinline)) static ssize_t fl_io_slow(int call, int fd, void* buf, size_t n,
@@ -894,7 +904,8 @@ __attribute__((noinline)) static int fl_mmsg_slow(int call, int fd, struct mmsgh
         return (int)fl_fail(&s);
       case FL_ACT_DROP:
         for (unsigned i = 0; i < vlen; ++i)
-          vec[i].msg_len = (unsigned)fl_iov_total(vec[i].msg_hdr.msg_iov, vec[i].msg_hdr.msg_iovlen);
+          vec[i].msg_len =
+              (unsigned)fl_iov_total(vec[i].msg_hdr.msg_iov, vec[i].msg_hdr.msg_iovlen);
         fl_record(&s, (int64_t)vlen, 0, 0);
         return (int)vlen;
       case FL_ACT_SHORT:
@@ -941,10 +952,11 @@ static ssize_t fl_msgin_real(int call, int q, void* msg, size_t len, long type, 
 __attribute__((noinline)) static ssize_t fl_msgin_slow(int call, int q, void* msg, size_t len,
                                                        long type, int flags, unsigned* prio,
                                                        const struct timespec* t, uint64_t caller) {
-  const struct fl_obj obj = call == FL_CALL_msgrcv ? (struct fl_obj)FL_OBJ_ID(q)
-                                                   : (struct fl_obj)FL_OBJ_FD(q);
+  const struct fl_obj obj =
+      call == FL_CALL_msgrcv ? (struct fl_obj)FL_OBJ_ID(q) : (struct fl_obj)FL_OBJ_FD(q);
   struct fl_shot s;
-  if (!fl_decide(&s, call, &obj, caller)) return fl_msgin_real(call, q, msg, len, type, flags, prio, t);
+  if (!fl_decide(&s, call, &obj, caller))
+    return fl_msgin_real(call, q, msg, len, type, flags, prio, t);
   if (s.action == FL_ACT_ERROR) return (ssize_t)fl_fail(&s);
   ssize_t r = fl_msgin_real(call, q, msg, len, type, flags, prio, t);
   if (s.action == FL_ACT_CORRUPT && r > 0) {
@@ -1062,12 +1074,13 @@ static int fl_poll_real(const struct fl_poll* p) {
 }
 
 __attribute__((noinline)) static int fl_poll_slow(const struct fl_poll* p, uint64_t caller) {
-  const struct fl_obj obj = p->ev ? (struct fl_obj)FL_OBJ_FD(p->epfd) : (struct fl_obj)FL_OBJ_NONE();
+  const struct fl_obj obj =
+      p->ev ? (struct fl_obj)FL_OBJ_FD(p->epfd) : (struct fl_obj)FL_OBJ_NONE();
   struct fl_shot s;
   if (!fl_decide(&s, p->call, &obj, caller)) return fl_poll_real(p);
   if (s.action == FL_ACT_ERROR) return (int)fl_fail(&s);
   if (s.action == FL_ACT_SPURIOUS) {
-    int r = p->ev ? fl_spurious_epoll(&s, p->epfd, p->ev, p->max)
+    int r = p->ev    ? fl_spurious_epoll(&s, p->epfd, p->ev, p->max)
             : p->fds ? fl_spurious_poll(&s, p->fds, p->n)
                      : fl_spurious_select(&s, p->nfds, p->r, p->w, p->e);
     if (r >= 0) return r;
@@ -1109,12 +1122,8 @@ FL_EXPORT int __ppoll_chk(struct pollfd* fds, nfds_t n, const struct timespec* t
                           const sigset_t* mask, size_t fdslen) {
   if (fl_is_armed(FL_CALL___ppoll_chk)) {
     if (fdslen / sizeof(*fds) < n) __chk_fail();
-    const struct fl_poll p = {.call = FL_CALL___ppoll_chk,
-                              .fds = fds,
-                              .n = n,
-                              .ts = t,
-                              .mask = mask,
-                              .fdslen = fdslen};
+    const struct fl_poll p = {
+        .call = FL_CALL___ppoll_chk, .fds = fds, .n = n, .ts = t, .mask = mask, .fdslen = fdslen};
     return fl_poll_slow(&p, CALLER);
   }
   return REAL(__ppoll_chk)(fds, n, t, mask, fdslen);
@@ -1186,7 +1195,9 @@ FL_EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event* ev) {
 
 /* ---- variadic calls --------------------------------------------------------------------- */
 
-static int fl_needs_mode(int flags) { return (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE; }
+static int fl_needs_mode(int flags) {
+  return (flags & O_CREAT) || (flags & __O_TMPFILE) == __O_TMPFILE;
+}
 
 __attribute__((noinline)) static int fl_open_slow(int call, int dirfd, const char* path, int flags,
                                                   mode_t mode, uint64_t caller) {
@@ -1213,13 +1224,13 @@ __attribute__((noinline)) static int fl_open_slow(int call, int dirfd, const cha
   return r;
 }
 
-#define FL_MODE_ARG(flags, last)          \
-  mode_t mode = 0;                        \
-  if (fl_needs_mode(flags)) {             \
-    va_list ap;                           \
-    va_start(ap, last);                   \
-    mode = (mode_t)va_arg(ap, int);       \
-    va_end(ap);                           \
+#define FL_MODE_ARG(flags, last)    \
+  mode_t mode = 0;                  \
+  if (fl_needs_mode(flags)) {       \
+    va_list ap;                     \
+    va_start(ap, last);             \
+    mode = (mode_t)va_arg(ap, int); \
+    va_end(ap);                     \
   }
 
 FL_EXPORT int open(const char* path, int flags, ...) {

@@ -40,10 +40,10 @@ expect: {{ leaks: {4} }}
 
 std::string where_for(const char* kind) {
   std::string k = kind;
-  if (k == "posix-shm" || k == "posix-mq") return "/faultline-leak-test-" + std::to_string(::getpid());
+  if (k == "posix-shm" || k == "posix-mq")
+    return "/faultline-leak-test-" + std::to_string(::getpid());
   return "${run_dir}";
 }
-
 
 }  // namespace
 
@@ -84,7 +84,8 @@ TEST_CASE("a process that removes what it created passes the leak check", "[inte
   CHECK(sc["leaks"].empty());
 }
 
-TEST_CASE("leaks: any reports a leak without failing, and still removes it", "[integration][leaks]") {
+TEST_CASE("leaks: any reports a leak without failing, and still removes it",
+          "[integration][leaks]") {
   NothingLeftBehind guard;
   TempScenario s(scenario("msgqueue", "${run_dir}", false, "any"));
   faultline::test::CommandResult r;

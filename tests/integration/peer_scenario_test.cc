@@ -36,7 +36,8 @@ expect: { peers: intact, faults: fired }
   CHECK(sc["processes"][1]["peer"]["report"] == "50 sent, 50 received");
 }
 
-TEST_CASE("a datagram dropped on UDP is reported lost by the receiving peer", "[integration][peer]") {
+TEST_CASE("a datagram dropped on UDP is reported lost by the receiving peer",
+          "[integration][peer]") {
   NothingLeftBehind guard;
   TempScenario s(R"y(scenario: peer-udp-drop
 timeout: 30s
@@ -56,8 +57,9 @@ expect: { peers: intact }
   CHECK(sc["processes"][0]["peer"]["report"] == "0 sent, 39 received, 1 lost");
   bool named = false;
   for (const auto& v : sc["violations"])
-    named = named || (v["kind"] == "peers" &&
-                      v["message"] == "server: peer exchange not intact: 0 sent, 39 received, 1 lost");
+    named =
+        named || (v["kind"] == "peers" &&
+                  v["message"] == "server: peer exchange not intact: 0 sent, 39 received, 1 lost");
   CHECK(named);
 }
 
@@ -80,7 +82,8 @@ expect: { peers: intact, faults: fired }
   CHECK(sc["processes"][0]["peer"]["report"] == "0 sent, 100 received");
 }
 
-TEST_CASE("a peer asked for two directions over a pipe is a scenario error", "[integration][peer]") {
+TEST_CASE("a peer asked for two directions over a pipe is a scenario error",
+          "[integration][peer]") {
   NothingLeftBehind guard;
   TempScenario s(R"y(scenario: peer-bad
 channels: { p: { type: pipe } }

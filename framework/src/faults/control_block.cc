@@ -46,14 +46,13 @@ int channel_index(const FaultSpec& f, const std::string& what, const ControlCont
     if (context.channels[i].name == f.channel) return static_cast<int>(i);
     names += (names.empty() ? "" : ", ") + context.channels[i].name;
   }
-  throw std::runtime_error(what + ": channel=" + f.channel + " names no channel of this run" +
-                           (names.empty() ? std::string(" (it declares none)")
-                                          : " (channels: " + names + ")"));
+  throw std::runtime_error(
+      what + ": channel=" + f.channel + " names no channel of this run" +
+      (names.empty() ? std::string(" (it declares none)") : " (channels: " + names + ")"));
 }
 
 template <std::size_t N>
-void copy_text(char (&dst)[N], const std::string& src, const std::string& what,
-               const char* field) {
+void copy_text(char (&dst)[N], const std::string& src, const std::string& what, const char* field) {
   if (src.size() >= N)
     throw std::runtime_error(what + ": " + field + " longer than " + std::to_string(N - 1) +
                              " characters");
@@ -61,7 +60,8 @@ void copy_text(char (&dst)[N], const std::string& src, const std::string& what,
   dst[src.size()] = '\0';
 }
 
-void compile_rule(const FaultSpec& f, std::size_t index, fl_rule& r, const ControlContext& context) {
+void compile_rule(const FaultSpec& f, std::size_t index, fl_rule& r,
+                  const ControlContext& context) {
   const std::string what = describe(f, index);
   if (f.calls.empty()) throw std::runtime_error(what + ": names no call");
   for (const auto& name : f.calls) {
@@ -105,7 +105,8 @@ void compile_rule(const FaultSpec& f, std::size_t index, fl_rule& r, const Contr
     SiteResolution site = resolve_site(f.site, context.programs);
     if (!site.error.empty()) throw std::runtime_error(what + ": " + site.error);
     copy_text(r.site, f.site, what, "site=");
-    r.site_count = static_cast<std::uint32_t>(std::min<std::size_t>(site.ranges.size(), FL_SITE_RANGES));
+    r.site_count =
+        static_cast<std::uint32_t>(std::min<std::size_t>(site.ranges.size(), FL_SITE_RANGES));
     std::copy_n(site.ranges.begin(), r.site_count, r.site_ranges);
   }
   if (f.process.size() >= FL_NAME_MAX)
@@ -249,8 +250,8 @@ std::vector<ControlBlock::Created> ControlBlock::created() const {
   std::vector<Created> out;
   if (!control_) return out;
   const auto& table = call_table();
-  const std::uint32_t n =
-      std::min<std::uint32_t>(control_->created_next.load(std::memory_order_acquire), FL_MAX_CREATED);
+  const std::uint32_t n = std::min<std::uint32_t>(
+      control_->created_next.load(std::memory_order_acquire), FL_MAX_CREATED);
   for (std::uint32_t i = 0; i < n; ++i) {
     const fl_created& c = control_->created[i];
     if (c.state.load(std::memory_order_acquire) != 1) continue;  // its writer died mid-record

@@ -19,12 +19,12 @@ namespace faultline {
 struct ControlContext {
   struct Channel {
     std::string name;
-    int sysv_id = -1;         // msgqueue/shm/semaphore
-    int key = 0;              // their key
-    int port = 0;             // tcp/udp
-    std::uint64_t dev = 0;    // the file an fd on the channel refers to (pipe, FIFO, mapped
-    std::uint64_t ino = 0;    // file, POSIX shm or mq object)
-    std::string path;         // Unix socket path, FIFO path or POSIX name
+    int sysv_id = -1;       // msgqueue/shm/semaphore
+    int key = 0;            // their key
+    int port = 0;           // tcp/udp
+    std::uint64_t dev = 0;  // the file an fd on the channel refers to (pipe, FIFO, mapped
+    std::uint64_t ino = 0;  // file, POSIX shm or mq object)
+    std::string path;       // Unix socket path, FIFO path or POSIX name
   };
   std::vector<Channel> channels;
   std::vector<std::filesystem::path> programs;  // ELF files site= is resolved in
@@ -38,8 +38,7 @@ class ControlBlock final {
   // faults, name too long, a site found in no program) and std::system_error when the file
   // cannot be created or mapped.
   [[nodiscard]] static ControlBlock create(const std::filesystem::path& path,
-                                           const std::vector<FaultSpec>& faults,
-                                           std::uint64_t seed,
+                                           const std::vector<FaultSpec>& faults, std::uint64_t seed,
                                            const ControlContext& context = {});
   ControlBlock(ControlBlock&& other) noexcept;
   ControlBlock& operator=(ControlBlock&& other) noexcept;
@@ -64,15 +63,15 @@ class ControlBlock final {
     std::int64_t bytes = 0;     // bytes transferred
     int pid = 0;
     int tid = 0;
-    int call_id = -1;      // enum fl_call_id
-    std::string call;      // its symbol, e.g. "accept4"
-    int rule = -1;         // index of the fault that fired
-    int err = 0;           // errno injected or observed, 0 when none
-    std::string err_name;  // "ECONNABORTED", "" when none
-    int fd = -1;           // fd or SysV id the call was on, -1 when none
-    std::string channel;   // the channel the fd or id belongs to, "" when none
+    int call_id = -1;       // enum fl_call_id
+    std::string call;       // its symbol, e.g. "accept4"
+    int rule = -1;          // index of the fault that fired
+    int err = 0;            // errno injected or observed, 0 when none
+    std::string err_name;   // "ECONNABORTED", "" when none
+    int fd = -1;            // fd or SysV id the call was on, -1 when none
+    std::string channel;    // the channel the fd or id belongs to, "" when none
     std::uint64_t hit = 0;  // the rule's hit number for this call (1-based)
-    std::string process;   // FAULTLINE_PROCESS of the process
+    std::string process;    // FAULTLINE_PROCESS of the process
   };
   // The complete records still in the ring, in sequence order.
   [[nodiscard]] std::vector<Event> events() const;

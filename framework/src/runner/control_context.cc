@@ -35,8 +35,7 @@ std::vector<std::filesystem::path> scenario_programs(const Scenario& scenario) {
       program = cmd.substr(start, cmd.find_first_of(" \t;|&", start) - start);
     }
     auto path = resolve_program(program, scenario.dir);
-    if (path && std::find(programs.begin(), programs.end(), *path) ==
-                    programs.end())
+    if (path && std::find(programs.begin(), programs.end(), *path) == programs.end())
       programs.push_back(*path);
   }
   return programs;

@@ -2,9 +2,9 @@
 // channel= names and the programs that site= is looked up in.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <memory>
-#include <filesystem>
 #include <string>
 #include <vector>
 

@@ -24,8 +24,9 @@ namespace faultline {
 namespace {
 
 std::string sysv_label(const char* what, int id, int key) {
-  return key != IPC_PRIVATE ? fmt::format("{} id {} (key {:#x})", what, id, static_cast<unsigned>(key))
-                            : fmt::format("{} id {} (IPC_PRIVATE)", what, id);
+  return key != IPC_PRIVATE
+             ? fmt::format("{} id {} (key {:#x})", what, id, static_cast<unsigned>(key))
+             : fmt::format("{} id {} (IPC_PRIVATE)", what, id);
 }
 
 bool file_leaked(const std::string& path, mode_t type, bool& removed) {

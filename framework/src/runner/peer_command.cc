@@ -20,9 +20,9 @@ std::filesystem::path default_peer_path() {
   return std::filesystem::exists(candidate, ec) ? candidate : std::filesystem::path{};
 }
 
-std::vector<std::string> peer_argv(const PeerSpec& peer, const Scenario& scenario,
-                                   const std::filesystem::path& program,
-                                   const std::map<std::string, std::unique_ptr<Channel>>& channels) {
+std::vector<std::string> peer_argv(
+    const PeerSpec& peer, const Scenario& scenario, const std::filesystem::path& program,
+    const std::map<std::string, std::unique_ptr<Channel>>& channels) {
   auto found = channels.find(peer.channel);
   if (found == channels.end())
     throw std::runtime_error("peer channel '" + peer.channel + "' was not provisioned");
