@@ -1,0 +1,242 @@
+// The showcase pairs for FIFOs, POSIX message queues, mmap, System V semaphores and the
+// classic System V shared-memory example: each robust program passes its scenario, each
+// naive program fails the same scenario for the reason the scenario is about.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <stdexcept>
+#include <string>
+
+#include "support.h"
+
+namespace {
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace faultline::test;
+
+// A folder for one run's JSON report, removed with everything in it.
+class ReportDir final {
+ public:
+  ReportDir() {
+    std::string templ = (fs::temp_directory_path() / "flshowcase-ipc-XXXXXX").string();
+    if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed; is TMPDIR writable?");
+    dir_ = templ;
+  }
+  ~ReportDir() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  ReportDir(const ReportDir&) = delete;
+  ReportDir& operator=(const ReportDir&) = delete;
+  [[nodiscard]] fs::path file() const { return dir_ / "result.json"; }
+
+ private:
+  fs::path dir_;
+};
+
+struct ShowcaseRun {
+  CommandResult command;
+  json scenario;  // the one entry of "scenarios" in the JSON report
+};
+
+// Runs `faultline run scenarios/FILE --json OUT` and reads back the scenario's result. No gdb
+// backtraces: the hang verdict rests on /proc, and attaching gdb only costs time.
+ShowcaseRun run_showcase(const std::string& file) {
+  ReportDir report;
+  ShowcaseRun run;
+  run.command = run_faultline({"run", (scenarios_dir() / file).string(), "--json",
+                               report.file().string(), "--no-backtrace"});
+  INFO("faultline stdout:\n" << run.command.out << "\nfaultline stderr:\n" << run.command.err);
+  std::ifstream in(report.file());
+  REQUIRE(in.good());
+  json all = json::parse(in);
+  REQUIRE(all.at("scenarios").size() == 1);
+  run.scenario = all.at("scenarios").at(0);
+  return run;
+}
+
+const json& process(const json& scenario, const std::string& name) {
+  for (const auto& p : scenario.at("processes"))
+    if (p.at("name") == name) return p;
+  throw std::runtime_error("no process named " + name + " in the report");
+}
+
+// The message of the violation of this kind for this process ("" for scenario-wide); "" when
+// there is none.
+std::string violation(const json& scenario, const std::string& kind, const std::string& proc) {
+  for (const auto& v : scenario.at("violations"))
+    if (v.at("kind") == kind && v.at("process") == proc) return v.at("message");
+  return "";
+}
+
+bool has_violation_of(const json& scenario, const std::string& proc) {
+  for (const auto& v : scenario.at("violations"))
+    if (v.at("process") == proc) return true;
+  return false;
+}
+
+// A fault that never fired proves nothing: every rule of the scenario must have fired.
+bool every_fault_fired(const json& scenario) {
+  if (scenario.at("faults").empty()) return false;
+  for (const auto& f : scenario.at("faults"))
+    if (f.at("fired").get<std::uint64_t>() < 1) return false;
+  return true;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+std::string describe(const ShowcaseRun& run) {
+  return "faultline exit " + std::to_string(run.command.exit_code) + "\nstdout:\n" +
+         run.command.out + "\nstderr:\n" + run.command.err + "\nresult:\n" + run.scenario.dump(2);
+}
+
+// The common verdict of a robust scenario: faultline exits 0, nothing violated, every fault
+// fired.
+void check_passed(const ShowcaseRun& run) {
+  CHECK(run.command.exit_code == 0);
+  CHECK(run.scenario.at("passed") == true);
+  CHECK(run.scenario.at("violations").empty());
+  CHECK(run.scenario.at("leaks").empty());
+  CHECK(every_fault_fired(run.scenario));
+}
+
+// The common verdict of a naive scenario: faultline exits 1 and every fault fired (so the
+// failure is the fault's doing, not a fault that never came).
+void check_failed(const ShowcaseRun& run) {
+  CHECK(run.command.exit_code == 1);
+  CHECK(run.scenario.at("passed") == false);
+  CHECK(every_fault_fired(run.scenario));
+  CHECK(violation(run.scenario, "faults", "").empty());
+}
+
+}  // namespace
+
+TEST_CASE(
+    "The robust FIFO relay writes the rest of each short write and the stream arrives intact") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("fifo/robust.yaml");
+  INFO(describe(run));
+  check_passed(run);
+  CHECK(process(run.scenario, "sink").at("peer").at("report") == "0 sent, 100 received");
+}
+
+TEST_CASE("The naive FIFO relay is reported for the frames its short writes lost") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("fifo/naive.yaml");
+  INFO(describe(run));
+  check_failed(run);
+  // The relay itself believes all went well: the loss shows only at the receiving peer.
+  CHECK_FALSE(has_violation_of(run.scenario, "relay"));
+  std::string reason = violation(run.scenario, "peers", "sink");
+  CHECK(std::regex_match(
+      reason,
+      std::regex(R"(sink: peer exchange not intact: 0 sent, \d+ received, [1-9]\d* lost.*)")));
+}
+
+TEST_CASE("The robust POSIX queue relay waits for room after EAGAIN and sends the message again") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("posix-mq/robust.yaml");
+  INFO(describe(run));
+  check_passed(run);
+  CHECK(contains(process(run.scenario, "relay").at("stderr"), "is full, waiting for room"));
+  CHECK(process(run.scenario, "sink").at("peer").at("report") == "0 sent, 100 received");
+}
+
+TEST_CASE("The naive POSIX queue relay is reported for the message it dropped on EAGAIN") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("posix-mq/naive.yaml");
+  INFO(describe(run));
+  check_failed(run);
+  CHECK_FALSE(has_violation_of(run.scenario, "relay"));
+  CHECK(contains(process(run.scenario, "relay").at("stderr"),
+                 "mq_send: Resource temporarily unavailable"));
+  std::string reason = violation(run.scenario, "peers", "sink");
+  CHECK(std::regex_match(
+      reason,
+      std::regex(R"(sink: peer exchange not intact: 0 sent, \d+ received, [1-9]\d* lost.*)")));
+}
+
+TEST_CASE(
+    "The robust mmap writer calls ftruncate again after EINTR and writes through its mapping") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("mmap/robust.yaml");
+  INFO(describe(run));
+  check_passed(run);
+  CHECK(contains(process(run.scenario, "writer").at("stdout"), "says \"hello from process"));
+}
+
+TEST_CASE("The naive mmap writer is reported killed by SIGBUS and for the shm object it left") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("mmap/naive.yaml");
+  INFO(describe(run));
+  check_failed(run);
+  CHECK(process(run.scenario, "writer").at("signal") == "SIGBUS");
+  CHECK(violation(run.scenario, "signal", "writer") == "writer: killed by SIGBUS, expected exit 0");
+  CHECK(std::regex_match(
+      violation(run.scenario, "leaks", "writer"),
+      std::regex(
+          R"(writer left POSIX shared memory /mmap_writer_naive-\d+ behind \(made by shm_open, pid \d+\); removed)")));
+}
+
+TEST_CASE("The robust semaphore worker goes on after the lock holder dies, thanks to SEM_UNDO") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("semaphore/robust.yaml");
+  INFO(describe(run));
+  check_passed(run);
+  CHECK(process(run.scenario, "first").at("signal") == "SIGKILL");
+  CHECK(contains(process(run.scenario, "second").at("stdout"), "50 rounds ok"));
+}
+
+TEST_CASE(
+    "The naive semaphore worker is reported hanging in semtimedop on the dead holder's lock") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("semaphore/naive.yaml");
+  INFO(describe(run));
+  check_failed(run);
+  CHECK(run.scenario.at("timed_out") == true);
+  CHECK(violation(run.scenario, "timeout", "") ==
+        "scenario timed out after 3s (still running: second)");
+  CHECK(process(run.scenario, "first").at("signal") == "SIGKILL");
+  const json& second = process(run.scenario, "second");
+  CHECK(second.at("killed_at_timeout") == true);
+  REQUIRE(second.contains("at_timeout"));
+  REQUIRE_FALSE(second.at("at_timeout").empty());
+  const json& snapshot = second.at("at_timeout").at(0);
+  // glibc's semop() is the semtimedop system call with no timeout.
+  CHECK(contains(snapshot.at("syscall"), "semtimedop("));
+  CHECK(contains(snapshot.at("wchan"), "semtimedop"));
+}
+
+TEST_CASE("The robust classic shm program removes its segment after a failed IPC_SET") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("shm/classic.yaml");
+  INFO(describe(run));
+  check_passed(run);
+  const json& writer = process(run.scenario, "writer");
+  CHECK(writer.at("exit_code") == 1);
+  CHECK(contains(writer.at("stdout"), "4096 bytes"));
+}
+
+TEST_CASE(
+    "The naive classic shm program is reported for the segment it left after a failed IPC_SET") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("shm/classic_naive.yaml");
+  INFO(describe(run));
+  check_failed(run);
+  // It exits 1 as expected: the only thing wrong is the segment it left behind.
+  REQUIRE(run.scenario.at("violations").size() == 1);
+  CHECK(std::regex_match(
+      violation(run.scenario, "leaks", "writer"),
+      std::regex(
+          R"(writer left System V shared memory segment id \d+ \(key 0x[0-9a-f]+\) behind \(made by shmget, pid \d+\); removed)")));
+  REQUIRE(run.scenario.at("leaks").size() == 1);
+  CHECK(run.scenario.at("leaks").at(0).at("call") == "shmget");
+}
