@@ -7,7 +7,7 @@
  * again". sem_worker_naive.c is the usual mistake.
  *
  * Usage: sem_worker SEM_ID ROUNDS [--init]
- *   --init sets the lock free (1) and the counter to 0 first, then prints "ready".
+ *   --init sets the lock free (1) and the counter to 0 first.
  * Prints "ROUNDS rounds ok, counter N" and exits 0; on an error says which call failed, exit 1.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -41,8 +41,6 @@ int main(int argc, char** argv) {
       fprintf(stderr, "sem_worker: semctl SETVAL: %s\n", strerror(errno));
       return 1;
     }
-    printf("ready\n");
-    fflush(stdout);
   }
   for (long i = 0; i < rounds; ++i) {
     if (lock_op(set, -1) == -1) { /* P */
