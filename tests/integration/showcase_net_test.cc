@@ -101,7 +101,7 @@ void check_passed(const ShowcaseRun& run) {
 
 TEST_CASE("The robust TCP echo server drops the reset connection and serves the next client") {
   NothingLeftBehind guard;
-  ShowcaseRun run = run_showcase("tcp/robust.yaml");
+  ShowcaseRun run = run_showcase("tcp/reset.robust.yaml");
   INFO(describe(run));
   check_passed(run);
   CHECK(process(run.scenario, "first").at("exit_code") == 1);
@@ -110,7 +110,7 @@ TEST_CASE("The robust TCP echo server drops the reset connection and serves the 
 
 TEST_CASE("The naive TCP echo server is reported for exiting with status 1 on a reset connection") {
   NothingLeftBehind guard;
-  ShowcaseRun run = run_showcase("tcp/naive.yaml");
+  ShowcaseRun run = run_showcase("tcp/reset.naive.yaml");
   INFO(describe(run));
   CHECK(run.command.exit_code == 1);
   CHECK(run.scenario.at("passed") == false);
@@ -118,6 +118,29 @@ TEST_CASE("The naive TCP echo server is reported for exiting with status 1 on a 
         "server: service exited with status 1 before the tasks finished");
   CHECK(contains(process(run.scenario, "server").at("stderr"),
                  "ERROR reading from socket: Connection reset by peer"));
+  CHECK(contains(violation(run.scenario, "exit", "second"), "second: exited with status 3"));
+  CHECK(every_fault_fired(run.scenario));
+}
+
+TEST_CASE("The robust TCP echo server keeps accepting after accept fails with EMFILE") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("tcp/accept.robust.yaml");
+  INFO(describe(run));
+  check_passed(run);
+  CHECK(process(run.scenario, "second").at("peer").at("report") == "20 sent, 20 received");
+}
+
+TEST_CASE("The naive TCP echo server is reported for exiting with status 1 on accept EMFILE") {
+  NothingLeftBehind guard;
+  ShowcaseRun run = run_showcase("tcp/accept.naive.yaml");
+  INFO(describe(run));
+  CHECK(run.command.exit_code == 1);
+  CHECK(run.scenario.at("passed") == false);
+  CHECK(violation(run.scenario, "service", "server") ==
+        "server: service exited with status 1 before the tasks finished");
+  CHECK(contains(process(run.scenario, "server").at("stderr"),
+                 "ERROR on accept: Too many open files"));
+  CHECK(process(run.scenario, "first").at("exit_code") == 0);
   CHECK(contains(violation(run.scenario, "exit", "second"), "second: exited with status 3"));
   CHECK(every_fault_fired(run.scenario));
 }
