@@ -23,7 +23,7 @@
 
 #include "udp_frame.h"
 
-enum { ANSWER_TIMEOUT_MS = 300, MAX_ATTEMPTS = 10 };
+enum { ANSWER_TIMEOUT_MS = 500, MAX_ATTEMPTS = 10 };
 
 /* Waits up to ANSWER_TIMEOUT_MS for the echo of frame (len bytes): 1 it came, 0 it did
  * not, -1 an error. Datagrams that are not this answer (a late echo of an earlier
