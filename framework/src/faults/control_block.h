@@ -75,7 +75,8 @@ class ControlBlock final {
   };
   // The complete records still in the ring, in sequence order.
   [[nodiscard]] std::vector<Event> events() const;
-  // Events overwritten because more than FL_EVENT_RING faults fired.
+  // Events overwritten because more than FL_EVENT_RING faults fired. Once the ring wraps, a
+  // slot two threads write at once is skipped by events() rather than returned torn.
   [[nodiscard]] std::uint64_t events_lost() const;
 
   // An IPC object a process of the run created (msgget/shmget/semget with IPC_CREAT, mkfifo,
