@@ -1,103 +1,17 @@
 // The socket showcase end to end (TCP, UDP, Unix datagrams): each robust program passes its
 // scenario against the built-in peer, each naive one fails it for the reason it is about.
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <string>
 
+#include "showcase.h"
 #include "support.h"
 
-namespace {
-namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace faultline::test;
-
-// A folder for one run's JSON report, removed with everything in it.
-class ReportDir final {
- public:
-  ReportDir() {
-    std::string templ = (fs::temp_directory_path() / "flshownet-XXXXXX").string();
-    if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed; is TMPDIR writable?");
-    dir_ = templ;
-  }
-  ~ReportDir() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  ReportDir(const ReportDir&) = delete;
-  ReportDir& operator=(const ReportDir&) = delete;
-  [[nodiscard]] fs::path file() const { return dir_ / "result.json"; }
-
- private:
-  fs::path dir_;
-};
-
-struct ShowcaseRun {
-  CommandResult command;
-  json scenario;  // the one entry of "scenarios" in the JSON report
-};
-
-// Runs `faultline run scenarios/FILE --json OUT` and reads back the scenario's result. No
-// backtraces: the syscall a hung process is blocked in is reported without them.
-ShowcaseRun run_showcase(const std::string& file) {
-  ReportDir report;
-  ShowcaseRun run;
-  run.command = run_faultline({"run", (scenarios_dir() / file).string(), "--json",
-                               report.file().string(), "--no-backtrace"});
-  INFO("faultline stdout:\n" << run.command.out << "\nfaultline stderr:\n" << run.command.err);
-  std::ifstream in(report.file());
-  REQUIRE(in.good());
-  json all = json::parse(in);
-  REQUIRE(all.at("scenarios").size() == 1);
-  run.scenario = all.at("scenarios").at(0);
-  return run;
-}
-
-const json& process(const json& scenario, const std::string& name) {
-  for (const auto& p : scenario.at("processes"))
-    if (p.at("name") == name) return p;
-  throw std::runtime_error("no process named " + name + " in the report");
-}
-
-// The message of the violation of this kind and process ("" for the scenario's own), or ""
-// when there is none.
-std::string violation(const json& scenario, const std::string& kind, const std::string& proc) {
-  for (const auto& v : scenario.at("violations"))
-    if (v.at("kind") == kind && v.at("process") == proc) return v.at("message");
-  return "";
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-// A fault that never fired proves nothing: every rule of the scenario must have fired.
-bool every_fault_fired(const json& scenario) {
-  if (scenario.at("faults").empty()) return false;
-  for (const auto& f : scenario.at("faults"))
-    if (f.at("fired").get<std::uint64_t>() < 1) return false;
-  return true;
-}
-
-std::string describe(const ShowcaseRun& run) {
-  return "faultline exit " + std::to_string(run.command.exit_code) + "\nstdout:\n" +
-         run.command.out + "\nstderr:\n" + run.command.err + "\nresult:\n" + run.scenario.dump(2);
-}
-
-void check_passed(const ShowcaseRun& run) {
-  CHECK(run.command.exit_code == 0);
-  CHECK(run.scenario.at("passed") == true);
-  CHECK(run.scenario.at("violations").empty());
-  CHECK(every_fault_fired(run.scenario));
-}
-
-}  // namespace
+using namespace faultline::test::showcase;
 
 TEST_CASE("The robust TCP echo server drops the reset connection and serves the next client") {
   NothingLeftBehind guard;
