@@ -406,6 +406,9 @@ static int fl_is_reset(int fd) {
   int saved = errno;
   int dead = syscall(SYS_fstat, fd, &st) == 0 && (uint64_t)st.st_ino == ino;
   errno = saved;
+  /* The fd number now holds another file: forget the mark, or every later call on it would
+   * pay this fstat. */
+  if (!dead) atomic_store_explicit(&fl_reset_ino[fd], 0, memory_order_relaxed);
   return dead;
 }
 
