@@ -509,7 +509,7 @@ static void fl_note_created(int call, unsigned kind, int id, long key, int dirfd
     if (path && path[0] == '/') {
       fl_copy(c->path, sizeof c->path, path, 0);
     } else if (path && (kind == FL_OBJECT_POSIX_SHM || kind == FL_OBJECT_POSIX_MQ)) {
-      fl_copy(c->path, sizeof c->path, path[0] == '/' ? "" : "/", path);
+      fl_copy(c->path, sizeof c->path, "/", path); /* a POSIX name without its slash */
     } else if (path) {
       char dir[FL_SITE_MAX];
       long n = -1;
