@@ -155,7 +155,13 @@ TEST_CASE("A daemon started with setsid does not survive the run", "[processes]"
 TEST_CASE("A double-forked daemon does not survive the run", "[processes]") {
   NothingLeftBehind guard;
   RunnerSignalMask mask;
-  auto r = supervise({shell("starter", "( sleep 1000 & echo $! ); exit 0")}, quick_options());
+  // The starter waits until the grandchild has become sleep, so the orphan's name is
+  // certain (the forked subshell is still "sh" until its exec).
+  auto r = supervise({shell("starter",
+                            "( sleep 1000 & p=$!; "
+                            "until [ \"$(cat /proc/$p/comm)\" = sleep ]; do :; done; "
+                            "echo $p ); exit 0")},
+                     quick_options());
   REQUIRE(r.processes[0].exit_code == 0);
   pid_t daemon = std::stoi(r.processes[0].stdout_text);
   CHECK_FALSE(process_exists(daemon));
