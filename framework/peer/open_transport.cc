@@ -218,18 +218,18 @@ std::unique_ptr<Transport> open_socket(const PeerOptions& o, Deadline deadline, 
                                              o.size_max);
 }
 
-std::unique_ptr<Transport> open_fifo(const PeerOptions& o, Deadline deadline, IoStats& stats) {
-  if (o.mode == Mode::recv) {
-    // Non-blocking, so opening never waits for a writer; poll waits for the first data.
-    UniqueFd fd(::open(o.path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
-    if (!fd)
-      throw ChannelFailure("open(" + o.path + ", O_RDONLY) (is the FIFO provisioned?)", errno);
-    return std::make_unique<StreamTransport>(std::move(fd), UniqueFd(), o.size_max);
-  }
+// Non-blocking, so opening never waits for a writer; poll waits for the first data.
+UniqueFd open_fifo_reader(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) throw ChannelFailure("open(" + path + ", O_RDONLY) (is the FIFO provisioned?)", errno);
+  return fd;
+}
+
+UniqueFd open_fifo_writer(const std::string& path, Deadline deadline, IoStats& stats) {
   Backoff backoff;
   for (;;) {
-    UniqueFd fd(::open(o.path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
-    if (fd) return std::make_unique<StreamTransport>(UniqueFd(), std::move(fd), o.size_max);
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    if (fd) return fd;
     int err = errno;
     if (err == EINTR) {
       stats.note(err);
@@ -237,11 +237,33 @@ std::unique_ptr<Transport> open_fifo(const PeerOptions& o, Deadline deadline, Io
     }
     // ENXIO: no reader has the FIFO open yet.
     if (err != ENXIO || Clock::now() >= deadline) {
-      throw ChannelFailure("open(" + o.path + ", O_WRONLY) (is a peer in mode recv reading it?)",
-                           err);
+      throw ChannelFailure("open(" + path + ", O_WRONLY) (is the other peer reading it?)", err);
     }
     backoff.wait(deadline);
   }
+}
+
+// echo reads the first FIFO and answers into the second; request opens the answers' FIFO for
+// reading before it waits for a reader of its own, so the two never wait for each other.
+std::unique_ptr<Transport> open_fifo(const PeerOptions& o, Deadline deadline, IoStats& stats) {
+  UniqueFd in, out;
+  switch (o.mode) {
+    case Mode::recv:
+      in = open_fifo_reader(o.path);
+      break;
+    case Mode::send:
+      out = open_fifo_writer(o.path, deadline, stats);
+      break;
+    case Mode::echo:
+      in = open_fifo_reader(o.path);
+      out = open_fifo_writer(o.reply_path, deadline, stats);
+      break;
+    case Mode::request:
+      in = open_fifo_reader(o.reply_path);
+      out = open_fifo_writer(o.path, deadline, stats);
+      break;
+  }
+  return std::make_unique<StreamTransport>(std::move(in), std::move(out), o.size_max);
 }
 
 std::unique_ptr<Transport> open_pipe(const PeerOptions& o) {
@@ -291,7 +313,13 @@ std::unique_ptr<Transport> open_transport(const PeerOptions& o, Deadline deadlin
         o, [](key_t k) { return ::msgget(k, 0); }, "msgget");
     t = std::make_unique<MsgqueueTransport>(id, client, o.size_max);
   } else if (type == "posix-mq") {
-    auto q = std::make_unique<PosixMqTransport>(o.name);
+    // Frames go over the first queue, answers over the second.
+    std::string in, out;
+    if (o.mode == Mode::recv || o.mode == Mode::echo) in = o.name;
+    if (o.mode == Mode::echo) out = o.reply_name;
+    if (o.mode == Mode::send || o.mode == Mode::request) out = o.name;
+    if (o.mode == Mode::request) in = o.reply_name;
+    auto q = std::make_unique<PosixMqTransport>(in, out);
     if (q->message_size() < kHeaderSize + o.size_max) {
       throw ChannelFailure("the queue's messages hold " + std::to_string(q->message_size()) +
                                " bytes, a frame needs up to " +

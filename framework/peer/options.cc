@@ -52,11 +52,22 @@ std::string check_attributes(const PeerOptions& o, const CLI::App& app) {
   if ((t == "tcp" || t == "udp") && o.port <= 0) {
     return fmt::format("--type {} needs --port", t);
   }
-  if ((t == "fifo" || t == "posix-mq") && (o.mode == Mode::echo || o.mode == Mode::request)) {
+  const bool two_way = o.mode == Mode::echo || o.mode == Mode::request;
+  const char* reply_flag = t == "fifo" ? "--reply-path" : "--reply-name";
+  const bool reply_given = !o.reply_path.empty() || !o.reply_name.empty();
+  if ((t == "fifo" || t == "posix-mq") && two_way &&
+      (t == "fifo" ? o.reply_path : o.reply_name).empty()) {
     return fmt::format(
-        "--type {} carries messages one way only: use --mode send and --mode recv (or a "
-        "two-way type such as unix-stream, msgqueue or shm for echo/request)",
-        t);
+        "--type {} carries messages one way only: --mode {} needs a second {} for the answers, "
+        "given with {} (the client's frames go over the first)",
+        t, to_string(o.mode), t == "fifo" ? "FIFO" : "queue", reply_flag);
+  }
+  if (reply_given && (!two_way || (t != "fifo" && t != "posix-mq"))) {
+    return "--reply-path/--reply-name name the answer channel of echo/request over a fifo "
+           "(--reply-path) or posix-mq (--reply-name); other types and modes have no use for it";
+  }
+  if ((t == "fifo" && !o.reply_name.empty()) || (t == "posix-mq" && !o.reply_path.empty())) {
+    return fmt::format("--type {} takes its answer channel as {}", t, reply_flag);
   }
   if ((given("--sem-id") || given("--sem-key")) && t != "shm" && t != "mmap") {
     return "--sem-id/--sem-key signal a shared memory ring: only with --type shm or mmap";
@@ -99,6 +110,12 @@ std::variant<PeerOptions, int> parse_options(int argc, char** argv) {
   app.add_option("--path", o.path, "fifo, unix-stream, unix-dgram, mmap (file): the path")
       ->group(channel);
   app.add_option("--name", o.name, "posix-mq, mmap (POSIX shm): the name")->group(channel);
+  app.add_option("--reply-path", o.reply_path,
+                 "fifo, echo/request: the second FIFO, which carries the answers")
+      ->group(channel);
+  app.add_option("--reply-name", o.reply_name,
+                 "posix-mq, echo/request: the second queue, which carries the answers")
+      ->group(channel);
   app.add_option("--key", o.key, "msgqueue, shm: the System V key")->group(channel);
   app.add_option("--id", o.id, "msgqueue, shm: the System V id (preferred over --key)")
       ->group(channel);

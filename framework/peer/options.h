@@ -20,6 +20,9 @@ struct PeerOptions {
   // Channel attributes, as provisioned.
   std::string path;            // fifo, unix-stream, unix-dgram, mmap (file backing)
   std::string name;            // posix-mq, mmap (POSIX shm backing)
+  // echo/request over a one-way type (fifo, posix-mq): the second channel, which carries the
+  // server's answers; `path`/`name` carry the client's frames.
+  std::string reply_path, reply_name;
   std::optional<int> key, id;  // msgqueue, shm
   std::string host = "127.0.0.1";
   int port = 0;                        // tcp, udp

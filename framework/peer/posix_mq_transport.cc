@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 
 namespace faultline::peer {
 namespace {
@@ -21,26 +23,41 @@ timespec realtime_at(Deadline deadline) {
 
 }  // namespace
 
-PosixMqTransport::PosixMqTransport(const std::string& name)
-    : q_(::mq_open(name.c_str(), O_RDWR | O_CLOEXEC)) {
-  if (q_ == static_cast<mqd_t>(-1)) {
-    throw ChannelFailure("mq_open(" + name + ") (is the queue provisioned?)", errno);
-  }
+mqd_t PosixMqTransport::open_queue(const std::string& name) {
+  mqd_t q = ::mq_open(name.c_str(), O_RDWR | O_CLOEXEC);
+  if (q == kNone) throw ChannelFailure("mq_open(" + name + ") (is the queue provisioned?)", errno);
   mq_attr attr{};
-  if (::mq_getattr(q_, &attr) != 0) {
+  if (::mq_getattr(q, &attr) != 0) {
     int err = errno;
-    ::mq_close(q_);
+    ::mq_close(q);
     throw ChannelFailure("mq_getattr", err);
   }
-  message_size_ = static_cast<std::size_t>(attr.mq_msgsize);
+  message_size_ = std::min(message_size_, static_cast<std::size_t>(attr.mq_msgsize));
+  return q;
 }
 
-PosixMqTransport::~PosixMqTransport() { ::mq_close(q_); }
+PosixMqTransport::PosixMqTransport(const std::string& in, const std::string& out) {
+  if (!in.empty()) {
+    in_ = open_queue(in);
+    in_size_ = message_size_;
+  }
+  try {
+    if (!out.empty()) out_ = open_queue(out);
+  } catch (...) {
+    if (in_ != kNone) ::mq_close(in_);
+    throw;
+  }
+}
+
+PosixMqTransport::~PosixMqTransport() {
+  if (in_ != kNone) ::mq_close(in_);
+  if (out_ != kNone) ::mq_close(out_);
+}
 
 IoStatus PosixMqTransport::send(std::span<const std::uint8_t> frame, Deadline deadline) {
   for (;;) {
     timespec at = realtime_at(deadline);
-    if (::mq_timedsend(q_, reinterpret_cast<const char*>(frame.data()), frame.size(), 0, &at) ==
+    if (::mq_timedsend(out_, reinterpret_cast<const char*>(frame.data()), frame.size(), 0, &at) ==
         0) {
       return IoStatus::ok;
     }
@@ -59,11 +76,11 @@ IoStatus PosixMqTransport::send(std::span<const std::uint8_t> frame, Deadline de
 }
 
 Message PosixMqTransport::receive(Deadline deadline) {
-  std::vector<std::uint8_t> buffer(message_size_);
+  std::vector<std::uint8_t> buffer(in_size_);
   for (;;) {
     timespec at = realtime_at(deadline);
     ssize_t n =
-        ::mq_timedreceive(q_, reinterpret_cast<char*>(buffer.data()), buffer.size(), nullptr, &at);
+        ::mq_timedreceive(in_, reinterpret_cast<char*>(buffer.data()), buffer.size(), nullptr, &at);
     if (n >= 0) {
       buffer.resize(static_cast<std::size_t>(n));
       return classify(std::move(buffer));

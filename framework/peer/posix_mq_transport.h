@@ -1,4 +1,5 @@
-// PosixMqTransport: one frame per POSIX message (one way: send or recv).
+// PosixMqTransport: one frame per POSIX message; a queue carries one direction, so echo and
+// request use two (frames in one, answers in the other).
 #pragma once
 
 #include <mqueue.h>
@@ -9,18 +10,23 @@ namespace faultline::peer {
 
 class PosixMqTransport final : public Transport {
  public:
-  // Opens `name` (which must exist: the runner provisions it). Throws ChannelFailure.
-  explicit PosixMqTransport(const std::string& name);
+  // Opens the queue received from and the one sent to (either may be empty, both must exist:
+  // the runner provisions them). Throws ChannelFailure.
+  PosixMqTransport(const std::string& in, const std::string& out);
   ~PosixMqTransport() override;
 
   [[nodiscard]] IoStatus send(std::span<const std::uint8_t> frame, Deadline deadline) override;
   [[nodiscard]] Message receive(Deadline deadline) override;
-  // The largest frame a message holds.
+  // The largest frame a message holds (of the smaller queue).
   [[nodiscard]] std::size_t message_size() const { return message_size_; }
 
  private:
-  mqd_t q_;
-  std::size_t message_size_ = 0;
+  static constexpr mqd_t kNone = static_cast<mqd_t>(-1);
+  mqd_t open_queue(const std::string& name);
+
+  mqd_t in_ = kNone, out_ = kNone;
+  std::size_t in_size_ = 0;  // the receive buffer: the queue's own message size
+  std::size_t message_size_ = SIZE_MAX;
 };
 
 }  // namespace faultline::peer

@@ -82,7 +82,7 @@ expect: { peers: intact, faults: fired }
   CHECK(sc["processes"][0]["peer"]["report"] == "0 sent, 100 received");
 }
 
-TEST_CASE("a peer asked for two directions over a pipe is a scenario error",
+TEST_CASE("a peer asked for two directions over one pipe is a scenario error naming reply:",
           "[integration][peer]") {
   NothingLeftBehind guard;
   TempScenario s(R"y(scenario: peer-bad
@@ -92,5 +92,51 @@ processes:
 )y");
   auto r = run_faultline({"check", s.path().string()});
   CHECK(r.exit_code == 2);
-  CHECK(r.err.find("mode echo needs two directions, a pipe has one") != std::string::npos);
+  CHECK(r.err.find("mode echo needs two directions, a pipe carries one") != std::string::npos);
+  CHECK(r.err.find("add reply: NAME") != std::string::npos);
+}
+
+TEST_CASE("a reply channel of another type than the peer's channel is a scenario error",
+          "[integration][peer]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: peer-bad
+channels: { f: { type: fifo }, q: { type: posix-mq } }
+processes:
+  x: { peer: { mode: echo, channel: f, reply: q } }
+)y");
+  auto r = run_faultline({"check", s.path().string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("peer reply 'q' is a posix-mq channel, channel 'f' a fifo") !=
+        std::string::npos);
+}
+
+// Echo and request over the one-way types: frames go over channel:, answers over reply:,
+// each direction under its own faults, and both exchanges stay intact.
+TEST_CASE("echo and request over a pair of one-way channels stay intact under faults",
+          "[integration][peer]") {
+  NothingLeftBehind guard;
+  auto type = GENERATE(as<std::string>{}, "pipe", "fifo", "posix-mq");
+  auto faults = type == "posix-mq" ? std::string(R"y(
+  - { call: mq_timedsend, error: EINTR, every: 7, process: server }
+  - { call: mq_timedreceive, error: EAGAIN, every: 5, process: client })y")
+                                   : std::string(R"y(
+  - { call: read, short: 5, every: 3, process: server }
+  - { call: write, short: 9, every: 4, process: client })y");
+  TempScenario s("scenario: peer-" + type + R"y(-pair
+timeout: 30s
+channels: { to: { type: )y" + type + R"y( }, back: { type: )y" + type + R"y( } }
+processes:
+  server: { peer: { mode: echo, channel: to, reply: back } }
+  client: { peer: { mode: request, channel: to, reply: back, count: 60 } }
+faults:)y" + faults + R"y(
+expect: { peers: intact, faults: fired }
+)y");
+  INFO(type);
+  faultline::test::CommandResult r;
+  json sc = run_json(s, r);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(sc["processes"][0]["peer"]["report"] == "60 sent, 60 received");
+  CHECK(sc["processes"][1]["peer"]["report"] == "60 sent, 60 received");
+  for (const auto& f : sc["faults"]) CHECK(f["fired"].get<int>() > 0);
 }

@@ -95,6 +95,9 @@ struct PeerSpec {
   bool allow_loss = false;     // lost messages (drop faults) do not fail the exchange
   bool allow_corrupt = false;  // nor do corrupted ones
   std::string signal;          // shm/mmap: a semaphore channel instead of the futex
+  // echo/request over a one-way type (pipe, fifo, posix-mq): a second channel of that type
+  // carrying the server's answers; `channel` carries the client's frames.
+  std::string reply;
 };
 
 struct ProcessSpec {

@@ -17,7 +17,8 @@ const std::vector<std::string_view> kProcessKeys{
     "stdin", "stdout", "fds",   "env",   "cwd",      "expect", "backend"};
 const std::vector<std::string_view> kPeerKeys{"mode",    "channel",    "count",
                                               "size",    "rate",       "timeout",
-                                              "signal",  "allow_loss", "allow_corrupt"};
+                                              "signal",  "allow_loss", "allow_corrupt",
+                                              "reply"};
 const std::vector<std::string_view> kReadyKeys{"listening", "stdout", "file", "delay"};
 const std::vector<std::string_view> kExpectKeys{"exit", "signal", "stdout", "stderr", "within"};
 const std::vector<std::string_view> kTextKeys{"contains", "matches", "equals"};
@@ -170,17 +171,50 @@ class ProcessLoader final {
           peer.signal = *name;
       }
     }
-    // A pipe carries one direction: the peer's end is its stdin or stdout.
+    const Field* reply_field = find(fields, "reply");
+    const ChannelSpec* reply = nullptr;
+    if (reply_field) {
+      if (auto name = r_.scalar(*reply_field, "peer reply"))
+        reply = channel_reference(r_, *reply_field, *name, "peer reply", names_);
+    }
+    const bool two_way = peer.mode == "echo" || peer.mode == "request";
+    const bool one_way_type = channel && (channel->type == ChannelType::pipe ||
+                                          channel->type == ChannelType::fifo ||
+                                          channel->type == ChannelType::posix_mq);
+    if (reply_field && channel && (!two_way || !one_way_type)) {
+      r_.error(reply_field->key_at,
+               fmt::format("{} peer: reply: is for echo/request over a pipe, fifo or posix-mq",
+                           prefix_),
+               two_way ? fmt::format("a {} channel carries both directions: drop reply:",
+                                     to_string(channel->type))
+                       : "send and recv use one channel: drop reply:");
+    } else if (reply && channel && reply->type != channel->type) {
+      r_.error(reply_field->value_at,
+               fmt::format("peer reply '{}' is a {} channel, channel '{}' a {}", reply->name,
+                           to_string(reply->type), channel->name, to_string(channel->type)),
+               "the answers go over a second channel of the same type");
+    } else if (reply && reply->name == channel->name) {
+      r_.error(reply_field->value_at, "peer reply: names the peer's own channel",
+               "declare a second channel for the answers");
+    } else if (reply) {
+      peer.reply = reply->name;
+    } else if (one_way_type && two_way && !reply_field) {
+      r_.error(f.key_at,
+               fmt::format("{} peer: mode {} needs two directions, a {} carries one", prefix_,
+                           peer.mode, to_string(channel->type)),
+               fmt::format("add reply: NAME, a second {} channel for the answers (the client's "
+                           "messages go over channel:)",
+                           to_string(channel->type)));
+    }
+    // A pipe carries one direction: the peer's ends are its stdin and stdout. Frames travel
+    // over channel:, answers over reply:.
     if (channel && channel->type == ChannelType::pipe) {
-      if (peer.mode == "recv")
-        p.stdin_channel = peer.channel;
-      else if (peer.mode == "send")
-        p.stdout_channel = peer.channel;
-      else if (!peer.mode.empty())
-        r_.error(f.key_at,
-                 fmt::format("{} peer: mode {} needs two directions, a pipe has one", prefix_,
-                             peer.mode),
-                 "use send or recv over a pipe, or a socket or queue channel for echo/request");
+      if (peer.mode == "recv" || peer.mode == "echo") p.stdin_channel = peer.channel;
+      if (peer.mode == "send" || peer.mode == "request") p.stdout_channel = peer.channel;
+      if (!peer.reply.empty()) {
+        if (peer.mode == "echo") p.stdout_channel = peer.reply;
+        if (peer.mode == "request") p.stdin_channel = peer.reply;
+      }
     }
     // A server on a socket is ready once it listens, unless the file says otherwise.
     if (channel && (peer.mode == "recv" || peer.mode == "echo") && can_listen(channel->type) &&

@@ -42,6 +42,17 @@ std::vector<std::string> peer_argv(
       argv.push_back(*v);
     }
   }
+  if (!peer.reply.empty() && ch.spec().type != ChannelType::pipe) {
+    // A pipe's answers arrive on stdin or leave on stdout; the others name a second object.
+    auto reply = channels.find(peer.reply);
+    if (reply == channels.end())
+      throw std::runtime_error("peer reply channel '" + peer.reply + "' was not provisioned");
+    auto reply_attrs = reply->second->attributes();
+    if (auto it = reply_attrs.find("path"); it != reply_attrs.end())
+      argv.insert(argv.end(), {"--reply-path", it->second});
+    if (auto it = reply_attrs.find("name"); it != reply_attrs.end())
+      argv.insert(argv.end(), {"--reply-name", it->second});
+  }
   if (!peer.signal.empty()) {
     auto sem = channels.find(peer.signal);
     if (sem == channels.end())

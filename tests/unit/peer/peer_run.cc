@@ -120,18 +120,20 @@ class SysvChannel final : public PeerChannel {
 
 class PosixNameChannel final : public PeerChannel {
  public:
-  PosixNameChannel(std::vector<std::string> args, std::string mq, std::string shm, int sem)
-      : mq_(std::move(mq)), shm_(std::move(shm)), sem_(sem) {
+  PosixNameChannel(std::vector<std::string> args, std::vector<std::string> mqs, std::string shm,
+                   int sem)
+      : mqs_(std::move(mqs)), shm_(std::move(shm)), sem_(sem) {
     args_ = std::move(args);
   }
   ~PosixNameChannel() override {
-    if (!mq_.empty()) ::mq_unlink(mq_.c_str());
+    for (const auto& mq : mqs_) ::mq_unlink(mq.c_str());
     if (!shm_.empty()) ::shm_unlink(shm_.c_str());
     if (sem_ >= 0) ::semctl(sem_, 0, IPC_RMID);
   }
 
  private:
-  std::string mq_, shm_;
+  std::vector<std::string> mqs_;
+  std::string shm_;
   int sem_;
 };
 
@@ -242,7 +244,13 @@ std::unique_ptr<PeerChannel> make_peer_channel(const std::string& type, const Pe
   if (type == "fifo") {
     fs::path p = dir.path() / "ch.fifo";
     check(::mkfifo(p.c_str(), 0600) == 0, "mkfifo");
-    return std::make_unique<ArgsChannel>(std::vector<std::string>{"--type", "fifo", "--path", p});
+    std::vector<std::string> args{"--type", "fifo", "--path", p};
+    if (two_way) {
+      fs::path reply = dir.path() / "reply.fifo";
+      check(::mkfifo(reply.c_str(), 0600) == 0, "mkfifo");
+      args.insert(args.end(), {"--reply-path", reply});
+    }
+    return std::make_unique<ArgsChannel>(args);
   }
   if (type == "unix-stream" || type == "unix-dgram") {
     return std::make_unique<ArgsChannel>(
@@ -269,15 +277,20 @@ std::unique_ptr<PeerChannel> make_peer_channel(const std::string& type, const Pe
     return std::make_unique<SysvChannel>(args, id, -1, sem);
   }
   if (type == "posix-mq") {
-    std::string name = unique_posix_name();
-    mq_attr attr{};
-    attr.mq_maxmsg = 10;
-    attr.mq_msgsize = 1024;
-    mqd_t q = ::mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
-    check(q != static_cast<mqd_t>(-1), "mq_open");
-    ::mq_close(q);
-    return std::make_unique<PosixNameChannel>(
-        std::vector<std::string>{"--type", "posix-mq", "--name", name}, name, "", -1);
+    std::vector<std::string> args{"--type", "posix-mq"}, names;
+    for (const char* flag : {"--name", "--reply-name"}) {
+      if (names.size() == 1 && !two_way) break;
+      std::string name = unique_posix_name();
+      mq_attr attr{};
+      attr.mq_maxmsg = 10;
+      attr.mq_msgsize = 1024;
+      mqd_t q = ::mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
+      check(q != static_cast<mqd_t>(-1), "mq_open");
+      ::mq_close(q);
+      names.push_back(name);
+      args.insert(args.end(), {flag, name});
+    }
+    return std::make_unique<PosixNameChannel>(args, names, "", -1);
   }
   if (base == "mmap") {
     // The futex variant maps a POSIX shm object, the semaphore variant a file.
@@ -296,7 +309,7 @@ std::unique_ptr<PeerChannel> make_peer_channel(const std::string& type, const Pe
     check(fd && ::ftruncate(fd.get(), kSegmentSize) == 0, "mmap object");
     int sem = with_sem ? new_sem_set() : -1;
     if (with_sem) args.insert(args.end(), {"--sem-id", std::to_string(sem)});
-    return std::make_unique<PosixNameChannel>(args, "", shm_name, sem);
+    return std::make_unique<PosixNameChannel>(args, std::vector<std::string>{}, shm_name, sem);
   }
   throw std::invalid_argument("no such channel type in the peer tests: " + type);
 }

@@ -90,6 +90,12 @@ TEST_CASE("Send and recv over UDP deliver every message intact") { send_and_rece
 TEST_CASE("Request and echo over a pair of pipes answer every message intact") {
   request_and_echo("pipe");
 }
+TEST_CASE("Request and echo over a pair of FIFOs answer every message intact") {
+  request_and_echo("fifo");
+}
+TEST_CASE("Request and echo over a pair of POSIX message queues answer every message intact") {
+  request_and_echo("posix-mq");
+}
 TEST_CASE("Request and echo over a System V message queue answer every message intact") {
   request_and_echo("msgqueue");
 }
@@ -113,6 +119,13 @@ TEST_CASE("A peer given a bad size exits 2 and says what a size looks like") {
   auto r = run_peer({"--mode", "recv", "--type", "tcp", "--port", "1", "--size", "9..3"});
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("MIN is above MAX"));
+}
+
+TEST_CASE("Echo over a single FIFO exits 2 and names the flag of the answers' FIFO") {
+  NothingLeftBehind guard;
+  auto r = run_peer({"--mode", "echo", "--type", "fifo", "--path", "/nonexistent/ch.fifo"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--reply-path"));
 }
 
 TEST_CASE("A peer whose channel does not exist exits 3 with a summary naming the failed call") {
