@@ -90,7 +90,8 @@ TEST_CASE("At the timeout every process is snapshotted, then killed", "[processe
   NothingLeftBehind guard;
   RunnerSignalMask mask;
   SupervisorOptions options = quick_options();
-  options.timeout = 300ms;
+  // Long enough for the shell to have forked its sleep even on a loaded machine.
+  options.timeout = 1s;
   auto sleeper = plan("sleeper", {"/bin/sleep", "100"});
   auto waiter = shell("waiter", "sleep 100; true");
   auto late = shell("late", "true");
