@@ -79,6 +79,7 @@ static int fl_matches(const struct fl_rule* r, int index, struct fl_subject* s) 
     fl_need(s, FL_NEED_CLASS);
     if (r->fd_class != s->fd_class) return 0;
   }
+  if (r->action == FL_ACT_SHORT && r->arg >= 0 && s->size <= (uint64_t)r->arg) return 0;
   if (r->action == FL_ACT_RESET) {
     fl_need(s, FL_NEED_STREAM);
     if (!s->stream) return 0;

@@ -12,6 +12,8 @@
 extern "C" {
 #endif
 
+#define FL_SIZE_UNKNOWN UINT64_MAX
+
 /* What the rules may ask of a call's object; fl_subject.resolve fills these on demand. */
 enum fl_need {
   FL_NEED_CLASS = 1,   /* fd_class */
@@ -33,6 +35,10 @@ struct fl_subject {
   unsigned fd_class; /* enum fl_fd_class */
   int channel;       /* index into channels[], -1 = none */
   int stream;        /* 1: a stream socket (reset applies) */
+  /* What the call asks to move: bytes, or messages for sendmmsg/recvmmsg. A `short=N` rule
+   * only matches a call asking for more than N (it could not shorten the others).
+   * FL_SIZE_UNKNOWN where it does not apply. */
+  uint64_t size;
   void (*resolve)(struct fl_subject* s, unsigned need);
   void* context; /* for `resolve` */
 };

@@ -337,7 +337,8 @@ static void fl_sleep_ns(uint64_t ns) {
 
 /* Asks the rule engine; on a fire, performs what comes before the real call (delay, signal).
  * Returns 1 when a rule fired. errno is left as the caller had it. */
-static int fl_decide(struct fl_shot* s, int call, const struct fl_obj* obj, uint64_t caller) {
+static int fl_decide_sized(struct fl_shot* s, int call, const struct fl_obj* obj, uint64_t caller,
+                           uint64_t size) {
   s->rule = -1;
   s->obj = obj;
   struct fl_control* ctl = fl_ctl;
@@ -350,6 +351,7 @@ static int fl_decide(struct fl_shot* s, int call, const struct fl_obj* obj, uint
       .caller = caller,
       .site_base = fl_site_ready ? fl_site_base : 0,
       .channel = -1,
+      .size = size,
       .resolve = fl_resolve_subject,
       .context = (void*)obj,
   };
@@ -374,6 +376,10 @@ static int fl_decide(struct fl_shot* s, int call, const struct fl_obj* obj, uint
   fl_busy = 0;
   errno = saved;
   return rule >= 0;
+}
+
+static int fl_decide(struct fl_shot* s, int call, const struct fl_obj* obj, uint64_t caller) {
+  return fl_decide_sized(s, call, obj, caller, FL_SIZE_UNKNOWN);
 }
 
 /* After the real call of a fired rule: records the outcome, errno untouched. */
@@ -690,7 +696,7 @@ __attribute__((noinline)) static ssize_t fl_io_slow(int call, int fd, void* buf,
     errno = ECONNRESET;
     return -1;
   }
-  if (!fl_decide(&s, call, &obj, caller)) return fl_io_real(&io, n);
+  if (!fl_decide_sized(&s, call, &obj, caller, n)) return fl_io_real(&io, n);
   size_t len = n;
   switch (s.action) {
     case FL_ACT_ERROR:
@@ -822,7 +828,9 @@ __attribute__((noinline)) static ssize_t fl_vec_slow(int call, int fd, const str
   }
   const struct iovec* all = msg ? msg->msg_iov : iov;
   size_t all_cnt = msg ? msg->msg_iovlen : (size_t)(cnt < 0 ? 0 : cnt);
-  if (fl_decide(&s, call, &obj, caller)) {
+  uint64_t asked = 0;
+  for (size_t i = 0; all && i < all_cnt; ++i) asked += all[i].iov_len;
+  if (fl_decide_sized(&s, call, &obj, caller, asked)) {
     switch (s.action) {
       case FL_ACT_ERROR:
         return (ssize_t)fl_fail(&s);
@@ -901,7 +909,7 @@ __attribute__((noinline)) static int fl_mmsg_slow(int call, int fd, struct mmsgh
     errno = ECONNRESET;
     return -1;
   }
-  if (fl_decide(&s, call, &obj, caller)) {
+  if (fl_decide_sized(&s, call, &obj, caller, vlen)) {
     switch (s.action) {
       case FL_ACT_ERROR:
         return (int)fl_fail(&s);

@@ -51,7 +51,8 @@ class ProbeRun final {
 // fl_rules_decide for a call whose object has the given class and channel, as the
 // interposer would present it.
 [[nodiscard]] int decide_call(fl_control* c, int call, const char* process, unsigned fd_class,
-                              std::uint64_t* hit, int channel = -1);
+                              std::uint64_t* hit, int channel = -1,
+                              std::uint64_t size = UINT64_MAX);
 
 // The lines of a probe's stdout.
 [[nodiscard]] std::vector<std::string> lines(const std::string& text);

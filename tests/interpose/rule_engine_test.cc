@@ -148,6 +148,19 @@ TEST_CASE("The rule engine ignores a kind that makes no sense for the call") {
   CHECK(e.cb.stats(0).hits == 1);
 }
 
+TEST_CASE("The rule engine matches short=N only on calls asking for more than N") {
+  Engine e({make_fault({"read"}, FaultAction::short_transfer, 5)});
+  std::uint64_t hit = 0;
+  // Asking for 5 bytes or fewer: nothing to shorten, so not even a hit (nth counts the
+  // calls the rule could change).
+  CHECK(test::decide_call(e.c(), FL_CALL_read, "p", FL_FD_IPC, &hit, -1, 4) == -1);
+  CHECK(test::decide_call(e.c(), FL_CALL_read, "p", FL_FD_IPC, &hit, -1, 5) == -1);
+  CHECK(e.cb.stats(0).hits == 0);
+  CHECK(test::decide_call(e.c(), FL_CALL_read, "p", FL_FD_IPC, &hit, -1, 6) == 0);
+  CHECK(hit == 1);
+  CHECK(e.cb.stats(0).fires == 1);
+}
+
 TEST_CASE("The rule engine picks delays within the range, reproducibly") {
   FaultSpec f = make_fault({"write"}, FaultAction::delay);
   f.delay_min = std::chrono::microseconds(100);

@@ -165,6 +165,7 @@ void NotifySupervisor::serve(int listener) {
     std::copy(std::begin(req.data.args), std::end(req.data.args), rc.args);
     rc.shm_dev = shm_dev;
     fl_subject s{};
+    s.size = FL_SIZE_UNKNOWN;  // short never applies under seccomp
     s.call = call;
     s.process = process_.c_str();
     s.caller = 0;           // the syscall's own address says nothing of the caller
