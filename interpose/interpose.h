@@ -38,7 +38,8 @@ static inline void* fl_real_fn(int call) {
 
 /* The whole cost of a call with no rule: one load and one predictable branch. */
 static inline int fl_is_armed(int call) {
-  return __builtin_expect((__atomic_load_n(&fl_armed[call >> 6], __ATOMIC_RELAXED) >> (call & 63)) & 1, 0);
+  return __builtin_expect(
+      (__atomic_load_n(&fl_armed[call >> 6], __ATOMIC_RELAXED) >> (call & 63)) & 1, 0);
 }
 
 #pragma GCC visibility pop

@@ -18,8 +18,8 @@ struct PeerOptions {
   std::string type;  // a channel type of DESIGN.md section 1
 
   // Channel attributes, as provisioned.
-  std::string path;            // fifo, unix-stream, unix-dgram, mmap (file backing)
-  std::string name;            // posix-mq, mmap (POSIX shm backing)
+  std::string path;  // fifo, unix-stream, unix-dgram, mmap (file backing)
+  std::string name;  // posix-mq, mmap (POSIX shm backing)
   // echo/request over a one-way type (fifo, posix-mq): the second channel, which carries the
   // server's answers; `path`/`name` carry the client's frames.
   std::string reply_path, reply_name;

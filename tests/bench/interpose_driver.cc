@@ -443,7 +443,8 @@ int run(const Options& o) {
   };
   std::vector<std::pair<std::string, std::vector<std::string>>> spawn_configs = {
       {"native", base},
-      {"bare LD_PRELOAD shim", with({"LD_PRELOAD=" + (bench.parent_path() / "libbench_bare_shim.so").string()})},
+      {"bare LD_PRELOAD shim",
+       with({"LD_PRELOAD=" + (bench.parent_path() / "libbench_bare_shim.so").string()})},
       {"preload, no control", with({preload, process})},
       {"preload, armed", with({preload, process, "FAULTLINE_CONTROL=" + never.path().string()})},
   };

@@ -48,7 +48,9 @@ int main(int argc, char** argv) {
       "scenario: bench-pipe\n"
       "channels: { p: { type: pipe } }\n"
       "processes:\n"
-      "  writer: { run: [seq, \"" + lines + "\"], stdout: { channel: p } }\n"
+      "  writer: { run: [seq, \"" +
+      lines +
+      "\"], stdout: { channel: p } }\n"
       "  reader: { run: [wc, -l], stdin: { channel: p }, expect: { stdout: { contains: \"" +
       lines + "\" } } }\n");
   std::vector<std::string> shell{"/bin/sh", "-c", "seq " + lines + " | wc -l"};
@@ -59,7 +61,8 @@ int main(int argc, char** argv) {
   measure(faultline_run, 2);
   Stats native = measure(shell, iterations);
   Stats fl = measure(faultline_run, iterations);
-  std::printf("two-process pipe scenario (seq %s | wc -l), %d runs each\n", lines.c_str(), iterations);
+  std::printf("two-process pipe scenario (seq %s | wc -l), %d runs each\n", lines.c_str(),
+              iterations);
   std::printf("%-28s %10s %10s %10s\n", "", "median ms", "mean ms", "min ms");
   std::printf("%-28s %10.2f %10.2f %10.2f\n", "sh -c 'seq | wc -l'", native.median_ms,
               native.mean_ms, native.min_ms);

@@ -36,9 +36,9 @@ class Prefix final {
 };
 
 void install_into(const Prefix& prefix) {
-  CommandResult r = run_command({FAULTLINE_CMAKE_COMMAND, "--install",
-                                 faultline::test::build_dir().string(), "--prefix",
-                                 prefix.path().string()});
+  CommandResult r =
+      run_command({FAULTLINE_CMAKE_COMMAND, "--install", faultline::test::build_dir().string(),
+                   "--prefix", prefix.path().string()});
   INFO(r.out << r.err);
   REQUIRE(r.exit_code == 0);
 }
@@ -86,15 +86,15 @@ faults:
   - { call: read, short: 5, every: 3 }
 expect: { peers: intact, faults: fired }
 )y");
-  CommandResult r = run_command({(prefix.path() / "bin/faultline").string(), "run", "-v",
-                                 s.path().string()});
+  CommandResult r =
+      run_command({(prefix.path() / "bin/faultline").string(), "run", "-v", s.path().string()});
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("PASS  installed-peers") != std::string::npos);
   // It was the installed peer: without it the same run stops before it starts.
   fs::remove(prefix.path() / "bin/faultline-peer");
-  CommandResult without = run_command({(prefix.path() / "bin/faultline").string(), "run",
-                                       s.path().string()});
+  CommandResult without =
+      run_command({(prefix.path() / "bin/faultline").string(), "run", s.path().string()});
   INFO(without.out << without.err);
   CHECK(without.exit_code == 2);
   CHECK(without.err.find("faultline-peer not found") != std::string::npos);

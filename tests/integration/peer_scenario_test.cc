@@ -124,11 +124,13 @@ TEST_CASE("echo and request over a pair of one-way channels stay intact under fa
   - { call: write, short: 9, every: 4, process: client })y");
   TempScenario s("scenario: peer-" + type + R"y(-pair
 timeout: 30s
-channels: { to: { type: )y" + type + R"y( }, back: { type: )y" + type + R"y( } }
+channels: { to: { type: )y" +
+                 type + R"y( }, back: { type: )y" + type + R"y( } }
 processes:
   server: { peer: { mode: echo, channel: to, reply: back } }
   client: { peer: { mode: request, channel: to, reply: back, count: 60 } }
-faults:)y" + faults + R"y(
+faults:)y" + faults +
+                 R"y(
 expect: { peers: intact, faults: fired }
 )y");
   INFO(type);

@@ -70,28 +70,36 @@ processes:
       {"fifo", fmt::format(R"y(channels: {{ c: {{ type: fifo }} }}
 processes:
   user: {{ run: '[ "$FAULTLINE_CH_C_PATH" = "${{c.path}}" ] && [ -p "${{c.path}}" ] && {} fifo ${{c.path}}' }}
-)y", p)},
+)y",
+                           p)},
       {"msgqueue", fmt::format(R"y(channels: {{ c: {{ type: msgqueue }} }}
 processes:
   user: {{ run: [{}, msgqueue, "${{c.key}}", "${{c.id}}"], expect: {{ stdout: {{ contains: ok }} }} }}
-)y", p)},
+)y",
+                               p)},
       {"posix-mq", fmt::format(R"y(channels: {{ c: {{ type: posix-mq }} }}
 processes:
   user: {{ run: [{}, posix-mq, "${{c.name}}"], expect: {{ stdout: {{ contains: ok }} }} }}
-)y", p)},
+)y",
+                               p)},
       {"shm", fmt::format(R"y(channels: {{ c: {{ type: shm, size: 8192 }} }}
 processes:
   user: {{ run: [{}, shm, "${{c.key}}", "${{c.id}}", "${{c.size}}"], expect: {{ stdout: {{ contains: ok }} }} }}
-)y", p)},
-      {"mmap", fmt::format(R"y(channels: {{ c: {{ type: mmap, size: 4096 }}, f: {{ type: mmap, backing: file, size: 100 }} }}
+)y",
+                          p)},
+      {"mmap",
+       fmt::format(
+           R"y(channels: {{ c: {{ type: mmap, size: 4096 }}, f: {{ type: mmap, backing: file, size: 100 }} }}
 processes:
   user: {{ run: [{}, mmap-shm, "${{c.name}}", "${{c.size}}"], expect: {{ stdout: {{ contains: ok }} }} }}
   file_user: {{ run: [{}, mmap-file, "${{f.path}}", "${{f.size}}"], expect: {{ stdout: {{ contains: ok }} }} }}
-)y", p, p)},
+)y",
+           p, p)},
       {"semaphore", fmt::format(R"y(channels: {{ c: {{ type: semaphore, count: 3 }} }}
 processes:
   user: {{ run: [{}, semaphore, "${{c.key}}", "${{c.id}}", "${{c.count}}"], expect: {{ stdout: {{ contains: ok }} }} }}
-)y", p)},
+)y",
+                                p)},
       {"unix-stream", R"y(channels: { c: { type: unix-stream } }
 processes:
   server: { run: [socat, "UNIX-LISTEN:${c.path}", "EXEC:cat"], lifetime: service, ready: { listening: c }, expect: { exit: any } }
@@ -161,7 +169,8 @@ processes:
   CHECK(reader["at_timeout"][0]["wchan"].get<std::string>().find("pipe_read") != std::string::npos);
   const json& writer = sc["processes"][0];
   REQUIRE(writer.contains("at_timeout"));
-  CHECK(writer["at_timeout"][0]["syscall"].get<std::string>().find("nanosleep") != std::string::npos);
+  CHECK(writer["at_timeout"][0]["syscall"].get<std::string>().find("nanosleep") !=
+        std::string::npos);
 }
 
 TEST_CASE("a hung process gets a gdb backtrace in the report when gdb is installed",
@@ -171,7 +180,9 @@ TEST_CASE("a hung process gets a gdb backtrace in the report when gdb is install
     return;
   }
   NothingLeftBehind guard;
-  TempScenario s("scenario: hung-sleeper\ntimeout: 500ms\nprocesses:\n  sleeper: { run: [sleep, \"1000\"] }\n");
+  TempScenario s(
+      "scenario: hung-sleeper\ntimeout: 500ms\nprocesses:\n  sleeper: { run: [sleep, \"1000\"] "
+      "}\n");
   auto r = run_faultline({"run", s.path().string()});
   INFO(r.out << r.err);
   CHECK(r.exit_code == 1);
@@ -211,7 +222,8 @@ channels: {{ seg: {{ type: shm }}, q: {{ type: msgqueue }}, f: {{ type: fifo }},
 processes:
   service: {{ run: [sleep, "1000"], lifetime: service }}
   killer: {{ run: 'echo runner=$PPID; kill -{} $PPID; exec sleep 1000', after: [service] }}
-)y", sig == SIGTERM ? "TERM" : "INT"));
+)y",
+                             sig == SIGTERM ? "TERM" : "INT"));
   faultline::test::CommandResult r;
   json result = run_json(s, r);
   CHECK(r.exit_code == 128 + sig);
@@ -260,7 +272,8 @@ TEST_CASE("a program that does not exist is an input error, exit 2", "[integrati
   CHECK(r.err.find("program './no-such-program' not found") != std::string::npos);
 }
 
-TEST_CASE("a fault given with --fault is injected and counted in the result", "[integration][faults]") {
+TEST_CASE("a fault given with --fault is injected and counted in the result",
+          "[integration][faults]") {
   NothingLeftBehind guard;
   TempScenario s(R"y(scenario: pipe-cat
 channels: { p: { type: pipe } }
@@ -276,7 +289,8 @@ processes:
   CHECK(sc["faults"][0]["spec"] == "reader/read:error=EIO:nth=1");
   CHECK(sc["faults"][0]["fired"] == 1);
   CHECK(sc["violations"][0]["message"] == "reader: exited with status 1, expected exit 0");
-  CHECK(sc["processes"][1]["stderr"].get<std::string>().find("Input/output error") != std::string::npos);
+  CHECK(sc["processes"][1]["stderr"].get<std::string>().find("Input/output error") !=
+        std::string::npos);
   REQUIRE(sc["events"].size() == 1);
   CHECK(sc["events"][0]["process"] == "reader");
   CHECK(sc["events"][0]["errno"] == "EIO");

@@ -10,8 +10,8 @@
 
 namespace faultline::test {
 
-int decide_call(fl_control* c, int call, const char* process, unsigned fd_class,
-                std::uint64_t* hit, int channel, std::uint64_t size) {
+int decide_call(fl_control* c, int call, const char* process, unsigned fd_class, std::uint64_t* hit,
+                int channel, std::uint64_t size) {
   fl_subject s{};
   s.size = size;
   s.call = call;

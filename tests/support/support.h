@@ -10,10 +10,10 @@
 namespace faultline::test {
 
 std::filesystem::path build_dir();
-std::filesystem::path faultline_exe();     // build/bin/faultline
-std::filesystem::path interposer_path();   // build/lib/libfaultline-interpose.so
-std::filesystem::path scenarios_dir();     // build/scenarios (copies + built programs)
-std::filesystem::path test_programs_dir(); // build/bin (test programs)
+std::filesystem::path faultline_exe();      // build/bin/faultline
+std::filesystem::path interposer_path();    // build/lib/libfaultline-interpose.so
+std::filesystem::path scenarios_dir();      // build/scenarios (copies + built programs)
+std::filesystem::path test_programs_dir();  // build/bin (test programs)
 
 struct CommandResult {
   int exit_code = -1;  // -1 when killed by a signal

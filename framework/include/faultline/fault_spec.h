@@ -13,16 +13,26 @@
 
 namespace faultline {
 
-enum class FaultAction { error, short_transfer, eof, delay, reset, corrupt, drop, signal, spurious };
+enum class FaultAction {
+  error,
+  short_transfer,
+  eof,
+  delay,
+  reset,
+  corrupt,
+  drop,
+  signal,
+  spurious
+};
 enum class FdClass { ipc, file, any };
 
 struct FaultSpec {
   std::string process;             // "" = every process
   std::vector<std::string> calls;  // names as written: base names or variant symbols
   FaultAction action = FaultAction::error;
-  int error = 0;                 // errno for FaultAction::error
+  int error = 0;                  // errno for FaultAction::error
   std::uint64_t short_bytes = 0;  // FaultAction::short_transfer
-  Duration delay_min{0};         // FaultAction::delay
+  Duration delay_min{0};          // FaultAction::delay
   Duration delay_max{0};
   int signal = 0;        // FaultAction::signal
   int corrupt_bits = 1;  // FaultAction::corrupt
@@ -69,8 +79,7 @@ class FaultSpecBuilder final {
 
 // Parses `[PROCESS/]CALL[,CALL...](:KEY[=VALUE])*`. On error, appends diagnostics whose
 // column points into `text` and returns nullopt.
-[[nodiscard]] std::optional<FaultSpec> parse_fault_spec(std::string_view text,
-                                                        Diagnostics& out);
+[[nodiscard]] std::optional<FaultSpec> parse_fault_spec(std::string_view text, Diagnostics& out);
 
 [[nodiscard]] std::string_view to_string(FaultAction a);
 

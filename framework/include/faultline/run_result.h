@@ -45,7 +45,7 @@ struct ProcessResult {
 };
 
 struct FaultResult {
-  std::string spec;  // canonical text
+  std::string spec;         // canonical text
   std::uint64_t hits = 0;   // calls that matched the rule
   std::uint64_t fired = 0;  // faults injected
 };
@@ -71,9 +71,9 @@ struct FaultEvent {
 struct Leak {
   std::string process;  // who created it
   int pid = 0;
-  std::string call;     // how: msgget, shmget, semget, mkfifo, bind, shm_open, mq_open
-  std::string object;   // "System V message queue id 5 (key 0x1234)", "FIFO /tmp/x"
-  bool removed = false; // the runner removed it
+  std::string call;      // how: msgget, shmget, semget, mkfifo, bind, shm_open, mq_open
+  std::string object;    // "System V message queue id 5 (key 0x1234)", "FIFO /tmp/x"
+  bool removed = false;  // the runner removed it
 };
 
 struct Violation {

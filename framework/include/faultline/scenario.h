@@ -71,8 +71,8 @@ struct ProcessExpect {
 };
 
 struct FdWiring {
-  int fd = -1;           // target fd number in the process
-  std::string channel;   // pipe channel name
+  int fd = -1;             // target fd number in the process
+  std::string channel;     // pipe channel name
   bool write_end = false;  // "p.write" vs "p.read"
 };
 
@@ -90,7 +90,7 @@ struct PeerSpec {
   // own default (100 messages of 1..512 bytes).
   std::optional<std::uint64_t> count;
   std::optional<std::string> size;  // payload bytes: N or MIN..MAX
-  std::uint64_t rate = 0;       // messages per second, 0 = as fast as it goes
+  std::uint64_t rate = 0;           // messages per second, 0 = as fast as it goes
   Duration timeout = std::chrono::seconds(10);
   bool allow_loss = false;     // lost messages (drop faults) do not fail the exchange
   bool allow_corrupt = false;  // nor do corrupted ones
@@ -109,12 +109,12 @@ struct ProcessSpec {
   Readiness ready;
   Lifetime lifetime = Lifetime::task;
   int stop_signal = SIGTERM;
-  Duration grace = std::chrono::seconds(2);  // stop_signal -> SIGKILL
+  Duration grace = std::chrono::seconds(2);   // stop_signal -> SIGKILL
   std::optional<std::string> stdin_channel;   // pipe read end on fd 0
   std::optional<std::string> stdout_channel;  // pipe write end on fd 1
   std::vector<FdWiring> fds;
   std::map<std::string, std::string> env;
-  std::string cwd;  // "" = the scenario file's folder
+  std::string cwd;                     // "" = the scenario file's folder
   Backend backend = Backend::preload;  // a static program gets seccomp whatever this says
   ProcessExpect expect;
   SourceLocation where;

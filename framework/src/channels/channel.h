@@ -2,11 +2,11 @@
 // removed when the Channel is destroyed (whatever happened to the processes).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
-#include <cstdint>
 #include <string>
 
 #include "faultline/scenario.h"

@@ -14,11 +14,10 @@ namespace {
 
 const std::vector<std::string_view> kProcessKeys{
     "run",   "peer",   "after", "ready", "lifetime", "stop_signal", "grace",
-    "stdin", "stdout", "fds",   "env",   "cwd",      "expect", "backend"};
-const std::vector<std::string_view> kPeerKeys{"mode",    "channel",    "count",
-                                              "size",    "rate",       "timeout",
-                                              "signal",  "allow_loss", "allow_corrupt",
-                                              "reply"};
+    "stdin", "stdout", "fds",   "env",   "cwd",      "expect",      "backend"};
+const std::vector<std::string_view> kPeerKeys{"mode",          "channel", "count",  "size",
+                                              "rate",          "timeout", "signal", "allow_loss",
+                                              "allow_corrupt", "reply"};
 const std::vector<std::string_view> kReadyKeys{"listening", "stdout", "file", "delay"};
 const std::vector<std::string_view> kExpectKeys{"exit", "signal", "stdout", "stderr", "within"};
 const std::vector<std::string_view> kTextKeys{"contains", "matches", "equals"};
@@ -158,7 +157,9 @@ class ProcessLoader final {
       const Field* b = find(fields, key);
       if (!b) continue;
       auto v = r_.choice(*b, fmt::format("peer {}", key), {"true", "false"});
-      if (v) (std::string_view(key) == "allow_loss" ? peer.allow_loss : peer.allow_corrupt) = *v == "true";
+      if (v)
+        (std::string_view(key) == "allow_loss" ? peer.allow_loss : peer.allow_corrupt) =
+            *v == "true";
     }
     if (const Field* sig = find(fields, "signal")) {
       if (auto name = r_.scalar(*sig, "peer signal")) {
@@ -178,16 +179,16 @@ class ProcessLoader final {
         reply = channel_reference(r_, *reply_field, *name, "peer reply", names_);
     }
     const bool two_way = peer.mode == "echo" || peer.mode == "request";
-    const bool one_way_type = channel && (channel->type == ChannelType::pipe ||
-                                          channel->type == ChannelType::fifo ||
-                                          channel->type == ChannelType::posix_mq);
+    const bool one_way_type =
+        channel && (channel->type == ChannelType::pipe || channel->type == ChannelType::fifo ||
+                    channel->type == ChannelType::posix_mq);
     if (reply_field && channel && (!two_way || !one_way_type)) {
-      r_.error(reply_field->key_at,
-               fmt::format("{} peer: reply: is for echo/request over a pipe, fifo or posix-mq",
-                           prefix_),
-               two_way ? fmt::format("a {} channel carries both directions: drop reply:",
-                                     to_string(channel->type))
-                       : "send and recv use one channel: drop reply:");
+      r_.error(
+          reply_field->key_at,
+          fmt::format("{} peer: reply: is for echo/request over a pipe, fifo or posix-mq", prefix_),
+          two_way ? fmt::format("a {} channel carries both directions: drop reply:",
+                                to_string(channel->type))
+                  : "send and recv use one channel: drop reply:");
     } else if (reply && channel && reply->type != channel->type) {
       r_.error(reply_field->value_at,
                fmt::format("peer reply '{}' is a {} channel, channel '{}' a {}", reply->name,

@@ -330,7 +330,8 @@ class ScenarioLoader final {
     auto fields = r_.entries(f, "expect", {"faults", "leaks", "peers"});
     if (const Field* k = find(fields, "peers")) {
       if (auto v = r_.choice(*k, "expect peers", {"intact", "any"})) {
-        s.peers_expect = *v == "intact" ? Scenario::PeersExpect::intact : Scenario::PeersExpect::any;
+        s.peers_expect =
+            *v == "intact" ? Scenario::PeersExpect::intact : Scenario::PeersExpect::any;
       }
     }
     if (const Field* k = find(fields, "faults")) {

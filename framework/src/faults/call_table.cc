@@ -32,7 +32,7 @@ std::vector<std::string_view> split_words(std::string_view s) {
 const std::vector<CallInfo>& call_table() {
   static const std::vector<CallInfo> table = [] {
     std::vector<CallInfo> t;
-#define FL_CALL(name, base, family, ret, fail, params, args, object, kinds, errnos)           \
+#define FL_CALL(name, base, family, ret, fail, params, args, object, kinds, errnos)          \
   t.push_back(CallInfo{FL_CALL_##name, #name, #base, #family, #ret, #fail, #params, #object, \
                        (kinds), split_words(errnos)});
 #include "calls.def"
@@ -57,15 +57,24 @@ std::vector<const CallInfo*> resolve_call(std::string_view name) {
 
 unsigned action_code(FaultAction a) {
   switch (a) {
-    case FaultAction::error: return FL_ACT_ERROR;
-    case FaultAction::short_transfer: return FL_ACT_SHORT;
-    case FaultAction::eof: return FL_ACT_EOF;
-    case FaultAction::delay: return FL_ACT_DELAY;
-    case FaultAction::reset: return FL_ACT_RESET;
-    case FaultAction::corrupt: return FL_ACT_CORRUPT;
-    case FaultAction::drop: return FL_ACT_DROP;
-    case FaultAction::signal: return FL_ACT_SIGNAL;
-    case FaultAction::spurious: return FL_ACT_SPURIOUS;
+    case FaultAction::error:
+      return FL_ACT_ERROR;
+    case FaultAction::short_transfer:
+      return FL_ACT_SHORT;
+    case FaultAction::eof:
+      return FL_ACT_EOF;
+    case FaultAction::delay:
+      return FL_ACT_DELAY;
+    case FaultAction::reset:
+      return FL_ACT_RESET;
+    case FaultAction::corrupt:
+      return FL_ACT_CORRUPT;
+    case FaultAction::drop:
+      return FL_ACT_DROP;
+    case FaultAction::signal:
+      return FL_ACT_SIGNAL;
+    case FaultAction::spurious:
+      return FL_ACT_SPURIOUS;
   }
   return FL_ACT_NONE;
 }
@@ -105,7 +114,8 @@ std::string errno_name(int err) {
 }
 
 std::optional<int> signal_from_name(std::string_view name) {
-  if (!name.empty() && std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (!name.empty() &&
+      std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     int n = std::stoi(std::string(name));
     if (n > 0 && n < NSIG) return n;
     return std::nullopt;

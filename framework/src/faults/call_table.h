@@ -12,15 +12,15 @@
 namespace faultline {
 
 struct CallInfo {
-  int id;                    // enum fl_call_id
-  std::string_view symbol;   // "__read_chk"
-  std::string_view base;     // "read"
-  std::string_view family;   // how the wrapper is made: "SYS", "IO", ... (calls.def)
-  std::string_view returns;  // "ssize_t"
-  std::string_view failure;  // "-1", "MAP_FAILED"
-  std::string_view params;   // "(int fd, void* buf, size_t n, size_t buflen)"
-  std::string_view object;   // "FD(fd)": what the call works on
-  unsigned kinds;            // FL_KIND(FL_ACT_...) bits
+  int id;                                // enum fl_call_id
+  std::string_view symbol;               // "__read_chk"
+  std::string_view base;                 // "read"
+  std::string_view family;               // how the wrapper is made: "SYS", "IO", ... (calls.def)
+  std::string_view returns;              // "ssize_t"
+  std::string_view failure;              // "-1", "MAP_FAILED"
+  std::string_view params;               // "(int fd, void* buf, size_t n, size_t buflen)"
+  std::string_view object;               // "FD(fd)": what the call works on
+  unsigned kinds;                        // FL_KIND(FL_ACT_...) bits
   std::vector<std::string_view> errnos;  // names, as in the man page
 };
 

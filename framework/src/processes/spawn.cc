@@ -42,7 +42,10 @@ class ChildSetup final {
   // (target fd, source fd): the source stays owned by the parent.
   ChildSetup(std::vector<std::pair<int, int>> wiring, const char* cwd,
              seccomp::Handoff* handoff = nullptr, const sock_fprog* filter = nullptr)
-      : wiring_(std::move(wiring)), scratch_(wiring_.size(), -1), cwd_(cwd), handoff_(handoff),
+      : wiring_(std::move(wiring)),
+        scratch_(wiring_.size(), -1),
+        cwd_(cwd),
+        handoff_(handoff),
         filter_(filter) {
     for (const auto& [target, source] : wiring_) high_base_ = std::max(high_base_, target + 1);
   }

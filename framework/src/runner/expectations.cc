@@ -19,8 +19,10 @@ std::string describe_status(const ProcessResult& r) {
 
 std::string describe_exit(const ExitExpectation& e) {
   switch (e.kind) {
-    case ExitExpectation::Kind::any: return "any exit";
-    case ExitExpectation::Kind::nonzero: return "a non-zero exit status";
+    case ExitExpectation::Kind::any:
+      return "any exit";
+    case ExitExpectation::Kind::nonzero:
+      return "a non-zero exit status";
     case ExitExpectation::Kind::codes:
       if (e.codes.size() == 1) return fmt::format("exit {}", e.codes[0]);
       return fmt::format("exit {}", fmt::join(e.codes, " or "));
@@ -30,8 +32,10 @@ std::string describe_exit(const ExitExpectation& e) {
 
 bool exit_matches(const ExitExpectation& e, int code) {
   switch (e.kind) {
-    case ExitExpectation::Kind::any: return true;
-    case ExitExpectation::Kind::nonzero: return code != 0;
+    case ExitExpectation::Kind::any:
+      return true;
+    case ExitExpectation::Kind::nonzero:
+      return code != 0;
     case ExitExpectation::Kind::codes:
       return std::find(e.codes.begin(), e.codes.end(), code) != e.codes.end();
   }
@@ -41,9 +45,12 @@ bool exit_matches(const ExitExpectation& e, int code) {
 std::string quote(const std::string& s) {
   std::string q = "\"";
   for (char c : s) {
-    if (c == '\n') q += "\\n";
-    else if (c == '"') q += "\\\"";
-    else q += c;
+    if (c == '\n')
+      q += "\\n";
+    else if (c == '"')
+      q += "\\\"";
+    else
+      q += c;
   }
   return q + "\"";
 }
@@ -54,8 +61,9 @@ void check_text(const std::string& process, const char* stream, const std::strin
     switch (e.op) {
       case TextExpectation::Op::contains:
         if (text.find(e.value) == std::string::npos)
-          out.push_back({stream, process,
-                         fmt::format("{}: {} does not contain {}", process, stream, quote(e.value))});
+          out.push_back(
+              {stream, process,
+               fmt::format("{}: {} does not contain {}", process, stream, quote(e.value))});
         break;
       case TextExpectation::Op::matches:
         if (!std::regex_search(text, std::regex(e.value, std::regex::ECMAScript)))
@@ -64,8 +72,9 @@ void check_text(const std::string& process, const char* stream, const std::strin
         break;
       case TextExpectation::Op::equals:
         if (text != e.value)
-          out.push_back({stream, process,
-                         fmt::format("{}: {} is not equal to {}", process, stream, quote(e.value))});
+          out.push_back(
+              {stream, process,
+               fmt::format("{}: {} is not equal to {}", process, stream, quote(e.value))});
         break;
     }
   }
@@ -77,7 +86,8 @@ std::vector<Violation> check_process(const ProcessSpec& spec, const ProcessResul
   std::vector<Violation> out;
   const std::string& name = spec.name;
   if (!r.started) {
-    out.push_back({"not-started", name, fmt::format("{}: not started: {}", name, r.not_started_reason)});
+    out.push_back(
+        {"not-started", name, fmt::format("{}: not started: {}", name, r.not_started_reason)});
     return out;
   }
   if (r.killed_at_timeout) return out;  // the timeout violation says it all
@@ -86,8 +96,9 @@ std::vector<Violation> check_process(const ProcessSpec& spec, const ProcessResul
   const bool service = spec.lifetime == Lifetime::service;
   if (x.signal) {
     if (r.term_signal != *x.signal)
-      out.push_back({"signal", name,
-                     fmt::format("{}: {}, expected {}", name, describe_status(r), signal_name(*x.signal))});
+      out.push_back(
+          {"signal", name,
+           fmt::format("{}: {}, expected {}", name, describe_status(r), signal_name(*x.signal))});
   } else if (x.exit) {
     if (r.term_signal != 0 || !r.exit_code || !exit_matches(*x.exit, *r.exit_code)) {
       std::string status = describe_status(r);
@@ -100,8 +111,9 @@ std::vector<Violation> check_process(const ProcessSpec& spec, const ProcessResul
     // Default for a service: run until stopped, then exit 0 or die of the stop signal.
     const bool clean = (r.exit_code && *r.exit_code == 0) || r.term_signal == spec.stop_signal;
     if (!r.stopped_by_runner) {
-      out.push_back({"service", name,
-                     fmt::format("{}: service {} before the tasks finished", name, describe_status(r))});
+      out.push_back(
+          {"service", name,
+           fmt::format("{}: service {} before the tasks finished", name, describe_status(r))});
     } else if (!clean) {
       out.push_back({r.term_signal ? "signal" : "exit", name,
                      fmt::format("{}: {} when stopped, expected exit 0 or {}", name,
@@ -119,18 +131,20 @@ std::vector<Violation> check_process(const ProcessSpec& spec, const ProcessResul
   check_text(name, "stdout", r.stdout_text, x.stdout_text, out);
   check_text(name, "stderr", r.stderr_text, x.stderr_text, out);
   if (x.within && r.duration > *x.within)
-    out.push_back({"within", name,
-                   fmt::format("{}: took {}, expected within {}", name,
-                               format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(r.duration)),
-                               format_duration(*x.within))});
+    out.push_back(
+        {"within", name,
+         fmt::format(
+             "{}: took {}, expected within {}", name,
+             format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(r.duration)),
+             format_duration(*x.within))});
   return out;
 }
 
 std::vector<Violation> check_scenario(const Scenario& scenario, const ScenarioResult& r) {
   std::vector<Violation> out;
   if (r.interrupted_by != 0)
-    out.push_back({"interrupted", "",
-                   fmt::format("run interrupted by {}", signal_name(r.interrupted_by))});
+    out.push_back(
+        {"interrupted", "", fmt::format("run interrupted by {}", signal_name(r.interrupted_by))});
   if (r.timed_out) {
     std::string live;
     for (const auto& p : r.processes) {
@@ -145,10 +159,12 @@ std::vector<Violation> check_scenario(const Scenario& scenario, const ScenarioRe
   if (scenario.faults_expect == Scenario::FaultsExpect::fired && r.interrupted_by == 0) {
     for (const auto& f : r.faults) {
       if (f.fired > 0) continue;
-      out.push_back({"faults", "",
-                     f.hits == 0 ? fmt::format("fault never fired: {} (no matching call was made)", f.spec)
-                                 : fmt::format("fault never fired: {} ({} matching calls, trigger not reached)",
-                                               f.spec, f.hits)});
+      out.push_back(
+          {"faults", "",
+           f.hits == 0
+               ? fmt::format("fault never fired: {} (no matching call was made)", f.spec)
+               : fmt::format("fault never fired: {} ({} matching calls, trigger not reached)",
+                             f.spec, f.hits)});
     }
   }
   if (scenario.peers_expect == Scenario::PeersExpect::intact) {
@@ -158,15 +174,16 @@ std::vector<Violation> check_scenario(const Scenario& scenario, const ScenarioRe
       if (!p.peer_intact)
         out.push_back({"peers", p.name, fmt::format("{}: the peer printed no summary", p.name)});
       else if (!*p.peer_intact)
-        out.push_back({"peers", p.name, fmt::format("{}: peer exchange not intact: {}", p.name,
-                                                     p.peer_report)});
+        out.push_back({"peers", p.name,
+                       fmt::format("{}: peer exchange not intact: {}", p.name, p.peer_report)});
     }
   }
   if (scenario.leaks_expect == Scenario::LeaksExpect::none) {
     for (const auto& l : r.leaks)
-      out.push_back({"leaks", l.process,
-                     fmt::format("{} left {} behind (made by {}, pid {}){}", l.process, l.object,
-                                 l.call, l.pid, l.removed ? "; removed" : "; could not remove it")});
+      out.push_back(
+          {"leaks", l.process,
+           fmt::format("{} left {} behind (made by {}, pid {}){}", l.process, l.object, l.call,
+                       l.pid, l.removed ? "; removed" : "; could not remove it")});
   }
   return out;
 }

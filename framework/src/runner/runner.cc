@@ -124,15 +124,15 @@ Diagnostics preflight(const Scenario& scenario, const RunOptions& options) {
   const bool has_peer = std::any_of(scenario.processes.begin(), scenario.processes.end(),
                                     [](const ProcessSpec& p) { return p.peer.has_value(); });
   if (has_peer && default_peer_path().empty())
-    out.push_back({{}, "faultline-peer not found (the scenario has peer: processes)",
+    out.push_back({{},
+                   "faultline-peer not found (the scenario has peer: processes)",
                    "set FAULTLINE_PEER to its path, or keep it next to faultline"});
   for (const auto& p : scenario.processes) {
     if (p.shell || p.argv.empty()) continue;
     const std::string& program = p.argv.front();
     if (program.find("${") != std::string::npos) continue;  // known only once provisioned
     if (!resolve_program(program, scenario.dir)) {
-      out.push_back({p.where,
-                     fmt::format("process '{}': program '{}' not found", p.name, program),
+      out.push_back({p.where, fmt::format("process '{}': program '{}' not found", p.name, program),
                      program.find('/') != std::string::npos
                          ? fmt::format("relative paths are taken from the scenario's folder {}",
                                        scenario.dir.string())
@@ -153,7 +153,8 @@ Diagnostics preflight(const Scenario& scenario, const RunOptions& options) {
     if (f.site.empty()) return;
     if (!programs) programs = scenario_programs(scenario);
     SiteResolution site = resolve_site(f.site, *programs);
-    if (!site.ok()) out.push_back({f.where, fmt::format("fault {}: {}", f.to_string(), site.error), ""});
+    if (!site.ok())
+      out.push_back({f.where, fmt::format("fault {}: {}", f.to_string(), site.error), ""});
   };
   for (const auto& f : scenario.faults) check_fault(f);
   for (const auto& f : options.extra_faults) check_fault(f);
@@ -172,7 +173,8 @@ Diagnostics preflight(const Scenario& scenario, const RunOptions& options) {
   }
   fs::path interposer = options.interposer.empty() ? default_interposer_path() : options.interposer;
   if (interposer.empty() || !fs::exists(interposer)) {
-    out.push_back({{}, "libfaultline-interpose.so not found",
+    out.push_back({{},
+                   "libfaultline-interpose.so not found",
                    "set FAULTLINE_INTERPOSE to its path, or keep it in ../lib next to faultline"});
   }
   return out;
@@ -193,8 +195,9 @@ ScenarioResult Runner::run(const Scenario& scenario) {
   std::vector<FaultSpec> faults = scenario.faults;
   for (const auto& f : options_.extra_faults) {
     if (!f.process.empty() && !scenario.process(f.process))
-      result.notes.push_back(fmt::format("fault {} names process '{}', which this scenario does not have",
-                                         f.to_string(), f.process));
+      result.notes.push_back(
+          fmt::format("fault {} names process '{}', which this scenario does not have",
+                      f.to_string(), f.process));
     faults.push_back(f);
   }
   for (const auto& f : faults) result.faults.push_back({f.to_string(), 0, 0});
@@ -223,7 +226,8 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       channels.emplace(spec.name, std::move(ch));
     }
     const ControlContext context = make_control_context(scenario, channels);
-    ControlBlock control = ControlBlock::create(dir.path() / "control", faults, result.seed, context);
+    ControlBlock control =
+        ControlBlock::create(dir.path() / "control", faults, result.seed, context);
 
     env["FAULTLINE_RUN_DIR"] = dir.path().string();
     env["FAULTLINE_CONTROL"] = control.path().string();
@@ -259,7 +263,9 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       }
       if (!p.shell && !p.peer) {
         auto program = resolve_program(plan.argv.front(), scenario.dir);
-        if (!program) return fail_setup(fmt::format("process '{}': program '{}' not found", p.name, plan.argv.front()));
+        if (!program)
+          return fail_setup(
+              fmt::format("process '{}': program '{}' not found", p.name, plan.argv.front()));
         plan.argv.front() = program->string();
       }
       std::map<std::string, std::string> penv = env;
@@ -275,14 +281,16 @@ ScenarioResult Runner::run(const Scenario& scenario) {
         if (backend.backend == Backend::seccomp) {
           // Without the interposer: it would decide the same calls a second time.
           std::string& preload_var = penv["LD_PRELOAD"];
-          preload_var.erase(0, std::min(preload_var.size(), options_.interposer.string().size() + 1));
+          preload_var.erase(0,
+                            std::min(preload_var.size(), options_.interposer.string().size() + 1));
           if (preload_var.empty()) penv.erase("LD_PRELOAD");
         }
         if (!seccomp_filter)
           seccomp_filter = std::make_shared<const seccomp::FilterProgram>(
               seccomp::FilterProgram::build(*control.raw()));
         if (seccomp_filter->syscall_count() > 0)
-          plan.seccomp = SeccompPlan{seccomp_filter, control.raw(), backend.backend == Backend::both};
+          plan.seccomp =
+              SeccompPlan{seccomp_filter, control.raw(), backend.backend == Backend::both};
       }
       for (const auto& [k, v] : p.env) {
         std::string expanded;
@@ -352,8 +360,8 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       result.faults[i].hits = stats.hits;
       result.faults[i].fired = stats.fires;
     }
-    const auto start_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                              started.time_since_epoch()).count();
+    const auto start_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(started.time_since_epoch()).count();
     for (const auto& e : control.events()) {
       FaultEvent fe;
       fe.time_ms = (static_cast<double>(e.time_ns) - static_cast<double>(start_ns)) / 1e6;
@@ -377,8 +385,10 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     // Every process has ended: what they created and did not remove is a leak.
     result.leaks = collect_leaks(control, context);
     if (auto lost = control.created_lost())
-      result.notes.push_back(fmt::format("{} created IPC objects were not recorded (more than {}); "
-                                         "the leak check did not see them", lost, FL_MAX_CREATED));
+      result.notes.push_back(
+          fmt::format("{} created IPC objects were not recorded (more than {}); "
+                      "the leak check did not see them",
+                      lost, FL_MAX_CREATED));
   } catch (const std::exception& e) {
     return fail_setup(e.what());
   }

@@ -36,7 +36,10 @@ static int probe_fifo(const char* path) {
 
 static int probe_msgqueue(key_t key, int id) {
   if (msgget(key, 0) != id) return fail("msgget(key) does not give the channel's id");
-  struct { long type; char text[8]; } m = {1, "hello"}, r;
+  struct {
+    long type;
+    char text[8];
+  } m = {1, "hello"}, r;
   if (msgsnd(id, &m, sizeof m.text, 0) != 0) return fail("msgsnd");
   if (msgrcv(id, &r, sizeof r.text, 0, 0) < 0) return fail("msgrcv");
   return strcmp(r.text, "hello") != 0;
@@ -85,13 +88,20 @@ int main(int argc, char** argv) {
   if (argc < 3) return 2;
   const char* type = argv[1];
   int rc = 2;
-  if (!strcmp(type, "fifo")) rc = probe_fifo(argv[2]);
-  else if (!strcmp(type, "msgqueue") && argc == 4) rc = probe_msgqueue((key_t)strtol(argv[2], 0, 0), atoi(argv[3]));
-  else if (!strcmp(type, "posix-mq")) rc = probe_posix_mq(argv[2]);
-  else if (!strcmp(type, "shm") && argc == 5) rc = probe_shm((key_t)strtol(argv[2], 0, 0), atoi(argv[3]), strtoul(argv[4], 0, 0));
-  else if (!strcmp(type, "mmap-shm") && argc == 4) rc = probe_mapping(shm_open(argv[2], O_RDWR, 0), strtoul(argv[3], 0, 0));
-  else if (!strcmp(type, "mmap-file") && argc == 4) rc = probe_mapping(open(argv[2], O_RDWR), strtoul(argv[3], 0, 0));
-  else if (!strcmp(type, "semaphore") && argc == 5) rc = probe_semaphore((key_t)strtol(argv[2], 0, 0), atoi(argv[3]), atoi(argv[4]));
+  if (!strcmp(type, "fifo"))
+    rc = probe_fifo(argv[2]);
+  else if (!strcmp(type, "msgqueue") && argc == 4)
+    rc = probe_msgqueue((key_t)strtol(argv[2], 0, 0), atoi(argv[3]));
+  else if (!strcmp(type, "posix-mq"))
+    rc = probe_posix_mq(argv[2]);
+  else if (!strcmp(type, "shm") && argc == 5)
+    rc = probe_shm((key_t)strtol(argv[2], 0, 0), atoi(argv[3]), strtoul(argv[4], 0, 0));
+  else if (!strcmp(type, "mmap-shm") && argc == 4)
+    rc = probe_mapping(shm_open(argv[2], O_RDWR, 0), strtoul(argv[3], 0, 0));
+  else if (!strcmp(type, "mmap-file") && argc == 4)
+    rc = probe_mapping(open(argv[2], O_RDWR), strtoul(argv[3], 0, 0));
+  else if (!strcmp(type, "semaphore") && argc == 5)
+    rc = probe_semaphore((key_t)strtol(argv[2], 0, 0), atoi(argv[3]), atoi(argv[4]));
   if (rc == 0) printf("ok %s\n", type);
   return rc;
 }

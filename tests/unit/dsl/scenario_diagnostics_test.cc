@@ -201,9 +201,10 @@ TEST_CASE("A process with both run and peer is reported") {
 }
 
 TEST_CASE("A built-in peer over a socket loads with its channel and becomes ready on listening") {
-  faultline::LoadResult r = load_text(kHead +
-                           "channels:\n  c: { type: tcp }\nprocesses:\n  a:\n    peer: { mode: "
-                           "echo, channel: c, count: 10, size: 1..512, allow_loss: true }\n");
+  faultline::LoadResult r =
+      load_text(kHead +
+                "channels:\n  c: { type: tcp }\nprocesses:\n  a:\n    peer: { mode: "
+                "echo, channel: c, count: 10, size: 1..512, allow_loss: true }\n");
   INFO(describe(r.diagnostics));
   REQUIRE(r.scenario);
   const faultline::ProcessSpec& p = r.scenario->processes.at(0);
@@ -218,8 +219,9 @@ TEST_CASE("A built-in peer over a socket loads with its channel and becomes read
 }
 
 TEST_CASE("Keys of peer are checked") {
-  auto ds = load_errors(kHead + "channels:\n  c: { type: tcp }\nprocesses:\n  a:\n    peer: "
-                                "{ mdoe: echo, channel: c }\n");
+  auto ds = load_errors(kHead +
+                        "channels:\n  c: { type: tcp }\nprocesses:\n  a:\n    peer: "
+                        "{ mdoe: echo, channel: c }\n");
   INFO(describe(ds));
   REQUIRE(ds.size() == 2);
   CHECK_THAT(ds[0].message + ds[1].message, Catch::Contains("no mode"));
@@ -229,8 +231,9 @@ TEST_CASE("Keys of peer are checked") {
 }
 
 TEST_CASE("A peer size that is neither N nor MIN..MAX is reported") {
-  auto ds = load_errors(kHead + "channels:\n  c: { type: tcp }\nprocesses:\n  a:\n    peer: "
-                                "{ mode: echo, channel: c, size: big }\n");
+  auto ds = load_errors(kHead +
+                        "channels:\n  c: { type: tcp }\nprocesses:\n  a:\n    peer: "
+                        "{ mode: echo, channel: c, size: big }\n");
   only(ds, 6, 43, "peer size 'big' is not N or MIN..MAX");
 }
 

@@ -52,7 +52,8 @@ TEST_CASE("exit expectations accept a number, a list, nonzero and any", "[expect
   p.expect.declared = true;
   p.expect.exit = ExitExpectation{ExitExpectation::Kind::codes, {1, 2}};
   CHECK(check_process(p, exited("a", 2)).empty());
-  CHECK(check_process(p, exited("a", 0)).at(0).message == "a: exited with status 0, expected exit 1 or 2");
+  CHECK(check_process(p, exited("a", 0)).at(0).message ==
+        "a: exited with status 0, expected exit 1 or 2");
   p.expect.exit = ExitExpectation{ExitExpectation::Kind::nonzero, {}};
   CHECK(check_process(p, exited("a", 7)).empty());
   CHECK(!check_process(p, exited("a", 0)).empty());
@@ -65,7 +66,8 @@ TEST_CASE("an expected signal must be the one that killed the process", "[expect
   ProcessSpec p = task("a");
   p.expect.signal = SIGSEGV;
   CHECK(check_process(p, killed("a", SIGSEGV)).empty());
-  CHECK(check_process(p, exited("a", 0)).at(0).message == "a: exited with status 0, expected SIGSEGV");
+  CHECK(check_process(p, exited("a", 0)).at(0).message ==
+        "a: exited with status 0, expected SIGSEGV");
 }
 
 TEST_CASE("a service may exit 0 or die of its stop signal once stopped", "[expectations]") {
@@ -139,11 +141,13 @@ TEST_CASE("faults: fired reports each fault that never fired and why", "[expecta
   s.timeout = std::chrono::seconds(5);
   s.faults_expect = Scenario::FaultsExpect::fired;
   ScenarioResult r;
-  r.faults = {{"a/read:eof", 0, 0}, {"b/write:error=EIO:nth=9", 3, 0}, {"accept:error=EMFILE", 1, 1}};
+  r.faults = {
+      {"a/read:eof", 0, 0}, {"b/write:error=EIO:nth=9", 3, 0}, {"accept:error=EMFILE", 1, 1}};
   auto v = check_scenario(s, r);
   REQUIRE(v.size() == 2);
   CHECK(v[0].message == "fault never fired: a/read:eof (no matching call was made)");
-  CHECK(v[1].message == "fault never fired: b/write:error=EIO:nth=9 (3 matching calls, trigger not reached)");
+  CHECK(v[1].message ==
+        "fault never fired: b/write:error=EIO:nth=9 (3 matching calls, trigger not reached)");
   s.faults_expect = Scenario::FaultsExpect::any;
   CHECK(check_scenario(s, r).empty());
 }
