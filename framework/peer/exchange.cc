@@ -1,8 +1,11 @@
 // The modes of the peer; see exchange.h.
 #include "exchange.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
+#include "last_words.h"
 #include "tally.h"
 
 namespace faultline::peer {
@@ -46,7 +49,36 @@ class Exchange final {
       until =
           std::min(deadline_, Clock::now() + std::chrono::duration_cast<Clock::duration>(o_.idle));
     }
+    if (o_.mode == Mode::request) {
+      publish_progress(fmt::format("waiting for the answer to message {}", summary_.sent - 1));
+    } else {
+      publish_progress(fmt::format("waiting for messages, {} of {} still to come",
+                                   tally_.still_to_come(), o_.count));
+    }
     return t_.receive(until);
+  }
+
+  // What the summary says if a stop signal ends the exchange while it is `doing` something:
+  // how far it got. Frames that may still come are not counted as lost.
+  void publish_progress(const std::string& doing) {
+    Summary s = tallied();
+    if (o_.mode != Mode::send) s.lost = tally_.lost_so_far();
+    s.intact = false;
+    s.error = "stopped by a signal while " + doing;
+    LastWords::publish(to_json_line(s));
+  }
+
+  Summary tallied() {
+    Summary s = summary_;
+    s.stats = t_.stats();
+    if (o_.mode != Mode::send) {
+      s.received = tally_.received();
+      s.lost = tally_.lost();
+      s.duplicated = tally_.duplicated();
+      s.reordered = tally_.reordered();
+      s.corrupted = tally_.corrupted();
+    }
+    return s;
   }
 
   void pace(std::uint32_t seq) {
@@ -57,6 +89,9 @@ class Exchange final {
   }
 
   bool send_frame(std::span<const std::uint8_t> frame, const char* what) {
+    publish_progress(o_.mode == Mode::echo
+                         ? fmt::format("sending answer {}", summary_.sent + 1)
+                         : fmt::format("sending message {} of {}", summary_.sent + 1, o_.count));
     IoStatus status = t_.send(frame, deadline_);
     if (status == IoStatus::ok) return true;
     summary_.error = std::string(what) + (status == IoStatus::timeout
@@ -154,16 +189,7 @@ class Exchange final {
 
   Outcome finish() {
     Outcome out;
-    Summary& s = summary_;
-    s.stats = t_.stats();
-    bool checks = o_.mode != Mode::send;
-    if (checks) {
-      s.received = tally_.received();
-      s.lost = tally_.lost();
-      s.duplicated = tally_.duplicated();
-      s.reordered = tally_.reordered();
-      s.corrupted = tally_.corrupted();
-    }
+    Summary s = tallied();
     bool all_sent = o_.mode == Mode::recv || o_.mode == Mode::echo || s.sent == o_.count;
     s.intact = all_sent && s.lost == 0 && s.duplicated == 0 && s.reordered == 0 &&
                s.corrupted == 0 && s.error.empty();

@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "exchange.h"
+#include "last_words.h"
 #include "open_transport.h"
 
 namespace {
@@ -40,6 +41,14 @@ int main(int argc, char** argv) {
   Outcome outcome;
   outcome.summary.mode = options.mode;
   outcome.summary.type = options.type;
+  // Stopped before the exchange ends (a service at the end of the run, anything at the
+  // scenario's timeout), the peer still says how far it got.
+  LastWords::arm(options.summary_fd);
+  {
+    Summary opening = outcome.summary;
+    opening.error = "stopped by a signal while opening the channel";
+    LastWords::publish(to_json_line(opening));
+  }
   try {
     auto transport = open_transport(options, deadline);
     outcome = run_exchange(options, *transport, deadline);
@@ -51,6 +60,7 @@ int main(int argc, char** argv) {
   if (!outcome.summary.error.empty() && outcome.exit_status != 3) {
     std::cerr << "faultline-peer: " << outcome.summary.error << "\n";
   }
+  LastWords::disarm();
   emit(options.summary_fd, to_json_line(outcome.summary));
   return outcome.exit_status;
 }

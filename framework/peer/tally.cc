@@ -28,4 +28,10 @@ std::uint64_t Tally::lost() const {
   return missing > corrupted_ ? missing - corrupted_ : 0;
 }
 
+std::uint64_t Tally::lost_so_far() const {
+  // Every frame received is at or below the newest, so the gaps are what is not received.
+  std::uint64_t gaps = static_cast<std::uint64_t>(highest_ + 1) - received_;
+  return gaps > corrupted_ ? gaps - corrupted_ : 0;
+}
+
 }  // namespace faultline::peer

@@ -23,6 +23,13 @@ class Tally final {
   // Expected frames never received intact; a corrupted message stands for one of them, so
   // a corruption is reported as such and not also as a loss.
   [[nodiscard]] std::uint64_t lost() const;
+  // Mid-exchange: the frames missing below the newest one received (those after it may
+  // still come), less the corrupted ones, as lost() counts them.
+  [[nodiscard]] std::uint64_t lost_so_far() const;
+  // Frames after the newest one received.
+  [[nodiscard]] std::uint64_t still_to_come() const {
+    return seen_.size() - static_cast<std::uint64_t>(highest_ + 1);
+  }
   [[nodiscard]] bool complete() const { return received_ == seen_.size(); }
   [[nodiscard]] bool has(std::uint32_t seq) const { return seq < seen_.size() && seen_[seq]; }
 

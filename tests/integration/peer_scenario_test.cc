@@ -142,3 +142,31 @@ expect: { peers: intact, faults: fired }
   CHECK(sc["processes"][1]["peer"]["report"] == "60 sent, 60 received");
   for (const auto& f : sc["faults"]) CHECK(f["fired"].get<int>() > 0);
 }
+
+TEST_CASE("at a timeout the peers say how far their exchange got and what they waited for",
+          "[integration][peer]") {
+  NothingLeftBehind guard;
+  // The server's 20th answer is dropped: the client waits for it until the scenario's
+  // timeout, when the runner stops both peers with SIGTERM and they leave their summaries.
+  TempScenario s(R"y(scenario: peer-hang
+timeout: 2s
+channels: { t: { type: tcp } }
+processes:
+  server: { peer: { mode: echo, channel: t } }
+  client: { peer: { mode: request, channel: t, count: 50 }, after: [server] }
+faults:
+  - { process: server, call: write, drop: true, nth: 20 }
+expect: { peers: intact }
+)y");
+  faultline::test::CommandResult r;
+  json sc = run_json(s, r);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(sc["timed_out"] == true);
+  CHECK(sc["processes"][0]["peer"]["report"] ==
+        "20 sent, 20 received; stopped by a signal while waiting for messages, 30 of 50 still "
+        "to come");
+  CHECK(sc["processes"][1]["peer"]["report"] ==
+        "20 sent, 19 received; stopped by a signal while waiting for the answer to message 19");
+  CHECK(sc["processes"][1]["signal"] == "SIGTERM");
+}

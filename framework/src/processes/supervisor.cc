@@ -41,6 +41,8 @@ constexpr Duration kProbeInterval = milliseconds(5);
 constexpr Duration kInterruptGrace = seconds(1);
 constexpr Duration kBacktraceLimit = seconds(10);
 constexpr Duration kBacktraceBudget = seconds(30);
+// How long a process with a timeout_signal has to end on it after the scenario's timeout.
+constexpr Duration kTimeoutGrace = milliseconds(500);
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr int kReadsPerWakeup = 16;
 
@@ -467,10 +469,15 @@ void Supervisor::time_out(Clock::time_point now) {
   for (std::size_t i = 0; i < plans_.size(); ++i) {
     Child& c = children_[i];
     if (c.state != Child::State::running) continue;
-    ::kill(-c.pid, SIGKILL);
+    if (const auto& sig = plans_[i].timeout_signal) {
+      ::kill(-c.pid, *sig);
+      c.kill_at = Clock::now() + kTimeoutGrace;  // the snapshots above took their time
+    } else {
+      ::kill(-c.pid, SIGKILL);
+      c.kill_at.reset();
+    }
     for (const auto& d : descendants[i]) ::kill(d.pid, SIGKILL);
     result_.processes[i].killed_at_timeout = true;
-    c.kill_at.reset();
   }
 }
 
@@ -479,7 +486,7 @@ void Supervisor::enforce_kill_deadlines(Clock::time_point now) {
     Child& c = children_[i];
     if (c.state != Child::State::running || !c.kill_at || *c.kill_at > now) continue;
     ::kill(-c.pid, SIGKILL);
-    result_.processes[i].killed_after_grace = true;
+    if (!result_.processes[i].killed_at_timeout) result_.processes[i].killed_after_grace = true;
     c.kill_at.reset();
   }
 }

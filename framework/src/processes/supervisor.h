@@ -50,6 +50,9 @@ struct LaunchPlan {
   Lifetime lifetime = Lifetime::task;
   int stop_signal = 15;
   Duration grace = std::chrono::seconds(2);
+  // At the scenario's timeout: this signal first and SIGKILL kTimeoutGrace later (a peer
+  // leaves its summary on SIGTERM); unset: SIGKILL at once.
+  std::optional<int> timeout_signal;
   std::optional<SeccompPlan> seccomp;  // unset: LD_PRELOAD only
 };
 

@@ -326,6 +326,9 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       plan.lifetime = p.lifetime;
       plan.stop_signal = p.stop_signal;
       plan.grace = p.grace;
+      // The built-in peer leaves its summary on SIGTERM: at a timeout the report then says
+      // how far each exchange got.
+      if (p.peer) plan.timeout_signal = SIGTERM;
       plans.push_back(std::move(plan));
     }
     // Pipe ends nobody uses are closed now (their channel still owns them); used ones live

@@ -124,6 +124,41 @@ TEST_CASE("At the timeout every process is snapshotted, then killed", "[processe
   check_no_children_left();
 }
 
+TEST_CASE("At the timeout a process with a timeout signal gets it and may leave last words",
+          "[processes]") {
+  NothingLeftBehind guard;
+  RunnerSignalMask mask;
+  SupervisorOptions options = quick_options();
+  options.timeout = 1s;
+  auto p = shell("talker", "trap 'echo last words; exit 3' TERM; echo armed; sleep 100 & wait");
+  p.timeout_signal = SIGTERM;
+  auto r = supervise({p}, options);
+  CHECK(r.timed_out);
+  const ProcessOutcome& o = r.processes[0];
+  CHECK(o.killed_at_timeout);
+  CHECK_FALSE(o.killed_after_grace);
+  CHECK(o.exited);
+  CHECK(o.exit_code == 3);
+  CHECK(o.stdout_text == "armed\nlast words\n");
+  check_no_children_left();
+}
+
+TEST_CASE("At the timeout a process that ignores its timeout signal is killed soon after",
+          "[processes]") {
+  NothingLeftBehind guard;
+  RunnerSignalMask mask;
+  SupervisorOptions options = quick_options();
+  options.timeout = 1s;
+  auto p = shell("deaf", "trap '' TERM; exec sleep 100");
+  p.timeout_signal = SIGTERM;
+  auto begin = Clock::now();
+  auto r = supervise({p}, options);
+  CHECK(Clock::now() - begin < 5s);
+  CHECK(r.processes[0].killed_at_timeout);
+  CHECK(r.processes[0].term_signal == SIGKILL);
+  check_no_children_left();
+}
+
 TEST_CASE("With gdb installed, the timeout snapshot has a backtrace", "[processes]") {
   if (system("command -v gdb >/dev/null 2>&1") != 0) {
     WARN("gdb is not installed: backtraces cannot be tested");

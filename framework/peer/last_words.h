@@ -1,0 +1,20 @@
+// LastWords: the summary a peer leaves when a stop signal (SIGTERM, SIGINT, SIGHUP) ends it
+// mid-exchange: the runner stops a service at the end of a run and every process at the
+// scenario's timeout, and the report should still say how far the exchange got.
+#pragma once
+
+#include <string_view>
+
+namespace faultline::peer {
+
+class LastWords final {
+ public:
+  // Installs the handlers; the summary line goes to `fd`. Call once, before the exchange.
+  static void arm(int fd);
+  // The line to leave if stopped now. Not from a signal handler; one thread only.
+  static void publish(std::string_view line);
+  // Back to the default actions, before the real summary is written.
+  static void disarm();
+};
+
+}  // namespace faultline::peer
