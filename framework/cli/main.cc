@@ -24,6 +24,7 @@
 #include "faults/call_table.h"
 #include "report/console.h"
 #include "report/json.h"
+#include "report/junit.h"
 #include "report/result_summary.h"
 #include "runner/run_directory.h"
 
@@ -108,6 +109,7 @@ struct RunArgs {
   std::vector<std::string> faults;
   std::optional<std::uint64_t> seed;
   std::string json;
+  std::string junit;
   bool verbose = false;
   bool no_backtrace = false;
 };
@@ -147,6 +149,7 @@ int cmd_run(const RunArgs& args) {
   }
   print_summary(std::cout, results, style);
   if (!args.json.empty()) write_json(args.json, results);
+  if (!args.junit.empty()) write_junit(args.junit, results);
   if (interrupted) return 128 + interrupted;
   bool all = std::all_of(results.begin(), results.end(), [](const auto& r) { return r.passed; });
   return all ? kExitOk : kExitFailed;
@@ -258,6 +261,8 @@ int main(int argc, char** argv) {
   run->add_option("--seed", run_args.seed,
                   "seed for probabilistic faults (overrides the scenario's)");
   run->add_option("--json", run_args.json, "write the result as JSON to this file");
+  run->add_option("--junit", run_args.junit,
+                  "write the result as JUnit XML to this file (one testcase per scenario)");
   run->add_flag("-v,--verbose", run_args.verbose,
                 "show process output live and details of passing scenarios");
   run->add_flag("--no-backtrace", run_args.no_backtrace, "do not attach gdb to hung processes");
