@@ -71,6 +71,7 @@ class Exchange final {
   Summary tallied() {
     Summary s = summary_;
     s.stats = t_.stats();
+    s.connections = t_.connections();
     if (o_.mode != Mode::send) {
       s.received = tally_.received();
       s.lost = tally_.lost();

@@ -143,7 +143,7 @@ UniqueFd connect_to(const Address& a, int type, const PeerOptions& o, Deadline d
   }
 }
 
-UniqueFd accept_one(const Address& a, const PeerOptions& o, Deadline deadline, IoStats& stats) {
+UniqueFd listen_on(const Address& a, const PeerOptions& o) {
   UniqueFd listener = new_socket(a.family, SOCK_STREAM);
   if (a.family == AF_INET) {
     int one = 1;
@@ -151,11 +151,14 @@ UniqueFd accept_one(const Address& a, const PeerOptions& o, Deadline deadline, I
   }
   bind_to(listener.get(), a, o);
   if (::listen(listener.get(), 8) != 0) throw ChannelFailure("listen", errno);
+  return listener;
+}
+
+// The next connection, or an invalid fd when none came before the deadline.
+UniqueFd accept_next(int listener, const Address& a, Deadline deadline, IoStats& stats) {
   for (;;) {
-    if (!wait_fd(listener.get(), POLLIN, deadline, stats)) {
-      throw ChannelFailure("accept: no client connected before the timeout", ETIMEDOUT);
-    }
-    UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (!wait_fd(listener, POLLIN, deadline, stats)) return UniqueFd();
+    UniqueFd conn(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
     if (conn) {
       if (a.family == AF_INET) {
         int one = 1;
@@ -176,6 +179,12 @@ UniqueFd accept_one(const Address& a, const PeerOptions& o, Deadline deadline, I
   }
 }
 
+UniqueFd accept_one(int listener, const Address& a, Deadline deadline, IoStats& stats) {
+  UniqueFd conn = accept_next(listener, a, deadline, stats);
+  if (!conn) throw ChannelFailure("accept: no client connected before the timeout", ETIMEDOUT);
+  return conn;
+}
+
 // Removes the socket file a server bound, when the server is done.
 class BoundPath final {
  public:
@@ -193,16 +202,34 @@ std::unique_ptr<Transport> open_socket(const PeerOptions& o, Deadline deadline, 
   bool stream = o.type == "unix-stream" || o.type == "tcp";
   if (stream) {
     std::shared_ptr<BoundPath> bound;
+    std::shared_ptr<UniqueFd> listener;
     UniqueFd fd;
     if (is_server(o)) {
       if (a.family == AF_UNIX) bound = std::make_shared<BoundPath>(o.path);
-      fd = accept_one(a, o, deadline, stats);
+      listener = std::make_shared<UniqueFd>(listen_on(a, o));
+      fd = accept_one(listener->get(), a, deadline, stats);
     } else {
       fd = connect_to(a, SOCK_STREAM, o, deadline, stats);
     }
     UniqueFd out = dup_fd(fd.get());
-    std::unique_ptr<Transport> t =
-        std::make_unique<StreamTransport>(std::move(fd), std::move(out), o.size_max);
+    auto t = std::make_unique<StreamTransport>(std::move(fd), std::move(out), o.size_max);
+    if (o.reconnect) {
+      // The listener stays open for the next connection; the counters are the transport's.
+      IoStats* counters = &t->stats();
+      if (listener) {
+        t->set_reconnect(StreamTransport::Side::server, [listener, a, counters](Deadline d) {
+          return accept_next(listener->get(), a, d, *counters);
+        });
+      } else {
+        t->set_reconnect(StreamTransport::Side::client, [a, o, counters](Deadline d) {
+          try {
+            return connect_to(a, SOCK_STREAM, o, d, *counters);
+          } catch (const ChannelFailure&) {
+            return UniqueFd();  // the server did not come back: the stream has ended
+          }
+        });
+      }
+    }
     if (bound) t->keep_until_closed(std::move(bound));
     return t;
   }

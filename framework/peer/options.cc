@@ -69,6 +69,9 @@ std::string check_attributes(const PeerOptions& o, const CLI::App& app) {
   if ((t == "fifo" && !o.reply_name.empty()) || (t == "posix-mq" && !o.reply_path.empty())) {
     return fmt::format("--type {} takes its answer channel as {}", t, reply_flag);
   }
+  if (o.reconnect && t != "unix-stream" && t != "tcp") {
+    return fmt::format("--reconnect is for stream sockets (unix-stream, tcp), not {}", t);
+  }
   if ((given("--sem-id") || given("--sem-key")) && t != "shm" && t != "mmap") {
     return "--sem-id/--sem-key signal a shared memory ring: only with --type shm or mmap";
   }
@@ -145,6 +148,9 @@ std::variant<PeerOptions, int> parse_options(int argc, char** argv) {
                  "with --allow-loss: stop waiting for a message after this long (default 1s)");
   app.add_flag("--allow-loss", o.allow_loss, "lost messages do not fail the exchange");
   app.add_flag("--allow-corrupt", o.allow_corrupt, "corrupted messages do not fail the exchange");
+  app.add_flag("--reconnect", o.reconnect,
+               "unix-stream, tcp: when the connection breaks, a server accepts the next one and "
+               "a client connects again (resending the frame it was waiting on)");
   app.add_option("--seed", o.seed, "payload sizes and bytes (default 1)");
   app.add_option("--summary-fd", summary_fd,
                  "where the JSON summary goes (default 1, or 2 when fd 1 is the channel)");

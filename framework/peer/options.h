@@ -40,6 +40,7 @@ struct PeerOptions {
   Duration idle = std::chrono::seconds(1);  // with allow_loss: end after this long without news
   bool allow_loss = false;
   bool allow_corrupt = false;
+  bool reconnect = false;  // unix-stream, tcp: go on over a new connection when one breaks
   std::uint64_t seed = 1;
 
   [[nodiscard]] bool sends_first() const { return mode == Mode::send || mode == Mode::request; }

@@ -1,6 +1,7 @@
 // Frames over byte streams; see stream_transport.h.
 #include "stream_transport.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -16,7 +17,48 @@ StreamTransport::StreamTransport(UniqueFd in, UniqueFd out, std::uint32_t max_pa
 
 IoStatus StreamTransport::send(std::span<const std::uint8_t> frame, Deadline deadline) {
   if (!out_) throw ChannelFailure("write on a channel opened for reading only", EBADF);
-  return write_all(out_.get(), frame, deadline, stats_);
+  if (reconnect_ && side_ == Side::client) last_sent_.assign(frame.begin(), frame.end());
+  for (;;) {
+    IoStatus status = write_all(out_.get(), frame, deadline, stats_);
+    if (status != IoStatus::closed || !reconnect_) return status;
+    // The server's answer is lost with its connection; the next one is the receiver's to take.
+    if (side_ == Side::server) return IoStatus::ok;
+    if (!switch_connection(deadline)) return IoStatus::closed;
+  }
+}
+
+void StreamTransport::set_reconnect(Side side, std::function<UniqueFd(Deadline)> next) {
+  side_ = side;
+  reconnect_ = std::move(next);
+}
+
+bool StreamTransport::switch_connection(Deadline deadline) {
+  UniqueFd next = reconnect_(deadline);
+  if (!next) return false;
+  UniqueFd copy(::fcntl(next.get(), F_DUPFD_CLOEXEC, 3));
+  if (!copy) throw ChannelFailure("fcntl(F_DUPFD_CLOEXEC)", errno);
+  in_ = std::move(next);
+  out_ = std::move(copy);
+  // A new connection starts at a frame boundary; what was half-read died with the old one
+  // (and was reported as damaged).
+  buffer_.clear();
+  resyncing_ = false;
+  ++connections_;
+  return true;
+}
+
+Message StreamTransport::receive(Deadline deadline) {
+  for (;;) {
+    Message m = receive_here(deadline);
+    if (m.kind != Message::Kind::closed || !reconnect_) return m;
+    if (!switch_connection(deadline)) return m;
+    // The request whose answer was awaited may never have arrived: ask again.
+    if (side_ == Side::client && !last_sent_.empty()) {
+      IoStatus status = send(last_sent_, deadline);
+      if (status == IoStatus::timeout) return Message{};
+      if (status == IoStatus::closed) return m;
+    }
+  }
 }
 
 IoStatus StreamTransport::fill(std::size_t size, Deadline deadline) {
@@ -72,7 +114,7 @@ IoStatus StreamTransport::read_some(Deadline deadline) {
   }
 }
 
-Message StreamTransport::receive(Deadline deadline) {
+Message StreamTransport::receive_here(Deadline deadline) {
   for (;;) {
     IoStatus status = IoStatus::ok;
     if (resyncing_) {

@@ -19,6 +19,7 @@ std::string to_json_line(const Summary& s) {
   j["errors"] = nlohmann::ordered_json::object();
   for (const auto& [name, count] : s.stats.errors) j["errors"][name] = count;
   j["short_transfers"] = s.stats.short_transfers;
+  if (s.connections > 0) j["connections"] = s.connections;
   if (!s.error.empty()) j["error"] = s.error;
   return j.dump() + "\n";
 }

@@ -18,7 +18,8 @@ struct Summary {
   std::uint64_t duplicated = 0;
   std::uint64_t reordered = 0;
   std::uint64_t corrupted = 0;
-  bool intact = false;  // everything expected went through, nothing lost or damaged
+  bool intact = false;            // everything expected went through, nothing lost or damaged
+  std::uint64_t connections = 0;  // with --reconnect: connections used (0: not reconnecting)
   IoStats stats;
   std::string error;  // why the exchange stopped early, "" when it did not
 };

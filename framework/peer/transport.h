@@ -36,6 +36,8 @@ class Transport {
   // Messages are whole and may be lost (datagrams, queues): losses are counted per message,
   // and the end marker is sent more than once.
   [[nodiscard]] virtual bool message_based() const { return true; }
+  // Connections used, for a stream that reconnects; 0 otherwise.
+  [[nodiscard]] virtual std::uint64_t connections() const { return 0; }
 
   [[nodiscard]] IoStats& stats() { return stats_; }
   // Something to release only after the channel is closed (a server's socket file).

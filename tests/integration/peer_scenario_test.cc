@@ -170,3 +170,81 @@ expect: { peers: intact }
         "20 sent, 19 received; stopped by a signal while waiting for the answer to message 19");
   CHECK(sc["processes"][1]["signal"] == "SIGTERM");
 }
+
+TEST_CASE("with reconnect a sender whose connection is reset connects again and nothing is lost",
+          "[integration][peer]") {
+  NothingLeftBehind guard;
+  // The client's 5th write resets its connection (ECONNRESET, shut down): it connects
+  // again and sends that frame whole; the server takes the new connection and goes on.
+  TempScenario s(R"y(scenario: peer-reconnect-send
+timeout: 20s
+channels: { t: { type: tcp } }
+processes:
+  server: { peer: { mode: recv, channel: t, reconnect: true } }
+  client: { peer: { mode: send, channel: t, count: 20, reconnect: true }, after: [server] }
+faults:
+  - { process: client, call: write, reset: true, nth: 5 }
+expect: { peers: intact, faults: fired }
+)y");
+  faultline::test::CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(r.exit_code == 0);
+  CHECK(sc["processes"][0]["peer"]["report"] == "0 sent, 20 received over 2 connections");
+  CHECK(sc["processes"][1]["peer"]["report"] == "20 sent, 0 received over 2 connections");
+}
+
+TEST_CASE("with reconnect a requester asks again over a new connection when the server's is reset",
+          "[integration][peer]") {
+  NothingLeftBehind guard;
+  // The echo server's 4th read resets the connection before it reads the request, so the
+  // request is never seen; the client, waiting for its answer, connects again and resends it.
+  TempScenario s(R"y(scenario: peer-reconnect-request
+timeout: 20s
+channels: { u: { type: unix-stream } }
+processes:
+  server: { peer: { mode: echo, channel: u, reconnect: true } }
+  client: { peer: { mode: request, channel: u, count: 20, reconnect: true }, after: [server] }
+faults:
+  - { process: server, call: read, reset: true, nth: 4 }
+expect: { peers: intact, faults: fired }
+)y");
+  faultline::test::CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(r.exit_code == 0);
+  CHECK(sc["processes"][0]["peer"]["report"] == "20 sent, 20 received over 2 connections");
+  CHECK(sc["processes"][1]["peer"]["report"] == "20 sent, 20 received over 2 connections");
+}
+
+TEST_CASE("without reconnect the same reset ends the exchange and the peers say so",
+          "[integration][peer]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: peer-no-reconnect
+timeout: 20s
+channels: { t: { type: tcp } }
+processes:
+  server: { peer: { mode: recv, channel: t } }
+  client: { peer: { mode: send, channel: t, count: 20 }, after: [server] }
+faults:
+  - { process: client, call: write, reset: true, nth: 5 }
+expect: { peers: intact }
+)y");
+  faultline::test::CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(r.exit_code == 1);
+  CHECK(sc["processes"][0]["peer"]["report"] == "0 sent, 4 received, 16 lost");
+  CHECK(sc["processes"][1]["peer"]["report"] ==
+        "4 sent, 0 received; send: the other side went away");
+}
+
+TEST_CASE("reconnect on a channel that is no stream socket is a scenario error",
+          "[integration][peer]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: peer-bad
+channels: { q: { type: msgqueue } }
+processes:
+  x: { peer: { mode: recv, channel: q, reconnect: true } }
+)y");
+  auto r = run_faultline({"check", s.path().string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("reconnect: is for stream sockets, and 'q' is a msgqueue") != std::string::npos);
+}

@@ -94,6 +94,7 @@ struct PeerSpec {
   Duration timeout = std::chrono::seconds(10);
   bool allow_loss = false;     // lost messages (drop faults) do not fail the exchange
   bool allow_corrupt = false;  // nor do corrupted ones
+  bool reconnect = false;      // unix-stream/tcp: go on over a new connection when one breaks
   std::string signal;          // shm/mmap: a semaphore channel instead of the futex
   // echo/request over a one-way type (pipe, fifo, posix-mq): a second channel of that type
   // carrying the server's answers; `channel` carries the client's frames.

@@ -15,9 +15,9 @@ namespace {
 const std::vector<std::string_view> kProcessKeys{
     "run",   "peer",   "after", "ready", "lifetime", "stop_signal", "grace",
     "stdin", "stdout", "fds",   "env",   "cwd",      "expect",      "backend"};
-const std::vector<std::string_view> kPeerKeys{"mode",          "channel", "count",  "size",
-                                              "rate",          "timeout", "signal", "allow_loss",
-                                              "allow_corrupt", "reply"};
+const std::vector<std::string_view> kPeerKeys{"mode",          "channel", "count",    "size",
+                                              "rate",          "timeout", "signal",   "allow_loss",
+                                              "allow_corrupt", "reply",   "reconnect"};
 const std::vector<std::string_view> kReadyKeys{"listening", "stdout", "file", "delay"};
 const std::vector<std::string_view> kExpectKeys{"exit", "signal", "stdout", "stderr", "within"};
 const std::vector<std::string_view> kTextKeys{"contains", "matches", "equals"};
@@ -153,13 +153,21 @@ class ProcessLoader final {
     if (const Field* t = find(fields, "timeout")) {
       if (auto d = r_.duration(*t, "peer timeout")) peer.timeout = *d;
     }
-    for (const char* key : {"allow_loss", "allow_corrupt"}) {
+    for (auto [key, flag] : {std::pair{"allow_loss", &peer.allow_loss},
+                             {"allow_corrupt", &peer.allow_corrupt},
+                             {"reconnect", &peer.reconnect}}) {
       const Field* b = find(fields, key);
       if (!b) continue;
       auto v = r_.choice(*b, fmt::format("peer {}", key), {"true", "false"});
-      if (v)
-        (std::string_view(key) == "allow_loss" ? peer.allow_loss : peer.allow_corrupt) =
-            *v == "true";
+      if (v) *flag = *v == "true";
+    }
+    if (const Field* b = find(fields, "reconnect"); b && peer.reconnect && channel &&
+                                                    channel->type != ChannelType::unix_stream &&
+                                                    channel->type != ChannelType::tcp) {
+      r_.error(b->key_at,
+               fmt::format("{} peer: reconnect: is for stream sockets, and '{}' is a {}", prefix_,
+                           channel->name, to_string(channel->type)),
+               "reconnect: true works on unix-stream and tcp channels");
     }
     if (const Field* sig = find(fields, "signal")) {
       if (auto name = r_.scalar(*sig, "peer signal")) {

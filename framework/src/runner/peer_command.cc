@@ -73,6 +73,7 @@ std::vector<std::string> peer_argv(
               {"--rate", std::to_string(peer.rate), "--timeout", format_duration(peer.timeout)});
   if (peer.allow_loss) argv.emplace_back("--allow-loss");
   if (peer.allow_corrupt) argv.emplace_back("--allow-corrupt");
+  if (peer.reconnect) argv.emplace_back("--reconnect");
   return argv;
 }
 
@@ -92,6 +93,8 @@ std::optional<PeerReport> read_peer_summary(const std::string& output) {
     r.text = fmt::format("{} sent, {} received", count("sent"), count("received"));
     for (const char* key : {"lost", "duplicated", "reordered", "corrupted"})
       if (count(key) > 0) r.text += fmt::format(", {} {}", count(key), key);
+    if (count("connections") > 1)
+      r.text += fmt::format(" over {} connections", count("connections"));
     if (j.contains("error") && j["error"].is_string())
       r.text += "; " + j["error"].get<std::string>();
     return r;
