@@ -21,7 +21,11 @@ class Exchange final {
       : o_(o), t_(t), deadline_(deadline), tally_(o.count) {
     summary_.mode = o.mode;
     summary_.type = o.type;
+    LastWords::set_progress([this] { return last_words(); });
   }
+  ~Exchange() { LastWords::set_progress(nullptr); }
+  Exchange(const Exchange&) = delete;  // the last words refer to this one
+  Exchange& operator=(const Exchange&) = delete;
 
   Outcome run() {
     switch (o_.mode) {
@@ -49,23 +53,36 @@ class Exchange final {
       until =
           std::min(deadline_, Clock::now() + std::chrono::duration_cast<Clock::duration>(o_.idle));
     }
-    if (o_.mode == Mode::request) {
-      publish_progress(fmt::format("waiting for the answer to message {}", summary_.sent - 1));
-    } else {
-      publish_progress(fmt::format("waiting for messages, {} of {} still to come",
-                                   tally_.still_to_come(), o_.count));
-    }
+    progress(Doing::receiving);
     return t_.receive(until);
   }
 
-  // What the summary says if a stop signal ends the exchange while it is `doing` something:
-  // how far it got. Frames that may still come are not counted as lost.
-  void publish_progress(const std::string& doing) {
+  enum class Doing { receiving, sending };
+  // The exchange moved on; the last words are rendered from it when the peer next waits.
+  void progress(Doing doing) {
+    doing_ = doing;
+    LastWords::changed();
+  }
+
+  // What the summary says if a stop signal ends the exchange now: how far it got and what it
+  // was doing. Frames that may still come are not counted as lost.
+  std::string last_words() {
     Summary s = tallied();
     if (o_.mode != Mode::send) s.lost = tally_.lost_so_far();
     s.intact = false;
+    std::string doing;
+    if (doing_ == Doing::receiving && o_.mode == Mode::request) {
+      doing = fmt::format("waiting for the answer to message {}", summary_.sent - 1);
+    } else if (doing_ == Doing::receiving) {
+      doing = fmt::format("waiting for messages, {} of {} still to come", tally_.still_to_come(),
+                          o_.count);
+    } else if (o_.mode == Mode::echo) {
+      doing = fmt::format("sending answer {}", summary_.sent + 1);
+    } else {
+      doing = fmt::format("sending message {} of {}", summary_.sent + 1, o_.count);
+    }
     s.error = "stopped by a signal while " + doing;
-    LastWords::publish(to_json_line(s));
+    return to_json_line(s);
   }
 
   Summary tallied() {
@@ -90,9 +107,7 @@ class Exchange final {
   }
 
   bool send_frame(std::span<const std::uint8_t> frame, const char* what) {
-    publish_progress(o_.mode == Mode::echo
-                         ? fmt::format("sending answer {}", summary_.sent + 1)
-                         : fmt::format("sending message {} of {}", summary_.sent + 1, o_.count));
+    progress(Doing::sending);
     IoStatus status = t_.send(frame, deadline_);
     if (status == IoStatus::ok) return true;
     summary_.error = std::string(what) + (status == IoStatus::timeout
@@ -207,6 +222,7 @@ class Exchange final {
   Deadline start_ = Clock::now();
   Tally tally_;
   Summary summary_;
+  Doing doing_ = Doing::receiving;
 };
 
 }  // namespace

@@ -24,6 +24,8 @@ struct Line {
 Line g_lines[2];
 std::atomic<int> g_current{-1};  // the buffer the handler writes, -1: nothing yet
 int g_fd = -1;
+std::function<std::string()> g_render;
+bool g_changed = false;
 static_assert(std::atomic<int>::is_always_lock_free);
 
 extern "C" void leave_last_words(int sig) {
@@ -67,7 +69,21 @@ void LastWords::publish(std::string_view line) {
   g_current.store(next, std::memory_order_release);
 }
 
+void LastWords::set_progress(std::function<std::string()> render) {
+  g_render = std::move(render);
+  g_changed = true;
+}
+
+void LastWords::changed() { g_changed = true; }
+
+void LastWords::before_block() {
+  if (!g_changed || !g_render) return;
+  g_changed = false;
+  publish(g_render());
+}
+
 void LastWords::disarm() {
+  g_render = nullptr;
   for (int sig : kStopSignals) ::signal(sig, SIG_DFL);
 }
 

@@ -3,6 +3,8 @@
 // scenario's timeout, and the report should still say how far the exchange got.
 #pragma once
 
+#include <functional>
+#include <string>
 #include <string_view>
 
 namespace faultline::peer {
@@ -13,6 +15,12 @@ class LastWords final {
   static void arm(int fd);
   // The line to leave if stopped now. Not from a signal handler; one thread only.
   static void publish(std::string_view line);
+  // Progress kept up to date cheaply: `render` makes the line, and is called only when the
+  // progress changed (changed()) and the peer is about to wait (before_block()): a stopped
+  // peer is always a waiting one, so its last words are exact without rendering per frame.
+  static void set_progress(std::function<std::string()> render);
+  static void changed();
+  static void before_block();
   // Back to the default actions, before the real summary is written.
   static void disarm();
 };

@@ -2,6 +2,8 @@
 // absolute CLOCK_REALTIME time, so the steady deadline is turned into one per call.
 #include "posix_mq_transport.h"
 
+#include "last_words.h"
+
 #include <fcntl.h>
 #include <time.h>
 
@@ -57,6 +59,7 @@ PosixMqTransport::~PosixMqTransport() {
 IoStatus PosixMqTransport::send(std::span<const std::uint8_t> frame, Deadline deadline) {
   for (;;) {
     timespec at = realtime_at(deadline);
+    LastWords::before_block();  // the timed calls block without a poll first
     if (::mq_timedsend(out_, reinterpret_cast<const char*>(frame.data()), frame.size(), 0, &at) ==
         0) {
       return IoStatus::ok;
@@ -79,6 +82,7 @@ Message PosixMqTransport::receive(Deadline deadline) {
   std::vector<std::uint8_t> buffer(in_size_);
   for (;;) {
     timespec at = realtime_at(deadline);
+    LastWords::before_block();
     ssize_t n =
         ::mq_timedreceive(in_, reinterpret_cast<char*>(buffer.data()), buffer.size(), nullptr, &at);
     if (n >= 0) {

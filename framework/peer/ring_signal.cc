@@ -1,6 +1,8 @@
 // Futex and semaphore wake-ups of the shared-memory ring; see ring_signal.h.
 #include "ring_signal.h"
 
+#include "last_words.h"
+
 #include <linux/futex.h>
 #include <sys/sem.h>
 #include <sys/syscall.h>
@@ -27,6 +29,7 @@ class FutexSignal final : public RingSignal {
   void wait(int, std::uint32_t* word, std::uint32_t seen, Deadline deadline,
             IoStats& stats) override {
     timespec t = relative(deadline);
+    LastWords::before_block();
     if (::syscall(SYS_futex, word, FUTEX_WAIT, seen, &t, nullptr, 0) == 0) return;
     // EAGAIN: the word changed before we slept; ETIMEDOUT: the caller looks at the clock.
     if (errno == EINTR) stats.note(errno);
@@ -56,6 +59,7 @@ class SemaphoreSignal final : public RingSignal {
   void wait(int event, std::uint32_t*, std::uint32_t, Deadline deadline, IoStats& stats) override {
     sembuf op{static_cast<unsigned short>(event), -1, 0};
     timespec t = relative(deadline);
+    LastWords::before_block();
     if (::semtimedop(id_, &op, 1, &t) == 0) return;
     int err = errno;
     if (err == EINTR) {

@@ -1,6 +1,8 @@
 // Robust IPC primitives; see robust_io.h.
 #include "robust_io.h"
 
+#include "last_words.h"
+
 #include <poll.h>
 #include <string.h>
 #include <time.h>
@@ -29,9 +31,14 @@ int remaining_ms(Deadline deadline) {
 }
 
 bool wait_fd(int fd, short events, Deadline deadline, IoStats& stats) {
-  for (;;) {
+  for (bool first = true;; first = false) {
     pollfd p{fd, events, 0};
-    int r = ::poll(&p, 1, remaining_ms(deadline));
+    // Ready at once is the common case; a wait that will block first updates the last words.
+    int r = first ? ::poll(&p, 1, 0) : 0;
+    if (r == 0) {
+      LastWords::before_block();
+      r = ::poll(&p, 1, remaining_ms(deadline));
+    }
     if (r > 0) return true;
     if (r == 0) {
       if (Clock::now() >= deadline) return false;
@@ -110,6 +117,7 @@ IoStatus read_exact(int fd, std::span<std::uint8_t> bytes, Deadline deadline, Io
 void sleep_until(Deadline until) {
   auto left = until - Clock::now();
   if (left <= Clock::duration::zero()) return;
+  LastWords::before_block();
   auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
   timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
   timespec rest{};
