@@ -106,7 +106,7 @@ processes:
 )y");
   auto r = run_faultline({"check", s.path().string()});
   CHECK(r.exit_code == 2);
-  CHECK(r.err.find("peer reply 'q' is a posix-mq channel, channel 'f' a fifo") !=
+  CHECK(r.err.find("peer: reply 'q' is a posix-mq channel, channel 'f' a fifo") !=
         std::string::npos);
 }
 

@@ -198,13 +198,16 @@ class ProcessLoader final {
                                 to_string(channel->type))
                   : "send and recv use one channel: drop reply:");
     } else if (reply && channel && reply->type != channel->type) {
-      r_.error(reply_field->value_at,
-               fmt::format("peer reply '{}' is a {} channel, channel '{}' a {}", reply->name,
-                           to_string(reply->type), channel->name, to_string(channel->type)),
-               "the answers go over a second channel of the same type");
+      r_.error(
+          reply_field->value_at,
+          fmt::format("{} peer: reply '{}' is a {} channel, channel '{}' a {}", prefix_,
+                      reply->name, to_string(reply->type), channel->name, to_string(channel->type)),
+          "the answers go over a second channel of the same type");
     } else if (reply && reply->name == channel->name) {
-      r_.error(reply_field->value_at, "peer reply: names the peer's own channel",
-               "declare a second channel for the answers");
+      r_.error(
+          reply_field->value_at,
+          fmt::format("{} peer: reply: names the peer's own channel '{}'", prefix_, reply->name),
+          "declare a second channel for the answers");
     } else if (reply) {
       peer.reply = reply->name;
     } else if (one_way_type && two_way && !reply_field) {
