@@ -22,6 +22,7 @@
 #include "faultline/scenario.h"
 #include "faultline_control.h"
 #include "faults/call_table.h"
+#include "parallel_run.h"
 #include "report/console.h"
 #include "report/json.h"
 #include "report/junit.h"
@@ -112,6 +113,7 @@ struct RunArgs {
   std::string junit;
   bool verbose = false;
   bool no_backtrace = false;
+  int jobs = 1;
 };
 
 int cmd_run(const RunArgs& args) {
@@ -138,14 +140,27 @@ int cmd_run(const RunArgs& args) {
     std::cerr << "faultline: removed what a dead run left behind: " << line << '\n';
 
   ConsoleStyle style{use_color(STDOUT_FILENO), args.verbose};
-  Runner runner(options);
   std::vector<ScenarioResult> results;
   int interrupted = 0;
-  for (const auto& s : scenarios) {
-    results.push_back(runner.run(s));
-    print_scenario(std::cout, results.back(), style);
-    std::cout.flush();
-    if ((interrupted = results.back().interrupted_by) != 0) break;
+  if (args.jobs > 1 && scenarios.size() > 1) {
+    std::vector<fs::path> paths;
+    for (const auto& s : scenarios) paths.push_back(s.file);
+    cli::WorkerArgs worker{args.faults, args.seed, args.verbose, args.no_backtrace};
+    results = cli::run_in_parallel(
+        paths, worker, args.jobs,
+        [&](const ScenarioResult& r) {
+          print_scenario(std::cout, r, style);
+          std::cout.flush();
+        },
+        &interrupted);
+  } else {
+    Runner runner(options);
+    for (const auto& s : scenarios) {
+      results.push_back(runner.run(s));
+      print_scenario(std::cout, results.back(), style);
+      std::cout.flush();
+      if ((interrupted = results.back().interrupted_by) != 0) break;
+    }
   }
   print_summary(std::cout, results, style);
   if (!args.json.empty()) write_json(args.json, results);
@@ -261,6 +276,9 @@ int main(int argc, char** argv) {
   run->add_option("--seed", run_args.seed,
                   "seed for probabilistic faults (overrides the scenario's)");
   run->add_option("--json", run_args.json, "write the result as JSON to this file");
+  run->add_option("-j,--jobs", run_args.jobs,
+                  "run up to N scenarios at once, each in its own runner process (default 1)")
+      ->check(CLI::Range(1, 256));
   run->add_option("--junit", run_args.junit,
                   "write the result as JUnit XML to this file (one testcase per scenario)");
   run->add_flag("-v,--verbose", run_args.verbose,

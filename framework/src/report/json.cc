@@ -32,6 +32,8 @@ nlohmann::json to_json(const ScenarioResult& r) {
       r.timeout > Duration::zero() ? nlohmann::json(ms(r.timeout)) : nlohmann::json(nullptr);
   j["timed_out"] = r.timed_out;
   j["interrupted"] = r.interrupted_by != 0;
+  j["interrupted_by"] = r.interrupted_by != 0 ? nlohmann::json(signal_name(r.interrupted_by))
+                                              : nlohmann::json(nullptr);
   auto& procs = j["processes"] = nlohmann::json::array();
   for (const auto& p : r.processes) {
     nlohmann::json pj = {{"name", p.name},
@@ -43,6 +45,7 @@ nlohmann::json to_json(const ScenarioResult& r) {
                          {"duration_ms", ms(p.duration)},
                          {"stopped_by_runner", p.stopped_by_runner},
                          {"killed_at_timeout", p.killed_at_timeout},
+                         {"killed_after_grace", p.killed_after_grace},
                          {"stdout", p.stdout_text},
                          {"stderr", p.stderr_text}};
     if (p.exit_code) pj["exit_code"] = *p.exit_code;
@@ -91,6 +94,87 @@ nlohmann::json to_json(const ScenarioResult& r) {
                      {"object", l.object},
                      {"removed", l.removed}});
   return j;
+}
+
+ScenarioResult scenario_from_json(const nlohmann::json& j) {
+  auto duration = [](const nlohmann::json& v) {
+    return v.is_number() ? std::chrono::duration_cast<Duration>(
+                               std::chrono::duration<double, std::milli>(v.get<double>()))
+                         : Duration::zero();
+  };
+  auto signal = [](const nlohmann::json& v) {
+    return v.is_string() ? signal_from_name(v.get<std::string>()).value_or(0) : 0;
+  };
+  ScenarioResult r;
+  r.scenario = j.at("scenario").get<std::string>();
+  r.file = j.at("file").get<std::string>();
+  r.passed = j.at("passed").get<bool>();
+  r.seed = j.at("seed").get<std::uint64_t>();
+  r.duration = duration(j.at("duration_ms"));
+  r.timeout = duration(j.at("timeout_ms"));
+  r.timed_out = j.at("timed_out").get<bool>();
+  r.interrupted_by = signal(j.value("interrupted_by", nlohmann::json()));
+  for (const auto& pj : j.at("processes")) {
+    ProcessResult p;
+    p.name = pj.at("name").get<std::string>();
+    p.pid = pj.at("pid").get<pid_t>();
+    p.started = pj.at("started").get<bool>();
+    p.not_started_reason = pj.value("not_started_reason", "");
+    p.service = pj.at("lifetime") == "service";
+    if (pj.at("exit_code").is_number()) p.exit_code = pj.at("exit_code").get<int>();
+    p.term_signal = signal(pj.at("signal"));
+    p.duration = duration(pj.at("duration_ms"));
+    p.stopped_by_runner = pj.at("stopped_by_runner").get<bool>();
+    p.killed_at_timeout = pj.at("killed_at_timeout").get<bool>();
+    p.killed_after_grace = pj.value("killed_after_grace", false);
+    p.stdout_text = pj.at("stdout").get<std::string>();
+    p.stderr_text = pj.at("stderr").get<std::string>();
+    if (pj.contains("peer")) {
+      p.peer_intact = pj["peer"].at("intact").get<bool>();
+      p.peer_report = pj["peer"].at("report").get<std::string>();
+    }
+    for (const auto& sj : pj.value("at_timeout", nlohmann::json::array())) {
+      p.at_timeout.push_back(
+          {sj.at("pid").get<pid_t>(), sj.at("command").get<std::string>(),
+           sj.at("state").get<std::string>(), sj.at("syscall").get<std::string>(),
+           sj.at("wchan").get<std::string>(), sj.at("backtrace").get<std::string>()});
+    }
+    r.processes.push_back(std::move(p));
+  }
+  for (const auto& fj : j.at("faults")) {
+    r.faults.push_back({fj.at("spec").get<std::string>(), fj.at("hits").get<std::uint64_t>(),
+                        fj.at("fired").get<std::uint64_t>()});
+  }
+  for (const auto& ej : j.at("events")) {
+    FaultEvent e;
+    e.seq = ej.at("seq").get<std::uint64_t>();
+    e.time_ms = ej.at("time_ms").get<double>();
+    e.pid = ej.at("pid").get<pid_t>();
+    e.tid = ej.at("tid").get<pid_t>();
+    e.process = ej.at("process").get<std::string>();
+    e.call = ej.at("call").get<std::string>();
+    e.rule = ej.at("rule").get<int>();
+    e.fault = ej.at("fault").get<std::string>();
+    e.result = ej.at("result").get<std::int64_t>();
+    e.error = ej.at("errno").is_string() ? ej.at("errno").get<std::string>() : "";
+    e.bytes = ej.at("bytes").get<std::int64_t>();
+    e.fd = ej.at("fd").is_number() ? ej.at("fd").get<int>() : -1;
+    e.channel = ej.at("channel").is_string() ? ej.at("channel").get<std::string>() : "";
+    e.caller = std::stoull(ej.at("caller").get<std::string>(), nullptr, 16);
+    r.events.push_back(std::move(e));
+  }
+  r.events_lost = j.at("events_lost").get<std::uint64_t>();
+  for (const auto& vj : j.at("violations")) {
+    r.violations.push_back({vj.at("kind").get<std::string>(), vj.at("process").get<std::string>(),
+                            vj.at("message").get<std::string>()});
+  }
+  r.notes = j.at("notes").get<std::vector<std::string>>();
+  for (const auto& lj : j.at("leaks")) {
+    r.leaks.push_back({lj.at("process").get<std::string>(), lj.at("pid").get<int>(),
+                       lj.at("call").get<std::string>(), lj.at("object").get<std::string>(),
+                       lj.at("removed").get<bool>()});
+  }
+  return r;
 }
 
 nlohmann::json to_json(const std::vector<ScenarioResult>& results) {

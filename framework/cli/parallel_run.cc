@@ -1,0 +1,189 @@
+// run_in_parallel(); see parallel_run.h. The workers are this very program (`faultline run
+// FILE --json TMP`); their JSON result is read back whole, so reports do not depend on -j.
+#include "parallel_run.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "report/json.h"
+
+extern char** environ;
+
+namespace faultline::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A private folder for the workers' results, removed with them.
+class Scratch final {
+ public:
+  Scratch() {
+    std::string templ = (fs::temp_directory_path() / "faultline-jobs-XXXXXX").string();
+    if (!::mkdtemp(templ.data())) {
+      throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
+    }
+    path_ = templ;
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// Blocks SIGCHLD, SIGINT and SIGTERM for sigwaitinfo(); restores the mask when done.
+class WaitableSignals final {
+ public:
+  WaitableSignals() {
+    ::sigemptyset(&set_);
+    for (int s : {SIGCHLD, SIGINT, SIGTERM}) ::sigaddset(&set_, s);
+    ::sigprocmask(SIG_BLOCK, &set_, &old_);
+  }
+  ~WaitableSignals() { ::sigprocmask(SIG_SETMASK, &old_, nullptr); }
+  WaitableSignals(const WaitableSignals&) = delete;
+  WaitableSignals& operator=(const WaitableSignals&) = delete;
+  [[nodiscard]] int wait() const {
+    for (;;) {
+      int sig = ::sigwaitinfo(&set_, nullptr);
+      if (sig > 0) return sig;
+      if (errno != EINTR) throw std::runtime_error("sigwaitinfo failed");
+    }
+  }
+
+ private:
+  sigset_t set_{}, old_{};
+};
+
+struct Job {
+  std::size_t index = 0;
+  fs::path json, output;
+};
+
+pid_t spawn_worker(const fs::path& file, const Job& job, const WorkerArgs& args) {
+  std::vector<std::string> argv{fs::read_symlink("/proc/self/exe").string(), "run", file.string(),
+                                "--json", job.json.string()};
+  for (const auto& f : args.faults) argv.insert(argv.end(), {"--fault", f});
+  if (args.seed) argv.insert(argv.end(), {"--seed", std::to_string(*args.seed)});
+  if (args.verbose) argv.emplace_back("-v");
+  if (args.no_backtrace) argv.emplace_back("--no-backtrace");
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  ::posix_spawn_file_actions_init(&fa);
+  ::posix_spawnattr_init(&attr);
+  // The worker's console report is replaced by ours; kept for when it has no result.
+  ::posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, job.output.c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  sigset_t none, defaults;
+  ::sigemptyset(&none);
+  ::sigemptyset(&defaults);
+  for (int s : {SIGCHLD, SIGINT, SIGTERM}) ::sigaddset(&defaults, s);
+  ::posix_spawnattr_setsigmask(&attr, &none);
+  ::posix_spawnattr_setsigdefault(&attr, &defaults);
+  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = 0;
+  int rc = ::posix_spawn(&pid, cargv[0], &fa, &attr, cargv.data(), environ);
+  ::posix_spawn_file_actions_destroy(&fa);
+  ::posix_spawnattr_destroy(&attr);
+  if (rc != 0)
+    throw std::runtime_error(fmt::format("cannot start {}: {}", argv[0], std::strerror(rc)));
+  return pid;
+}
+
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The worker's result; a failed one naming the worker's own trouble when it left none.
+ScenarioResult collect(const fs::path& file, const Job& job, int status) {
+  std::ifstream in(job.json);
+  if (in) {
+    auto j = nlohmann::json::parse(in, nullptr, false);
+    if (!j.is_discarded() && j.contains("scenarios") && j["scenarios"].size() == 1) {
+      return scenario_from_json(j["scenarios"][0]);
+    }
+  }
+  ScenarioResult r;
+  r.scenario = file.stem().string();
+  r.file = file;
+  std::string how = WIFEXITED(status) ? fmt::format("exited with status {}", WEXITSTATUS(status))
+                                      : fmt::format("was killed by signal {}", WTERMSIG(status));
+  r.violations.push_back(
+      {"setup", "", fmt::format("the run of {} {} and left no result", file.string(), how)});
+  r.notes.push_back("its output: " + read_all(job.output));
+  return r;
+}
+
+}  // namespace
+
+std::vector<ScenarioResult> run_in_parallel(const std::vector<fs::path>& files,
+                                            const WorkerArgs& args, int jobs,
+                                            const std::function<void(const ScenarioResult&)>& done,
+                                            int* interrupted) {
+  Scratch scratch;
+  WaitableSignals signals;
+  std::vector<std::optional<ScenarioResult>> results(files.size());
+  std::map<pid_t, Job> running;
+  std::size_t next = 0;
+  *interrupted = 0;
+  while (next < files.size() || !running.empty()) {
+    while (!*interrupted && next < files.size() &&
+           running.size() < static_cast<std::size_t>(jobs)) {
+      Job job{next, scratch.path() / fmt::format("{}.json", next),
+              scratch.path() / fmt::format("{}.out", next)};
+      running.emplace(spawn_worker(files[next], job, args), job);
+      ++next;
+    }
+    if (*interrupted && running.empty()) break;
+    int sig = signals.wait();
+    if (sig == SIGINT || sig == SIGTERM) {
+      // A terminal's Ctrl-C reaches the workers too; a SIGTERM sent to us alone must be passed on.
+      if (!*interrupted) *interrupted = sig;
+      for (const auto& [pid, job] : running) ::kill(pid, sig);
+      continue;
+    }
+    int status = 0;
+    pid_t pid;
+    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+      auto it = running.find(pid);
+      if (it == running.end()) continue;
+      ScenarioResult r = collect(files[it->second.index], it->second, status);
+      done(r);
+      results[it->second.index] = std::move(r);
+      running.erase(it);
+    }
+  }
+  std::vector<ScenarioResult> out;
+  for (auto& r : results) {
+    if (r) out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+}  // namespace faultline::cli

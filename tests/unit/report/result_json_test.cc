@@ -1,0 +1,91 @@
+// The JSON result read back (scenario_from_json, which `run -j` relies on) is the result
+// that was written: every field survives the round trip.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+
+#include "report/json.h"
+
+namespace faultline {
+namespace {
+
+ScenarioResult every_field_set() {
+  using std::chrono::milliseconds;
+  ScenarioResult r;
+  r.scenario = "all-fields";
+  r.file = "scenarios/x/all.yaml";
+  r.passed = false;
+  r.seed = 1234567890123ull;
+  r.duration = milliseconds(1500);
+  r.timeout = milliseconds(3000);
+  r.timed_out = true;
+  r.interrupted_by = SIGINT;
+  ProcessResult p;
+  p.name = "server";
+  p.pid = 4242;
+  p.started = true;
+  p.exit_code = 3;
+  p.stopped_by_runner = true;
+  p.killed_after_grace = true;
+  p.killed_at_timeout = true;
+  p.service = true;
+  p.duration = milliseconds(1200);
+  p.stdout_text = "out\n";
+  p.stderr_text = "err \xc3\xa9\n";
+  p.at_timeout.push_back({4243, "sleep", "S (sleeping)", "nanosleep(...)", "hrtimer", "#0 x"});
+  p.peer_intact = false;
+  p.peer_report = "10 sent, 9 received, 1 lost";
+  r.processes.push_back(p);
+  ProcessResult q;
+  q.name = "client";
+  q.not_started_reason = "the scenario timed out first";
+  q.term_signal = SIGKILL;
+  r.processes.push_back(q);
+  r.faults.push_back({"server/read:error=EIO:nth=2", 5, 1});
+  FaultEvent e;
+  e.time_ms = 12.5;
+  e.pid = 4242;
+  e.tid = 4244;
+  e.process = "server";
+  e.call = "read";
+  e.rule = 0;
+  e.error = "EIO";
+  e.result = -1;
+  e.bytes = 0;
+  e.seq = 1;
+  e.fd = 3;
+  e.caller = 0x55e43e833d26;
+  e.channel = "t";
+  e.fault = "server/read:error=EIO:nth=2";
+  r.events.push_back(e);
+  FaultEvent quiet = e;
+  quiet.error.clear();
+  quiet.fd = -1;
+  quiet.channel.clear();
+  quiet.seq = 2;
+  r.events.push_back(quiet);
+  r.events_lost = 7;
+  r.violations.push_back({"timeout", "", "scenario timed out after 3s"});
+  r.notes.push_back("a note");
+  r.leaks.push_back({"server", 4242, "msgget", "System V message queue id 5 (key 0x1234)", true});
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("A result read back from its JSON writes the same JSON again") {
+  const nlohmann::json written = to_json(every_field_set());
+  const ScenarioResult back = scenario_from_json(written);
+  CHECK(to_json(back) == written);
+  CHECK(back.interrupted_by == SIGINT);
+  CHECK(back.processes.at(1).term_signal == SIGKILL);
+  CHECK(back.events.at(0).caller == 0x55e43e833d26);
+}
+
+TEST_CASE("A JSON document of another shape is refused, not half read") {
+  nlohmann::json j = to_json(every_field_set());
+  j.erase("processes");
+  CHECK_THROWS_AS(scenario_from_json(j), nlohmann::json::exception);
+}
+
+}  // namespace faultline
