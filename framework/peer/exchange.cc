@@ -21,6 +21,7 @@ class Exchange final {
       : o_(o), t_(t), deadline_(deadline), tally_(o.count) {
     summary_.mode = o.mode;
     summary_.type = o.type;
+    doing_ = o.sends_first() ? Doing::sending : Doing::receiving;
     LastWords::set_progress([this] { return last_words(); });
   }
   ~Exchange() { LastWords::set_progress(nullptr); }
@@ -71,7 +72,7 @@ class Exchange final {
     if (o_.mode != Mode::send) s.lost = tally_.lost_so_far();
     s.intact = false;
     std::string doing;
-    if (doing_ == Doing::receiving && o_.mode == Mode::request) {
+    if (doing_ == Doing::receiving && o_.mode == Mode::request && summary_.sent > 0) {
       doing = fmt::format("waiting for the answer to message {}", summary_.sent - 1);
     } else if (doing_ == Doing::receiving) {
       doing = fmt::format("waiting for messages, {} of {} still to come", tally_.still_to_come(),

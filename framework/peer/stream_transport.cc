@@ -54,7 +54,8 @@ Message StreamTransport::receive(Deadline deadline) {
     if (!switch_connection(deadline)) return m;
     // The request whose answer was awaited may never have arrived: ask again.
     if (side_ == Side::client && !last_sent_.empty()) {
-      IoStatus status = send(last_sent_, deadline);
+      const std::vector<std::uint8_t> again = last_sent_;  // send() records what it sends
+      IoStatus status = send(again, deadline);
       if (status == IoStatus::timeout) return Message{};
       if (status == IoStatus::closed) return m;
     }
