@@ -107,6 +107,23 @@ TEST_CASE("A signal at a read reaches the reading process on both backends",
   CHECK(sc["events"][0]["call"] == "read");
 }
 
+TEST_CASE("A rule on read fails readv too, one on readv only readv, on both backends",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  std::string backend = GENERATE("preload", "seccomp");
+  INFO("backend " << backend);
+  const std::string probe = (faultline::test::test_programs_dir() / "fl_probe").string();
+  auto exec = [&](const std::string& spec, const std::string& call) {
+    return run_faultline(
+        {"exec", "-q", "--backend", backend, "--fault", spec, "--", probe, "one", call});
+  };
+  // nth=1: under seccomp the probe's own report, written to a pipe, is a write too.
+  CHECK(exec("read:error=EIO:nth=1", "readv").out == "readv fail EIO\n");
+  CHECK(exec("write:error=EPIPE:nth=1", "writev").out == "writev fail EPIPE\n");
+  CHECK(exec("readv:error=EIO:nth=1", "read").out == "read ok\n");
+  CHECK(exec("writev:error=EPIPE:nth=1", "write").out == "write ok\n");
+}
+
 TEST_CASE("A forked and exec'd child of the process gets the faults on both backends",
           "[integration][seccomp]") {
   NothingLeftBehind guard;
