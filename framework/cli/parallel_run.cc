@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report/json.h"
+#include "runner/run_directory.h"
 
 extern char** environ;
 
@@ -28,28 +29,6 @@ namespace faultline::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A private folder for the workers' results, removed with them.
-class Scratch final {
- public:
-  Scratch() {
-    std::string templ = (fs::temp_directory_path() / "faultline-jobs-XXXXXX").string();
-    if (!::mkdtemp(templ.data())) {
-      throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
-    }
-    path_ = templ;
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // Blocks SIGCHLD, SIGINT and SIGTERM for sigwaitinfo(); restores the mask when done.
 class WaitableSignals final {
@@ -80,8 +59,7 @@ struct Job {
 };
 
 pid_t spawn_worker(const fs::path& file, const Job& job, const WorkerArgs& args) {
-  std::vector<std::string> argv{fs::read_symlink("/proc/self/exe").string(), "run", file.string(),
-                                "--json", job.json.string()};
+  std::vector<std::string> argv{"faultline", "run", file.string(), "--json", job.json.string()};
   for (const auto& f : args.faults) argv.insert(argv.end(), {"--fault", f});
   if (args.seed) argv.insert(argv.end(), {"--seed", std::to_string(*args.seed)});
   if (args.verbose) argv.emplace_back("-v");
@@ -103,13 +81,18 @@ pid_t spawn_worker(const fs::path& file, const Job& job, const WorkerArgs& args)
   for (int s : {SIGCHLD, SIGINT, SIGTERM}) ::sigaddset(&defaults, s);
   ::posix_spawnattr_setsigmask(&attr, &none);
   ::posix_spawnattr_setsigdefault(&attr, &defaults);
-  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  // A process group of its own: a terminal's Ctrl-C reaches this process only, which passes
+  // it on once (a runner that gets a second SIGINT kills at once, without the grace).
+  ::posix_spawnattr_setpgroup(&attr, 0);
+  ::posix_spawnattr_setflags(
+      &attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
   pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, cargv[0], &fa, &attr, cargv.data(), environ);
+  int rc = ::posix_spawn(&pid, "/proc/self/exe", &fa, &attr, cargv.data(), environ);
   ::posix_spawn_file_actions_destroy(&fa);
   ::posix_spawnattr_destroy(&attr);
   if (rc != 0)
-    throw std::runtime_error(fmt::format("cannot start {}: {}", argv[0], std::strerror(rc)));
+    throw std::runtime_error(
+        fmt::format("cannot start a runner for {}: {}", file.string(), std::strerror(rc)));
   return pid;
 }
 
@@ -146,38 +129,49 @@ std::vector<ScenarioResult> run_in_parallel(const std::vector<fs::path>& files,
                                             const WorkerArgs& args, int jobs,
                                             const std::function<void(const ScenarioResult&)>& done,
                                             int* interrupted) {
-  Scratch scratch;
+  RunDirectory scratch("jobs");  // owned like a run's folder, so gc leaves it alone
   WaitableSignals signals;
   std::vector<std::optional<ScenarioResult>> results(files.size());
   std::map<pid_t, Job> running;
   std::size_t next = 0;
   *interrupted = 0;
-  while (next < files.size() || !running.empty()) {
-    while (!*interrupted && next < files.size() &&
-           running.size() < static_cast<std::size_t>(jobs)) {
-      Job job{next, scratch.path() / fmt::format("{}.json", next),
-              scratch.path() / fmt::format("{}.out", next)};
-      running.emplace(spawn_worker(files[next], job, args), job);
-      ++next;
+  try {
+    while (next < files.size() || !running.empty()) {
+      while (!*interrupted && next < files.size() &&
+             running.size() < static_cast<std::size_t>(jobs)) {
+        Job job{next, scratch.path() / fmt::format("{}.json", next),
+                scratch.path() / fmt::format("{}.out", next)};
+        running.emplace(spawn_worker(files[next], job, args), job);
+        ++next;
+      }
+      if (*interrupted && running.empty()) break;
+      int sig = signals.wait();
+      if (sig == SIGINT || sig == SIGTERM) {
+        if (!*interrupted) *interrupted = sig;
+        for (const auto& [pid, job] : running) ::kill(pid, sig);
+        continue;
+      }
+      int status = 0;
+      pid_t pid;
+      while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
+        auto it = running.find(pid);
+        if (it == running.end()) continue;
+        Job job = it->second;
+        running.erase(it);
+        ScenarioResult r = collect(files[job.index], job, status);
+        done(r);
+        results[job.index] = std::move(r);
+      }
     }
-    if (*interrupted && running.empty()) break;
-    int sig = signals.wait();
-    if (sig == SIGINT || sig == SIGTERM) {
-      // A terminal's Ctrl-C reaches the workers too; a SIGTERM sent to us alone must be passed on.
-      if (!*interrupted) *interrupted = sig;
-      for (const auto& [pid, job] : running) ::kill(pid, sig);
-      continue;
+  } catch (...) {
+    // No runner may outlive this one: stop them and let them clean up after themselves.
+    for (const auto& [pid, job] : running) ::kill(pid, SIGTERM);
+    for (const auto& [pid, job] : running) {
+      int status = 0;
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
     }
-    int status = 0;
-    pid_t pid;
-    while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-      auto it = running.find(pid);
-      if (it == running.end()) continue;
-      ScenarioResult r = collect(files[it->second.index], it->second, status);
-      done(r);
-      results[it->second.index] = std::move(r);
-      running.erase(it);
-    }
+    throw;
   }
   std::vector<ScenarioResult> out;
   for (auto& r : results) {
