@@ -203,7 +203,7 @@ class ProcessLoader final {
           fmt::format("{} peer: reply '{}' is a {} channel, channel '{}' a {}", prefix_,
                       reply->name, to_string(reply->type), channel->name, to_string(channel->type)),
           "the answers go over a second channel of the same type");
-    } else if (reply && reply->name == channel->name) {
+    } else if (reply && channel && reply->name == channel->name) {
       r_.error(
           reply_field->value_at,
           fmt::format("{} peer: reply: names the peer's own channel '{}'", prefix_, reply->name),
