@@ -192,7 +192,8 @@ nlohmann::json to_json(const std::vector<ScenarioResult>& results) {
 
 void write_json(const std::filesystem::path& file, const std::vector<ScenarioResult>& results) {
   std::ofstream out(file);
-  out << to_json(results).dump(2) << '\n';
+  // Program output is raw bytes: what is no UTF-8 becomes U+FFFD rather than a failed write.
+  out << to_json(results).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
   out.close();
   if (!out) throw std::runtime_error("cannot write " + file.string());
 }

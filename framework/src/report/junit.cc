@@ -7,6 +7,7 @@
 #include <boost/property_tree/ptree.hpp>
 #include <boost/property_tree/xml_parser.hpp>
 #include <chrono>
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -18,27 +19,33 @@ namespace {
 
 namespace pt = boost::property_tree;
 
-// Keeps tab, newline, carriage return and valid UTF-8; everything else becomes U+FFFD.
+// The length of the UTF-8 sequence at s[0..n) if it encodes a character XML 1.0 allows, else
+// 0: no overlong forms, no surrogates, nothing above U+10FFFF, no U+FFFE or U+FFFF, and of
+// the ASCII controls only tab, newline and carriage return.
+std::size_t xml_char_length(const unsigned char* s, std::size_t n) {
+  unsigned char c = s[0];
+  if (c < 0x80) return c >= 0x20 || c == '\t' || c == '\n' || c == '\r' ? 1 : 0;
+  std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+  if (len == 0 || len > n || c > 0xF4) return 0;
+  std::uint32_t cp = c & (0x7F >> len);
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((s[k] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (s[k] & 0x3F);
+  }
+  static constexpr std::uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kSmallest[len] || cp > 0x10FFFF) return 0;
+  if ((cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF) return 0;
+  return len;
+}
+
+// Keeps what XML can carry; every other byte becomes U+FFFD.
 std::string xml_text(std::string_view in) {
   std::string out;
   out.reserve(in.size());
   const auto* s = reinterpret_cast<const unsigned char*>(in.data());
-  std::size_t n = in.size();
-  for (std::size_t i = 0; i < n;) {
-    unsigned char c = s[i];
-    if (c < 0x80) {
-      if (c >= 0x20 || c == '\t' || c == '\n' || c == '\r') {
-        out += static_cast<char>(c);
-      } else {
-        out += "\xEF\xBF\xBD";
-      }
-      ++i;
-      continue;
-    }
-    std::size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-    bool ok = len != 0 && i + len <= n;
-    for (std::size_t k = 1; ok && k < len; ++k) ok = (s[i + k] & 0xC0) == 0x80;
-    if (ok) {
+  for (std::size_t i = 0; i < in.size();) {
+    std::size_t len = xml_char_length(s + i, in.size() - i);
+    if (len > 0) {
       out.append(in.substr(i, len));
       i += len;
     } else {

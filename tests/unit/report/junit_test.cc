@@ -54,14 +54,23 @@ processes:
 processes:
   p:
     run: |
-      printf 'a<b&c \001 \377 end\n'; exit 3
+      printf 'a<b&c \001 \377 \355\240\200 \340\200\257 \357\277\276 end\n'; exit 3
 )y",
                        "b.yaml");
   fs::path xml = passing.dir() / "result.xml";
-  CommandResult r = run_faultline(
-      {"run", passing.path().string(), failing.path().string(), "--junit", xml.string()});
+  fs::path json = passing.dir() / "result.json";
+  CommandResult r = run_faultline({"run", passing.path().string(), failing.path().string(),
+                                   "--junit", xml.string(), "--json", json.string()});
   CHECK(r.exit_code == 1);
   REQUIRE(fs::exists(xml));
+  // The JSON result holds the same output, what is no UTF-8 replaced.
+  CommandResult json_view =
+      run_command({"python3", "-c",
+                   "import json, sys; d = json.load(open(sys.argv[1]));"
+                   " print(d['summary']['scenarios'], d['scenarios'][1]['processes'][0]['stdout'])",
+                   json.string()});
+  CHECK(json_view.exit_code == 0);
+  CHECK(json_view.out.rfind("2 a<b&c ", 0) == 0);
   CommandResult view = python_view(xml);
   INFO(read_all(xml) << view.err);
   REQUIRE(view.exit_code == 0);
@@ -77,5 +86,8 @@ processes:
   CHECK(second == "noisy <&>|" + folder_b + "|exit|p: exited with status 3, expected exit 0");
   // The failure's text is the console report, the program's output in it made valid XML.
   CHECK(view.err.find("FAIL  noisy <&>") != std::string::npos);
-  CHECK(view.err.find("a<b&c \xEF\xBF\xBD \xEF\xBF\xBD end") != std::string::npos);
+  // A control character, a byte that is no UTF-8, a surrogate, an overlong '/', U+FFFE.
+  const std::string bad = "\xEF\xBF\xBD";
+  CHECK(view.err.find("a<b&c " + bad + " " + bad + " " + bad + bad + bad + " " + bad + bad + bad +
+                      " " + bad + bad + bad + " end") != std::string::npos);
 }
