@@ -73,7 +73,7 @@ class Exchange final {
     s.intact = false;
     std::string doing;
     if (doing_ == Doing::receiving && o_.mode == Mode::request && summary_.sent > 0) {
-      doing = fmt::format("waiting for the answer to message {}", summary_.sent - 1);
+      doing = fmt::format("waiting for the answer to message {} of {}", summary_.sent, o_.count);
     } else if (doing_ == Doing::receiving) {
       doing = fmt::format("waiting for messages, {} of {} still to come", tally_.still_to_come(),
                           o_.count);
@@ -102,6 +102,7 @@ class Exchange final {
 
   void pace(std::uint32_t seq) {
     if (o_.rate <= 0) return;
+    progress(Doing::sending);  // waiting for its turn to send, not for an answer
     auto at = start_ + std::chrono::duration_cast<Clock::duration>(
                            std::chrono::duration<double>(seq / o_.rate));
     sleep_until(std::min(at, deadline_));

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 
 namespace faultline::peer {
@@ -26,6 +27,10 @@ std::atomic<int> g_current{-1};  // the buffer the handler writes, -1: nothing y
 int g_fd = -1;
 std::function<std::string()> g_render;
 bool g_changed = false;
+std::chrono::steady_clock::time_point g_rendered;
+// A peer busy inside its calls (a delay fault, a slow channel) may not wait for a long time:
+// its last words are then renewed at this pace.
+constexpr auto kRenewEvery = std::chrono::milliseconds(50);
 static_assert(std::atomic<int>::is_always_lock_free);
 
 extern "C" void leave_last_words(int sig) {
@@ -43,8 +48,9 @@ extern "C" void leave_last_words(int sig) {
       }
     }
   }
-  // Die of the signal, as the runner that sent it expects.
-  ::signal(sig, SIG_DFL);
+  // Die of the signal, as the runner that sent it expects; another stop signal pending now
+  // must not write the line again.
+  for (int s : kStopSignals) ::signal(s, SIG_DFL);
   ::raise(sig);
   errno = saved;
 }
@@ -74,11 +80,15 @@ void LastWords::set_progress(std::function<std::string()> render) {
   g_changed = true;
 }
 
-void LastWords::changed() { g_changed = true; }
+void LastWords::changed() {
+  g_changed = true;
+  if (std::chrono::steady_clock::now() - g_rendered >= kRenewEvery) before_block();
+}
 
 void LastWords::before_block() {
   if (!g_changed || !g_render) return;
   g_changed = false;
+  g_rendered = std::chrono::steady_clock::now();
   publish(g_render());
 }
 

@@ -16,8 +16,9 @@ class LastWords final {
   // The line to leave if stopped now. Not from a signal handler; one thread only.
   static void publish(std::string_view line);
   // Progress kept up to date cheaply: `render` makes the line, and is called only when the
-  // progress changed (changed()) and the peer is about to wait (before_block()): a stopped
-  // peer is always a waiting one, so its last words are exact without rendering per frame.
+  // progress changed (changed()) and the peer is about to wait (before_block()), or at the
+  // latest 50 ms after a change: a stopped peer is most often a waiting one, whose last words
+  // are then exact, and one busy inside slow calls is at most 50 ms behind.
   static void set_progress(std::function<std::string()> render);
   static void changed();
   static void before_block();

@@ -166,8 +166,9 @@ expect: { peers: intact }
   CHECK(sc["processes"][0]["peer"]["report"] ==
         "20 sent, 20 received; stopped by a signal while waiting for messages, 30 of 50 still "
         "to come");
-  CHECK(sc["processes"][1]["peer"]["report"] ==
-        "20 sent, 19 received; stopped by a signal while waiting for the answer to message 19");
+  CHECK(
+      sc["processes"][1]["peer"]["report"] ==
+      "20 sent, 19 received; stopped by a signal while waiting for the answer to message 20 of 50");
   CHECK(sc["processes"][1]["signal"] == "SIGTERM");
 }
 
