@@ -70,6 +70,8 @@ static int fl_matches(const struct fl_rule* r, int index, struct fl_subject* s) 
   if (!(fl_call_kinds(call) & FL_KIND(r->action))) return 0;
   if (r->process[0] != '\0' && strncmp(r->process, s->process ? s->process : "", FL_NAME_MAX) != 0)
     return 0;
+  /* Checks that cost nothing before those that may cost a system call. */
+  if (r->action == FL_ACT_SHORT && r->arg >= 0 && s->size <= (uint64_t)r->arg) return 0;
   if (!fl_site_ok(r, index, s)) return 0;
   if (r->channel >= 0) {
     /* A channel names its objects exactly: the fd class does not apply. */
@@ -79,7 +81,6 @@ static int fl_matches(const struct fl_rule* r, int index, struct fl_subject* s) 
     fl_need(s, FL_NEED_CLASS);
     if (r->fd_class != s->fd_class) return 0;
   }
-  if (r->action == FL_ACT_SHORT && r->arg >= 0 && s->size <= (uint64_t)r->arg) return 0;
   if (r->action == FL_ACT_RESET) {
     fl_need(s, FL_NEED_STREAM);
     if (!s->stream) return 0;

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 
 #include "support.h"
@@ -21,7 +22,8 @@ class Prefix final {
  public:
   Prefix() {
     std::string templ = (fs::temp_directory_path() / "fl-install-XXXXXX").string();
-    path_ = ::mkdtemp(templ.data());
+    if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp " + templ);
+    path_ = templ;
   }
   ~Prefix() {
     std::error_code ec;
@@ -43,6 +45,9 @@ void install_into(const Prefix& prefix) {
   REQUIRE(r.exit_code == 0);
 }
 
+// Empty overrides: the installed runner must find its interposer and peer on its own.
+const std::vector<std::string> kNoOverrides{"FAULTLINE_PEER=", "FAULTLINE_INTERPOSE="};
+
 }  // namespace
 
 TEST_CASE("An install puts the runner, the peer, the interposer and the docs under the prefix",
@@ -62,9 +67,10 @@ TEST_CASE("The installed runner injects through the installed interposer",
   NothingLeftBehind guard;
   Prefix prefix;
   install_into(prefix);
-  CommandResult r = run_command({(prefix.path() / "bin/faultline").string(), "exec", "--fault",
-                                 "write:error=EIO:fd=any", "--", "dd", "if=/dev/zero",
-                                 "of=/dev/null", "count=1"});
+  CommandResult r =
+      run_command({(prefix.path() / "bin/faultline").string(), "exec", "--fault",
+                   "write:error=EIO:fd=any", "--", "dd", "if=/dev/zero", "of=/dev/null", "count=1"},
+                  kNoOverrides);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("Input/output error") != std::string::npos);
@@ -86,15 +92,15 @@ faults:
   - { call: read, short: 5, every: 3 }
 expect: { peers: intact, faults: fired }
 )y");
-  CommandResult r =
-      run_command({(prefix.path() / "bin/faultline").string(), "run", "-v", s.path().string()});
+  CommandResult r = run_command(
+      {(prefix.path() / "bin/faultline").string(), "run", "-v", s.path().string()}, kNoOverrides);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("PASS  installed-peers") != std::string::npos);
   // It was the installed peer: without it the same run stops before it starts.
   fs::remove(prefix.path() / "bin/faultline-peer");
-  CommandResult without =
-      run_command({(prefix.path() / "bin/faultline").string(), "run", s.path().string()});
+  CommandResult without = run_command(
+      {(prefix.path() / "bin/faultline").string(), "run", s.path().string()}, kNoOverrides);
   INFO(without.out << without.err);
   CHECK(without.exit_code == 2);
   CHECK(without.err.find("faultline-peer not found") != std::string::npos);

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -33,8 +34,16 @@ CommandResult run_command(const std::vector<std::string>& argv,
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  // extra_env overrides: an inherited variable it names is left out (getenv takes the first).
+  auto overridden = [&](std::string_view entry) {
+    auto name = entry.substr(0, entry.find('=') + 1);
+    return std::any_of(extra_env.begin(), extra_env.end(),
+                       [&](const std::string& e) { return e.rfind(name, 0) == 0; });
+  };
   std::vector<std::string> env_store;
-  for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
+  for (char** e = environ; *e; ++e) {
+    if (!overridden(*e)) env_store.emplace_back(*e);
+  }
   for (const auto& e : extra_env) env_store.push_back(e);
   std::vector<char*> envp, args;
   for (auto& e : env_store) envp.push_back(e.data());
