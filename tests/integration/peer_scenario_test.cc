@@ -249,3 +249,18 @@ processes:
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("reconnect: is for stream sockets, and 'q' is a msgqueue") != std::string::npos);
 }
+
+TEST_CASE("a peer with reply: but no usable channel: is a scenario error, not a crash",
+          "[integration][peer]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: peer-bad
+channels: { back: { type: fifo } }
+processes:
+  x: { peer: { mode: echo, reply: back } }
+  y: { peer: { mode: echo, channel: nosuch, reply: back } }
+)y");
+  auto r = run_faultline({"check", s.path().string()});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("process 'x' peer: has no channel") != std::string::npos);
+  CHECK(r.err.find("unknown channel 'nosuch'") != std::string::npos);
+}
