@@ -31,25 +31,6 @@ CommandResult exec_with_stdin(const std::string& input, const std::string& args)
       {"LC_ALL=C", "NO_COLOR=1"});
 }
 
-// A fresh folder, removed at the end of the test.
-class TempDir final {
- public:
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "exec-test-XXXXXX").string();
-    path_ = ::mkdtemp(templ.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 }  // namespace
 
 TEST_CASE("exec passes the program's exit status through", "[integration][exec]") {
@@ -123,7 +104,7 @@ TEST_CASE("a fault whose trigger is never reached is told apart from one that ma
 TEST_CASE("the program's stdout passes through byte for byte when nothing fires",
           "[integration][exec]") {
   NothingLeftBehind guard;
-  TempDir dir;
+  faultline::test::TempDir dir("exec-test");
   std::string bytes;
   for (int round = 0; round < 300; ++round)
     for (int b = 0; b < 256; ++b) bytes += static_cast<char>(b);
@@ -139,7 +120,7 @@ TEST_CASE("the program's stdout passes through byte for byte when nothing fires"
 
 TEST_CASE("the JSON result of exec lists every injected fault event", "[integration][exec]") {
   NothingLeftBehind guard;
-  TempDir dir;
+  faultline::test::TempDir dir("exec-test");
   fs::path out = dir.path() / "result.json";
   auto r = exec({"--json", out.string(), "--seed", "5", "--fault", "read:error=EIO", "--", "sh",
                  "-c", "seq 3 | cat"});
@@ -186,7 +167,7 @@ TEST_CASE(
     "program runs",
     "[integration][exec]") {
   NothingLeftBehind guard;
-  TempDir dir;
+  faultline::test::TempDir dir("exec-test");
   fs::path marker = dir.path() / "ran";
   auto r = exec({"--fault", "read:error=EBOGUS", "--", "touch", marker.string()});
   CHECK(r.exit_code == 2);

@@ -17,27 +17,7 @@ using faultline::test::TempScenario;
 
 namespace {
 
-// A fresh install prefix, removed with everything in it.
-class Prefix final {
- public:
-  Prefix() {
-    std::string templ = (fs::temp_directory_path() / "fl-install-XXXXXX").string();
-    if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp " + templ);
-    path_ = templ;
-  }
-  ~Prefix() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  Prefix(const Prefix&) = delete;
-  Prefix& operator=(const Prefix&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-void install_into(const Prefix& prefix) {
+void install_into(const faultline::test::TempDir& prefix) {
   CommandResult r =
       run_command({FAULTLINE_CMAKE_COMMAND, "--install", faultline::test::build_dir().string(),
                    "--prefix", prefix.path().string()});
@@ -52,7 +32,7 @@ const std::vector<std::string> kNoOverrides{"FAULTLINE_PEER=", "FAULTLINE_INTERP
 
 TEST_CASE("An install puts the runner, the peer, the interposer and the docs under the prefix",
           "[integration][install]") {
-  Prefix prefix;
+  faultline::test::TempDir prefix("fl-install");
   install_into(prefix);
   const fs::path& p = prefix.path();
   CHECK(fs::is_regular_file(p / "bin/faultline"));
@@ -65,7 +45,7 @@ TEST_CASE("An install puts the runner, the peer, the interposer and the docs und
 TEST_CASE("The installed runner injects through the installed interposer",
           "[integration][install]") {
   NothingLeftBehind guard;
-  Prefix prefix;
+  faultline::test::TempDir prefix("fl-install");
   install_into(prefix);
   CommandResult r =
       run_command({(prefix.path() / "bin/faultline").string(), "exec", "--fault",
@@ -80,7 +60,7 @@ TEST_CASE("The installed runner injects through the installed interposer",
 TEST_CASE("The installed runner runs built-in peers with the installed peer",
           "[integration][install]") {
   NothingLeftBehind guard;
-  Prefix prefix;
+  faultline::test::TempDir prefix("fl-install");
   install_into(prefix);
   TempScenario s(R"y(scenario: installed-peers
 timeout: 30s

@@ -40,32 +40,14 @@ std::vector<CallInfo> syscall_rows() {
   return out;
 }
 
-// A fresh folder for the JSON result, removed at the end of the test.
-class TempDir final {
- public:
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "seccomp-calls-XXXXXX").string();
-    path_ = ::mkdtemp(templ.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 struct ProbeUnderSeccomp {
   CommandResult result;
   json scenario;
 };
 
 // `fl_probe one SYMBOL` under `faultline exec --backend seccomp --fault spec`.
-ProbeUnderSeccomp probe(const TempDir& dir, const std::string& spec, const std::string& symbol) {
+ProbeUnderSeccomp probe(const faultline::test::TempDir& dir, const std::string& spec,
+                        const std::string& symbol) {
   fs::path out = dir.path() / "result.json";
   fs::remove(out);
   ProbeUnderSeccomp p;
@@ -89,7 +71,7 @@ TEST_CASE("Per call on seccomp: an error rule fails the syscall with its errno, 
   std::string symbol(call.symbol);
   std::string err(call.errnos.front());
   CAPTURE(symbol, err);
-  TempDir dir;
+  faultline::test::TempDir dir("seccomp-calls");
   // Under seccomp fl_probe's own raw set-up calls match too (socket before accept, msgget
   // before msgsnd), and so do unchecked ones of the loader and libc (an early munmap): count
   // them with a rule that never fires, then fire on each in turn. A set-up call that fails ends

@@ -19,21 +19,10 @@ namespace faultline::test::showcase {
 // A folder for one run's JSON report, removed with everything in it.
 class ReportDir final {
  public:
-  ReportDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "flshowcase-XXXXXX").string();
-    if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed; is TMPDIR writable?");
-    dir_ = templ;
-  }
-  ~ReportDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  ReportDir(const ReportDir&) = delete;
-  ReportDir& operator=(const ReportDir&) = delete;
-  [[nodiscard]] std::filesystem::path file() const { return dir_ / "result.json"; }
+  [[nodiscard]] std::filesystem::path file() const { return dir_.path() / "result.json"; }
 
  private:
-  std::filesystem::path dir_;
+  TempDir dir_{"flshowcase"};
 };
 
 struct ShowcaseRun {

@@ -44,17 +44,6 @@ FaultSpec make_fault(std::vector<std::string> calls, FaultAction action, int arg
   return f;
 }
 
-ScratchDir::ScratchDir() {
-  std::string templ = (fs::temp_directory_path() / "fltest-interpose-XXXXXX").string();
-  if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed in $TMPDIR");
-  path_ = templ;
-}
-
-ScratchDir::~ScratchDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
-
 ProbeRun::ProbeRun(const std::vector<FaultSpec>& faults, std::uint64_t seed)
     : control_(ControlBlock::create(dir_.path() / "control", faults, seed)) {}
 

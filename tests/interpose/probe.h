@@ -16,18 +16,8 @@ namespace faultline::test {
 // A fault spec as the parser would produce it, for tests that must not depend on the parser.
 [[nodiscard]] FaultSpec make_fault(std::vector<std::string> calls, FaultAction action, int arg = 0);
 
-// A fresh folder under $TMPDIR, removed with everything in it on destruction.
-class ScratchDir final {
- public:
-  ScratchDir();
-  ~ScratchDir();
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+// A fresh folder for a control block and probe files (support.h).
+using ScratchDir = TempDir;
 
 // One run's control block and the probe runs against it.
 class ProbeRun final {

@@ -151,4 +151,17 @@ TempScenario::~TempScenario() {
   fs::remove_all(path_.parent_path(), ec);
 }
 
+TempDir::TempDir(std::string_view prefix) {
+  std::string templ = (fs::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
+  if (::mkdtemp(templ.data()) == nullptr) {
+    throw std::runtime_error("mkdtemp " + templ + " failed; is TMPDIR writable?");
+  }
+  path_ = templ;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
 }  // namespace faultline::test

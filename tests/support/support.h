@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace faultline::test {
@@ -47,6 +48,23 @@ class NothingLeftBehind final {
 
  private:
   Leftovers before_;
+};
+
+// A fresh folder $TMPDIR/<prefix>-XXXXXX, removed with everything in it on destruction.
+class TempDir final {
+ public:
+  explicit TempDir(std::string_view prefix = "fltest");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  // A path inside it, as text (for command lines and scripts).
+  [[nodiscard]] std::string operator/(std::string_view name) const {
+    return (path_ / name).string();
+  }
+
+ private:
+  std::filesystem::path path_;
 };
 
 // A scenario file in a fresh temporary folder, removed on destruction.

@@ -17,25 +17,6 @@ namespace fs = std::filesystem;
 using test::probe_line;
 using test::probe_program;
 
-class ScratchFolder final {
- public:
-  ScratchFolder() {
-    std::string templ = (fs::temp_directory_path() / "fltest-site-XXXXXX").string();
-    if (!::mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed in $TMPDIR");
-    path_ = templ;
-  }
-  ~ScratchFolder() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchFolder(const ScratchFolder&) = delete;
-  ScratchFolder& operator=(const ScratchFolder&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 FaultSpec parse(const std::string& text) {
   Diagnostics ds;
   auto spec = parse_fault_spec(text, ds);
@@ -51,7 +32,7 @@ struct ProbeOutcome {
 };
 
 ProbeOutcome run_probe_under(const std::string& fault) {
-  ScratchFolder dir;
+  test::TempDir dir("fltest-site");
   ControlContext context;
   context.programs = {probe_program()};
   ControlBlock control = ControlBlock::create(dir.path() / "control", {parse(fault)}, 1, context);
@@ -92,7 +73,7 @@ TEST_CASE("A fault with site= counts no call made from elsewhere") {
 }
 
 TEST_CASE("A fault whose site is in no program of the run is rejected when it is compiled") {
-  ScratchFolder dir;
+  test::TempDir dir("fltest-site");
   ControlContext context;
   context.programs = {probe_program()};
   CHECK_THROWS_WITH(

@@ -128,27 +128,8 @@ TEST_CASE("A line number that is no positive number is rejected") {
   CHECK_THAT(resolve_error("site_probe.c:x1", {probe_program()}), Catch::Contains("line number"));
 }
 
-class ScratchFolder final {
- public:
-  ScratchFolder() {
-    std::string templ = (fs::temp_directory_path() / "fltest-site-XXXXXX").string();
-    if (!::mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed in $TMPDIR");
-    path_ = templ;
-  }
-  ~ScratchFolder() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchFolder(const ScratchFolder&) = delete;
-  ScratchFolder& operator=(const ScratchFolder&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 TEST_CASE("A script among the programs is skipped") {
-  ScratchFolder dir;
+  test::TempDir dir("fltest-site");
   fs::path script = dir.path() / "run.sh";
   std::ofstream(script) << "#!/bin/sh\nexec true\n";
   CHECK(same(resolve_ok("probe_read_first", {script, probe_program()}),
@@ -156,7 +137,7 @@ TEST_CASE("A script among the programs is skipped") {
 }
 
 TEST_CASE("A site looked for in scripts only is an error that says site= needs ELF programs") {
-  ScratchFolder dir;
+  test::TempDir dir("fltest-site");
   fs::path script = dir.path() / "run.sh";
   std::ofstream(script) << "#!/bin/sh\nexec true\n";
   std::string error = resolve_error("main", {script});
@@ -175,7 +156,7 @@ TEST_CASE("A program named twice counts once") {
 }
 
 TEST_CASE("A function found in several programs gives one range in each") {
-  ScratchFolder dir;
+  test::TempDir dir("fltest-site");
   fs::path copy = dir.path() / "site_probe_copy";
   fs::copy_file(probe_program(), copy);
   auto ranges = resolve_ok("probe_read_first", {probe_program(), copy});
@@ -185,7 +166,7 @@ TEST_CASE("A function found in several programs gives one range in each") {
 }
 
 TEST_CASE("More ranges than a fault can hold is an error that names the limit") {
-  ScratchFolder dir;
+  test::TempDir dir("fltest-site");
   std::vector<fs::path> programs;
   for (int i = 0; i <= FL_SITE_RANGES; ++i) {
     programs.push_back(dir.path() / ("site_probe_" + std::to_string(i)));

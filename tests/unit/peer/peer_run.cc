@@ -225,17 +225,6 @@ std::string peer_exe() { return (build_dir() / "bin" / "faultline-peer").string(
 
 }  // namespace
 
-PeerScratch::PeerScratch() {
-  std::string templ = (fs::temp_directory_path() / "fltest-peer-XXXXXX").string();
-  if (!::mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed in $TMPDIR");
-  path_ = templ;
-}
-
-PeerScratch::~PeerScratch() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
-
 std::unique_ptr<PeerChannel> make_peer_channel(const std::string& type, const PeerScratch& dir,
                                                bool two_way) {
   const std::string base = type.substr(0, type.find('+'));

@@ -17,21 +17,12 @@
 
 #include "faultline/fault_spec.h"
 #include "faults/control_block.h"
+#include "support.h"
 
 namespace faultline::test {
 
-// A fresh folder under $TMPDIR, removed with everything in it.
-class PeerScratch final {
- public:
-  PeerScratch();
-  ~PeerScratch();
-  PeerScratch(const PeerScratch&) = delete;
-  PeerScratch& operator=(const PeerScratch&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+// A fresh folder for FIFOs, sockets and outputs (support.h).
+using PeerScratch = TempDir;
 
 // One IPC object for a pair of peers, and the flags that name it.
 class PeerChannel {

@@ -15,6 +15,7 @@
 
 #include "processes/process_tree.h"
 #include "processes/supervisor.h"
+#include "support.h"
 
 namespace faultline::test {
 
@@ -76,29 +77,6 @@ inline void check_no_children_left() {
   CHECK(errno == ECHILD);
   CHECK(live_descendants(getpid(), list_processes()).empty());
 }
-
-// A fresh folder for the files a test's processes make; removed on destruction.
-class TempDir final {
- public:
-  TempDir() {
-    std::string templ = (std::filesystem::temp_directory_path() / "fltest-proc-XXXXXX").string();
-    if (mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-  [[nodiscard]] std::string operator/(const std::string& name) const {
-    return (path_ / name).string();
-  }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline bool process_exists(pid_t pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
 

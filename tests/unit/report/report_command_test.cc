@@ -17,21 +17,10 @@ using namespace faultline::test;
 // A folder for the JSON results, removed with everything in it.
 class ResultDir final {
  public:
-  ResultDir() {
-    std::string templ = (fs::temp_directory_path() / "flreport-XXXXXX").string();
-    if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed; is TMPDIR writable?");
-    dir_ = templ;
-  }
-  ~ResultDir() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  ResultDir(const ResultDir&) = delete;
-  ResultDir& operator=(const ResultDir&) = delete;
-  [[nodiscard]] fs::path file(const std::string& name) const { return dir_ / name; }
+  [[nodiscard]] fs::path file(const std::string& name) const { return dir_.path() / name; }
 
  private:
-  fs::path dir_;
+  faultline::test::TempDir dir_{"flreport"};
 };
 
 // The showcase's accept pair, run for real: the robust server passes, the naive one fails.
