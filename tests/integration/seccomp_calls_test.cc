@@ -29,11 +29,12 @@ const std::map<std::string_view, std::string_view> kEventName = {
     {"semop", "semtimedop"},
 };
 
-// Rows whose symbol is its own syscall (no fortified or libc-level spelling) and take `error`.
+// Rows whose symbol is a system call of that name (base names and variants such as accept4 or
+// readv alike; not fortified or libc-level spellings) and that take `error`.
 std::vector<CallInfo> syscall_rows() {
   std::vector<CallInfo> out;
   for (const CallInfo& c : faultline::call_table()) {
-    if (c.symbol != c.base || !faultline::call_allows(c, FaultAction::error)) continue;
+    if (!faultline::call_allows(c, FaultAction::error)) continue;
     if (seccomp_syscall_resolve_name(std::string(c.symbol).c_str()) < 0) continue;
     out.push_back(c);
   }
