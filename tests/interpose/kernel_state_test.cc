@@ -1,0 +1,147 @@
+// Issue 9: an injected fault leaves the process in a state the kernel could have left it in,
+// and the fd cache never makes a rule fire on an object it does not apply to.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <cerrno>
+#include <fstream>
+#include <string>
+
+#include "faults/call_table.h"
+#include "faults/control_block.h"
+#include "probe.h"
+#include "support.h"
+
+namespace faultline {
+namespace {
+
+using test::make_fault;
+using test::NothingLeftBehind;
+using test::ProbeRun;
+
+std::string out_of(const test::CommandResult& r) {
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  CHECK(r.exit_code == 0);
+  return r.out;
+}
+
+FaultSpec first_connect_fails(int err) {
+  FaultSpec f = make_fault({"connect"}, FaultAction::error, err);
+  f.nth = 1;
+  return f;
+}
+
+TEST_CASE("An injected EINTR on a TCP connect leaves the connection going on, as the kernel does") {
+  NothingLeftBehind guard;
+  ProbeRun run({first_connect_fails(EINTR)});
+  // What CPython does after EINTR (wait until writable, SO_ERROR) finds a connection, the
+  // listener gets it, and connecting again says so (0 once the handshake is done, as the
+  // kernel answers a blocking connect that finds its connection complete, or EISCONN).
+  std::string out = out_of(run.probe({"connect-wait", "tcp"}));
+  CHECK_THAT(out, Catch::StartsWith(
+                      "connect-wait tcp connect=EINTR so_error=0 peer=ok accepted=1 again="));
+  CHECK((out.ends_with("again=ok\n") || out.ends_with("again=EISCONN\n")));
+  CHECK(run.control().stats(0).fires == 1);
+  auto events = run.control().events();
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].err_name == "EINTR");
+}
+
+TEST_CASE("An injected EINTR on a Unix-socket connect leaves no connection, as the kernel does") {
+  NothingLeftBehind guard;
+  ProbeRun run({first_connect_fails(EINTR)});
+  CHECK(out_of(run.probe({"connect-wait", "unix"})) ==
+        "connect-wait unix connect=EINTR so_error=0 peer=ENOTCONN accepted=0 again=ok\n");
+  CHECK(run.control().stats(0).fires == 1);
+}
+
+TEST_CASE("An injected EINPROGRESS or EISCONN on connect leaves a connection behind") {
+  NothingLeftBehind guard;
+  int err = GENERATE(EINPROGRESS, EALREADY, EISCONN);
+  std::string family = GENERATE("tcp", "unix");
+  CAPTURE(err, family);
+  ProbeRun run({first_connect_fails(err)});
+  std::string out = out_of(run.probe({"connect-wait", family}));
+  CHECK_THAT(out, Catch::StartsWith("connect-wait " + family + " connect=" + errno_name(err) +
+                                    " so_error=0 peer=ok accepted=1 again="));
+  CHECK(run.control().stats(0).fires == 1);
+}
+
+TEST_CASE("An injected connection failure leaves no connection") {
+  NothingLeftBehind guard;
+  ProbeRun run({first_connect_fails(ECONNREFUSED)});
+  CHECK(out_of(run.probe({"connect-wait", "tcp"})) ==
+        "connect-wait tcp connect=ECONNREFUSED so_error=0 peer=ENOTCONN accepted=0 again=ok\n");
+}
+
+TEST_CASE("An injected close error still closes the fd, as Linux does") {
+  NothingLeftBehind guard;
+  int err = GENERATE(EINTR, EIO, ENOSPC, EDQUOT, EBADF);
+  CAPTURE(err);
+  ProbeRun run({make_fault({"close"}, FaultAction::error, err)});
+  // The fd is gone: the pipe has no reader left, so a write to it fails with EPIPE.
+  CHECK(out_of(run.probe({"close-gone"})) ==
+        "close-gone close=" + errno_name(err) + " open=no write=EPIPE\n");
+  CHECK(run.control().stats(0).fires == 1);
+}
+
+TEST_CASE("A close that fires no fault closes as always") {
+  NothingLeftBehind guard;
+  FaultSpec later = make_fault({"close"}, FaultAction::error, EINTR);
+  later.nth = 5;
+  ProbeRun run({later});
+  CHECK(out_of(run.probe({"close-gone"})) == "close-gone close=ok open=no write=EPIPE\n");
+}
+
+TEST_CASE("An injected EPIPE on a write comes with SIGPIPE, as the kernel sends it") {
+  NothingLeftBehind guard;
+  std::string call = GENERATE("write", "writev", "send", "sendmsg");
+  CAPTURE(call);
+  ProbeRun run({make_fault({call}, FaultAction::error, EPIPE)});
+  auto r = run.probe({"default-sigpipe", "one", call});
+  CHECK(r.term_signal == SIGPIPE);
+  CHECK(run.control().stats(0).fires == 1);
+  CHECK(run.control().events().size() == 1);
+  // Ignored (as most servers do), it is the plain error.
+  ProbeRun ignored({make_fault({call}, FaultAction::error, EPIPE)});
+  CHECK(out_of(ignored.probe({"one", call})) == call + " fail EPIPE\n");
+}
+
+TEST_CASE("freopen of stdin is seen: an fd=ipc rule does not fire on the file it now reads") {
+  NothingLeftBehind guard;
+  ProbeRun every({make_fault({"read"}, FaultAction::error, EIO)});
+  auto file = every.dir().path() / "data";
+  std::ofstream(file) << "file";
+  // The first read is on the pipe (the rule fires, and the cache learns "pipe"); freopen's
+  // internal dup3 puts the file on fd 0.
+  CHECK(out_of(every.probe({"freopen-stdin", file.string()})) ==
+        "freopen-stdin first=EIO second=ok\n");
+  CHECK(every.control().stats(0).hits == 1);
+  CHECK(every.control().stats(0).fires == 1);
+
+  // A rule that never fires counts right too: the freopen hook renewed the cache, so the
+  // file read is no hit at all (no fire-time look is involved).
+  FaultSpec never = make_fault({"read"}, FaultAction::error, EIO);
+  never.nth = 100;
+  ProbeRun counting({never});
+  CHECK(out_of(counting.probe({"freopen-stdin", file.string()})) ==
+        "freopen-stdin first=ok second=ok\n");
+  CHECK(counting.control().stats(0).hits == 1);
+}
+
+TEST_CASE("An fd replaced with raw system calls is looked at again before a fault fires") {
+  NothingLeftBehind guard;
+  ProbeRun run({make_fault({"read"}, FaultAction::error, EIO)});
+  auto file = run.dir().path() / "data";
+  std::ofstream(file) << "file";
+  // syscall(SYS_close) and a raw open put a regular file on the pipe's number behind the
+  // interposer's back; the default fd=ipc rule must not fire on its read.
+  CHECK(out_of(run.probe({"raw-reopen", file.string()})) == "raw-reopen first=EIO second=ok\n");
+  CHECK(run.control().stats(0).hits == 1);
+  CHECK(run.control().stats(0).fires == 1);
+  auto events = run.control().events();
+  REQUIRE(events.size() == 1);
+}
+
+}  // namespace
+}  // namespace faultline
