@@ -29,6 +29,8 @@
  *   close-gone          close() of a pipe's read end, then whether that fd is still open and
  *                       what a write to the other end gets: "close-gone close=R open=yes|no
  *                       write=R"
+ *   fclose-errno        errno set to 4242, then fopen/fclose of a memory stream (no fd):
+ *                       "fclose-errno E"
  *   default-sigpipe     SIGPIPE back to its default action (the probe ignores it otherwise)
  *   freopen-stdin PATH  fd 0 made a pipe holding "ab", one read(0); freopen(PATH) of stdin,
  *                       one read(0): "freopen-stdin first=R second=R"
@@ -1359,6 +1361,13 @@ int main(int argc, char** argv) {
     } else if (!strcmp(cmd, "connect-wait")) {
       cmd_connect_wait(&o, a1);
       ++i;
+    } else if (!strcmp(cmd, "fclose-errno")) {
+      char text[] = "abc";
+      FILE* m = fmemopen(text, sizeof text, "r");
+      if (!m) die("fmemopen");
+      errno = ERRNO_SENTINEL;
+      fclose(m);
+      out("fclose-errno %d", errno);
     } else if (!strcmp(cmd, "default-sigpipe")) {
       signal(SIGPIPE, SIG_DFL);
     } else if (!strcmp(cmd, "close-gone")) {

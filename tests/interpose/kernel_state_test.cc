@@ -129,6 +129,13 @@ TEST_CASE("freopen of stdin is seen: an fd=ipc rule does not fire on the file it
   CHECK(counting.control().stats(0).hits == 1);
 }
 
+TEST_CASE("The fd cache hooks leave errno alone on a stream without an fd") {
+  NothingLeftBehind guard;
+  ProbeRun run({make_fault({"read"}, FaultAction::error, EIO)});
+  CHECK(out_of(run.probe({"fclose-errno"})) == "fclose-errno 4242\n");
+  CHECK(out_of(test::run_probe({"fclose-errno"}, {})) == "fclose-errno 4242\n");
+}
+
 TEST_CASE("An fd replaced with raw system calls is looked at again before a fault fires") {
   NothingLeftBehind guard;
   ProbeRun run({make_fault({"read"}, FaultAction::error, EIO)});
