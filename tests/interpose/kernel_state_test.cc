@@ -10,6 +10,7 @@
 #include "faults/call_table.h"
 #include "faults/control_block.h"
 #include "probe.h"
+#include "rule_engine.h"
 #include "support.h"
 
 namespace faultline {
@@ -148,6 +149,63 @@ TEST_CASE("An fd replaced with raw system calls is looked at again before a faul
   CHECK(run.control().stats(0).fires == 1);
   auto events = run.control().events();
   REQUIRE(events.size() == 1);
+}
+
+// A subject as the interposer presents a call whose fd class came from its cache, with a
+// confirm that finds the fd now is `now` (counting how often it was asked).
+struct Remembered {
+  fl_subject s{};
+  unsigned now = FL_FD_IPC;
+  int asked = 0;
+  static int confirm(fl_subject* s) {
+    auto* self = reinterpret_cast<Remembered*>(s);
+    ++self->asked;
+    bool changed = s->fd_class != self->now;
+    s->fd_class = self->now;
+    return changed;
+  }
+  Remembered(unsigned cached, unsigned actual) : now(actual) {
+    s.call = FL_CALL_read;
+    s.process = "p";
+    s.size = FL_SIZE_UNKNOWN;
+    s.channel = -1;
+    s.known = FL_NEED_CLASS | FL_NEED_CHANNEL | FL_NEED_STREAM;
+    s.fd_class = cached;
+    s.confirm = confirm;
+  }
+};
+
+TEST_CASE("The rule engine looks again before a fire, and only then") {
+  test::ScratchDir dir;
+  FaultSpec on_ipc = make_fault({"read"}, FaultAction::error, EIO);
+  FaultSpec on_files = make_fault({"read"}, FaultAction::error, EPIPE);
+  on_files.fd = FdClass::file;
+  auto cb = ControlBlock::create(dir.path() / "control", {on_ipc, on_files}, 1);
+  std::uint64_t hit = 0;
+
+  // Remembered as IPC, a regular file now: the IPC rule's count is taken back and the file
+  // rule fires instead.
+  Remembered stale(FL_FD_IPC, FL_FD_FILE);
+  CHECK(fl_rules_decide(cb.raw(), &stale.s, &hit) == 1);
+  CHECK(stale.asked == 1);
+  CHECK(hit == 1);
+  CHECK(cb.stats(0).hits == 0);
+  CHECK(cb.stats(0).fires == 0);
+  CHECK(cb.stats(1).hits == 1);
+
+  // Still what was remembered: one look, the rule fires as before.
+  Remembered right(FL_FD_IPC, FL_FD_IPC);
+  CHECK(fl_rules_decide(cb.raw(), &right.s, &hit) == 0);
+  CHECK(right.asked == 1);
+  CHECK(cb.stats(0).hits == 1);
+
+  // No fire, no look.
+  FaultSpec later = make_fault({"read"}, FaultAction::error, EIO);
+  later.nth = 5;
+  auto quiet = ControlBlock::create(dir.path() / "quiet", {later}, 1);
+  Remembered idle(FL_FD_IPC, FL_FD_FILE);
+  CHECK(fl_rules_decide(quiet.raw(), &idle.s, &hit) == -1);
+  CHECK(idle.asked == 0);
 }
 
 }  // namespace
