@@ -676,10 +676,15 @@ FL_EXPORT int shm_open(const char* name, int flags, mode_t mode) {
   return r;
 }
 
-/* The fd's object goes away or changes: what the cache knows of the fd no longer holds. */
+/* The fd's object goes away or changes: what the cache knows of the fd no longer holds. An
+ * armed call is forgotten again afterwards: deciding on it classified the fd as it was. */
 FL_EXPORT int close(int fd) {
   fl_fd_forget(fd);
-  if (fl_is_armed(FL_CALL_close)) return close_slow(CALLER, fd);
+  if (fl_is_armed(FL_CALL_close)) {
+    int r = close_slow(CALLER, fd);
+    fl_fd_forget(fd);
+    return r;
+  }
   return REAL(close)(fd);
 }
 
@@ -697,7 +702,13 @@ FL_EXPORT int dup3(int fd, int fd2, int flags) {
 
 FL_EXPORT int bind(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len) {
   fl_fd_forget(fd);
-  int r = fl_is_armed(FL_CALL_bind) ? bind_slow(CALLER, fd, addr, len) : REAL(bind)(fd, addr, len);
+  int r;
+  if (fl_is_armed(FL_CALL_bind)) {
+    r = bind_slow(CALLER, fd, addr, len);
+    fl_fd_forget(fd);
+  } else {
+    r = REAL(bind)(fd, addr, len);
+  }
   /* A bound Unix socket leaves a file behind until someone unlinks it. */
   const struct sockaddr_un* un = (const struct sockaddr_un*)addr.__sockaddr__;
   if (r == 0 && fl_ctl && un && un->sun_family == AF_UNIX &&
@@ -785,7 +796,11 @@ __attribute__((noinline)) static int connect_slow(uint64_t caller, int fd,
 
 FL_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len) {
   fl_fd_forget(fd);
-  if (fl_is_armed(FL_CALL_connect)) return connect_slow(CALLER, fd, addr, len);
+  if (fl_is_armed(FL_CALL_connect)) {
+    int r = connect_slow(CALLER, fd, addr, len);
+    fl_fd_forget(fd);
+    return r;
+  }
   return REAL(connect)(fd, addr, len);
 }
 

@@ -31,6 +31,7 @@
  *                       write=R"
  *   fclose-errno        errno set to 4242, then fopen/fclose of a memory stream (no fd):
  *                       "fclose-errno E"
+ *   closed-reopen PATH  as raw-reopen, but the pipe's fd closed with close()
  *   default-sigpipe     SIGPIPE back to its default action (the probe ignores it otherwise)
  *   freopen-stdin PATH  fd 0 made a pipe holding "ab", one read(0); freopen(PATH) of stdin,
  *                       one read(0): "freopen-stdin first=R second=R"
@@ -1271,14 +1272,17 @@ static void cmd_freopen_stdin(const char* path) {
       result_name(second, second_err));
 }
 
-static void cmd_raw_reopen(const char* path) {
+static void cmd_raw_reopen(const char* path, int wrapped_close) {
   int p[2];
   raw_check(syscall(SYS_pipe2, p, O_CLOEXEC), "pipe2");
   raw_check(syscall(SYS_write, p[1], "ab", 2), "write");
   char c;
   long first = read(p[0], &c, 1);
   int first_err = errno;
-  syscall(SYS_close, p[0]);
+  if (wrapped_close)
+    close(p[0]);
+  else
+    syscall(SYS_close, p[0]);
   long fd = raw_check(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC), "open");
   if (fd != p[0]) {
     errno = EBADF;
@@ -1286,7 +1290,8 @@ static void cmd_raw_reopen(const char* path) {
   }
   long second = read((int)fd, &c, 1);
   int second_err = errno;
-  out("raw-reopen first=%s second=%s", result_name(first, first_err),
+  out("%s first=%s second=%s", wrapped_close ? "closed-reopen" : "raw-reopen",
+      result_name(first, first_err),
       result_name(second, second_err));
   syscall(SYS_close, fd);
   syscall(SYS_close, p[1]);
@@ -1375,8 +1380,8 @@ int main(int argc, char** argv) {
     } else if (!strcmp(cmd, "freopen-stdin")) {
       cmd_freopen_stdin(a1);
       ++i;
-    } else if (!strcmp(cmd, "raw-reopen")) {
-      cmd_raw_reopen(a1);
+    } else if (!strcmp(cmd, "raw-reopen") || !strcmp(cmd, "closed-reopen")) {
+      cmd_raw_reopen(a1, cmd[0] == 'c');
       ++i;
     } else if (!strcmp(cmd, "forked")) {
       pid_t child = fork();

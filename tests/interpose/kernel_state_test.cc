@@ -130,6 +130,22 @@ TEST_CASE("freopen of stdin is seen: an fd=ipc rule does not fire on the file it
   CHECK(counting.control().stats(0).hits == 1);
 }
 
+TEST_CASE("An armed close leaves no entry of the fd it closed in the cache") {
+  NothingLeftBehind guard;
+  FaultSpec reads = make_fault({"read"}, FaultAction::error, EIO);
+  FaultSpec closes = make_fault({"close"}, FaultAction::error, EIO);
+  reads.nth = closes.nth = 100;  // both armed, neither fires
+  ProbeRun run({reads, closes});
+  auto file = run.dir().path() / "data";
+  std::ofstream(file) << "file";
+  // Deciding on the close classified the pipe; the file opened on its number afterwards is
+  // no hit of the fd=ipc read rule.
+  CHECK(out_of(run.probe({"closed-reopen", file.string()})) ==
+        "closed-reopen first=ok second=ok\n");
+  CHECK(run.control().stats(0).hits == 1);
+  CHECK(run.control().stats(1).hits == 1);
+}
+
 TEST_CASE("The fd cache hooks leave errno alone on a stream without an fd") {
   NothingLeftBehind guard;
   ProbeRun run({make_fault({"read"}, FaultAction::error, EIO)});
