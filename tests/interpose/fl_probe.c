@@ -1291,8 +1291,7 @@ static void cmd_raw_reopen(const char* path, int wrapped_close) {
   long second = read((int)fd, &c, 1);
   int second_err = errno;
   out("%s first=%s second=%s", wrapped_close ? "closed-reopen" : "raw-reopen",
-      result_name(first, first_err),
-      result_name(second, second_err));
+      result_name(first, first_err), result_name(second, second_err));
   syscall(SYS_close, fd);
   syscall(SYS_close, p[1]);
 }
