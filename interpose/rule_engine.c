@@ -116,13 +116,31 @@ static int fl_claim_fire(struct fl_rule* r) {
 int fl_rules_decide(struct fl_control* ctl, struct fl_subject* s, uint64_t* hit) {
   if (s->call < 0 || s->call >= FL_CALL_COUNT) return -1;
   uint32_t count = ctl->rule_count < FL_MAX_RULES ? ctl->rule_count : FL_MAX_RULES;
-  int winner = -1;
+  int winner;
+  uint64_t counted; /* rules this call was counted against (FL_MAX_RULES is 64) */
+again:
+  winner = -1;
+  counted = 0;
   for (uint32_t i = 0; i < count; ++i) {
     struct fl_rule* r = &ctl->rules[i];
     if (!fl_matches(r, (int)i, s)) continue;
     uint64_t n = atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed) + 1;
+    counted |= 1ull << i;
     if (winner >= 0) continue; /* later rules count the call but do not fire */
-    if (!fl_triggers(ctl, r, (int)i, n) || !fl_claim_fire(r)) continue;
+    if (!fl_triggers(ctl, r, (int)i, n)) continue;
+    /* A fault is about to be injected on what the resolver may have remembered rather than
+     * seen: it looks again first, once per call (costs nothing on calls that do not fire). */
+    int (*confirm)(struct fl_subject*) = s->confirm;
+    s->confirm = 0;
+    if (confirm && confirm(s)) {
+      /* The call was matched against another object than the one it is on: take its counts
+       * back and match it again. */
+      for (uint32_t k = 0; k < count; ++k)
+        if (counted & (1ull << k))
+          atomic_fetch_sub_explicit(&ctl->rules[k].hits, 1, memory_order_relaxed);
+      goto again;
+    }
+    if (!fl_claim_fire(r)) continue;
     winner = (int)i;
     if (hit) *hit = n;
   }

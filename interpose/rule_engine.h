@@ -41,11 +41,19 @@ struct fl_subject {
   uint64_t size;
   void (*resolve)(struct fl_subject* s, unsigned need);
   void* context; /* for `resolve` */
+  /* Called once, when a rule is about to fire, if `resolve` answered from memory that may be
+   * out of date (the interposer's fd cache: an fd replaced behind its back). Looks again;
+   * returns 1 when the object turned out different, with fd_class, channel and stream
+   * updated for the FL_NEED_* bits in `known`, 0 when what was used still holds. NULL:
+   * nothing to confirm. */
+  int (*confirm)(struct fl_subject* s);
 };
 
 /* Counts the call against every rule it matches and returns the index of the rule that
  * fires (the first in rule order whose trigger accepts it), or -1. On a fire, *hit receives
- * the rule's hit number for this call. */
+ * the rule's hit number for this call. Before a rule fires, `confirm` (if any) is asked;
+ * when the object turned out different, the call's counts are taken back and the rules are
+ * matched again against what it really is. */
 int fl_rules_decide(struct fl_control* ctl, struct fl_subject* s, uint64_t* hit);
 
 /* The deterministic hash behind `probability`, delay and corrupt picks (splitmix64). */

@@ -12,6 +12,7 @@
 #include <mqueue.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +34,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include <utmp.h>
 
 #include "interpose.h"
 #include "rule_engine.h"
@@ -201,14 +203,35 @@ static int fl_resolve_fd(struct fl_subject* s, int fd, unsigned need, int shared
   return 1;
 }
 
+/* A fault that fires for one call. */
+struct fl_shot {
+  struct fl_subject subject; /* first: the resolvers get the shot from the subject */
+  const struct fl_obj* obj;
+  int rule; /* -1: nothing fires */
+  uint64_t hit;
+  uint32_t action;
+  int32_t arg;
+  /* The fd's class, channel and stream-ness came from the fd cache (which can be out of
+   * date), the cache entry having been made when the fd had this identity (fl_fd_ident). */
+  int fd_cached;
+  uint64_t fd_ident;
+};
+_Static_assert(offsetof(struct fl_shot, subject) == 0, "fl_shot starts with its subject");
+
 /* ---- the fd cache ------------------------------------------------------------------------
  * What fl_resolve_fd found for an fd, so that an armed call that does not fire costs no
  * system call. An entry is forgotten when the wrappers see the fd closed or replaced (close,
- * dup2, dup3, fclose, pclose, closedir, close_range, closefrom) or its socket's address
- * change (bind, connect). Layout: bit 31 valid, bits 24-26 FL_NEED_* known, bits 16-17 class,
- * bit 18 stream, bits 0-7 channel + 1. */
-#define FL_C_VALID 0x80000000u
-static _Atomic uint32_t fl_fd_cache[FL_FD_TABLE];
+ * dup2, dup3, and the libc functions of hooks.def that close or replace fds inside libc) or
+ * its socket's address change (bind, connect). What they cannot see (a raw system call, a
+ * libc internal not hooked) leaves an entry out of date; so before a fault fires on what an
+ * entry said, fl_confirm_fd compares the fd's (st_dev, st_ino, file type) now with the entry's
+ * and classifies the fd again if they differ.
+ * Layout, one word so that an entry is never torn: bit 63 valid, bits 60-62 FL_NEED_* known,
+ * bits 58-59 class, bit 57 stream, bits 49-56 channel + 1, bits 0-48 the identity of the file
+ * the entry describes (a 49-bit hash of dev, inode and type). */
+#define FL_C_VALID (1ull << 63)
+#define FL_C_IDENT ((1ull << 49) - 1)
+static _Atomic uint64_t fl_fd_cache[FL_FD_TABLE];
 static _Atomic int fl_fd_cache_on;
 
 static inline void fl_fd_forget(int fd) {
@@ -223,25 +246,73 @@ static void fl_fd_forget_from(unsigned first, unsigned last) {
     atomic_store_explicit(&fl_fd_cache[fd], 0, memory_order_relaxed);
 }
 
+/* The identity of the file `fd` refers to now; 0 when it is not open. */
+static int fl_fd_ident(int fd, uint64_t* ident) {
+  struct stat st;
+  if (fd < 0 || syscall(SYS_fstat, fd, &st) != 0) return 0;
+  *ident =
+      fl_rules_hash((uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)(st.st_mode & S_IFMT)) &
+      FL_C_IDENT;
+  return 1;
+}
+
+static void fl_fd_remember(int fd, const struct fl_subject* s, unsigned known, uint64_t ident) {
+  uint64_t packed = FL_C_VALID | ((uint64_t)known << 60) | ((uint64_t)s->fd_class << 58) |
+                    ((uint64_t)(s->stream != 0) << 57) | ((uint64_t)(s->channel + 1) << 49) | ident;
+  atomic_store_explicit(&fl_fd_cache[fd], packed, memory_order_relaxed);
+  atomic_store_explicit(&fl_fd_cache_on, 1, memory_order_relaxed);
+}
+
 static void fl_resolve_cached_fd(struct fl_subject* s, int fd, unsigned need) {
+  struct fl_shot* shot = (struct fl_shot*)s;
+  shot->fd_cached = 0;
   if (fd < 0 || fd >= FL_FD_TABLE) {
     fl_resolve_fd(s, fd, need, 0);
     return;
   }
-  uint32_t e = atomic_load_explicit(&fl_fd_cache[fd], memory_order_relaxed);
-  unsigned known = (e & FL_C_VALID) ? (e >> 24) & 7u : 0;
+  uint64_t e = atomic_load_explicit(&fl_fd_cache[fd], memory_order_relaxed);
+  unsigned known = (e & FL_C_VALID) ? (unsigned)(e >> 60) & 7u : 0;
   if ((known & need) == need && (e & FL_C_VALID)) {
-    s->fd_class = (e >> 16) & 3u;
-    s->stream = (e >> 18) & 1u;
-    s->channel = (int)(e & 0xffu) - 1;
+    s->fd_class = (unsigned)(e >> 58) & 3u;
+    s->stream = (int)(e >> 57) & 1;
+    s->channel = (int)((e >> 49) & 0xffu) - 1;
+    shot->fd_cached = 1;
+    shot->fd_ident = e & FL_C_IDENT;
     return;
   }
   need |= known;
-  if (!fl_resolve_fd(s, fd, need, 0)) return; /* not open: nothing to remember */
-  uint32_t packed = FL_C_VALID | (need << 24) | ((uint32_t)s->fd_class << 16) |
-                    ((uint32_t)(s->stream != 0) << 18) | (uint32_t)(s->channel + 1);
-  atomic_store_explicit(&fl_fd_cache[fd], packed, memory_order_relaxed);
-  atomic_store_explicit(&fl_fd_cache_on, 1, memory_order_relaxed);
+  /* The identity is taken before the classification: should the fd be replaced in between,
+   * the entry names the old file, and the look before a fire finds it out of date. */
+  uint64_t ident;
+  if (!fl_fd_ident(fd, &ident)) return; /* not open: nothing to remember */
+  if (!fl_resolve_fd(s, fd, need, 0)) return;
+  fl_fd_remember(fd, s, need, ident);
+}
+
+/* fl_subject.confirm for fd calls: a fault is about to fire on what the fd cache said. One
+ * fstat; when the fd now refers to another file, it is classified again (and the entry
+ * renewed). Returns 1 when the class, channel or stream-ness the rules saw was wrong. */
+static int fl_confirm_fd(struct fl_subject* s) {
+  struct fl_shot* shot = (struct fl_shot*)s;
+  if (!shot->fd_cached || !(s->known & (FL_NEED_CLASS | FL_NEED_CHANNEL | FL_NEED_STREAM)))
+    return 0;
+  shot->fd_cached = 0;
+  int fd = shot->obj->fd;
+  uint64_t ident = 0;
+  int open = fl_fd_ident(fd, &ident);
+  if (open && ident == shot->fd_ident) return 0;
+  struct fl_subject was = *s;
+  s->fd_class = FL_FD_IPC;
+  s->channel = -1;
+  s->stream = 0;
+  if (open && fl_resolve_fd(s, fd, s->known, 0))
+    fl_fd_remember(fd, s, s->known, ident);
+  else
+    fl_fd_forget(fd);
+  unsigned k = s->known;
+  return ((k & FL_NEED_CLASS) && was.fd_class != s->fd_class) ||
+         ((k & FL_NEED_CHANNEL) && was.channel != s->channel) ||
+         ((k & FL_NEED_STREAM) && was.stream != s->stream);
 }
 
 static void fl_resolve_subject(struct fl_subject* s, unsigned need) {
@@ -289,16 +360,6 @@ static void fl_resolve_subject(struct fl_subject* s, unsigned need) {
 }
 
 /* ---- deciding and recording ------------------------------------------------------------- */
-
-/* A fault that fires for one call. */
-struct fl_shot {
-  struct fl_subject subject;
-  const struct fl_obj* obj;
-  int rule; /* -1: nothing fires */
-  uint64_t hit;
-  uint32_t action;
-  int32_t arg;
-};
 
 static void fl_record(struct fl_shot* s, int64_t result, int err, int64_t bytes) {
   int saved = errno;
@@ -354,7 +415,9 @@ static int fl_decide_sized(struct fl_shot* s, int call, const struct fl_obj* obj
       .size = size,
       .resolve = fl_resolve_subject,
       .context = (void*)obj,
+      .confirm = obj->kind == FL_O_FD ? fl_confirm_fd : 0,
   };
+  s->fd_cached = 0;
   uint64_t hit = 0;
   int rule = fl_rules_decide(ctl, &s->subject, &hit);
   if (rule >= 0) {
@@ -395,6 +458,18 @@ static int64_t fl_fail_with(struct fl_shot* s, int err) {
 }
 
 static int64_t fl_fail(struct fl_shot* s) { return fl_fail_with(s, s->arg); }
+
+/* An injected error on a send or write. EPIPE comes with the SIGPIPE the kernel sends the
+ * calling thread (unless MSG_NOSIGNAL): a program that neither ignores nor handles it dies of
+ * it, as it would. Recorded first, as the signal may end the process. */
+static int64_t fl_fail_send(struct fl_shot* s, int flags) {
+  int64_t r = fl_fail(s);
+  if (s->arg == EPIPE && !(flags & MSG_NOSIGNAL)) {
+    syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), SIGPIPE);
+    errno = s->arg;
+  }
+  return r;
+}
 
 /* ---- reset: a connection that fails from now on ----------------------------------------- */
 
@@ -445,6 +520,13 @@ static int64_t fl_reset(struct fl_shot* s, int fd) {
 
 /* ---- calls whose faults are error, delay, signal and drop: generated from the table ----- */
 
+/* Calls whose effect Linux carries out whatever error it reports, so that an injected error
+ * does the real call first (docs/faults.md, "Errors and what the kernel leaves behind"):
+ * close releases the fd even when it returns EINTR or EIO (close(2)), and after any close
+ * error the fd is not open; shmdt's only error, EINVAL, says nothing is attached at the
+ * address, so after it nothing is. */
+static int fl_effect_stays(int call) { return call == FL_CALL_close || call == FL_CALL_shmdt; }
+
 /* The slow path is a separate function so that the wrapper itself is a test and a jump. */
 #define FL_GEN_SLOW(name, ret, fail, params, args, object)                                  \
   __attribute__((noinline)) static ret name##_slow(uint64_t fl_caller, FL_UNPAREN params) { \
@@ -452,6 +534,7 @@ static int64_t fl_reset(struct fl_shot* s, int fd) {
     struct fl_shot s;                                                                       \
     if (!fl_decide(&s, FL_CALL_##name, &fl_o, fl_caller)) return REAL(name) args;           \
     if (s.action == FL_ACT_ERROR) {                                                         \
+      if (fl_effect_stays(FL_CALL_##name)) (void)REAL(name) args;                           \
       fl_fail(&s);                                                                          \
       return (fail);                                                                        \
     }                                                                                       \
@@ -593,10 +676,15 @@ FL_EXPORT int shm_open(const char* name, int flags, mode_t mode) {
   return r;
 }
 
-/* The fd's object goes away or changes: what the cache knows of the fd no longer holds. */
+/* The fd's object goes away or changes: what the cache knows of the fd no longer holds. An
+ * armed call is forgotten again afterwards: deciding on it classified the fd as it was. */
 FL_EXPORT int close(int fd) {
   fl_fd_forget(fd);
-  if (fl_is_armed(FL_CALL_close)) return close_slow(CALLER, fd);
+  if (fl_is_armed(FL_CALL_close)) {
+    int r = close_slow(CALLER, fd);
+    fl_fd_forget(fd);
+    return r;
+  }
   return REAL(close)(fd);
 }
 
@@ -614,7 +702,13 @@ FL_EXPORT int dup3(int fd, int fd2, int flags) {
 
 FL_EXPORT int bind(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len) {
   fl_fd_forget(fd);
-  int r = fl_is_armed(FL_CALL_bind) ? bind_slow(CALLER, fd, addr, len) : REAL(bind)(fd, addr, len);
+  int r;
+  if (fl_is_armed(FL_CALL_bind)) {
+    r = bind_slow(CALLER, fd, addr, len);
+    fl_fd_forget(fd);
+  } else {
+    r = REAL(bind)(fd, addr, len);
+  }
   /* A bound Unix socket leaves a file behind until someone unlinks it. */
   const struct sockaddr_un* un = (const struct sockaddr_un*)addr.__sockaddr__;
   if (r == 0 && fl_ctl && un && un->sun_family == AF_UNIX &&
@@ -629,9 +723,84 @@ FL_EXPORT int bind(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len) {
   return r;
 }
 
+/* connect: an injected error leaves the socket as the kernel would have left it with that
+ * error. A connection "under way" is one the kernel goes on making after connect returns:
+ * on a TCP (AF_INET/AF_INET6 stream) socket after EINTR (inet_stream_connect waits for the
+ * handshake and a signal ends the wait, not the handshake), and after EINPROGRESS or
+ * EALREADY on any socket. After EISCONN the socket is connected. After every other error
+ * (and EINTR on a Unix or datagram socket, which gives up before connecting) there is no
+ * connection, which is what not calling connect leaves. */
+enum fl_connect_after { FL_CONN_NONE, FL_CONN_UNDER_WAY, FL_CONN_MADE };
+
+static int fl_is_tcp(int fd) {
+  int domain = 0, type = 0;
+  socklen_t len = sizeof domain;
+  if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0) return 0;
+  len = sizeof type;
+  if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) return 0;
+  return (domain == AF_INET || domain == AF_INET6) && type == SOCK_STREAM;
+}
+
+static enum fl_connect_after fl_connect_after(int fd, int err) {
+  switch (err) {
+    case EINPROGRESS:
+    case EALREADY:
+      return fl_is_tcp(fd) ? FL_CONN_UNDER_WAY : FL_CONN_MADE;
+    case EINTR:
+      return fl_is_tcp(fd) ? FL_CONN_UNDER_WAY : FL_CONN_NONE;
+    case EISCONN:
+      return FL_CONN_MADE;
+  }
+  return FL_CONN_NONE;
+}
+
+/* Starts the connection without waiting for it, as the kernel does before the wait a signal
+ * interrupts: a blocking socket is made non-blocking for the one call. (Another thread using
+ * the same open file at that instant would see O_NONBLOCK.) */
+static int fl_connect_start(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len) {
+  long flags = syscall(SYS_fcntl, fd, F_GETFL);
+  int blocking = flags >= 0 && !(flags & O_NONBLOCK);
+  if (blocking) syscall(SYS_fcntl, fd, F_SETFL, flags | O_NONBLOCK);
+  int r = REAL(connect)(fd, addr, len);
+  int err = errno;
+  if (blocking) syscall(SYS_fcntl, fd, F_SETFL, flags);
+  errno = err;
+  return r;
+}
+
+__attribute__((noinline)) static int connect_slow(uint64_t caller, int fd,
+                                                  __CONST_SOCKADDR_ARG addr, socklen_t len) {
+  const struct fl_obj obj = FL_OBJ_FD(fd);
+  struct fl_shot s;
+  if (!fl_decide(&s, FL_CALL_connect, &obj, caller)) return REAL(connect)(fd, addr, len);
+  if (s.action == FL_ACT_ERROR) {
+    int saved = errno;
+    enum fl_connect_after after = fl_connect_after(fd, s.arg);
+    errno = saved;
+    if (after != FL_CONN_NONE) {
+      int r = after == FL_CONN_UNDER_WAY ? fl_connect_start(fd, addr, len)
+                                         : REAL(connect)(fd, addr, len);
+      if (r != 0 && errno != EINPROGRESS && errno != EALREADY && errno != EISCONN) {
+        /* No connection to leave behind (refused, unreachable, ...): the kernel would have
+         * said so rather than the injected errno, and so does the call; the event has it. */
+        fl_after(&s, r, 0);
+        return r;
+      }
+    }
+    return (int)fl_fail(&s);
+  }
+  int r = REAL(connect)(fd, addr, len);
+  fl_after(&s, r, 0);
+  return r;
+}
+
 FL_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len) {
   fl_fd_forget(fd);
-  if (fl_is_armed(FL_CALL_connect)) return connect_slow(CALLER, fd, addr, len);
+  if (fl_is_armed(FL_CALL_connect)) {
+    int r = connect_slow(CALLER, fd, addr, len);
+    fl_fd_forget(fd);
+    return r;
+  }
   return REAL(connect)(fd, addr, len);
 }
 
@@ -700,7 +869,7 @@ __attribute__((noinline)) static ssize_t fl_io_slow(int call, int fd, void* buf,
   size_t len = n;
   switch (s.action) {
     case FL_ACT_ERROR:
-      return (ssize_t)fl_fail(&s);
+      return (ssize_t)(fl_is_input(call) ? fl_fail(&s) : fl_fail_send(&s, flags));
     case FL_ACT_EOF:
       fl_record(&s, 0, 0, 0);
       return 0;
@@ -833,7 +1002,7 @@ __attribute__((noinline)) static ssize_t fl_vec_slow(int call, int fd, const str
   if (fl_decide_sized(&s, call, &obj, caller, asked)) {
     switch (s.action) {
       case FL_ACT_ERROR:
-        return (ssize_t)fl_fail(&s);
+        return (ssize_t)(fl_is_input(call) ? fl_fail(&s) : fl_fail_send(&s, flags));
       case FL_ACT_EOF:
         fl_record(&s, 0, 0, 0);
         return 0;
@@ -912,7 +1081,7 @@ __attribute__((noinline)) static int fl_mmsg_slow(int call, int fd, struct mmsgh
   if (fl_decide_sized(&s, call, &obj, caller, vlen)) {
     switch (s.action) {
       case FL_ACT_ERROR:
-        return (int)fl_fail(&s);
+        return (int)(call == FL_CALL_recvmmsg ? fl_fail(&s) : fl_fail_send(&s, flags));
       case FL_ACT_DROP:
         for (unsigned i = 0; i < vlen; ++i)
           vec[i].msg_len =
@@ -1353,7 +1522,7 @@ FL_EXPORT int semctl(int id, int num, int cmd, ...) {
   return REAL(semctl)(id, num, cmd, arg);
 }
 
-/* ---- hooks.def: libc's own closes, for the fd cache --------------------------------------- */
+/* ---- hooks.def: libc's own closes and replacements, for the fd cache ------------------------- */
 
 enum fl_hook_id {
 #define FL_HOOK(name) FL_HOOK_##name,
@@ -1377,14 +1546,76 @@ static void* fl_hook_real(int hook, const char* symbol) {
 
 #define HOOK_REAL(name) ((__typeof__(&name))fl_hook_real(FL_HOOK_##name, #name))
 
+/* A stream's fd, -1 for none; errno untouched (fileno sets EBADF for a stream without fd). */
+static int fl_stream_fd(FILE* f) {
+  if (!f) return -1;
+  int saved = errno;
+  int fd = fileno_unlocked(f);
+  errno = saved;
+  return fd;
+}
+
 FL_EXPORT int fclose(FILE* f) {
-  if (f) fl_fd_forget(fileno_unlocked(f));
+  fl_fd_forget(fl_stream_fd(f));
   return HOOK_REAL(fclose)(f);
 }
 
 FL_EXPORT int pclose(FILE* f) {
-  if (f) fl_fd_forget(fileno_unlocked(f));
+  fl_fd_forget(fl_stream_fd(f));
   return HOOK_REAL(pclose)(f);
+}
+
+/* freopen keeps the stream's fd number: it opens the new file and dup3s it onto the old fd
+ * (or closes the old fd when the open fails). */
+FL_EXPORT FILE* freopen(const char* path, const char* mode, FILE* f) {
+  int fd = fl_stream_fd(f);
+  FILE* r = HOOK_REAL(freopen)(path, mode, f);
+  fl_fd_forget(fd);
+  fl_fd_forget(fl_stream_fd(r));
+  return r;
+}
+
+FL_EXPORT FILE* freopen64(const char* path, const char* mode, FILE* f) {
+  int fd = fl_stream_fd(f);
+  FILE* r = HOOK_REAL(freopen64)(path, mode, f);
+  fl_fd_forget(fd);
+  fl_fd_forget(fl_stream_fd(r));
+  return r;
+}
+
+/* Closes every stream, whose fds are not listed anywhere the interposer could read. */
+FL_EXPORT int fcloseall(void) {
+  int r = HOOK_REAL(fcloseall)();
+  fl_fd_forget_from(0, ~0u);
+  return r;
+}
+
+FL_EXPORT FILE* popen(const char* command, const char* mode) {
+  FILE* r = HOOK_REAL(popen)(command, mode);
+  fl_fd_forget(fl_stream_fd(r));
+  return r;
+}
+
+/* daemon redirects 0, 1 and 2 to /dev/null in the child, which is the caller that returns. */
+FL_EXPORT int daemon(int nochdir, int noclose) {
+  int r = HOOK_REAL(daemon)(nochdir, noclose);
+  if (!noclose) fl_fd_forget_from(0, 2);
+  return r;
+}
+
+/* login_tty makes the terminal 0, 1 and 2 and closes it; forkpty does so in the child. */
+FL_EXPORT int login_tty(int fd) {
+  int r = HOOK_REAL(login_tty)(fd);
+  fl_fd_forget_from(0, 2);
+  fl_fd_forget(fd);
+  return r;
+}
+
+FL_EXPORT pid_t forkpty(int* amaster, char* name, const struct termios* termp,
+                        const struct winsize* winp) {
+  pid_t r = HOOK_REAL(forkpty)(amaster, name, termp, winp);
+  if (r == 0) fl_fd_forget_from(0, 2);
+  return r;
 }
 
 FL_EXPORT int closedir(DIR* d) {

@@ -71,7 +71,10 @@ class Child final {
       double start = process_cpu_ns();
       body();
       double used = process_cpu_ns() - start;
-      if (write(report_w.get(), &used, sizeof used) != sizeof used) die("write");
+      ssize_t n;
+      while ((n = write(report_w.get(), &used, sizeof used)) != sizeof used) {
+        if (!retry(n)) die("write");
+      }
       std::_Exit(0);
     }
   }

@@ -326,6 +326,11 @@ int run(const Options& o) {
   const std::string never_spec = "read,write:error=EIO:nth=1000000000000";
   auto never =
       faultline::ControlBlock::create(scratch.path() / "never-fires.ctl", specs({never_spec}), 1);
+  // (d): a rule that fires on every second write (the benchmarks retry a write failing with
+  // EIO): what a fault costs over a call that only asks the rule engine.
+  const std::string half_spec = "write:error=EIO:every=2";
+  auto half =
+      faultline::ControlBlock::create(scratch.path() / "fires-half.ctl", specs({half_spec}), 1);
   const std::string preload = "LD_PRELOAD=" + interposer.string();
   const std::string process = "FAULTLINE_PROCESS=bench";
 
@@ -340,6 +345,10 @@ int run(const Options& o) {
        {preload, process, "FAULTLINE_CONTROL=" + never.path().string()},
        {},
        1.05},
+      {"armed, 1 in 2 fires",
+       {preload, process, "FAULTLINE_CONTROL=" + half.path().string()},
+       {},
+       std::nullopt},
   };
   // The seccomp backend with the same never-firing rule: every read and write of the
   // benchmark is a user notification answered by the runner (issue: seccomp overhead).
@@ -433,6 +442,8 @@ int run(const Options& o) {
       "other calls were consulted {} times.\n\n",
       never_spec, stats.hits, stats.fires,
       other.stats(0).hits + other.stats(1).hits + other.stats(2).hits);
+  fmt::print("Check: rule '{}' was consulted {} times and fired {} times.\n\n", half_spec,
+             half.stats(0).hits, half.stats(0).fires);
 
   // Spawn cost: what loading the interposer (and mapping the control block) adds to exec.
   std::vector<std::string> base = clean_environment();

@@ -145,6 +145,21 @@ TEST_CASE("the JSON result of exec lists every injected fault event", "[integrat
   CHECK(s["processes"][0]["exit_code"] == 1);
 }
 
+TEST_CASE(
+    "an injected EINTR on a TCP connect leaves the connection going on, so CPython's connect "
+    "(wait until writable, then SO_ERROR) connects",
+    "[integration][exec]") {
+  NothingLeftBehind guard;
+  auto r = exec({"--fault", "connect:error=EINTR:nth=1", "--", "python3", "-c",
+                 "import socket;s=socket.socket();s.bind((\"127.0.0.1\",0));s.listen();"
+                 "c=socket.socket();c.connect(s.getsockname());c.getpeername()"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.empty());
+  CHECK(r.err.find("Errno") == std::string::npos);
+  CHECK(r.err.find("connect:error=EINTR:nth=1 fired 1 of 1 call") != std::string::npos);
+}
+
 TEST_CASE("--name gives the process the name that faults match", "[integration][exec]") {
   NothingLeftBehind guard;
   auto r = exec(

@@ -1,6 +1,8 @@
 // The seccomp backend end to end: the syscall faults of the interposer's tests on both
 // backends, and the programs LD_PRELOAD cannot reach (static, raw syscall(2), stdio's own
 // read), which get their faults under seccomp and not under preload alone.
+#include <signal.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -122,6 +124,19 @@ TEST_CASE("A rule on read fails readv too, one on readv only readv, on both back
   CHECK(exec("write:error=EPIPE:nth=1", "writev").out == "writev fail EPIPE\n");
   CHECK(exec("readv:error=EIO:nth=1", "read").out == "read ok\n");
   CHECK(exec("writev:error=EPIPE:nth=1", "write").out == "write ok\n");
+}
+
+TEST_CASE("An injected EPIPE on a write comes with SIGPIPE on both backends",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  std::string backend = GENERATE("preload", "seccomp");
+  INFO("backend " << backend);
+  const std::string probe = (faultline::test::test_programs_dir() / "fl_probe").string();
+  auto r = run_faultline({"exec", "-q", "--backend", backend, "--fault", "write:error=EPIPE:nth=1",
+                          "--", probe, "default-sigpipe", "one", "write"});
+  INFO(r.err);
+  CHECK(r.out.empty());
+  CHECK(r.exit_code == 128 + SIGPIPE);
 }
 
 TEST_CASE("A forked and exec'd child of the process gets the faults on both backends",

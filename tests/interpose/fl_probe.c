@@ -22,6 +22,22 @@
  *   reads COUNT         "abcdefgh" into a pipe, COUNT 1-byte read()s: "reads a b eof c"
  *   errno NAME          errno set to 4242 right before one call of NAME: "errno E" after it
  *   read-file PATH      one read() of a regular file
+ *   connect-wait tcp|unix   a blocking connect() to a listener, then what CPython does after
+ *                       EINTR: wait until writable, SO_ERROR; then getpeername, the listener's
+ *                       accept, a second connect(): "connect-wait FAM connect=R so_error=R
+ *                       peer=ok|ERRNO accepted=0|1 again=R"
+ *   close-gone          close() of a pipe's read end, then whether that fd is still open and
+ *                       what a write to the other end gets: "close-gone close=R open=yes|no
+ *                       write=R"
+ *   fclose-errno        errno set to 4242, then fopen/fclose of a memory stream (no fd):
+ *                       "fclose-errno E"
+ *   closed-reopen PATH  as raw-reopen, but the pipe's fd closed with close()
+ *   default-sigpipe     SIGPIPE back to its default action (the probe ignores it otherwise)
+ *   freopen-stdin PATH  fd 0 made a pipe holding "ab", one read(0); freopen(PATH) of stdin,
+ *                       one read(0): "freopen-stdin first=R second=R"
+ *   raw-reopen PATH     one read() of a pipe holding "ab"; its fd closed and PATH opened on
+ *                       the same number with raw system calls; one read() of it: "raw-reopen
+ *                       first=R second=R"
  *   forked NAME         a child makes one call of NAME and exits, then the parent makes one
  *   exec ARGS...        replaces itself with fl_probe ARGS... (the environment stays)
  *   vfork-exec ARGS...  vfork, the child execs fl_probe ARGS..., the parent waits
@@ -40,6 +56,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <mqueue.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -1161,6 +1178,124 @@ static void cmd_spawn(char** argv, int bare) {
   wait_child(child);
 }
 
+static const char* result_name(long r, int err) { return r < 0 ? errname(err) : "ok"; }
+
+/* Until fd is ready for `events` or 5 s passed (raw: not a call under test). */
+static int wait_ready(int fd, short events, int timeout_s) {
+  struct pollfd p = {fd, events, 0};
+  struct timespec ts = {timeout_s, 0};
+  return (int)syscall(SYS_ppoll, &p, 1, &ts, NULL, 0) == 1;
+}
+
+static void cmd_connect_wait(struct objects* o, const char* family) {
+  int tcp = !strcmp(family, "tcp");
+  int listener = o->listener;
+  struct sockaddr_storage addr;
+  socklen_t alen;
+  if (tcp) {
+    listener =
+        (int)raw_check(syscall(SYS_socket, AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
+    struct sockaddr_in in;
+    memset(&in, 0, sizeof in);
+    in.sin_family = AF_INET;
+    in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    raw_check(syscall(SYS_bind, listener, &in, sizeof in), "bind");
+    raw_check(syscall(SYS_listen, listener, 8), "listen");
+    alen = sizeof addr;
+    raw_check(syscall(SYS_getsockname, listener, &addr, &alen), "getsockname");
+  } else {
+    memcpy(&addr, &o->addr, o->addr_len);
+    alen = o->addr_len;
+  }
+  int c = (int)raw_check(
+      syscall(SYS_socket, tcp ? AF_INET : AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), "socket");
+  long r = connect(c, (struct sockaddr*)&addr, alen);
+  int err = errno;
+  wait_ready(c, POLLOUT, 5);
+  int so_error = 0;
+  socklen_t len = sizeof so_error;
+  raw_check(syscall(SYS_getsockopt, c, SOL_SOCKET, SO_ERROR, &so_error, &len), "getsockopt");
+  struct sockaddr_storage peer;
+  socklen_t plen = sizeof peer;
+  long pr = syscall(SYS_getpeername, c, &peer, &plen);
+  int perr = errno;
+  /* A connection the kernel made is in the listener's queue by now or shortly. */
+  int accepted = 0;
+  if (wait_ready(listener, POLLIN, pr == 0 ? 5 : 0)) {
+    long a = syscall(SYS_accept4, listener, 0, 0, SOCK_CLOEXEC);
+    if (a >= 0) {
+      accepted = 1;
+      syscall(SYS_close, a);
+    }
+  }
+  long again = connect(c, (struct sockaddr*)&addr, alen);
+  int again_err = errno;
+  out("connect-wait %s connect=%s so_error=%s peer=%s accepted=%d again=%s", family,
+      result_name(r, err), so_error ? errname(so_error) : "0", result_name(pr, perr), accepted,
+      result_name(again, again_err));
+  if (again == 0 && !tcp) {
+    long a = syscall(SYS_accept4, listener, 0, 0, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (a >= 0) syscall(SYS_close, a);
+  }
+  syscall(SYS_close, c);
+  if (tcp) syscall(SYS_close, listener);
+}
+
+static void cmd_close_gone(void) {
+  int p[2];
+  raw_check(syscall(SYS_pipe2, p, O_CLOEXEC | O_NONBLOCK), "pipe2");
+  long r = close(p[0]);
+  int err = errno;
+  int open = syscall(SYS_fcntl, p[0], F_GETFD) >= 0;
+  long w = syscall(SYS_write, p[1], "x", 1);
+  int werr = errno;
+  out("close-gone close=%s open=%s write=%s", result_name(r, err), open ? "yes" : "no",
+      result_name(w, werr));
+  if (open) syscall(SYS_close, p[0]);
+  syscall(SYS_close, p[1]);
+}
+
+static void cmd_freopen_stdin(const char* path) {
+  int p[2];
+  raw_check(syscall(SYS_pipe2, p, O_CLOEXEC), "pipe2");
+  raw_check(syscall(SYS_write, p[1], "ab", 2), "write");
+  raw_check(syscall(SYS_dup3, p[0], 0, 0), "dup3");
+  syscall(SYS_close, p[0]);
+  syscall(SYS_close, p[1]);
+  char c;
+  long first = read(0, &c, 1);
+  int first_err = errno;
+  if (!freopen(path, "r", stdin)) die("freopen");
+  long second = read(0, &c, 1);
+  int second_err = errno;
+  out("freopen-stdin first=%s second=%s", result_name(first, first_err),
+      result_name(second, second_err));
+}
+
+static void cmd_raw_reopen(const char* path, int wrapped_close) {
+  int p[2];
+  raw_check(syscall(SYS_pipe2, p, O_CLOEXEC), "pipe2");
+  raw_check(syscall(SYS_write, p[1], "ab", 2), "write");
+  char c;
+  long first = read(p[0], &c, 1);
+  int first_err = errno;
+  if (wrapped_close)
+    close(p[0]);
+  else
+    syscall(SYS_close, p[0]);
+  long fd = raw_check(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC), "open");
+  if (fd != p[0]) {
+    errno = EBADF;
+    die("open on the same number");
+  }
+  long second = read((int)fd, &c, 1);
+  int second_err = errno;
+  out("%s first=%s second=%s", wrapped_close ? "closed-reopen" : "raw-reopen",
+      result_name(first, first_err), result_name(second, second_err));
+  syscall(SYS_close, fd);
+  syscall(SYS_close, p[1]);
+}
+
 static volatile sig_atomic_t usr1_tid;
 static void on_usr1(int sig) {
   (void)sig;
@@ -1226,6 +1361,26 @@ int main(int argc, char** argv) {
       else
         out("read-file ok");
       syscall(SYS_close, fd);
+      ++i;
+    } else if (!strcmp(cmd, "connect-wait")) {
+      cmd_connect_wait(&o, a1);
+      ++i;
+    } else if (!strcmp(cmd, "fclose-errno")) {
+      char text[] = "abc";
+      FILE* m = fmemopen(text, sizeof text, "r");
+      if (!m) die("fmemopen");
+      errno = ERRNO_SENTINEL;
+      fclose(m);
+      out("fclose-errno %d", errno);
+    } else if (!strcmp(cmd, "default-sigpipe")) {
+      signal(SIGPIPE, SIG_DFL);
+    } else if (!strcmp(cmd, "close-gone")) {
+      cmd_close_gone();
+    } else if (!strcmp(cmd, "freopen-stdin")) {
+      cmd_freopen_stdin(a1);
+      ++i;
+    } else if (!strcmp(cmd, "raw-reopen") || !strcmp(cmd, "closed-reopen")) {
+      cmd_raw_reopen(a1, cmd[0] == 'c');
       ++i;
     } else if (!strcmp(cmd, "forked")) {
       pid_t child = fork();

@@ -5,6 +5,7 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -54,6 +55,23 @@ void respond(int listener, seccomp_notif_resp* resp, std::uint64_t id, int err) 
   resp->flags = err == 0 ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
   // ENOENT: the call was interrupted by a signal or its thread is gone; nothing to answer.
   (void)seccomp_notify_respond(listener, resp);
+}
+
+// Whether an injected `err` on this call comes with SIGPIPE, as the kernel sends it with
+// EPIPE from a write or a send without MSG_NOSIGNAL (docs/faults.md).
+bool comes_with_sigpipe(const seccomp_notif& req, int err) {
+  if (err != EPIPE) return false;
+  switch (req.data.nr) {
+    case SYS_write:
+    case SYS_writev:
+      return true;
+    case SYS_sendto:
+    case SYS_sendmmsg:
+      return !(req.data.args[3] & MSG_NOSIGNAL);
+    case SYS_sendmsg:
+      return !(req.data.args[2] & MSG_NOSIGNAL);
+  }
+  return false;
 }
 
 }  // namespace
@@ -209,6 +227,9 @@ void NotifySupervisor::serve(int listener) {
       case FL_ACT_ERROR:
         respond(listener, buf.resp, req.id, r.arg);
         ++answered_;
+        // After the answer, as for a signal fault: one sent while the call waits would
+        // restart it.
+        if (comes_with_sigpipe(req, r.arg)) ::syscall(SYS_tgkill, d.pid, rc.tid, SIGPIPE);
         break;
       case FL_ACT_DELAY:
         delayed.push_back(
