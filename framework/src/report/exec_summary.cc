@@ -28,6 +28,9 @@ void print_faults(std::ostream& out, const ScenarioResult& r) {
     std::string why;
     if (f.fired == 0 && r.faults.size() > 1)
       why = f.hits == 0 ? "; no call matched it" : "; its trigger was not reached";
+    // The reasons follow as notes.
+    if (f.refused > 0) why += fmt::format("; refused on {}", plural(f.refused, "call"));
+    if (f.unrealistic > 0) why += fmt::format("; {} unrealistic here", f.unrealistic);
     out << fmt::format("faultline: {} fired {} of {}{}\n", f.spec, f.fired, plural(f.hits, "call"),
                        why);
     std::size_t shown = 0, recorded = 0;

@@ -21,6 +21,7 @@
 #include "channels/channel.h"
 #include "faults/call_table.h"
 #include "faults/control_block.h"
+#include "faultline_control.h"
 #include "faults/site_resolver.h"
 #include "processes/supervisor.h"
 #include "runner/control_context.h"
@@ -360,8 +361,24 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     }
     for (std::size_t i = 0; i < result.faults.size(); ++i) {
       auto stats = control.stats(i);
-      result.faults[i].hits = stats.hits;
-      result.faults[i].fired = stats.fires;
+      FaultResult& f = result.faults[i];
+      f.hits = stats.hits;
+      f.fired = stats.fires;
+      f.refused = stats.refused;
+      f.refused_why = why_name(stats.refused_why);
+      f.unrealistic = stats.unrealistic;
+      f.unrealistic_why = why_name(stats.unrealistic_why);
+      // A fault no kernel produces, or not in the state the program was in, is the user's to
+      // see: the verdict notes it (the run still applies what the user asked for).
+      if (f.refused > 0)
+        result.notes.push_back(fmt::format(
+            "fault {} was refused on {} call{}: {}{}", f.spec, f.refused, f.refused == 1 ? "" : "s",
+            why_text(f.refused_why),
+            stats.refused_why == FL_WHY_RESET_NOT_STREAM ? "" : " (add force to inject it anyway)"));
+      if (f.unrealistic > 0)
+        result.notes.push_back(fmt::format("fault {}: {} of {} injected fault{} {}", f.spec,
+                                           f.unrealistic, f.fired, f.fired == 1 ? "" : "s",
+                                           why_text(f.unrealistic_why)));
     }
     const auto start_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(started.time_since_epoch()).count();
@@ -380,6 +397,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       fe.fd = e.fd;
       fe.caller = e.caller;
       fe.channel = e.channel;
+      fe.unrealistic = why_name(e.unrealistic);
       if (e.rule >= 0 && static_cast<std::size_t>(e.rule) < result.faults.size())
         fe.fault = result.faults[static_cast<std::size_t>(e.rule)].spec;
       result.events.push_back(std::move(fe));
