@@ -98,3 +98,15 @@ TEST_CASE("EINTR on cat's read is injected, and reported unrealistic: cat has no
   CHECK(scenario.at("events").at(0).at("unrealistic") == "eintr-no-handler");
   CHECK(scenario.at("faults").at(0).at("unrealistic") == 1);
 }
+
+TEST_CASE("run refuses a short --fault on a UDP channel before anything runs (exit 2)",
+          "[integration][realism]") {
+  NothingLeftBehind guard;
+  const std::string scenario = std::string(FAULTLINE_BUILD_DIR) + "/scenarios/udp/robust.yaml";
+  auto r = faultline::test::run_faultline(
+      {"run", scenario, "--fault", "client/recvfrom:short=3:channel=u"}, {"LC_ALL=C"});
+  INFO(r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(has(r.err, "on a udp channel: impossible: a datagram or SOCK_SEQPACKET message"));
+  CHECK(has(r.err, "add force"));
+}

@@ -11,9 +11,7 @@
 #include "dsl/process_loader.h"
 #include "dsl/yaml_reader.h"
 #include "faultline/scenario.h"
-#include "faultline_control.h"
-#include "faults/call_table.h"
-#include "realism.h"
+#include "faults/channel_kinds.h"
 
 namespace faultline {
 namespace {
@@ -26,23 +24,6 @@ const std::vector<std::string_view> kChannelKeys{"type", "size", "count", "backi
 const std::vector<std::string_view> kChannelTypeNames{
     "pipe",      "fifo",        "msgqueue",   "posix-mq", "shm", "mmap",
     "semaphore", "unix-stream", "unix-dgram", "tcp",      "udp"};
-
-// What the fds of a channel type are, as far as the kinds possible on them go (realism.h).
-unsigned channel_shape(ChannelType t) {
-  switch (t) {
-    case ChannelType::pipe:
-    case ChannelType::fifo:
-      return FL_SHAPE_PIPE;
-    case ChannelType::unix_stream:
-    case ChannelType::tcp:
-      return FL_SHAPE_STREAM;
-    case ChannelType::unix_dgram:
-    case ChannelType::udp:
-      return FL_SHAPE_MESSAGE;
-    default:
-      return FL_SHAPE_UNKNOWN;
-  }
-}
 
 const Field* find(const std::vector<Field>& fields, std::string_view name) {
   for (const auto& f : fields) {
@@ -323,24 +304,10 @@ class ScenarioLoader final {
   // A kind that no kernel produces on the channel's fds (a short datagram, drop on a stream)
   // is known to be refused on every call before the run: say so now, unless `force`.
   bool possible_on_channel(const FaultSpec& spec, const Scenario& s) {
-    if (spec.channel.empty()) return true;
-    auto c = std::find_if(s.channels.begin(), s.channels.end(),
-                          [&](const ChannelSpec& ch) { return ch.name == spec.channel; });
-    if (c == s.channels.end()) return true;
-    unsigned shape = channel_shape(c->type);
-    for (const auto& name : spec.calls) {
-      for (const CallInfo* call : resolve_call(name)) {
-        unsigned why = fl_impossible(call->id, action_code(spec.action), shape);
-        if (why == FL_WHY_NONE || (spec.force && spec.action != FaultAction::reset)) continue;
-        r_.error(spec.where,
-                 fmt::format("fault {} on a {} channel: {}", spec.to_string(),
-                             to_string(c->type), fl_why_text(why)),
-                 spec.action == FaultAction::reset
-                     ? "fault the channel with a kind its fds can produce (`faultline calls " +
-                           std::string(call->symbol) + "` lists them)"
-                     : "fault the channel with a kind its fds can produce, or add force to "
-                       "inject it anyway (`faultline calls " +
-                           std::string(call->symbol) + "` lists the kinds per fd type)");
+    for (const auto& c : s.channels) {
+      if (auto problem = impossible_on_channel(spec, c)) {
+        auto nl = problem->find('\n');
+        r_.error(spec.where, problem->substr(0, nl), problem->substr(nl + 1));
         return false;
       }
     }

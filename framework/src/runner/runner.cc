@@ -20,6 +20,7 @@
 
 #include "channels/channel.h"
 #include "faults/call_table.h"
+#include "faults/channel_kinds.h"
 #include "faults/control_block.h"
 #include "faultline_control.h"
 #include "faults/site_resolver.h"
@@ -151,6 +152,12 @@ Diagnostics preflight(const Scenario& scenario, const RunOptions& options) {
                      fmt::format("fault {}: unknown channel '{}' in scenario '{}'", f.to_string(),
                                  f.channel, scenario.name),
                      "channel= names a channel declared under channels:"});
+    for (const auto& c : scenario.channels) {
+      if (auto problem = impossible_on_channel(f, c)) {
+        auto nl = problem->find('\n');
+        out.push_back({f.where, problem->substr(0, nl), problem->substr(nl + 1)});
+      }
+    }
     if (f.site.empty()) return;
     if (!programs) programs = scenario_programs(scenario);
     SiteResolution site = resolve_site(f.site, *programs);
