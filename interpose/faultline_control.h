@@ -123,9 +123,9 @@ struct fl_rule {
   char text[FL_SITE_MAX];    /* the spec as the user wrote it, for reports */
   FL_ATOMIC(uint64_t) hits;  /* calls that matched this rule, all processes together */
   FL_ATOMIC(uint64_t) fires; /* faults injected by this rule */
-  FL_ATOMIC(uint64_t) refused;     /* calls it matched where its kind is impossible */
-  FL_ATOMIC(uint64_t) unrealistic; /* fires possible on the object but not in its state */
-  FL_ATOMIC(uint32_t) refused_why; /* enum fl_why of the first refusal */
+  FL_ATOMIC(uint64_t) refused;         /* calls it matched where its kind is impossible */
+  FL_ATOMIC(uint64_t) unrealistic;     /* fires possible on the object but not in its state */
+  FL_ATOMIC(uint32_t) refused_why;     /* enum fl_why of the first refusal */
   FL_ATOMIC(uint32_t) unrealistic_why; /* enum fl_why of the first unrealistic fire */
 };
 

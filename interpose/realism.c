@@ -35,7 +35,7 @@ unsigned fl_impossible(int call, unsigned action, unsigned shape) {
       return shape == FL_SHAPE_RECORD ? FL_WHY_RECORD_NO_EOF : FL_WHY_NONE;
     case FL_ACT_DROP:
       return shape == FL_SHAPE_PIPE || shape == FL_SHAPE_STREAM ? FL_WHY_STREAM_NO_DROP
-                                                                 : FL_WHY_NONE;
+                                                                : FL_WHY_NONE;
     case FL_ACT_RESET:
       return shape == FL_SHAPE_STREAM ? FL_WHY_NONE : FL_WHY_RESET_NOT_STREAM;
     default:
@@ -68,8 +68,7 @@ static unsigned fl_eintr(unsigned r, const struct fl_state* st) {
   int timeout = fl_timeout_applies(r, st);
   if ((r & FL_R_STOPEINTR) || timeout) return FL_WHY_NONE; /* a stop and SIGCONT suffice */
   if (st->handlers == FL_HANDLERS_NONE) return FL_WHY_EINTR_NO_HANDLER;
-  if (st->handlers == FL_HANDLERS_RESTART && !(r & FL_R_NORESTART))
-    return FL_WHY_EINTR_SA_RESTART;
+  if (st->handlers == FL_HANDLERS_RESTART && !(r & FL_R_NORESTART)) return FL_WHY_EINTR_SA_RESTART;
   return FL_WHY_NONE;
 }
 

@@ -104,11 +104,12 @@ static int fl_matches(struct fl_rule* r, int index, struct fl_subject* s) {
     fl_need(s, FL_NEED_CLASS);
     if (r->fd_class != s->fd_class) return 0;
   }
-  if (r->action == FL_ACT_RESET || (!(r->flags & FL_RULE_FORCE) && fl_may_be_impossible(r->action))) {
+  if (r->action == FL_ACT_RESET ||
+      (!(r->flags & FL_RULE_FORCE) && fl_may_be_impossible(r->action))) {
     fl_need(s, FL_NEED_SHAPE);
     /* reset is refused even under force: there is no connection to reset. */
     unsigned why = r->action == FL_ACT_RESET ? (s->stream ? FL_WHY_NONE : FL_WHY_RESET_NOT_STREAM)
-                                              : fl_impossible(call, r->action, s->shape);
+                                             : fl_impossible(call, r->action, s->shape);
     if (why != FL_WHY_NONE) {
       fl_note_refused(r, why);
       return 0;

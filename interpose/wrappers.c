@@ -179,8 +179,8 @@ static void fl_fd_link_path(int fd, char* buf) {
  * writes move fixed records are told apart from epoll, pidfd, io_uring and the like. Looked at
  * only when a rule asks for the shape, and cached with the fd. */
 static unsigned fl_anon_shape(int fd) {
-  static const char* const records[] = {"[eventfd",  "[signalfd", "[timerfd",
-                                        "inotify",   "[fanotify", "[userfaultfd"};
+  static const char* const records[] = {"[eventfd", "[signalfd", "[timerfd",
+                                        "inotify",  "[fanotify", "[userfaultfd"};
   char path[32], link[64];
   fl_fd_link_path(fd, path);
   long n = syscall(SYS_readlink, path, link, sizeof link - 1);

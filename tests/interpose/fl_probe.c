@@ -1214,8 +1214,7 @@ static void cmd_msg_recv(const char* type) {
 
 static void cmd_pipe_io(int writing, size_t size, const char* mode) {
   int p[2];
-  raw_check(syscall(SYS_pipe2, p, O_CLOEXEC | (strcmp(mode, "nb") == 0 ? O_NONBLOCK : 0)),
-            "pipe2");
+  raw_check(syscall(SYS_pipe2, p, O_CLOEXEC | (strcmp(mode, "nb") == 0 ? O_NONBLOCK : 0)), "pipe2");
   static char buf[65536];
   long r;
   if (writing) {

@@ -133,8 +133,8 @@ TEST_CASE("A short pipe write is realistic only above PIPE_BUF and when it can b
   CHECK(realism_of(cut, {"pipe-write", "8192", "block"}, "pipe-write r=100") ==
         FL_WHY_PIPE_BLOCKING);
   CHECK(realism_of(cut, {"pipe-write", "8192", "nb"}, "pipe-write r=100") == FL_WHY_NONE);
-  CHECK(realism_of(cut, {"handler", "restart", "pipe-write", "8192", "block"}, "pipe-write r=100") ==
-        FL_WHY_NONE);
+  CHECK(realism_of(cut, {"handler", "restart", "pipe-write", "8192", "block"},
+                   "pipe-write r=100") == FL_WHY_NONE);
 }
 
 }  // namespace

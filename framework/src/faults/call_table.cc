@@ -104,15 +104,18 @@ std::vector<std::string> realism_lines(const CallInfo& call) {
   const bool fd = call.object.substr(0, 3) == "FD(";
   if (fd && allows(FL_ACT_SHORT)) {
     if (fl_impossible(call.id, FL_ACT_SHORT, FL_SHAPE_MESSAGE) != FL_WHY_NONE)
-      out.push_back("short    not on a datagram or SOCK_SEQPACKET socket (a message travels "
-                    "whole); not on eventfd, signalfd, timerfd, inotify (records)");
+      out.push_back(
+          "short    not on a datagram or SOCK_SEQPACKET socket (a message travels "
+          "whole); not on eventfd, signalfd, timerfd, inotify (records)");
     else
       out.push_back("short    counts messages; not on eventfd, signalfd, timerfd, inotify");
   }
   if (fd && allows(FL_ACT_EOF))
-    out.push_back("eof      not on eventfd, signalfd, timerfd, inotify (their reads never return 0)");
+    out.push_back(
+        "eof      not on eventfd, signalfd, timerfd, inotify (their reads never return 0)");
   if (fd && allows(FL_ACT_DROP))
-    out.push_back("drop     not on a pipe, FIFO or stream socket (they lose nothing they accepted)");
+    out.push_back(
+        "drop     not on a pipe, FIFO or stream socket (they lose nothing they accepted)");
   if (fd && allows(FL_ACT_RESET)) out.push_back("reset    on a stream socket only");
   unsigned r = fl_call_realism(call.id);
   if (!(r & FL_R_WAITS)) {
@@ -130,16 +133,18 @@ std::vector<std::string> realism_lines(const CallInfo& call) {
     out.push_back("EINTR    " + when);
   }
   if (r & FL_R_EAGAIN_NB)
-    out.push_back(std::string("EAGAIN   realistic on a non-blocking fd (O_NONBLOCK, MSG_DONTWAIT)") +
-                  (r & (FL_R_TIMEO_RCV | FL_R_TIMEO_SND) ? " or when the socket timeout expires"
-                                                         : "") +
-                  "; unrealistic on a blocking one");
+    out.push_back(
+        std::string("EAGAIN   realistic on a non-blocking fd (O_NONBLOCK, MSG_DONTWAIT)") +
+        (r & (FL_R_TIMEO_RCV | FL_R_TIMEO_SND) ? " or when the socket timeout expires" : "") +
+        "; unrealistic on a blocking one");
   if (r & FL_R_PIPE_WRITE)
-    out.push_back("short    on a pipe or FIFO: unrealistic for at most PIPE_BUF (4096) bytes "
-                  "(atomic), and for a blocking write with no signal handler installed");
+    out.push_back(
+        "short    on a pipe or FIFO: unrealistic for at most PIPE_BUF (4096) bytes "
+        "(atomic), and for a blocking write with no signal handler installed");
   if (r & FL_R_STREAM_SEND)
-    out.push_back("short    on a blocking stream socket: unrealistic unless a signal handler or "
-                  "SO_SNDTIMEO can cut it short");
+    out.push_back(
+        "short    on a blocking stream socket: unrealistic unless a signal handler or "
+        "SO_SNDTIMEO can cut it short");
   return out;
 }
 

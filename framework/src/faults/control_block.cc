@@ -208,8 +208,10 @@ ControlBlock::RuleStats ControlBlock::stats(std::size_t rule) const {
   if (rule >= rule_count())
     throw std::out_of_range("rule " + std::to_string(rule) + " of " + std::to_string(rule_count()));
   const fl_rule& r = control_->rules[rule];
-  return {r.hits.load(std::memory_order_acquire), r.fires.load(std::memory_order_acquire),
-          r.refused.load(std::memory_order_acquire), r.refused_why.load(std::memory_order_acquire),
+  return {r.hits.load(std::memory_order_acquire),
+          r.fires.load(std::memory_order_acquire),
+          r.refused.load(std::memory_order_acquire),
+          r.refused_why.load(std::memory_order_acquire),
           r.unrealistic.load(std::memory_order_acquire),
           r.unrealistic_why.load(std::memory_order_acquire)};
 }

@@ -30,8 +30,7 @@ std::string format_event(const FaultEvent& e) {
   std::string caller = e.caller != 0 ? fmt::format(" at {:#x}", e.caller) : "";
   std::string realism = e.unrealistic.empty() ? "" : " [" + why_text(e.unrealistic) + "]";
   return fmt::format("#{} +{:.1f}ms pid {}{} {} {}({}) -> {}{}{}", e.seq, e.time_ms, e.pid, thread,
-                     e.process.empty() ? "?" : e.process, e.call, target, outcome, caller,
-                     realism);
+                     e.process.empty() ? "?" : e.process, e.call, target, outcome, caller, realism);
 }
 
 }  // namespace faultline

@@ -19,10 +19,10 @@
 #include <fmt/format.h>
 
 #include "channels/channel.h"
+#include "faultline_control.h"
 #include "faults/call_table.h"
 #include "faults/channel_kinds.h"
 #include "faults/control_block.h"
-#include "faultline_control.h"
 #include "faults/site_resolver.h"
 #include "processes/supervisor.h"
 #include "runner/control_context.h"
@@ -381,7 +381,8 @@ ScenarioResult Runner::run(const Scenario& scenario) {
         result.notes.push_back(fmt::format(
             "fault {} was refused on {} call{}: {}{}", f.spec, f.refused, f.refused == 1 ? "" : "s",
             why_text(f.refused_why),
-            stats.refused_why == FL_WHY_RESET_NOT_STREAM ? "" : " (add force to inject it anyway)"));
+            stats.refused_why == FL_WHY_RESET_NOT_STREAM ? ""
+                                                         : " (add force to inject it anyway)"));
       if (f.unrealistic > 0)
         result.notes.push_back(fmt::format("fault {}: {} of {} injected fault{} {}", f.spec,
                                            f.unrealistic, f.fired, f.fired == 1 ? "" : "s",

@@ -40,7 +40,9 @@ TEST_CASE("Kinds impossible on an fd's shape are named, the possible ones are no
 
 TEST_CASE("EINTR needs a handler, one without SA_RESTART for a restarted call, or a stop") {
   auto pipe = [](int handlers) { return state(FL_SHAPE_PIPE, 0, handlers); };
-  auto eintr = [](int call, fl_state s) { return fl_unrealistic(call, FL_ACT_ERROR, EINTR, 8, &s); };
+  auto eintr = [](int call, fl_state s) {
+    return fl_unrealistic(call, FL_ACT_ERROR, EINTR, 8, &s);
+  };
   CHECK(eintr(FL_CALL_read, pipe(FL_HANDLERS_NONE)) == FL_WHY_EINTR_NO_HANDLER);
   CHECK(eintr(FL_CALL_read, pipe(FL_HANDLERS_RESTART)) == FL_WHY_EINTR_SA_RESTART);
   CHECK(eintr(FL_CALL_read, pipe(FL_HANDLERS_INTERRUPT)) == FL_WHY_NONE);
@@ -64,7 +66,9 @@ TEST_CASE("EINTR needs a handler, one without SA_RESTART for a restarted call, o
 }
 
 TEST_CASE("EAGAIN needs a non-blocking fd or an expired socket timeout") {
-  auto eagain = [](int call, fl_state s) { return fl_unrealistic(call, FL_ACT_ERROR, EAGAIN, 8, &s); };
+  auto eagain = [](int call, fl_state s) {
+    return fl_unrealistic(call, FL_ACT_ERROR, EAGAIN, 8, &s);
+  };
   CHECK(eagain(FL_CALL_read, state(FL_SHAPE_PIPE, 0, 0)) == FL_WHY_EAGAIN_BLOCKING);
   CHECK(eagain(FL_CALL_read, state(FL_SHAPE_PIPE, 1, 0)) == FL_WHY_NONE);
   CHECK(eagain(FL_CALL_recv, state(FL_SHAPE_STREAM, 0, 0, 1)) == FL_WHY_NONE);
