@@ -121,6 +121,7 @@ TEST_CASE("The robust echo client completes every message when each send transfe
   CHECK(run.scenario.at("passed") == true);
   CHECK(run.scenario.at("violations").empty());
   CHECK(every_fault_fired(run.scenario));
+  CHECK(every_fault_realistic(run.scenario));  // its SO_SNDTIMEO can cut a send short
 }
 
 TEST_CASE("The naive echo client is reported for losing the rest of a short send") {
@@ -132,4 +133,5 @@ TEST_CASE("The naive echo client is reported for losing the rest of a short send
   CHECK(has_violation(run.scenario, "exit", "client"));
   CHECK_FALSE(has_violation(run.scenario, "exit", "server"));
   CHECK(every_fault_fired(run.scenario));
+  CHECK(every_fault_realistic(run.scenario));
 }
