@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define FL_CONTROL_MAGIC 0x4c544c46u /* "FLTL" little-endian */
-#define FL_CONTROL_VERSION 2u
+#define FL_CONTROL_VERSION 3u
 
 #define FL_MAX_RULES 64
 #define FL_MAX_CALLS 128 /* capacity of the call-id space (see calls.def) */
@@ -59,7 +59,32 @@ enum fl_action {
 enum fl_fd_class {
   FL_FD_IPC = 0,  /* pipes, FIFOs, sockets, queues (default) */
   FL_FD_FILE = 1, /* regular files, directories, devices */
-  FL_FD_ANY = 2,
+  FL_FD_ANY = 2,  /* rules only: every fd */
+  FL_FD_ANON = 3, /* anonymous inodes: eventfd, signalfd, timerfd, epoll, inotify, pidfd, ... */
+};
+
+/* Rule flags (fl_rule.flags). */
+#define FL_RULE_FORCE 1u /* the spec said `force`: kinds impossible on the fd are not refused */
+
+/* Why a fault is not what the kernel would do here (realism.c has the texts). Codes below
+ * FL_WHY_UNREALISTIC are impossible on the object: such a rule is refused (no hit) unless it
+ * says force. The others are possible on the object but not in the state at hand: the fault
+ * is injected and its event carries the code. */
+enum fl_why {
+  FL_WHY_NONE = 0,
+  FL_WHY_RECORD_WHOLE = 1,       /* short on an eventfd/signalfd/timerfd/inotify record */
+  FL_WHY_RECORD_NO_EOF = 2,      /* eof on such an fd */
+  FL_WHY_MESSAGE_WHOLE = 3,      /* short on a datagram or SOCK_SEQPACKET socket */
+  FL_WHY_STREAM_NO_DROP = 4,     /* drop on a pipe, FIFO or stream socket */
+  FL_WHY_RESET_NOT_STREAM = 5,   /* reset on anything but a stream socket */
+  FL_WHY_UNREALISTIC = 16,       /* first code of the "possible, not here" kind */
+  FL_WHY_EINTR_NO_HANDLER = 16,  /* EINTR, no signal handler installed */
+  FL_WHY_EINTR_SA_RESTART = 17,  /* EINTR on a restarted call, every handler has SA_RESTART */
+  FL_WHY_EINTR_NEVER_WAITS = 18, /* EINTR on a non-blocking fd or a regular file */
+  FL_WHY_EAGAIN_BLOCKING = 19,   /* EAGAIN on a blocking fd without a socket timeout */
+  FL_WHY_PIPE_ATOMIC = 20,       /* short write of <= PIPE_BUF bytes to a pipe */
+  FL_WHY_PIPE_BLOCKING = 21,     /* short blocking pipe write, no signal handler to cut it */
+  FL_WHY_SEND_BLOCKING = 22,     /* short blocking stream send, no handler, no SO_SNDTIMEO */
 };
 
 /* Code of a site= match: the caller's return address lies in [lo, hi) of the ELF file
@@ -89,7 +114,7 @@ struct fl_rule {
   uint32_t has_probability;
   uint32_t fd_class; /* enum fl_fd_class */
   int32_t channel;   /* index into channels[], -1 = any */
-  uint32_t reserved;
+  uint32_t flags;    /* FL_RULE_* */
   char process[FL_NAME_MAX]; /* process name it applies to (and descendants); "" = any */
   char site[FL_SITE_MAX];    /* caller match as written; "" = any */
   uint32_t site_count; /* ranges in site_ranges; a rule with site[0] and none matches nothing */
@@ -98,6 +123,10 @@ struct fl_rule {
   char text[FL_SITE_MAX];    /* the spec as the user wrote it, for reports */
   FL_ATOMIC(uint64_t) hits;  /* calls that matched this rule, all processes together */
   FL_ATOMIC(uint64_t) fires; /* faults injected by this rule */
+  FL_ATOMIC(uint64_t) refused;         /* calls it matched where its kind is impossible */
+  FL_ATOMIC(uint64_t) unrealistic;     /* fires possible on the object but not in its state */
+  FL_ATOMIC(uint32_t) refused_why;     /* enum fl_why of the first refusal */
+  FL_ATOMIC(uint32_t) unrealistic_why; /* enum fl_why of the first unrealistic fire */
 };
 
 /* A provisioned channel, for channel= matching and attribution in events. */
@@ -127,7 +156,7 @@ struct fl_event {
   int32_t err;     /* errno injected or observed */
   int32_t fd;      /* fd or SysV id the call was on, -1 when none */
   int32_t channel; /* index into channels[], -1 when the object is no channel's */
-  uint32_t reserved;
+  uint32_t unrealistic; /* enum fl_why: the fault is not what the kernel does here; 0 = it is */
   uint64_t hit; /* the rule's hit number for this call (1-based) */
   char process[FL_NAME_MAX];
 };

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -24,6 +25,10 @@ struct fl_control* fl_ctl;
 uint64_t fl_armed[FL_MAX_CALLS / 64];
 char fl_process[FL_NAME_MAX];
 uint64_t fl_shm_dev = UINT64_MAX; /* st_dev of /dev/shm: POSIX shared memory lives there */
+/* st_dev of the anonymous-inode file system (eventfd, signalfd, epoll, ...) and of pidfs
+ * (pidfds since Linux 6.9; the same as the first before): such fds are no one's IPC. */
+uint64_t fl_anon_dev = UINT64_MAX;
+uint64_t fl_pidfs_dev = UINT64_MAX;
 
 /* Per thread: set while the interposer itself is deciding or recording, so that a signal
  * handler calling a wrapped function on the same thread passes straight through. */
@@ -65,6 +70,22 @@ static void fl_resolve_all(void) {
     if (atomic_load_explicit(&fl_real[i], memory_order_relaxed)) continue;
     void* p = dlsym(RTLD_NEXT, fl_symbols[i]);
     if (p) atomic_store_explicit(&fl_real[i], p, memory_order_release);
+  }
+}
+
+/* The devices of fds that are anonymous inodes, from a throw-away eventfd and pidfd (closed
+ * at once, so the program's fd numbers are as they would be). */
+static void fl_learn_anon_devs(void) {
+  struct stat st;
+  long fd = syscall(SYS_eventfd2, 0, EFD_CLOEXEC);
+  if (fd >= 0) {
+    if (syscall(SYS_fstat, fd, &st) == 0) fl_anon_dev = (uint64_t)st.st_dev;
+    syscall(SYS_close, fd);
+  }
+  fd = syscall(SYS_pidfd_open, syscall(SYS_getpid), 0);
+  if (fd >= 0) {
+    if (syscall(SYS_fstat, fd, &st) == 0) fl_pidfs_dev = (uint64_t)st.st_dev;
+    syscall(SYS_close, fd);
   }
 }
 
@@ -124,6 +145,7 @@ __attribute__((constructor)) static void fl_init(void) {
   struct stat shm;
   if (syscall(SYS_newfstatat, AT_FDCWD, "/dev/shm", &shm, 0) == 0)
     fl_shm_dev = (uint64_t)shm.st_dev;
+  fl_learn_anon_devs();
   struct fl_control* ctl = (struct fl_control*)addr;
   fl_resolve_all();
   fl_site_init(ctl);

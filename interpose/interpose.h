@@ -14,6 +14,8 @@ extern struct fl_control* fl_ctl;
 extern uint64_t fl_armed[FL_MAX_CALLS / 64];
 extern char fl_process[FL_NAME_MAX];
 extern uint64_t fl_shm_dev;
+extern uint64_t fl_anon_dev;
+extern uint64_t fl_pidfs_dev;
 extern __thread int fl_busy __attribute__((tls_model("initial-exec")));
 extern _Atomic(void*) fl_real[FL_CALL_COUNT];
 

@@ -63,8 +63,31 @@ static int fl_site_ok(const struct fl_rule* r, int index, const struct fl_subjec
   return 0;
 }
 
+static int fl_may_be_impossible(uint32_t action) {
+  return action == FL_ACT_SHORT || action == FL_ACT_EOF || action == FL_ACT_DROP;
+}
+
+/* Keeps the first reason: the report quotes it. */
+static void fl_note_first(FL_ATOMIC(uint32_t) * slot, unsigned why) {
+  uint32_t none = 0;
+  atomic_compare_exchange_strong_explicit(slot, &none, why, memory_order_relaxed,
+                                          memory_order_relaxed);
+}
+
+static void fl_note_refused(struct fl_rule* r, unsigned why) {
+  atomic_fetch_add_explicit(&r->refused, 1, memory_order_relaxed);
+  fl_note_first(&r->refused_why, why);
+}
+
+void fl_rules_note_unrealistic(struct fl_control* ctl, int rule, unsigned why) {
+  if (why == FL_WHY_NONE || rule < 0 || rule >= FL_MAX_RULES) return;
+  struct fl_rule* r = &ctl->rules[rule];
+  atomic_fetch_add_explicit(&r->unrealistic, 1, memory_order_relaxed);
+  fl_note_first(&r->unrealistic_why, why);
+}
+
 /* Cheapest tests first: the ones that need a system call come last. */
-static int fl_matches(const struct fl_rule* r, int index, struct fl_subject* s) {
+static int fl_matches(struct fl_rule* r, int index, struct fl_subject* s) {
   int call = s->call;
   if (!(r->call_mask[call >> 6] & (1ull << (call & 63)))) return 0;
   if (!(fl_call_kinds(call) & FL_KIND(r->action))) return 0;
@@ -81,9 +104,16 @@ static int fl_matches(const struct fl_rule* r, int index, struct fl_subject* s) 
     fl_need(s, FL_NEED_CLASS);
     if (r->fd_class != s->fd_class) return 0;
   }
-  if (r->action == FL_ACT_RESET) {
-    fl_need(s, FL_NEED_STREAM);
-    if (!s->stream) return 0;
+  if (r->action == FL_ACT_RESET ||
+      (!(r->flags & FL_RULE_FORCE) && fl_may_be_impossible(r->action))) {
+    fl_need(s, FL_NEED_SHAPE);
+    /* reset is refused even under force: there is no connection to reset. */
+    unsigned why = r->action == FL_ACT_RESET ? (s->stream ? FL_WHY_NONE : FL_WHY_RESET_NOT_STREAM)
+                                             : fl_impossible(call, r->action, s->shape);
+    if (why != FL_WHY_NONE) {
+      fl_note_refused(r, why);
+      return 0;
+    }
   }
   return 1;
 }
@@ -195,6 +225,7 @@ void fl_event_write(struct fl_control* ctl, const struct fl_event_data* d) {
   e->err = d->err;
   e->fd = d->fd;
   e->channel = d->channel;
+  e->unrealistic = d->unrealistic;
   e->hit = d->hit;
   size_t i = 0;
   if (d->process) {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "faultline_control.h"
+#include "realism.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,7 +19,8 @@ extern "C" {
 enum fl_need {
   FL_NEED_CLASS = 1,   /* fd_class */
   FL_NEED_CHANNEL = 2, /* channel */
-  FL_NEED_STREAM = 4,  /* stream */
+  FL_NEED_STREAM = 4,  /* stream and shape */
+  FL_NEED_SHAPE = FL_NEED_STREAM,
 };
 
 /* One call as rule matching sees it. The cheap fields are set by the caller; the ones that
@@ -35,6 +37,7 @@ struct fl_subject {
   unsigned fd_class; /* enum fl_fd_class */
   int channel;       /* index into channels[], -1 = none */
   int stream;        /* 1: a stream socket (reset applies) */
+  unsigned shape;    /* enum fl_shape: what a kind must be possible on (realism.h) */
   /* What the call asks to move: bytes, or messages for sendmmsg/recvmmsg. A `short=N` rule
    * only matches a call asking for more than N (it could not shorten the others).
    * FL_SIZE_UNKNOWN where it does not apply. */
@@ -51,9 +54,11 @@ struct fl_subject {
 
 /* Counts the call against every rule it matches and returns the index of the rule that
  * fires (the first in rule order whose trigger accepts it), or -1. On a fire, *hit receives
- * the rule's hit number for this call. Before a rule fires, `confirm` (if any) is asked;
- * when the object turned out different, the call's counts are taken back and the rules are
- * matched again against what it really is. */
+ * the rule's hit number for this call. A rule whose kind is impossible on the call's object
+ * (fl_impossible) does not match: the call is counted as refused, not as a hit, unless the
+ * rule says force. Before a rule fires, `confirm` (if any) is asked; when the object turned
+ * out different, the call's counts are taken back and the rules are matched again against
+ * what it really is. */
 int fl_rules_decide(struct fl_control* ctl, struct fl_subject* s, uint64_t* hit);
 
 /* The deterministic hash behind `probability`, delay and corrupt picks (splitmix64). */
@@ -84,10 +89,14 @@ struct fl_event_data {
   int32_t pid;
   int32_t tid;
   const char* process;
+  unsigned unrealistic; /* enum fl_why, 0 when the fault is realistic here */
 };
 
 /* Appends one injected fault to the event ring (lock-free; overwrites the oldest record). */
 void fl_event_write(struct fl_control* ctl, const struct fl_event_data* d);
+
+/* Counts a fire of `rule` that is possible but not realistic here (`why`, enum fl_why). */
+void fl_rules_note_unrealistic(struct fl_control* ctl, int rule, unsigned why);
 
 /* The FL_KIND bits of the fault kinds that make sense for a call (calls.def). */
 uint32_t fl_call_kinds(int call);

@@ -165,26 +165,69 @@ static int fl_socket_channel(int fd) {
   return -1;
 }
 
-/* The class (and on demand channel and stream-ness) of an open fd, from the kernel: the
- * kernel's view is the attribution table, so fds inherited, received over SCM_RIGHTS or
+/* "/proc/self/fd/N" into buf (at least 32 bytes). */
+static void fl_fd_link_path(int fd, char* buf) {
+  static const char prefix[] = "/proc/self/fd/";
+  char num[12];
+  int k = 0;
+  for (unsigned v = (unsigned)fd; k == 0 || v; v /= 10) num[k++] = (char)('0' + v % 10);
+  size_t i = 0;
+  for (; prefix[i]; ++i) buf[i] = prefix[i];
+  while (k > 0) buf[i++] = num[--k];
+  buf[i] = '\0';
+}
+
+/* An anonymous inode's shape from its link ("anon_inode:[eventfd]"): the ones whose reads and
+ * writes move fixed records are told apart from epoll, pidfd, io_uring and the like. Looked at
+ * only when a rule asks for the shape, and cached with the fd. */
+static unsigned fl_anon_shape(int fd) {
+  static const char* const records[] = {"[eventfd", "[signalfd", "[timerfd",
+                                        "inotify",  "[fanotify", "[userfaultfd"};
+  char path[32], link[64];
+  fl_fd_link_path(fd, path);
+  long n = syscall(SYS_readlink, path, link, sizeof link - 1);
+  if (n <= 11 || strncmp(link, "anon_inode:", 11) != 0) return FL_SHAPE_ANON;
+  link[n] = '\0';
+  for (size_t i = 0; i < sizeof records / sizeof records[0]; ++i)
+    if (strncmp(link + 11, records[i], strlen(records[i])) == 0) return FL_SHAPE_RECORD;
+  return FL_SHAPE_ANON;
+}
+
+/* The class (and on demand channel, stream-ness and shape) of an open fd, from the kernel:
+ * the kernel's view is the attribution table, so fds inherited, received over SCM_RIGHTS or
  * duplicated inside libc are classified like any other. */
 static int fl_resolve_fd(struct fl_subject* s, int fd, unsigned need, int shared_map) {
   struct stat st;
   s->fd_class = FL_FD_IPC;
   s->channel = -1;
   s->stream = 0;
+  s->shape = FL_SHAPE_UNKNOWN;
   /* An fd that cannot be examined is not one of the program's files. */
   if (fd < 0 || syscall(SYS_fstat, fd, &st) != 0) return 0;
+  /* Anonymous inodes (eventfd, signalfd, timerfd, epoll, inotify, pidfd, ...) have no file
+   * type and live on their own file systems: a process talks to the kernel through them,
+   * not to another process. */
+  if ((st.st_mode & S_IFMT) == 0 || (uint64_t)st.st_dev == fl_anon_dev ||
+      (uint64_t)st.st_dev == fl_pidfs_dev) {
+    s->fd_class = FL_FD_ANON;
+    if (need & FL_NEED_SHAPE) s->shape = fl_anon_shape(fd);
+    return 1;
+  }
   if (S_ISSOCK(st.st_mode)) {
-    if (need & FL_NEED_STREAM) {
+    if (need & FL_NEED_SHAPE) {
       int type = 0;
       socklen_t len = sizeof type;
-      if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0)
+      if (syscall(SYS_getsockopt, fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0) {
         s->stream = type == SOCK_STREAM;
+        s->shape = s->stream ? FL_SHAPE_STREAM : FL_SHAPE_MESSAGE;
+      }
     }
     if (need & FL_NEED_CHANNEL) s->channel = fl_socket_channel(fd);
     return 1;
   }
+  s->shape = S_ISFIFO(st.st_mode)  ? FL_SHAPE_PIPE
+             : S_ISREG(st.st_mode) ? FL_SHAPE_REGULAR
+                                   : FL_SHAPE_OTHER;
   s->channel = fl_channel_by_inode(&st);
   if (S_ISFIFO(st.st_mode) || s->channel >= 0) return 1;
   if (S_ISREG(st.st_mode)) {
@@ -193,11 +236,14 @@ static int fl_resolve_fd(struct fl_subject* s, int fd, unsigned need, int shared
       long f_type;
       long rest[15];
     } fs;
-    if (syscall(SYS_fstatfs, fd, &fs) == 0 && fs.f_type == MQUEUE_MAGIC) return 1;
+    if (syscall(SYS_fstatfs, fd, &fs) == 0 && fs.f_type == MQUEUE_MAGIC) {
+      s->shape = FL_SHAPE_OTHER; /* a POSIX message queue: it waits */
+      return 1;
+    }
     s->fd_class = FL_FD_FILE;
     return 1;
   }
-  /* Directories and devices are files; anonymous inodes (eventfd, epoll, ...) are not. */
+  /* Directories and devices are files. */
   if (S_ISDIR(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISLNK(st.st_mode))
     s->fd_class = FL_FD_FILE;
   return 1;
@@ -215,6 +261,7 @@ struct fl_shot {
    * date), the cache entry having been made when the fd had this identity (fl_fd_ident). */
   int fd_cached;
   uint64_t fd_ident;
+  unsigned why; /* enum fl_why: the fault is possible but not realistic here; 0: it is */
 };
 _Static_assert(offsetof(struct fl_shot, subject) == 0, "fl_shot starts with its subject");
 
@@ -227,10 +274,10 @@ _Static_assert(offsetof(struct fl_shot, subject) == 0, "fl_shot starts with its 
  * entry said, fl_confirm_fd compares the fd's (st_dev, st_ino, file type) now with the entry's
  * and classifies the fd again if they differ.
  * Layout, one word so that an entry is never torn: bit 63 valid, bits 60-62 FL_NEED_* known,
- * bits 58-59 class, bit 57 stream, bits 49-56 channel + 1, bits 0-48 the identity of the file
- * the entry describes (a 49-bit hash of dev, inode and type). */
+ * bits 58-59 class, bit 57 stream, bits 49-56 channel + 1, bits 46-48 shape, bits 0-45 the
+ * identity of the file the entry describes (a 46-bit hash of dev, inode and type). */
 #define FL_C_VALID (1ull << 63)
-#define FL_C_IDENT ((1ull << 49) - 1)
+#define FL_C_IDENT ((1ull << 46) - 1)
 static _Atomic uint64_t fl_fd_cache[FL_FD_TABLE];
 static _Atomic int fl_fd_cache_on;
 
@@ -258,7 +305,8 @@ static int fl_fd_ident(int fd, uint64_t* ident) {
 
 static void fl_fd_remember(int fd, const struct fl_subject* s, unsigned known, uint64_t ident) {
   uint64_t packed = FL_C_VALID | ((uint64_t)known << 60) | ((uint64_t)s->fd_class << 58) |
-                    ((uint64_t)(s->stream != 0) << 57) | ((uint64_t)(s->channel + 1) << 49) | ident;
+                    ((uint64_t)(s->stream != 0) << 57) | ((uint64_t)(s->channel + 1) << 49) |
+                    ((uint64_t)(s->shape & 7u) << 46) | ident;
   atomic_store_explicit(&fl_fd_cache[fd], packed, memory_order_relaxed);
   atomic_store_explicit(&fl_fd_cache_on, 1, memory_order_relaxed);
 }
@@ -276,6 +324,7 @@ static void fl_resolve_cached_fd(struct fl_subject* s, int fd, unsigned need) {
     s->fd_class = (unsigned)(e >> 58) & 3u;
     s->stream = (int)(e >> 57) & 1;
     s->channel = (int)((e >> 49) & 0xffu) - 1;
+    s->shape = (unsigned)(e >> 46) & 7u;
     shot->fd_cached = 1;
     shot->fd_ident = e & FL_C_IDENT;
     return;
@@ -291,7 +340,7 @@ static void fl_resolve_cached_fd(struct fl_subject* s, int fd, unsigned need) {
 
 /* fl_subject.confirm for fd calls: a fault is about to fire on what the fd cache said. One
  * fstat; when the fd now refers to another file, it is classified again (and the entry
- * renewed). Returns 1 when the class, channel or stream-ness the rules saw was wrong. */
+ * renewed). Returns 1 when the class, channel, stream-ness or shape the rules saw was wrong. */
 static int fl_confirm_fd(struct fl_subject* s) {
   struct fl_shot* shot = (struct fl_shot*)s;
   if (!shot->fd_cached || !(s->known & (FL_NEED_CLASS | FL_NEED_CHANNEL | FL_NEED_STREAM)))
@@ -312,7 +361,7 @@ static int fl_confirm_fd(struct fl_subject* s) {
   unsigned k = s->known;
   return ((k & FL_NEED_CLASS) && was.fd_class != s->fd_class) ||
          ((k & FL_NEED_CHANNEL) && was.channel != s->channel) ||
-         ((k & FL_NEED_STREAM) && was.stream != s->stream);
+         ((k & FL_NEED_STREAM) && (was.stream != s->stream || was.shape != s->shape));
 }
 
 static void fl_resolve_subject(struct fl_subject* s, unsigned need) {
@@ -320,6 +369,7 @@ static void fl_resolve_subject(struct fl_subject* s, unsigned need) {
   s->fd_class = FL_FD_IPC;
   s->channel = -1;
   s->stream = 0;
+  s->shape = FL_SHAPE_UNKNOWN;
   switch (o->kind) {
     case FL_O_FD:
       fl_resolve_cached_fd(s, o->fd, need);
@@ -384,6 +434,7 @@ static void fl_record(struct fl_shot* s, int64_t result, int err, int64_t bytes)
       .pid = (int32_t)syscall(SYS_getpid),
       .tid = (int32_t)syscall(SYS_gettid),
       .process = fl_process,
+      .unrealistic = s->why,
   };
   fl_event_write(fl_ctl, &d);
   fl_busy = busy;
@@ -396,11 +447,90 @@ static void fl_sleep_ns(uint64_t ns) {
   }
 }
 
+/* The signals the process catches, from /proc/self/status's SigCgt (three system calls where
+ * asking each signal would take 62); all ones when it cannot be read. */
+static uint64_t fl_caught_signals(void) {
+  char buf[4096];
+  long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ~0ull;
+  long n = syscall(SYS_read, fd, buf, sizeof buf - 1);
+  syscall(SYS_close, fd);
+  if (n <= 0) return ~0ull;
+  buf[n] = '\0';
+  const char* p = strstr(buf, "SigCgt:");
+  if (!p) return ~0ull;
+  p += 7;
+  while (*p == ' ' || *p == '\t') ++p;
+  uint64_t mask = 0;
+  for (int k = 0; k < 16; ++k, ++p) {
+    int d = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
+    if (d < 0) return ~0ull;
+    mask = (mask << 4) | (uint64_t)d;
+  }
+  return mask;
+}
+
+/* Whether any signal is caught, and with SA_RESTART (raw rt_sigaction: the program's own
+ * sigaction may be wrapped). glibc's internal SIGCANCEL and SIGSETXID (32, 33) are no
+ * program's handlers. */
+static int fl_signal_handlers(void) {
+  struct {
+    uint64_t handler, flags, restorer, mask;
+  } ksa;
+  uint64_t caught_mask = fl_caught_signals();
+  int caught = 0;
+  for (int sig = 1; sig <= 64; ++sig) {
+    if (!((caught_mask >> (sig - 1)) & 1)) continue;
+    if (sig == SIGKILL || sig == SIGSTOP || sig == 32 || sig == 33) continue;
+    if (syscall(SYS_rt_sigaction, sig, 0, &ksa, 8) != 0) continue;
+    if (ksa.handler == (uint64_t)(uintptr_t)SIG_DFL || ksa.handler == (uint64_t)(uintptr_t)SIG_IGN)
+      continue;
+    if (!(ksa.flags & SA_RESTART)) return FL_HANDLERS_INTERRUPT;
+    caught = 1;
+  }
+  return caught ? FL_HANDLERS_RESTART : FL_HANDLERS_NONE;
+}
+
+static int fl_has_timeout(int fd, int opt) {
+  struct timeval tv = {0, 0};
+  socklen_t len = sizeof tv;
+  if (syscall(SYS_getsockopt, fd, SOL_SOCKET, opt, &tv, &len) != 0) return -1;
+  return tv.tv_sec != 0 || tv.tv_usec != 0;
+}
+
+/* Whether the fault that fires is what the kernel could do in the state at hand
+ * (realism.h): the few system calls it takes are spent on a firing rule only, and only for
+ * the faults that depend on the state (EINTR, EAGAIN, short writes). */
+static unsigned fl_fire_realism(struct fl_shot* s, int nowait) {
+  unsigned need = fl_realism_needs(s->subject.call, s->action, s->arg);
+  if (!need) return FL_WHY_NONE;
+  struct fl_state st = {FL_SHAPE_UNKNOWN, -1, -1, -1, -1};
+  const struct fl_obj* o = s->obj;
+  if ((need & FL_STATE_FD) && o->kind == FL_O_FD && o->fd >= 0) {
+    if (!(s->subject.known & FL_NEED_SHAPE)) {
+      s->subject.resolve(&s->subject, s->subject.known | FL_NEED_SHAPE);
+      s->subject.known |= FL_NEED_SHAPE;
+    }
+    st.shape = s->subject.shape;
+    long flags = syscall(SYS_fcntl, o->fd, F_GETFL);
+    if (flags >= 0) st.nonblocking = (flags & O_NONBLOCK) != 0 || nowait;
+    st.rcvtimeo = st.sndtimeo = 0;
+    if (st.shape == FL_SHAPE_STREAM || st.shape == FL_SHAPE_MESSAGE) {
+      st.rcvtimeo = fl_has_timeout(o->fd, SO_RCVTIMEO);
+      st.sndtimeo = fl_has_timeout(o->fd, SO_SNDTIMEO);
+    }
+  }
+  if (need & FL_STATE_SIGNALS) st.handlers = fl_signal_handlers();
+  return fl_unrealistic(s->subject.call, s->action, s->arg, s->subject.size, &st);
+}
+
 /* Asks the rule engine; on a fire, performs what comes before the real call (delay, signal).
- * Returns 1 when a rule fired. errno is left as the caller had it. */
-static int fl_decide_sized(struct fl_shot* s, int call, const struct fl_obj* obj, uint64_t caller,
-                           uint64_t size) {
+ * Returns 1 when a rule fired. errno is left as the caller had it. `nowait`: the call itself
+ * asks not to wait (MSG_DONTWAIT). */
+static int fl_decide_io(struct fl_shot* s, int call, const struct fl_obj* obj, uint64_t caller,
+                        uint64_t size, int nowait) {
   s->rule = -1;
+  s->why = FL_WHY_NONE;
   s->obj = obj;
   struct fl_control* ctl = fl_ctl;
   if (!ctl || fl_busy) return 0;
@@ -425,6 +555,8 @@ static int fl_decide_sized(struct fl_shot* s, int call, const struct fl_obj* obj
     s->hit = hit;
     s->action = ctl->rules[rule].action;
     s->arg = ctl->rules[rule].arg;
+    s->why = fl_fire_realism(s, nowait);
+    fl_rules_note_unrealistic(ctl, rule, s->why);
     if (s->action == FL_ACT_DELAY) {
       fl_sleep_ns(fl_rules_delay_ns(ctl, rule, hit));
     } else if (s->action == FL_ACT_SIGNAL) {
@@ -439,6 +571,11 @@ static int fl_decide_sized(struct fl_shot* s, int call, const struct fl_obj* obj
   fl_busy = 0;
   errno = saved;
   return rule >= 0;
+}
+
+static int fl_decide_sized(struct fl_shot* s, int call, const struct fl_obj* obj, uint64_t caller,
+                           uint64_t size) {
+  return fl_decide_io(s, call, obj, caller, size, 0);
 }
 
 static int fl_decide(struct fl_shot* s, int call, const struct fl_obj* obj, uint64_t caller) {
@@ -865,7 +1002,8 @@ __attribute__((noinline)) static ssize_t fl_io_slow(int call, int fd, void* buf,
     errno = ECONNRESET;
     return -1;
   }
-  if (!fl_decide_sized(&s, call, &obj, caller, n)) return fl_io_real(&io, n);
+  if (!fl_decide_io(&s, call, &obj, caller, n, (flags & MSG_DONTWAIT) != 0))
+    return fl_io_real(&io, n);
   size_t len = n;
   switch (s.action) {
     case FL_ACT_ERROR:
@@ -999,7 +1137,7 @@ __attribute__((noinline)) static ssize_t fl_vec_slow(int call, int fd, const str
   size_t all_cnt = msg ? msg->msg_iovlen : (size_t)(cnt < 0 ? 0 : cnt);
   uint64_t asked = 0;
   for (size_t i = 0; all && i < all_cnt; ++i) asked += all[i].iov_len;
-  if (fl_decide_sized(&s, call, &obj, caller, asked)) {
+  if (fl_decide_io(&s, call, &obj, caller, asked, (flags & MSG_DONTWAIT) != 0)) {
     switch (s.action) {
       case FL_ACT_ERROR:
         return (ssize_t)(fl_is_input(call) ? fl_fail(&s) : fl_fail_send(&s, flags));
@@ -1078,7 +1216,7 @@ __attribute__((noinline)) static int fl_mmsg_slow(int call, int fd, struct mmsgh
     errno = ECONNRESET;
     return -1;
   }
-  if (fl_decide_sized(&s, call, &obj, caller, vlen)) {
+  if (fl_decide_io(&s, call, &obj, caller, vlen, (flags & MSG_DONTWAIT) != 0)) {
     switch (s.action) {
       case FL_ACT_ERROR:
         return (int)(call == FL_CALL_recvmmsg ? fl_fail(&s) : fl_fail_send(&s, flags));
@@ -1254,8 +1392,7 @@ static int fl_poll_real(const struct fl_poll* p) {
 }
 
 __attribute__((noinline)) static int fl_poll_slow(const struct fl_poll* p, uint64_t caller) {
-  const struct fl_obj obj =
-      p->ev ? (struct fl_obj)FL_OBJ_FD(p->epfd) : (struct fl_obj)FL_OBJ_NONE();
+  const struct fl_obj obj = FL_OBJ_NONE(); /* as calls.def says: readiness is always IPC */
   struct fl_shot s;
   if (!fl_decide(&s, p->call, &obj, caller)) return fl_poll_real(p);
   if (s.action == FL_ACT_ERROR) return (int)fl_fail(&s);

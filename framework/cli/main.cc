@@ -217,6 +217,12 @@ int cmd_calls(const std::string& name) {
     std::cout << fmt::format("  on       {}\n", describe_object(c->object));
     std::cout << fmt::format("  kinds    {}\n", joined(kind_names(*c), " "));
     std::cout << fmt::format("  errnos   {}\n", joined(c->errnos, " "));
+    auto realism = realism_lines(*c);
+    if (!realism.empty()) {
+      std::cout << "  what the kernel can do here (impossible kinds are refused unless force; "
+                   "unrealistic ones are flagged):\n";
+      for (const auto& line : realism) std::cout << "    " << line << '\n';
+    }
   }
   return kExitOk;
 }

@@ -3,8 +3,10 @@
  *
  * Shows: a client of a stream socket must expect partial transfers (send/recv loops) and a
  * server that is not listening yet (connect retried a bounded number of times on
- * ECONNREFUSED/ENOENT/EAGAIN). It never retries a broken conversation: that is the server's
- * failure and it reports it.
+ * ECONNREFUSED/ENOENT/EAGAIN). Its sends have a timeout (SO_SNDTIMEO), so a server that stops
+ * reading cannot hang it; when the timeout expires mid-message, send() returns what it sent,
+ * and the rest must be sent again. It never retries a broken conversation: that is the
+ * server's failure and it reports it.
  *
  * Usage: echo_client SOCKET_PATH CONNECTIONS MESSAGES
  * Prints "CONNECTIONS ok" and exits 0 when every echo matched; else says what broke, exits 1.
@@ -15,11 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-enum { CONNECT_ATTEMPTS = 50, CONNECT_PAUSE_MS = 20 };
+enum { CONNECT_ATTEMPTS = 50, CONNECT_PAUSE_MS = 20, SEND_TIMEOUT_S = 5 };
 
 /* Connects, retrying while the server is not (yet) accepting; the fd, or -1 with errno. */
 static int connect_with_retry(const char* path) {
@@ -31,7 +34,11 @@ static int connect_with_retry(const char* path) {
   for (int attempt = 1;; ++attempt) {
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
     if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr*)&addr, sizeof addr) == 0) return fd;
+    if (connect(fd, (struct sockaddr*)&addr, sizeof addr) == 0) {
+      struct timeval timeout = {SEND_TIMEOUT_S, 0};
+      setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+      return fd;
+    }
     int err = errno;
     close(fd);
     int transient = err == ECONNREFUSED || err == ENOENT || err == EAGAIN || err == EINTR;

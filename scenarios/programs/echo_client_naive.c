@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
       perror("echo_client_naive: connect");
       return 1;
     }
+    struct timeval timeout = {5, 0}; /* a send timeout, as echo_client.c has */
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
     for (int m = 1; m <= messages; ++m) {
       char sent[128], echoed[128];
       int len = snprintf(sent, sizeof sent, "connection %d message %d\n", c, m);

@@ -148,6 +148,8 @@ TEST_CASE("at a timeout the peers say how far their exchange got and what they w
   NothingLeftBehind guard;
   // The server's 20th answer is dropped: the client waits for it until the scenario's
   // timeout, when the runner stops both peers with SIGTERM and they leave their summaries.
+  // A TCP stream never loses what it accepted, so drop is refused there unless forced: the
+  // fault stands in for a server that swallowed its answer.
   TempScenario s(R"y(scenario: peer-hang
 timeout: 2s
 channels: { t: { type: tcp } }
@@ -155,7 +157,7 @@ processes:
   server: { peer: { mode: echo, channel: t } }
   client: { peer: { mode: request, channel: t, count: 50 }, after: [server] }
 faults:
-  - { process: server, call: write, drop: true, nth: 20 }
+  - { process: server, call: write, drop: true, nth: 20, force: true }
 expect: { peers: intact }
 )y");
   faultline::test::CommandResult r;

@@ -69,6 +69,16 @@ inline bool every_fault_fired(const nlohmann::json& scenario) {
   return true;
 }
 
+// Whether every injected fault is one the kernel would produce in the state the program was
+// in (no event flagged unrealistic): a showcase must catch the naive program honestly.
+inline bool every_fault_realistic(const nlohmann::json& scenario) {
+  for (const auto& f : scenario.at("faults"))
+    if (f.at("unrealistic").get<std::uint64_t>() != 0) return false;
+  for (const auto& e : scenario.at("events"))
+    if (!e.at("unrealistic").is_null()) return false;
+  return true;
+}
+
 inline bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }

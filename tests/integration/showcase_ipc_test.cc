@@ -22,6 +22,12 @@ bool has_violation_of(const json& scenario, const std::string& proc) {
   return false;
 }
 
+// Every fault the showcase injected is one the kernel would produce in that state.
+void check_realistic(const ShowcaseRun& run) {
+  CHECK(run.scenario.at("events").size() == 2);  // times: 2
+  CHECK(every_fault_realistic(run.scenario));
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -31,6 +37,7 @@ TEST_CASE(
   INFO(describe(run));
   check_passed(run);
   CHECK(process(run.scenario, "sink").at("peer").at("report") == "0 sent, 100 received");
+  check_realistic(run);
 }
 
 TEST_CASE("The naive FIFO relay is reported for the frames its short writes lost") {
@@ -44,6 +51,9 @@ TEST_CASE("The naive FIFO relay is reported for the frames its short writes lost
   CHECK(std::regex_match(
       reason,
       std::regex(R"(sink: peer exchange not intact: 0 sent, \d+ received, [1-9]\d* lost.*)")));
+  // Caught by a short write the kernel does make: more than PIPE_BUF bytes to a
+  // non-blocking FIFO.
+  check_realistic(run);
 }
 
 TEST_CASE("The robust POSIX queue relay waits for room after EAGAIN and sends the message again") {

@@ -51,6 +51,16 @@
  *   usr1 NAME           one call of NAME with a SIGUSR1 handler: "usr1 handled-on-caller 1"
  *   chk-overflow        __read_chk with a length larger than the buffer (must abort)
  *   ident               "ident PID TEXT_START TEXT_END" (hex addresses of the executable)
+ *   handler MODE        installs a SIGUSR2 handler for the commands after it: MODE restart
+ *                       (SA_RESTART) or interrupt (without)
+ *   eventfd             one read() of an eventfd holding 5: "eventfd r=R value=V" or "eventfd
+ *                       fail ERRNO"
+ *   msg-recv TYPE       "abcdefgh" sent on a socketpair of TYPE (dgram, seqpacket), one recv()
+ *                       of up to 64 bytes: "msg-recv r=R" or "msg-recv fail ERRNO"
+ *   pipe-read MODE      one read() of 8 bytes waiting in a pipe, MODE block or nb (O_NONBLOCK):
+ *                       "pipe-read r=R" or "pipe-read fail ERRNO"
+ *   pipe-write SIZE MODE one write() of SIZE bytes to an empty pipe, MODE block or nb:
+ *                       "pipe-write r=R" or "pipe-write fail ERRNO"
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1296,6 +1306,64 @@ static void cmd_raw_reopen(const char* path, int wrapped_close) {
   syscall(SYS_close, p[1]);
 }
 
+static void on_usr2(int sig) { (void)sig; }
+
+static void print_result(const char* what, long r, int err) {
+  if (r < 0)
+    out("%s fail %s", what, errname(err));
+  else
+    out("%s r=%ld", what, r);
+}
+
+static void cmd_handler(const char* mode) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_usr2;
+  sa.sa_flags = strcmp(mode, "restart") == 0 ? SA_RESTART : 0;
+  if (sigaction(SIGUSR2, &sa, NULL) != 0) die("sigaction"); /* not interposed */
+}
+
+static void cmd_eventfd(void) {
+  int fd = (int)raw_check(syscall(SYS_eventfd2, 5, O_CLOEXEC), "eventfd2");
+  uint64_t value = 0;
+  long r = read(fd, &value, sizeof value);
+  int err = errno;
+  if (r < 0)
+    out("eventfd fail %s", errname(err));
+  else
+    out("eventfd r=%ld value=%llu", r, (unsigned long long)value);
+  syscall(SYS_close, fd);
+}
+
+static void cmd_msg_recv(const char* type) {
+  int fds[2];
+  int t = strcmp(type, "seqpacket") == 0 ? SOCK_SEQPACKET : SOCK_DGRAM;
+  raw_check(syscall(SYS_socketpair, AF_UNIX, t | SOCK_CLOEXEC, 0, fds), "socketpair");
+  raw_check(syscall(SYS_sendto, fds[1], "abcdefgh", 8, 0, NULL, 0), "sendto");
+  char buf[64];
+  long r = recv(fds[0], buf, sizeof buf, 0);
+  print_result("msg-recv", r, errno);
+  syscall(SYS_close, fds[0]);
+  syscall(SYS_close, fds[1]);
+}
+
+static void cmd_pipe_io(int writing, size_t size, const char* mode) {
+  int p[2];
+  raw_check(syscall(SYS_pipe2, p, O_CLOEXEC | (strcmp(mode, "nb") == 0 ? O_NONBLOCK : 0)), "pipe2");
+  static char buf[65536];
+  long r;
+  if (writing) {
+    if (size > sizeof buf) size = sizeof buf;
+    r = write(p[1], buf, size);
+  } else {
+    raw_check(syscall(SYS_write, p[1], "abcdefgh", 8), "write");
+    r = read(p[0], buf, 8);
+  }
+  print_result(writing ? "pipe-write" : "pipe-read", r, errno);
+  syscall(SYS_close, p[0]);
+  syscall(SYS_close, p[1]);
+}
+
 static volatile sig_atomic_t usr1_tid;
 static void on_usr1(int sig) {
   (void)sig;
@@ -1332,6 +1400,20 @@ int main(int argc, char** argv) {
           len += (size_t)snprintf(line + len, sizeof line - len, " %s", err ? errname(err) : ".");
       }
       out("%s", line);
+      i += 2;
+    } else if (!strcmp(cmd, "handler")) {
+      cmd_handler(a1);
+      ++i;
+    } else if (!strcmp(cmd, "eventfd")) {
+      cmd_eventfd();
+    } else if (!strcmp(cmd, "msg-recv")) {
+      cmd_msg_recv(a1);
+      ++i;
+    } else if (!strcmp(cmd, "pipe-read")) {
+      cmd_pipe_io(0, 8, a1);
+      ++i;
+    } else if (!strcmp(cmd, "pipe-write")) {
+      cmd_pipe_io(1, (size_t)atol(a1), i + 2 < argc ? argv[i + 2] : "block");
       i += 2;
     } else if (!strcmp(cmd, "data")) {
       cmd_data(&o, a1);

@@ -179,8 +179,9 @@ TEST_CASE("The rule engine picks delays within the range, reproducibly") {
 
 TEST_CASE("The rule engine's events come back in order with their fields") {
   Engine e({eio()});
-  const fl_event_data first{FL_CALL_write, 0, 5, -1, 7, -1, EIO, 0, 0x1234, 100, 101, "server"};
-  const fl_event_data second{FL_CALL_read, 0, 6, -1, 8, 3, 0, 3, 0x5678, 100, 102, "client"};
+  const fl_event_data first{FL_CALL_write, 0, 5, -1, 7, -1, EIO, 0, 0x1234, 100, 101, "server", 0};
+  const fl_event_data second{
+      FL_CALL_read, 0, 6, -1, 8, 3, 0, 3, 0x5678, 100, 102, "client", FL_WHY_EINTR_NO_HANDLER};
   fl_event_write(e.c(), &first);
   fl_event_write(e.c(), &second);
   auto ev = e.cb.events();
@@ -197,6 +198,8 @@ TEST_CASE("The rule engine's events come back in order with their fields") {
   CHECK(ev[0].process == "server");
   CHECK(ev[0].hit == 7);
   CHECK(ev[0].channel.empty());
+  CHECK(ev[0].unrealistic == 0);
+  CHECK(ev[1].unrealistic == FL_WHY_EINTR_NO_HANDLER);
   CHECK(ev[1].seq == 2);
   CHECK(ev[1].call == "read");
   CHECK(ev[1].bytes == 3);
@@ -208,7 +211,7 @@ TEST_CASE("The rule engine's event ring keeps the newest records and counts the 
   Engine e({eio()});
   const int total = FL_EVENT_RING + 10;
   for (int i = 0; i < total; ++i) {
-    const fl_event_data d{FL_CALL_write, 0, i, -1, 1, -1, EIO, 0, 0, 1, 1, "p"};
+    const fl_event_data d{FL_CALL_write, 0, i, -1, 1, -1, EIO, 0, 0, 1, 1, "p", 0};
     fl_event_write(e.c(), &d);
   }
   auto ev = e.cb.events();

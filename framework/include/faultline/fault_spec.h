@@ -24,7 +24,7 @@ enum class FaultAction {
   signal,
   spurious
 };
-enum class FdClass { ipc, file, any };
+enum class FdClass { ipc, file, anon, any };
 
 struct FaultSpec {
   std::string process;             // "" = every process

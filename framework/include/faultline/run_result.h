@@ -48,6 +48,13 @@ struct FaultResult {
   std::string spec;         // canonical text
   std::uint64_t hits = 0;   // calls that matched the rule
   std::uint64_t fired = 0;  // faults injected
+  // Calls the rule matched but did not fault because its kind is impossible there (a short
+  // read of an eventfd record, drop on a stream): not hits. The reason is the first one's.
+  std::uint64_t refused = 0;
+  std::string refused_why = {};  // reason name (realism.c), "" when none
+  // Fires that are possible on the object but not in its state (EINTR with no handler).
+  std::uint64_t unrealistic = 0;
+  std::string unrealistic_why = {};  // reason name of the first, "" when none
 };
 
 struct FaultEvent {
@@ -65,6 +72,7 @@ struct FaultEvent {
   std::uint64_t caller = 0;  // return address of the call in the process
   std::string channel;       // channel the fd belongs to, "" when none or unknown
   std::string fault;         // canonical text of the fault (rule) that fired
+  std::string unrealistic;   // reason name when the kernel would not do this here, else ""
 };
 
 // An IPC object a process created and left behind (the leak check).

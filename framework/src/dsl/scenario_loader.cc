@@ -11,6 +11,7 @@
 #include "dsl/process_loader.h"
 #include "dsl/yaml_reader.h"
 #include "faultline/scenario.h"
+#include "faults/channel_kinds.h"
 
 namespace faultline {
 namespace {
@@ -295,8 +296,22 @@ class ScenarioLoader final {
       if (const Field* c = find(fields, "channel"); c && c->value.IsScalar()) {
         (void)channel_reference(r_, *c, c->value.Scalar(), "fault channel", names);
       }
-      if (auto spec = builder.build(out_); spec && !set_failed) s.faults.push_back(*spec);
+      if (auto spec = builder.build(out_); spec && !set_failed && possible_on_channel(*spec, s))
+        s.faults.push_back(*spec);
     }
+  }
+
+  // A kind that no kernel produces on the channel's fds (a short datagram, drop on a stream)
+  // is known to be refused on every call before the run: say so now, unless `force`.
+  bool possible_on_channel(const FaultSpec& spec, const Scenario& s) {
+    for (const auto& c : s.channels) {
+      if (auto problem = impossible_on_channel(spec, c)) {
+        auto nl = problem->find('\n');
+        r_.error(spec.where, problem->substr(0, nl), problem->substr(nl + 1));
+        return false;
+      }
+    }
+    return true;
   }
 
   // `- server/accept:error=EMFILE:nth=1`: the command-line form, as a list item.
@@ -323,6 +338,7 @@ class ScenarioLoader final {
         !channel_reference(r_, entry, spec->channel, "fault channel", names)) {
       return;
     }
+    if (!possible_on_channel(*spec, s)) return;
     s.faults.push_back(*spec);
   }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "faultline_control.h"
+#include "realism.h"
 
 namespace faultline {
 namespace {
@@ -85,6 +86,65 @@ std::vector<std::string_view> kind_names(const CallInfo& call) {
                         FaultAction::delay, FaultAction::reset, FaultAction::corrupt,
                         FaultAction::drop, FaultAction::signal, FaultAction::spurious})
     if (call_allows(call, a)) out.push_back(to_string(a));
+  return out;
+}
+
+std::string why_name(unsigned why) { return fl_why_name(why); }
+
+std::string why_text(std::string_view name) {
+  if (name.empty()) return "";
+  for (unsigned why = 1; why < 64; ++why)
+    if (name == fl_why_name(why)) return fl_why_text(why);
+  return "";
+}
+
+std::vector<std::string> realism_lines(const CallInfo& call) {
+  std::vector<std::string> out;
+  auto allows = [&](unsigned action) { return (call.kinds & FL_KIND(action)) != 0; };
+  const bool fd = call.object.substr(0, 3) == "FD(";
+  if (fd && allows(FL_ACT_SHORT)) {
+    if (fl_impossible(call.id, FL_ACT_SHORT, FL_SHAPE_MESSAGE) != FL_WHY_NONE)
+      out.push_back(
+          "short    not on a datagram or SOCK_SEQPACKET socket (a message travels "
+          "whole); not on eventfd, signalfd, timerfd, inotify (records)");
+    else
+      out.push_back("short    counts messages; not on eventfd, signalfd, timerfd, inotify");
+  }
+  if (fd && allows(FL_ACT_EOF))
+    out.push_back(
+        "eof      not on eventfd, signalfd, timerfd, inotify (their reads never return 0)");
+  if (fd && allows(FL_ACT_DROP))
+    out.push_back(
+        "drop     not on a pipe, FIFO or stream socket (they lose nothing they accepted)");
+  if (fd && allows(FL_ACT_RESET)) out.push_back("reset    on a stream socket only");
+  unsigned r = fl_call_realism(call.id);
+  if (!(r & FL_R_WAITS)) {
+    out.push_back("EINTR    unrealistic: the call never waits, so no signal interrupts it");
+  } else {
+    std::string when =
+        r & FL_R_STOPEINTR ? "always realistic (a SIGSTOP and SIGCONT suffice, signal(7))"
+        : r & FL_R_NORESTART
+            ? "realistic when any signal handler is installed (never restarted, signal(7))"
+            : "realistic when a signal handler without SA_RESTART is installed";
+    if (r & (FL_R_TIMEO_RCV | FL_R_TIMEO_SND))
+      when += std::string("; always on a socket with ") +
+              (r & FL_R_TIMEO_RCV ? "SO_RCVTIMEO" : "SO_SNDTIMEO") + " set";
+    if (r & FL_R_FDWAIT) when += "; never on a non-blocking fd or a regular file";
+    out.push_back("EINTR    " + when);
+  }
+  if (r & FL_R_EAGAIN_NB)
+    out.push_back(
+        std::string("EAGAIN   realistic on a non-blocking fd (O_NONBLOCK, MSG_DONTWAIT)") +
+        (r & (FL_R_TIMEO_RCV | FL_R_TIMEO_SND) ? " or when the socket timeout expires" : "") +
+        "; unrealistic on a blocking one");
+  if (r & FL_R_PIPE_WRITE)
+    out.push_back(
+        "short    on a pipe or FIFO: unrealistic for at most PIPE_BUF (4096) bytes "
+        "(atomic), and for a blocking write with no signal handler installed");
+  if (r & FL_R_STREAM_SEND)
+    out.push_back(
+        "short    on a blocking stream socket: unrealistic unless a signal handler or "
+        "SO_SNDTIMEO can cut it short");
   return out;
 }
 

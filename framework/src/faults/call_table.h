@@ -43,6 +43,16 @@ struct CallInfo {
 // The fault kinds a call accepts, by name ("error", "short", ...), in FaultAction order.
 [[nodiscard]] std::vector<std::string_view> kind_names(const CallInfo& call);
 
+// Why a fault is not what the kernel does (enum fl_why, realism.h): its stable name
+// ("eintr-no-handler", "" for none) and, from that name, the sentence reports print ("" when
+// the name is unknown).
+[[nodiscard]] std::string why_name(unsigned why);
+[[nodiscard]] std::string why_text(std::string_view name);
+
+// `faultline calls NAME`: which kinds apply to which fd types and in which states
+// (realism.def and fl_impossible), one line each.
+[[nodiscard]] std::vector<std::string> realism_lines(const CallInfo& call);
+
 // The control-block action number of a FaultAction.
 [[nodiscard]] unsigned action_code(FaultAction a);
 

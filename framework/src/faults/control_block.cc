@@ -99,7 +99,11 @@ void compile_rule(const FaultSpec& f, std::size_t index, fl_rule& r,
     r.has_probability = 1;
     r.probability = fl_probability_threshold(*f.probability);
   }
-  r.fd_class = f.fd == FdClass::ipc ? FL_FD_IPC : f.fd == FdClass::file ? FL_FD_FILE : FL_FD_ANY;
+  r.fd_class = f.fd == FdClass::ipc    ? FL_FD_IPC
+               : f.fd == FdClass::file ? FL_FD_FILE
+               : f.fd == FdClass::anon ? FL_FD_ANON
+                                       : FL_FD_ANY;
+  r.flags = f.force ? FL_RULE_FORCE : 0;
   r.channel = f.channel.empty() ? -1 : channel_index(f, what, context);
   if (!f.site.empty()) {
     SiteResolution site = resolve_site(f.site, context.programs);
@@ -204,7 +208,12 @@ ControlBlock::RuleStats ControlBlock::stats(std::size_t rule) const {
   if (rule >= rule_count())
     throw std::out_of_range("rule " + std::to_string(rule) + " of " + std::to_string(rule_count()));
   const fl_rule& r = control_->rules[rule];
-  return {r.hits.load(std::memory_order_acquire), r.fires.load(std::memory_order_acquire)};
+  return {r.hits.load(std::memory_order_acquire),
+          r.fires.load(std::memory_order_acquire),
+          r.refused.load(std::memory_order_acquire),
+          r.refused_why.load(std::memory_order_acquire),
+          r.unrealistic.load(std::memory_order_acquire),
+          r.unrealistic_why.load(std::memory_order_acquire)};
 }
 
 std::vector<ControlBlock::Event> ControlBlock::events() const {
@@ -229,6 +238,7 @@ std::vector<ControlBlock::Event> ControlBlock::events() const {
     ev.err = e.err;
     ev.fd = e.fd;
     ev.hit = e.hit;
+    ev.unrealistic = e.unrealistic;
     const int channel = e.channel;
     ev.process.assign(e.process, strnlen(e.process, FL_NAME_MAX));
     // A writer that overtook us while copying makes the record torn: drop it.

@@ -50,6 +50,10 @@ class ControlBlock final {
   struct RuleStats {
     std::uint64_t hits = 0;   // calls that matched the rule, all processes together
     std::uint64_t fires = 0;  // faults it injected
+    std::uint64_t refused = 0;      // calls it matched where its kind is impossible (no hit)
+    unsigned refused_why = 0;       // enum fl_why of the first refusal
+    std::uint64_t unrealistic = 0;  // fires possible on the object but not in its state
+    unsigned unrealistic_why = 0;   // enum fl_why of the first
   };
   // Throws std::out_of_range for an index >= rule_count().
   [[nodiscard]] RuleStats stats(std::size_t rule) const;
@@ -72,6 +76,7 @@ class ControlBlock final {
     std::string channel;    // the channel the fd or id belongs to, "" when none
     std::uint64_t hit = 0;  // the rule's hit number for this call (1-based)
     std::string process;    // FAULTLINE_PROCESS of the process
+    unsigned unrealistic = 0;  // enum fl_why: not what the kernel does here; 0 = it is
   };
   // The complete records still in the ring, in sequence order.
   [[nodiscard]] std::vector<Event> events() const;

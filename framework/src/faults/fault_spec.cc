@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -97,6 +99,28 @@ std::string with_hint(std::string_view message, std::string_view hint) {
   return fmt::format("{}\n{}", message, hint);
 }
 
+// signal= is crash-point injection: the signal must end the process (or, when the program
+// handles it, interrupt it). A signal whose default action is to ignore it or to stop the
+// process does neither: SIGCHLD would be "fired" while nothing happens, SIGSTOP would stall
+// the program until the scenario's timeout. Empty when `sig` is fine, else why not.
+std::string signal_problem(int sig) {
+  switch (sig) {
+    case SIGCHLD:
+    case SIGURG:
+    case SIGWINCH:
+      return "is ignored by default: the process goes on as if nothing happened";
+    case SIGCONT:
+      return "only continues a stopped process: a running one goes on as if nothing happened";
+    case SIGSTOP:
+    case SIGTSTP:
+    case SIGTTIN:
+    case SIGTTOU:
+      return "stops the process: it stalls there until the scenario's timeout kills it";
+    default:
+      return "";
+  }
+}
+
 }  // namespace
 
 std::string_view to_string(FaultAction a) {
@@ -159,6 +183,7 @@ std::string FaultSpec::to_string() const {
   if (times) out += fmt::format(":times={}", *times);
   if (!channel.empty()) out += ":channel=" + channel;
   if (fd == FdClass::file) out += ":fd=file";
+  if (fd == FdClass::anon) out += ":fd=anon";
   if (fd == FdClass::any) out += ":fd=any";
   if (!site.empty()) out += ":site=" + site;
   if (force) out += ":force";
@@ -362,14 +387,18 @@ std::string FaultSpecBuilder::set(std::string_view key, std::string_view value,
       spec_.fd = FdClass::ipc;
     } else if (value == "file") {
       spec_.fd = FdClass::file;
+    } else if (value == "anon") {
+      spec_.fd = FdClass::anon;
     } else if (value == "any") {
       spec_.fd = FdClass::any;
     } else {
-      std::string suggestion = did_you_mean(value, {"ipc", "file", "any"});
-      return fail(fmt::format("fd must be ipc, file or any, got '{}'", value),
-                  suggestion.empty() ? "ipc (default): pipes, FIFOs, sockets, queues; file: "
-                                       "regular files; any: both"
-                                     : suggestion);
+      std::string suggestion = did_you_mean(value, {"ipc", "file", "anon", "any"});
+      return fail(fmt::format("fd must be ipc, file, anon or any, got '{}'", value),
+                  suggestion.empty()
+                      ? "ipc (default): pipes, FIFOs, sockets, queues; file: regular files, "
+                        "directories, devices; anon: eventfd, signalfd, timerfd, epoll, inotify, "
+                        "pidfd; any: all of them"
+                      : suggestion);
     }
   } else if (key == "site") {
     if (value.empty()) return needs_value("site=FUNCTION or site=FILE:LINE");
@@ -395,6 +424,18 @@ std::optional<FaultSpec> FaultSpecBuilder::build(Diagnostics& out) const {
   }
   if (actions_ == 0) {
     out.push_back(make_diagnostic(spec_.where, with_hint("the fault has no action", kActionHint)));
+  }
+  if (actions_ == 1 && spec_.action == FaultAction::signal && !spec_.force) {
+    if (std::string why = signal_problem(spec_.signal); !why.empty()) {
+      out.push_back(make_diagnostic(
+          action_at_,
+          with_hint(fmt::format("signal={} {}", signal_name(spec_.signal), why),
+                    "signal= injects a crash: use a signal whose default action ends the "
+                    "process — SIGKILL, SIGSEGV, SIGABRT, SIGBUS, SIGTERM, SIGINT, SIGHUP, "
+                    "SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM, ... (every signal but SIGCHLD, SIGURG, "
+                    "SIGWINCH, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU); add force to "
+                    "send it anyway")));
+    }
   }
   if (actions_ == 1) {
     for (std::size_t i = 0; i < spec_.calls.size(); ++i) {

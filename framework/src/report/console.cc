@@ -37,7 +37,9 @@ constexpr std::size_t kEventLinesPerFault = 5;
 void print_faults(std::ostream& out, const ScenarioResult& r) {
   for (std::size_t i = 0; i < r.faults.size(); ++i) {
     const auto& f = r.faults[i];
-    out << fmt::format("      fault {}: fired {} of {} matching calls\n", f.spec, f.fired, f.hits);
+    out << fmt::format("      fault {}: fired {} of {} matching calls{}{}\n", f.spec, f.fired,
+                       f.hits, f.refused ? fmt::format(", refused on {}", f.refused) : "",
+                       f.unrealistic ? fmt::format(", {} unrealistic here", f.unrealistic) : "");
     std::size_t recorded = 0;
     for (const auto& e : r.events) {
       if (e.rule != static_cast<int>(i)) continue;

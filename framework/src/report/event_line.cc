@@ -28,8 +28,9 @@ std::string format_event(const FaultEvent& e) {
   if (!e.error.empty()) outcome += " " + e.error;
   if (e.bytes > 0 && e.bytes != e.result) outcome += fmt::format(" ({} bytes)", e.bytes);
   std::string caller = e.caller != 0 ? fmt::format(" at {:#x}", e.caller) : "";
-  return fmt::format("#{} +{:.1f}ms pid {}{} {} {}({}) -> {}{}", e.seq, e.time_ms, e.pid, thread,
-                     e.process.empty() ? "?" : e.process, e.call, target, outcome, caller);
+  std::string realism = e.unrealistic.empty() ? "" : " [" + why_text(e.unrealistic) + "]";
+  return fmt::format("#{} +{:.1f}ms pid {}{} {} {}({}) -> {}{}{}", e.seq, e.time_ms, e.pid, thread,
+                     e.process.empty() ? "?" : e.process, e.call, target, outcome, caller, realism);
 }
 
 }  // namespace faultline

@@ -20,14 +20,18 @@ std::string plural(std::uint64_t n, std::string_view word) {
 }
 
 void print_faults(std::ostream& out, const ScenarioResult& r) {
-  std::uint64_t fired = 0, hits = 0;
+  std::uint64_t fired = 0, hits = 0, refused = 0;
   for (std::size_t i = 0; i < r.faults.size(); ++i) {
     const auto& f = r.faults[i];
     fired += f.fired;
     hits += f.hits;
+    refused += f.refused;
     std::string why;
     if (f.fired == 0 && r.faults.size() > 1)
       why = f.hits == 0 ? "; no call matched it" : "; its trigger was not reached";
+    // The reasons follow as notes.
+    if (f.refused > 0) why += fmt::format("; refused on {}", plural(f.refused, "call"));
+    if (f.unrealistic > 0) why += fmt::format("; {} unrealistic here", f.unrealistic);
     out << fmt::format("faultline: {} fired {} of {}{}\n", f.spec, f.fired, plural(f.hits, "call"),
                        why);
     std::size_t shown = 0, recorded = 0;
@@ -45,6 +49,11 @@ void print_faults(std::ostream& out, const ScenarioResult& r) {
   }
   if (r.faults.empty()) {
     out << "faultline: no --fault given: the program ran without injection\n";
+  } else if (fired == 0 && hits == 0 && refused > 0) {
+    out << fmt::format(
+        "faultline: no fault fired: {} matched, but no kernel could do there what the fault "
+        "asks (the note says why)\n",
+        plural(refused, "call"));
   } else if (fired == 0 && hits == 0) {
     out << "faultline: no fault fired: 0 calls matched; check the call name, process and fd class\n"
         << "faultline:   hint: data calls (read, write, ...) match pipes, FIFOs, sockets and "

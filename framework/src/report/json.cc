@@ -62,7 +62,13 @@ nlohmann::json to_json(const ScenarioResult& r) {
   }
   auto& faults = j["faults"] = nlohmann::json::array();
   for (const auto& f : r.faults)
-    faults.push_back({{"spec", f.spec}, {"hits", f.hits}, {"fired", f.fired}});
+    faults.push_back({{"spec", f.spec},
+                      {"hits", f.hits},
+                      {"fired", f.fired},
+                      {"refused", f.refused},
+                      {"refused_why", f.refused_why},
+                      {"unrealistic", f.unrealistic},
+                      {"unrealistic_why", f.unrealistic_why}});
   auto& events = j["events"] = nlohmann::json::array();
   for (const auto& e : r.events) {
     events.push_back(
@@ -79,6 +85,8 @@ nlohmann::json to_json(const ScenarioResult& r) {
          {"bytes", e.bytes},
          {"fd", e.fd < 0 ? nlohmann::json(nullptr) : nlohmann::json(e.fd)},
          {"channel", e.channel.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.channel)},
+         {"unrealistic",
+          e.unrealistic.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.unrealistic)},
          {"caller", fmt::format("{:#x}", e.caller)}});
   }
   j["events_lost"] = r.events_lost;
@@ -143,7 +151,9 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
   }
   for (const auto& fj : j.at("faults")) {
     r.faults.push_back({fj.at("spec").get<std::string>(), fj.at("hits").get<std::uint64_t>(),
-                        fj.at("fired").get<std::uint64_t>()});
+                        fj.at("fired").get<std::uint64_t>(), fj.value("refused", std::uint64_t{0}),
+                        fj.value("refused_why", ""), fj.value("unrealistic", std::uint64_t{0}),
+                        fj.value("unrealistic_why", "")});
   }
   for (const auto& ej : j.at("events")) {
     FaultEvent e;
@@ -160,6 +170,8 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
     e.bytes = ej.at("bytes").get<std::int64_t>();
     e.fd = ej.at("fd").is_number() ? ej.at("fd").get<int>() : -1;
     e.channel = ej.at("channel").is_string() ? ej.at("channel").get<std::string>() : "";
+    if (auto u = ej.find("unrealistic"); u != ej.end() && u->is_string())
+      e.unrealistic = u->get<std::string>();
     e.caller = std::stoull(ej.at("caller").get<std::string>(), nullptr, 16);
     r.events.push_back(std::move(e));
   }

@@ -19,7 +19,9 @@
 #include <fmt/format.h>
 
 #include "channels/channel.h"
+#include "faultline_control.h"
 #include "faults/call_table.h"
+#include "faults/channel_kinds.h"
 #include "faults/control_block.h"
 #include "faults/site_resolver.h"
 #include "processes/supervisor.h"
@@ -150,6 +152,12 @@ Diagnostics preflight(const Scenario& scenario, const RunOptions& options) {
                      fmt::format("fault {}: unknown channel '{}' in scenario '{}'", f.to_string(),
                                  f.channel, scenario.name),
                      "channel= names a channel declared under channels:"});
+    for (const auto& c : scenario.channels) {
+      if (auto problem = impossible_on_channel(f, c)) {
+        auto nl = problem->find('\n');
+        out.push_back({f.where, problem->substr(0, nl), problem->substr(nl + 1)});
+      }
+    }
     if (f.site.empty()) return;
     if (!programs) programs = scenario_programs(scenario);
     SiteResolution site = resolve_site(f.site, *programs);
@@ -360,8 +368,25 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     }
     for (std::size_t i = 0; i < result.faults.size(); ++i) {
       auto stats = control.stats(i);
-      result.faults[i].hits = stats.hits;
-      result.faults[i].fired = stats.fires;
+      FaultResult& f = result.faults[i];
+      f.hits = stats.hits;
+      f.fired = stats.fires;
+      f.refused = stats.refused;
+      f.refused_why = why_name(stats.refused_why);
+      f.unrealistic = stats.unrealistic;
+      f.unrealistic_why = why_name(stats.unrealistic_why);
+      // A fault no kernel produces, or not in the state the program was in, is the user's to
+      // see: the verdict notes it (the run still applies what the user asked for).
+      if (f.refused > 0)
+        result.notes.push_back(fmt::format(
+            "fault {} was refused on {} call{}: {}{}", f.spec, f.refused, f.refused == 1 ? "" : "s",
+            why_text(f.refused_why),
+            stats.refused_why == FL_WHY_RESET_NOT_STREAM ? ""
+                                                         : " (add force to inject it anyway)"));
+      if (f.unrealistic > 0)
+        result.notes.push_back(fmt::format("fault {}: {} of {} injected fault{} {}", f.spec,
+                                           f.unrealistic, f.fired, f.fired == 1 ? "" : "s",
+                                           why_text(f.unrealistic_why)));
     }
     const auto start_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(started.time_since_epoch()).count();
@@ -380,6 +405,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       fe.fd = e.fd;
       fe.caller = e.caller;
       fe.channel = e.channel;
+      fe.unrealistic = why_name(e.unrealistic);
       if (e.rule >= 0 && static_cast<std::size_t>(e.rule) < result.faults.size())
         fe.fault = result.faults[static_cast<std::size_t>(e.rule)].spec;
       result.events.push_back(std::move(fe));

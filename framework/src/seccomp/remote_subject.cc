@@ -109,6 +109,11 @@ void resolve_fd(fl_subject* s, const RemoteCall& c, long fd, unsigned need, bool
   struct stat st;
   std::string link = proc_path(c.tid, "fd/") + std::to_string(fd);
   if (fd < 0 || ::stat(link.c_str(), &st) != 0) return;
+  // Anonymous inodes (eventfd, signalfd, epoll, pidfd, ...) have no file type: not IPC.
+  if ((st.st_mode & S_IFMT) == 0) {
+    s->fd_class = FL_FD_ANON;
+    return;
+  }
   if (S_ISSOCK(st.st_mode)) {
     if (!(need & (FL_NEED_STREAM | FL_NEED_CHANNEL))) return;
     UniqueFd copy = take_fd(c.tid, static_cast<int>(fd));
@@ -116,8 +121,10 @@ void resolve_fd(fl_subject* s, const RemoteCall& c, long fd, unsigned need, bool
     if (need & FL_NEED_STREAM) {
       int type = 0;
       socklen_t len = sizeof type;
-      if (::getsockopt(copy.get(), SOL_SOCKET, SO_TYPE, &type, &len) == 0)
+      if (::getsockopt(copy.get(), SOL_SOCKET, SO_TYPE, &type, &len) == 0) {
         s->stream = type == SOCK_STREAM;
+        s->shape = s->stream ? FL_SHAPE_STREAM : FL_SHAPE_MESSAGE;
+      }
     }
     if (need & FL_NEED_CHANNEL) s->channel = socket_channel(c.control, copy.get());
     return;

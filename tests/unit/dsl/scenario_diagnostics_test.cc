@@ -382,3 +382,26 @@ TEST_CASE("A fault in the command-line form naming an unknown process is reporte
   auto ds = load_errors(kHead + "processes:\n  a: { run: [x] }\nfaults:\n  - b/read:eof\n");
   only(ds, 5, 5, "unknown process 'b'");
 }
+
+TEST_CASE("A short fault on a datagram channel is refused before the run: it travels whole") {
+  const std::string head = kHead +
+                           "channels:\n  d: { type: unix-dgram }\n  u: { type: udp }\n"
+                           "processes:\n  a: { run: [x] }\nfaults:\n";
+  auto ds = load_errors(head + "  - { process: a, call: recv, short: 3, channel: d }\n");
+  const auto& d = only(ds, 8, 5, "on a unix-dgram channel: impossible: a datagram");
+  CHECK_THAT(d.hint, Catch::Contains("force"));
+  only(load_errors(head + "  - a/sendto:short=3:channel=u\n"), 8, 5, "on a udp channel");
+  // recvmmsg's short is a count of messages, which the kernel does cut.
+  CHECK(load_text(head + "  - { call: recvmmsg, short: 1, channel: u }\n").scenario);
+  CHECK(load_text(head + "  - { call: recv, short: 3, channel: d, force: true }\n").scenario);
+}
+
+TEST_CASE("drop on a stream channel is refused before the run: a stream loses nothing") {
+  const std::string head = kHead +
+                           "channels:\n  f: { type: fifo }\n  t: { type: tcp }\n"
+                           "processes:\n  a: { run: [x] }\nfaults:\n";
+  only(load_errors(head + "  - { call: write, drop: true, channel: f }\n"), 8, 5,
+       "on a fifo channel: impossible: a pipe, FIFO or stream socket");
+  only(load_errors(head + "  - send:drop:channel=t\n"), 8, 5, "on a tcp channel");
+  CHECK(load_text(head + "  - { call: write, drop: true, channel: f, force: }\n").scenario);
+}

@@ -224,9 +224,9 @@ TEST_CASE("Trigger values out of range are reported") {
   CHECK(parse_ok("read:eof:probability=1").probability == 1.0);
 }
 
-TEST_CASE("fd takes ipc, file or any") {
+TEST_CASE("fd takes ipc, file, anon or any") {
   CHECK(parse_ok("read:eof:fd=file").fd == faultline::FdClass::file);
-  auto d = parse_error("read:eof:fd=fille", 13, "fd must be ipc, file or any");
+  auto d = parse_error("read:eof:fd=fille", 13, "fd must be ipc, file, anon or any");
   CHECK(d.hint == "did you mean 'file'?");
 }
 
@@ -286,4 +286,67 @@ TEST_CASE("The builder accepts YAML-style flag values") {
   REQUIRE(spec);
   CHECK(spec->calls == std::vector<std::string>{"read", "recv"});
   CHECK(spec->force);
+}
+
+TEST_CASE("write accepts the errnos write(2) returns on a connected UDP socket") {
+  // udp(7), ip(7): the ICMP error of an earlier datagram, and running out of buffers.
+  for (const char* e : {"ECONNREFUSED", "ENOBUFS", "EHOSTUNREACH", "EMSGSIZE"}) {
+    CAPTURE(e);
+    CHECK(parse_ok(std::string("write:error=") + e).error == *faultline::errno_from_name(e));
+    CHECK(parse_ok(std::string("writev:error=") + e).error == *faultline::errno_from_name(e));
+  }
+}
+
+TEST_CASE("read accepts the errnos recv(2) returns, as a read on a socket fails like recv") {
+  for (const char* e : {"ECONNREFUSED", "ENOMEM", "EHOSTUNREACH"}) {
+    CAPTURE(e);
+    CHECK(parse_ok(std::string("read:error=") + e).error == *faultline::errno_from_name(e));
+  }
+}
+
+TEST_CASE("send and its spellings accept EPERM, which a firewall rule makes them return") {
+  for (const char* call : {"send", "sendto", "sendmsg", "sendmmsg", "write"}) {
+    CAPTURE(call);
+    CHECK(parse_ok(std::string(call) + ":error=EPERM").error == EPERM);
+  }
+}
+
+TEST_CASE("force is spelled :force on the command line and force: true or force: in YAML") {
+  parse_error("recv:error=ENOSPC", 6, "recv never fails with ENOSPC");
+  CHECK(parse_ok("recv:error=ENOSPC:force").force);
+  for (const char* value : {"true", "", "yes"}) {
+    CAPTURE(value);
+    faultline::FaultSpecBuilder b(faultline::SourceLocation{"s.yaml", 1, 1});
+    CHECK(b.set("call", "recv").empty());
+    CHECK(b.set("error", "ENOSPC").empty());
+    CHECK(b.set("force", value).empty());
+    Diagnostics ds;
+    auto spec = b.build(ds);
+    INFO(describe(ds));
+    REQUIRE(spec);
+    CHECK(spec->force);
+  }
+}
+
+TEST_CASE("signal= refuses a signal that neither ends nor interrupts the process, and says why") {
+  auto chld = parse_error("read:signal=SIGCHLD", 6, "signal=SIGCHLD is ignored by default");
+  CHECK_THAT(chld.hint, Catch::Contains("SIGKILL"));
+  CHECK_THAT(chld.hint, Catch::Contains("force"));
+  parse_error("read:signal=SIGSTOP", 6, "signal=SIGSTOP stops the process");
+  parse_error("read:signal=TSTP", 6, "signal=SIGTSTP stops the process");
+  parse_error("read:signal=SIGCONT", 6, "signal=SIGCONT only continues a stopped process");
+  parse_error("read:signal=SIGWINCH", 6, "is ignored by default");
+  CHECK(parse_ok("read:signal=SIGSTOP:force").signal == SIGSTOP);
+  for (const char* sig : {"SIGKILL", "SIGTERM", "SIGUSR1", "SIGPIPE", "SIGALRM", "40"}) {
+    CAPTURE(sig);
+    CHECK(parse_ok(std::string("read:signal=") + sig).signal > 0);
+  }
+}
+
+TEST_CASE("fd=anon selects anonymous-inode fds and survives the canonical text") {
+  auto s = parse_ok("read:short=3:fd=anon");
+  CHECK(s.fd == faultline::FdClass::anon);
+  CHECK(s.to_string() == "read:short=3:fd=anon");
+  CHECK(parse_ok(s.to_string()).fd == faultline::FdClass::anon);
+  parse_error("read:eof:fd=anom", 13, "fd must be ipc, file, anon or any");
 }

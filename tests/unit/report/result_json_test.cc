@@ -42,6 +42,7 @@ ScenarioResult every_field_set() {
   q.term_signal = SIGKILL;
   r.processes.push_back(q);
   r.faults.push_back({"server/read:error=EIO:nth=2", 5, 1});
+  r.faults.push_back({"client/read:error=EINTR", 4, 2, 3, "record-whole", 2, "eintr-no-handler"});
   FaultEvent e;
   e.time_ms = 12.5;
   e.pid = 4242;
@@ -57,12 +58,14 @@ ScenarioResult every_field_set() {
   e.caller = 0x55e43e833d26;
   e.channel = "t";
   e.fault = "server/read:error=EIO:nth=2";
+  e.unrealistic = "eintr-no-handler";
   r.events.push_back(e);
   FaultEvent quiet = e;
   quiet.error.clear();
   quiet.fd = -1;
   quiet.channel.clear();
   quiet.seq = 2;
+  quiet.unrealistic.clear();
   r.events.push_back(quiet);
   r.events_lost = 7;
   r.violations.push_back({"timeout", "", "scenario timed out after 3s"});
@@ -80,6 +83,13 @@ TEST_CASE("A result read back from its JSON writes the same JSON again") {
   CHECK(back.interrupted_by == SIGINT);
   CHECK(back.processes.at(1).term_signal == SIGKILL);
   CHECK(back.events.at(0).caller == 0x55e43e833d26);
+  // What the kernel would not have done survives the round trip.
+  CHECK(back.faults.at(1).refused == 3);
+  CHECK(back.faults.at(1).refused_why == "record-whole");
+  CHECK(back.faults.at(1).unrealistic == 2);
+  CHECK(back.faults.at(1).unrealistic_why == "eintr-no-handler");
+  CHECK(back.events.at(0).unrealistic == "eintr-no-handler");
+  CHECK(back.events.at(1).unrealistic.empty());
 }
 
 TEST_CASE("A JSON document of another shape is refused, not half read") {
