@@ -13,7 +13,7 @@ static void fl_fact_copy(char* dst, size_t cap, const char* src) {
 }
 
 int fl_fact_write(struct fl_control* ctl, uint32_t kind, int32_t pid, int32_t ppid, uint32_t uid,
-                   const char* process, const char* detail) {
+                  const char* process, const char* detail) {
   uint32_t slot = atomic_fetch_add_explicit(&ctl->fact_next, 1, memory_order_relaxed);
   if (slot >= FL_MAX_FACTS) return -1;
   struct fl_fact* f = &ctl->facts[slot];

@@ -13,7 +13,7 @@ extern "C" {
 /* Appends one fact and returns its slot, -1 when the table is full (fact_next still counts
  * it, so the reader knows). `process` and `detail` may be NULL; both are truncated. */
 int fl_fact_write(struct fl_control* ctl, uint32_t kind, int32_t pid, int32_t ppid, uint32_t uid,
-                   const char* process, const char* detail);
+                  const char* process, const char* detail);
 
 /* Withdraws the fact in `slot` (an exec that failed after it was recorded): readers skip it. */
 void fl_fact_withdraw(struct fl_control* ctl, int slot);

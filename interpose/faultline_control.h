@@ -167,11 +167,11 @@ struct fl_attach_failure {
   uint32_t magic; /* FL_STATUS_MAGIC */
   int32_t pid;
   int32_t ppid;
-  uint32_t uid; /* effective uid at the attempt */
-  int32_t fd;         /* FAULTLINE_CONTROL_FD, -1 when not given */
-  int32_t fd_errno;   /* why the fd was no use: EBADF closed, EINVAL another file, 0 none */
-  int32_t path_errno; /* why the path was no use (EACCES after a privilege drop) */
-  uint32_t reason;    /* enum fl_attach_reason */
+  uint32_t uid;              /* effective uid at the attempt */
+  int32_t fd;                /* FAULTLINE_CONTROL_FD, -1 when not given */
+  int32_t fd_errno;          /* why the fd was no use: EBADF closed, EINVAL another file, 0 none */
+  int32_t path_errno;        /* why the path was no use (EACCES after a privilege drop) */
+  uint32_t reason;           /* enum fl_attach_reason */
   char process[FL_NAME_MAX]; /* FAULTLINE_PROCESS */
   char comm[16];             /* the program's name (/proc/self/comm) */
   char exe[FL_SITE_MAX];     /* /proc/self/exe, "" when unreadable */
@@ -225,8 +225,8 @@ struct fl_control {
   FL_ATOMIC(uint32_t) created_next; /* records claimed in created[] (may exceed the capacity) */
   uint32_t reserved2;
   struct fl_created created[FL_MAX_CREATED];
-  int32_t runner_pid;             /* processes whose parent it is record FL_FACT_ATTACHED */
-  FL_ATOMIC(uint32_t) fact_next;  /* records claimed in facts[] (may exceed the capacity) */
+  int32_t runner_pid;            /* processes whose parent it is record FL_FACT_ATTACHED */
+  FL_ATOMIC(uint32_t) fact_next; /* records claimed in facts[] (may exceed the capacity) */
   struct fl_fact facts[FL_MAX_FACTS];
 };
 

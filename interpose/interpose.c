@@ -207,8 +207,9 @@ static void fl_attach_failed(uint32_t reason, const char* path, int fd, int fd_e
   fl_put_num(&t, (long)rec.uid);
   fl_put(&t, ") runs WITHOUT fault injection: ");
   if (reason == FL_ATTACH_VERSION) {
-    fl_put(&t, "the control block is of another faultline version (use the interposer that came "
-               "with the runner)");
+    fl_put(&t,
+           "the control block is of another faultline version (use the interposer that came "
+           "with the runner)");
   } else if (reason == FL_ATTACH_SIZE) {
     fl_put(&t, "the control file has the wrong size");
   } else if (reason == FL_ATTACH_MAP) {
@@ -249,8 +250,7 @@ static void fl_attach_failed(uint32_t reason, const char* path, int fd, int fd_e
 /* Opens the control block: the inherited descriptor first (it survives a privilege drop),
  * the path second. Returns a descriptor the caller owns or that is `fd` itself (*inherited
  * set), or -1 with *fd_err and *path_err saying why. */
-static long fl_open_control(const char* path, int fd, int* inherited, int* fd_err,
-                            int* path_err) {
+static long fl_open_control(const char* path, int fd, int* inherited, int* fd_err, int* path_err) {
   *inherited = 0;
   *fd_err = 0;
   *path_err = 0;
@@ -293,6 +293,7 @@ __attribute__((constructor)) static void fl_init(void) {
     fl_process[i] = '\0';
   }
   const char* path = getenv("FAULTLINE_CONTROL");
+  fl_observe_init(path && *path);
   if (!path || !*path) goto out;
   fl_copy_field(fl_ctl_path, sizeof fl_ctl_path, path, -1);
   fl_ctl_fd_wanted = fl_parse_fd(getenv("FAULTLINE_CONTROL_FD"));

@@ -34,6 +34,12 @@ extern int fl_site_ready;
  * the constructor: never on a call path. */
 void fl_site_init(const struct fl_control* ctl);
 
+/* Resolves the next definitions of the observing wrappers (observe.c) from the constructor:
+ * syscall() always (the pass-through is hot in some programs and must not run dlsym from
+ * main on), the others when `all` (under a control block); liburing's stay unresolved in a
+ * program without liburing. */
+void fl_observe_init(int all);
+
 /* dlsym(RTLD_NEXT) for the call's symbol; caches the result. Never returns NULL. */
 __attribute__((cold)) void* fl_resolve(int call);
 

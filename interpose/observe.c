@@ -46,6 +46,18 @@ static void* fl_observe_real(int id, const char* symbol) {
   return p;
 }
 
+void fl_observe_init(int all) {
+  for (int id = 0; id < FL_OBSERVE_COUNT; ++id) {
+    if (!all && id != FL_OBSERVE_syscall) continue;
+    static const char* const symbols[FL_OBSERVE_COUNT] = {
+#define FL_OBSERVE(name) #name,
+#include "observe.def"
+#undef FL_OBSERVE
+    };
+    (void)fl_observe_real(id, symbols[id]);
+  }
+}
+
 #define OBSERVE_REAL(name) ((__typeof__(&name))fl_observe_real(FL_OBSERVE_##name, #name))
 
 /* ---- handing the control file on ---------------------------------------------------------
@@ -109,8 +121,7 @@ static long fl_open_program(const char* file, int search, char* path, size_t cap
       memcpy(path + k, file, flen + 1);
       long fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
       struct stat st;
-      if (fd >= 0 && syscall(SYS_fstat, fd, &st) == 0 && S_ISREG(st.st_mode) &&
-          (st.st_mode & 0111))
+      if (fd >= 0 && syscall(SYS_fstat, fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111))
         return fd;
       if (fd >= 0) syscall(SYS_close, fd);
     }
@@ -131,8 +142,7 @@ static int fl_exec_is_secure(long fd, const struct stat* st) {
   if (!nnp && (st->st_mode & S_ISUID)) new_euid = st->st_uid;
   if (!nnp && (st->st_mode & S_ISGID) && (st->st_mode & S_IXGRP)) new_egid = st->st_gid;
   if (new_euid != ruid || new_egid != rgid) return 1;
-  if (ruid != 0 && !nnp && syscall(SYS_fgetxattr, fd, "security.capability", NULL, 0) > 0)
-    return 1;
+  if (ruid != 0 && !nnp && syscall(SYS_fgetxattr, fd, "security.capability", NULL, 0) > 0) return 1;
   return 0;
 }
 
@@ -270,15 +280,15 @@ FL_EXPORT int execveat(int dirfd, const char* path, char* const argv[], char* co
 
 /* execl, execle, execlp: their arguments gathered on the stack (no allocation), as libc does,
  * then the checks above through the vector forms. */
-#define FL_GATHER_ARGS(first, last_named, argv)               \
-  size_t argc_ = 1;                                           \
-  va_list ap_;                                                \
-  va_start(ap_, last_named);                                  \
-  while (va_arg(ap_, const char*) != NULL) ++argc_;           \
-  va_end(ap_);                                                \
-  char* argv[argc_ + 1];                                      \
-  argv[0] = (char*)(first);                                   \
-  va_start(ap_, last_named);                                  \
+#define FL_GATHER_ARGS(first, last_named, argv)     \
+  size_t argc_ = 1;                                 \
+  va_list ap_;                                      \
+  va_start(ap_, last_named);                        \
+  while (va_arg(ap_, const char*) != NULL) ++argc_; \
+  va_end(ap_);                                      \
+  char* argv[argc_ + 1];                            \
+  argv[0] = (char*)(first);                         \
+  va_start(ap_, last_named);                        \
   for (size_t i_ = 1; i_ <= argc_; ++i_) argv[i_] = va_arg(ap_, char*)
 
 FL_EXPORT int execl(const char* path, const char* arg, ...) {
@@ -334,8 +344,8 @@ static void fl_note_io_uring(const char* how) {
   struct fl_control* ctl = fl_ctl;
   if (!ctl || atomic_exchange_explicit(&fl_io_uring_noted, 1, memory_order_relaxed)) return;
   int saved = errno;
-  fl_fact_write(ctl, FL_FACT_IO_URING, (int32_t)syscall(SYS_getpid),
-                (int32_t)syscall(SYS_getppid), (uint32_t)syscall(SYS_geteuid), fl_process, how);
+  fl_fact_write(ctl, FL_FACT_IO_URING, (int32_t)syscall(SYS_getpid), (int32_t)syscall(SYS_getppid),
+                (uint32_t)syscall(SYS_geteuid), fl_process, how);
   errno = saved;
 }
 

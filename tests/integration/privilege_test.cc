@@ -32,8 +32,9 @@ std::string program(const char* name) {
 // "hello" through a pipe to `reader`, which runs `command` (a YAML flow sequence) and has
 // `fault`; `expect` is the reader's expect: block.
 std::string pipe_scenario(const std::string& command, const std::string& expect,
-                          const std::string& fault = "{ process: reader, call: read, "
-                                                     "error: EIO, nth: 1 }",
+                          const std::string& fault =
+                              "{ process: reader, call: read, "
+                              "error: EIO, nth: 1 }",
                           const std::string& extra = "") {
   return "scenario: privilege\ntimeout: 20s\nchannels: { p: { type: pipe } }\n"
          "processes:\n"
@@ -105,11 +106,11 @@ TEST_CASE("cat started through runuser -u nobody gets its faults") {
 
 TEST_CASE("socat started through setpriv as nobody gets its faults") {
   NothingLeftBehind guard;
-  TempScenario s(pipe_scenario(
-                     "[setpriv, --reuid=nobody, --regid=nogroup, --clear-groups, socat, -u, "
-                     "STDIN, STDOUT]",
-                     "{ exit: 1, stderr: { contains: 'Input/output error' } }") +
-                 "expect: { faults: fired }\n");
+  TempScenario s(
+      pipe_scenario("[setpriv, --reuid=nobody, --regid=nogroup, --clear-groups, socat, -u, "
+                    "STDIN, STDOUT]",
+                    "{ exit: 1, stderr: { contains: 'Input/output error' } }") +
+      "expect: { faults: fired }\n");
   CommandResult r;
   json sc = run_json(s, r);
   CHECK(r.exit_code == 0);
@@ -146,7 +147,8 @@ TEST_CASE("A process that cannot attach says so and fails the scenario, in every
   CHECK_THAT(xml, Catch::Contains("could not attach"));
 }
 
-TEST_CASE("A child exec'd with LD_PRELOAD cleared is named and fails a scenario with faults for it") {
+TEST_CASE(
+    "A child exec'd with LD_PRELOAD cleared is named and fails a scenario with faults for it") {
   NothingLeftBehind guard;
   TempScenario s(pipe_scenario("[env, -u, LD_PRELOAD, cat]", "{ exit: 0 }"));
   CommandResult r;
@@ -222,9 +224,8 @@ TEST_CASE("A process that sets up an io_uring is reported under both backends") 
 
 TEST_CASE("faultline exec names a process that ran without fault injection") {
   NothingLeftBehind guard;
-  CommandResult r =
-      run_faultline({"exec", "--fault", "read:error=EIO", "--", "env", "-u", "LD_PRELOAD", "sh",
-                     "-c", "echo hi | cat"});
+  CommandResult r = run_faultline({"exec", "--fault", "read:error=EIO", "--", "env", "-u",
+                                   "LD_PRELOAD", "sh", "-c", "echo hi | cat"});
   CHECK(r.exit_code == 0);  // exec passes the program's status through
   CHECK_THAT(r.err, Catch::Contains("LD_PRELOAD cleared") && Catch::Contains("/bin/sh"));
 }

@@ -93,10 +93,11 @@ void print_blind_spots(std::ostream& out, const ScenarioResult& r, std::string_v
   for (const auto& p : r.processes) {
     for (const auto& s : p.blind_spots) {
       // One that failed the run is among the violations already.
-      const bool failed = std::any_of(r.violations.begin(), r.violations.end(), [&](const Violation& v) {
-        return v.kind == "uninjected" && v.process == p.name &&
-               v.message.find(s.message) != std::string::npos;
-      });
+      const bool failed =
+          std::any_of(r.violations.begin(), r.violations.end(), [&](const Violation& v) {
+            return v.kind == "uninjected" && v.process == p.name &&
+                   v.message.find(s.message) != std::string::npos;
+          });
       if (!failed) out << fmt::format("{}not seen: {}: {}\n", prefix, p.name, s.message);
     }
   }

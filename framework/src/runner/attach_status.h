@@ -19,9 +19,9 @@ struct AttachFailure {
   pid_t pid = 0;
   pid_t ppid = 0;
   unsigned uid = 0;
-  int fd = -1;         // FAULTLINE_CONTROL_FD it was given, -1 when none
-  int fd_errno = 0;    // EBADF: that fd was closed; EINVAL: it was another file
-  int path_errno = 0;  // why FAULTLINE_CONTROL could not be opened (EACCES)
+  int fd = -1;          // FAULTLINE_CONTROL_FD it was given, -1 when none
+  int fd_errno = 0;     // EBADF: that fd was closed; EINVAL: it was another file
+  int path_errno = 0;   // why FAULTLINE_CONTROL could not be opened (EACCES)
   unsigned reason = 0;  // enum fl_attach_reason
   std::string process;  // FAULTLINE_PROCESS
   std::string comm;     // the program's name

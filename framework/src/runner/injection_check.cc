@@ -17,9 +17,8 @@ namespace faultline {
 namespace {
 
 bool faults_apply_to(const std::vector<FaultSpec>& faults, const std::string& process) {
-  return std::any_of(faults.begin(), faults.end(), [&](const FaultSpec& f) {
-    return f.process.empty() || f.process == process;
-  });
+  return std::any_of(faults.begin(), faults.end(),
+                     [&](const FaultSpec& f) { return f.process.empty() || f.process == process; });
 }
 
 // Why a program the runner started would never load the interposer.
@@ -101,8 +100,8 @@ void add_blind_spots(const InjectionInputs& in, const std::vector<ControlBlock::
   };
   std::set<std::pair<std::string, pid_t>> seen;
   auto add = [&](int i, BlindSpot spot) {
-    if (!seen.insert({spot.kind + "/" + result.processes[static_cast<std::size_t>(i)].name,
-                      spot.pid})
+    if (!seen.insert(
+                 {spot.kind + "/" + result.processes[static_cast<std::size_t>(i)].name, spot.pid})
              .second)
       return;
     result.processes[static_cast<std::size_t>(i)].blind_spots.push_back(std::move(spot));
@@ -147,9 +146,8 @@ void add_blind_spots(const InjectionInputs& in, const std::vector<ControlBlock::
             site = fmt::format("; site= never matches there (fault {})", f.to_string());
         add(static_cast<int>(i),
             {"seccomp", p.pid,
-             "runs under the seccomp backend: only error, delay and signal faults apply to it "
-             "(short, eof, corrupt, reset, drop and spurious cannot), and calls libc makes "
-             "without a system call of their own are seen by their system calls" +
+             "runs under the seccomp backend: only error, delay and signal faults apply to it; "
+             "short, eof, corrupt, reset, drop and spurious cannot" +
                  site,
              false});
       }
@@ -179,9 +177,9 @@ std::vector<Violation> check_injection(const Scenario& scenario,
     if (!faults_apply_to(faults, p.name)) continue;
     for (const auto& spot : p.blind_spots) {
       if (!spot.escaped) continue;
-      out.push_back({"uninjected", p.name,
-                     fmt::format("{}: {} (its faults could not apply there)", p.name,
-                                 spot.message)});
+      out.push_back(
+          {"uninjected", p.name,
+           fmt::format("{}: {} (its faults could not apply there)", p.name, spot.message)});
     }
   }
   return out;

@@ -17,8 +17,8 @@ namespace faultline {
 
 struct InjectionInputs {
   const Scenario& scenario;
-  const std::vector<FaultSpec>& faults;              // the scenario's and --fault's
-  const std::vector<Backend>& backends;              // chosen, per scenario process
+  const std::vector<FaultSpec>& faults;                // the scenario's and --fault's
+  const std::vector<Backend>& backends;                // chosen, per scenario process
   const std::vector<std::filesystem::path>& programs;  // what each process ran, "" unknown
 };
 

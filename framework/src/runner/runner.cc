@@ -24,8 +24,8 @@
 #include "faults/control_block.h"
 #include "faults/site_resolver.h"
 #include "processes/supervisor.h"
-#include "runner/control_context.h"
 #include "runner/attach_status.h"
+#include "runner/control_context.h"
 #include "runner/expectations.h"
 #include "runner/injection_check.h"
 #include "runner/leak_check.h"
@@ -247,7 +247,8 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     // privilege drop (the run directory is the runner's alone), and by path as a fallback;
     // a process that can use neither reports itself to `status` (docs/how-it-works.md).
     const int control_fd = control_fd_number();
-    auto control_file = std::make_shared<UniqueFd>(::open(control.path().c_str(), O_RDWR | O_CLOEXEC));
+    auto control_file =
+        std::make_shared<UniqueFd>(::open(control.path().c_str(), O_RDWR | O_CLOEXEC));
     if (!*control_file)
       throw std::system_error(errno, std::generic_category(),
                               "cannot open the control file " + control.path().string());
@@ -272,8 +273,8 @@ ScenarioResult Runner::run(const Scenario& scenario) {
         (*inherited)[fd] = std::make_shared<UniqueFd>(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
     }
     std::vector<LaunchPlan> plans;
-    std::vector<Backend> backends;      // as chosen, per process
-    std::vector<fs::path> programs;     // what each process runs
+    std::vector<Backend> backends;                                 // as chosen, per process
+    std::vector<fs::path> programs;                                // what each process runs
     std::shared_ptr<const seccomp::FilterProgram> seccomp_filter;  // built once, if needed
     for (const auto& p : scenario.processes) {
       LaunchPlan plan;

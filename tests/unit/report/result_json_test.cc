@@ -35,8 +35,8 @@ ScenarioResult every_field_set() {
   p.at_timeout.push_back({4243, "sleep", "S (sleeping)", "nanosleep(...)", "hrtimer", "#0 x"});
   p.peer_intact = false;
   p.peer_report = "10 sent, 9 received, 1 lost";
-  p.blind_spots.push_back({"not-attached", 4250,
-                           "pid 4250 (cat, uid 65534) could not attach: ...", true});
+  p.blind_spots.push_back(
+      {"not-attached", 4250, "pid 4250 (cat, uid 65534) could not attach: ...", true});
   p.blind_spots.push_back({"io_uring", 4242, "pid 4242 (uid 0) set up an io_uring", false});
   r.processes.push_back(p);
   ProcessResult q;
