@@ -15,6 +15,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -135,9 +137,17 @@ static long fl_open_program(const char* file, int search, char* path, size_t cap
  * ones (a set-user-ID or set-group-ID file, or ids already apart) or grants file
  * capabilities to a process that is not root. no_new_privs turns the id bits off. */
 static int fl_exec_is_secure(long fd, const struct stat* st) {
+  /* The kernel honours the id bits of ELF programs only (not of #! scripts), and not on a
+   * file system mounted nosuid. */
+  unsigned char magic[SELFMAG];
+  if (syscall(SYS_pread64, fd, magic, sizeof magic, 0) != (long)sizeof magic ||
+      memcmp(magic, ELFMAG, SELFMAG) != 0)
+    return 0;
+  struct statfs fs;
+  const int nosuid = syscall(SYS_fstatfs, fd, &fs) == 0 && (fs.f_flags & ST_NOSUID);
   long ruid = syscall(SYS_getuid), euid = syscall(SYS_geteuid);
   long rgid = syscall(SYS_getgid), egid = syscall(SYS_getegid);
-  int nnp = syscall(SYS_prctl, PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+  int nnp = nosuid || syscall(SYS_prctl, PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
   long new_euid = euid, new_egid = egid;
   if (!nnp && (st->st_mode & S_ISUID)) new_euid = st->st_uid;
   if (!nnp && (st->st_mode & S_ISGID) && (st->st_mode & S_IXGRP)) new_egid = st->st_gid;
