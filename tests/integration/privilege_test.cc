@@ -122,13 +122,12 @@ TEST_CASE("A child of Python's subprocess with close_fds and user=nobody gets it
   NothingLeftBehind guard;
   // close_fds closes every fd above 2 in the child (close_range), then the child drops to
   // nobody and execs cat: the control fd must survive both.
-  TempScenario s(
-      pipe_scenario("[/usr/bin/python3, -c, \"import subprocess, sys; "
-                    "sys.exit(subprocess.run(['cat'], user='nobody', group='nogroup', "
-                    "extra_groups=[], close_fds=True).returncode)\"]",
-                    "{ exit: 1, stderr: { contains: 'Input/output error' } }",
-                    "{ process: reader, call: read, channel: p, error: EIO, nth: 1 }") +
-      "expect: { faults: fired }\n");
+  TempScenario s(pipe_scenario("[/usr/bin/python3, -c, \"import subprocess, sys; "
+                               "sys.exit(subprocess.run(['cat'], user='nobody', group='nogroup', "
+                               "extra_groups=[], close_fds=True).returncode)\"]",
+                               "{ exit: 1, stderr: { contains: 'Input/output error' } }",
+                               "{ process: reader, call: read, channel: p, error: EIO, nth: 1 }") +
+                 "expect: { faults: fired }\n");
   CommandResult r;
   json sc = run_json(s, r);
   CHECK(r.exit_code == 0);

@@ -231,8 +231,8 @@ TEST_CASE("The interposer passes through and says so when the control file is no
   std::ofstream(bogus) << std::string(64, 'x');
   auto r = test::run_probe({"one", "write"}, {"FAULTLINE_CONTROL=" + bogus.string()});
   CHECK(out_of(r) == "write ok\n");
-  CHECK_THAT(r.err, Catch::Contains("runs WITHOUT fault injection") &&
-                        Catch::Contains("wrong size"));
+  CHECK_THAT(r.err,
+             Catch::Contains("runs WITHOUT fault injection") && Catch::Contains("wrong size"));
   CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
 }
 
@@ -240,11 +240,11 @@ TEST_CASE("The interposer says which pid and errno when it cannot open the contr
   NothingLeftBehind guard;
   test::ScratchDir dir;
   auto missing = dir.path() / "no-such-control";
-  auto r = test::run_probe({"one", "write"}, {"FAULTLINE_CONTROL=" + missing.string(),
-                                              "FAULTLINE_CONTROL_FD=1000"});
+  auto r = test::run_probe({"one", "write"},
+                           {"FAULTLINE_CONTROL=" + missing.string(), "FAULTLINE_CONTROL_FD=1000"});
   CHECK(out_of(r) == "write ok\n");
-  CHECK_THAT(r.err, Catch::StartsWith("faultline: pid ") &&
-                        Catch::Contains("fd 1000: EBADF") && Catch::Contains("ENOENT"));
+  CHECK_THAT(r.err, Catch::StartsWith("faultline: pid ") && Catch::Contains("fd 1000: EBADF") &&
+                        Catch::Contains("ENOENT"));
 }
 
 TEST_CASE("The interposer shares counters across fork: nth=2 fires in whichever call is second") {
