@@ -190,6 +190,23 @@ TEST_CASE("Without faults for that process the same child is only reported, and 
   CHECK_THAT(r.out, Catch::Contains("not seen: reader: ") && Catch::Contains("LD_PRELOAD cleared"));
 }
 
+TEST_CASE("Under backend both a child exec'd without the interposer still gets its faults") {
+  NothingLeftBehind guard;
+  TempScenario s(pipe_scenario("[env, -u, LD_PRELOAD, cat]",
+                               "{ exit: 1, stderr: { contains: 'Input/output error' } }",
+                               "{ process: reader, call: read, error: EIO, nth: 1 }",
+                               "    backend: both\n") +
+                 "expect: { faults: fired }\n");
+  CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(r.exit_code == 0);
+  CHECK(sc["passed"] == true);
+  const json& spot = process(sc, "reader")["blind_spots"][0];
+  CHECK(spot["kind"] == "exec-without-preload");
+  CHECK(spot["escaped"] == false);
+  CHECK_THAT(spot["message"].get<std::string>(), Catch::Contains("seccomp backend"));
+}
+
 TEST_CASE("A set-user-ID program is reported as running without the interposer (AT_SECURE)") {
   NothingLeftBehind guard;
   TempDir dir;
