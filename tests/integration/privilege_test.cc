@@ -118,6 +118,19 @@ TEST_CASE("socat started through setpriv as nobody gets its faults") {
   CHECK(sc["faults"][0]["fired"] == 1);
 }
 
+TEST_CASE("Processes get the control fd under the usual open-file limit of 1024") {
+  NothingLeftBehind guard;
+  TempScenario s(pipe_scenario("[runuser, -u, nobody, --, cat]",
+                               "{ exit: 1, stderr: { contains: 'Input/output error' } }") +
+                 "expect: { faults: fired }\n");
+  CommandResult r = faultline::test::run_command(
+      {"sh", "-c", "ulimit -n 1024 && exec \"$0\" run \"$1\" --no-backtrace",
+       faultline::test::faultline_exe().string(), s.path().string()});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("PASS"));
+}
+
 TEST_CASE("A child of Python's subprocess with close_fds and user=nobody gets its faults") {
   NothingLeftBehind guard;
   // close_fds closes every fd above 2 in the child (close_range), then the child drops to

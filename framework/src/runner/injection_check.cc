@@ -113,8 +113,9 @@ void add_blind_spots(const InjectionInputs& in, const std::vector<ControlBlock::
       if (spot.message.size() >= tail.size() &&
           spot.message.compare(spot.message.size() - tail.size(), tail.size(), tail) == 0)
         spot.message.resize(spot.message.size() - tail.size());
-      spot.message += "; the seccomp backend (backend: both) injects there: error, delay and "
-                      "signal faults only";
+      spot.message +=
+          "; the seccomp backend (backend: both) injects there: error, delay and "
+          "signal faults only";
     }
     result.processes[static_cast<std::size_t>(i)].blind_spots.push_back(std::move(spot));
   };

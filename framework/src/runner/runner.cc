@@ -108,13 +108,14 @@ ProcessResult to_result(const ProcessOutcome& o, const ProcessSpec& spec) {
 
 // The descriptor number processes find the control file on (FAULTLINE_CONTROL_FD): high,
 // away from the numbers conventions give meaning to (stdio, systemd's LISTEN_FDS from 3),
-// and below the open-file limit and select()'s FD_SETSIZE.
+// below select()'s FD_SETSIZE, and with room above it below the open-file limit (the child
+// moves its fds through higher numbers while it wires them: spawn.cc).
 int control_fd_number() {
   rlimit lim{};
-  rlim_t top = 1024;
-  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
-    top = std::min<rlim_t>(top, lim.rlim_cur);
-  return static_cast<int>(std::max<rlim_t>(top, 4) - 1);
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY ||
+      lim.rlim_cur >= 1024)
+    return 1000;
+  return static_cast<int>(std::max<rlim_t>(lim.rlim_cur * 3 / 4, 3));
 }
 
 }  // namespace
