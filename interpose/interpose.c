@@ -1,5 +1,6 @@
-/* The interposer's global state and its load-time constructor. Every global of
- * libfaultline-interpose.so lives in this file.
+/* The interposer's global state and its load-time constructor: the globals the other files
+ * share live in this file (file-local state stays with its file: the fd cache and hook
+ * pointers in wrappers.c, the observing wrappers' pointers in observe.c).
  *
  * Rules of the house for everything in interpose/: no allocation, locks, stdio or exceptions
  * on the call path; errno preserved exactly when nothing is injected; files are opened and
