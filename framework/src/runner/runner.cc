@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <system_error>
 
 #include <fmt/format.h>
 
