@@ -32,6 +32,7 @@ extern "C" {
 #define FL_EVENT_RING 4096  /* power of two */
 #define FL_SITE_RANGES 16   /* address ranges one site= resolves to, over all programs */
 #define FL_MAX_CREATED 1024 /* IPC objects the processes create, for the leak check */
+#define FL_MAX_FACTS 256    /* what the interposer could not see, for the report */
 
 /* Call ids: one per row of calls.def, in file order. */
 enum fl_call_id {
@@ -184,6 +185,58 @@ struct fl_created {
   char process[FL_NAME_MAX];
 };
 
+/* How a process gets the control block (docs/how-it-works.md, "Handing over the control
+ * block"): FAULTLINE_CONTROL_FD names an inherited descriptor of the control file (it survives
+ * a privilege drop), FAULTLINE_CONTROL its path (the fallback); a process that can use neither
+ * sends a struct fl_attach_failure to the abstract Unix datagram socket FAULTLINE_STATUS
+ * names ("@name") and says so on stderr. */
+#define FL_STATUS_MAGIC 0x54534c46u /* "FLST" little-endian */
+
+struct fl_attach_failure {
+  uint32_t magic; /* FL_STATUS_MAGIC */
+  int32_t pid;
+  int32_t ppid;
+  uint32_t uid;              /* effective uid at the attempt */
+  int32_t fd;                /* FAULTLINE_CONTROL_FD, -1 when not given */
+  int32_t fd_errno;          /* why the fd was no use: EBADF closed, EINVAL another file, 0 none */
+  int32_t path_errno;        /* why the path was no use (EACCES after a privilege drop) */
+  uint32_t reason;           /* enum fl_attach_reason */
+  char process[FL_NAME_MAX]; /* FAULTLINE_PROCESS */
+  char comm[16];             /* the program's name (/proc/self/comm) */
+  char exe[FL_SITE_MAX];     /* /proc/self/exe, "" when unreadable */
+};
+
+enum fl_attach_reason {
+  FL_ATTACH_NO_ACCESS = 1, /* neither the fd nor the path could be opened */
+  FL_ATTACH_VERSION = 2,   /* a control block of another faultline version */
+  FL_ATTACH_SIZE = 3,      /* the file is not a whole control block */
+  FL_ATTACH_MAP = 4,       /* mmap failed (path_errno holds its errno) */
+};
+
+/* A fact about a process that decides what a run could see (the report's "not seen" lines).
+ * Written by the interposer of an attached process, or by the runner's seccomp supervisor;
+ * `state` is written last (release). */
+enum fl_fact_kind {
+  FL_FACT_ATTACHED = 1,        /* a process the runner started attached (detail: fd or path) */
+  FL_FACT_EXEC_NO_PRELOAD = 2, /* it exec'd `detail` with LD_PRELOAD lacking the interposer */
+  FL_FACT_EXEC_NO_CONTROL = 3, /* ... with the interposer but no FAULTLINE_CONTROL */
+  FL_FACT_EXEC_SECURE = 4,     /* ... a set-user-ID/-group-ID or capability program (AT_SECURE:
+                                  the loader ignores LD_PRELOAD) */
+  FL_FACT_EXEC_STATIC = 5,     /* ... a statically linked program (no loader, no LD_PRELOAD) */
+  FL_FACT_IO_URING = 6,        /* it set up an io_uring (detail: through what) */
+};
+
+struct fl_fact {
+  FL_ATOMIC(uint32_t) state; /* 0: empty or being written, 1: complete, 2: withdrawn */
+  uint32_t kind;             /* enum fl_fact_kind */
+  int32_t pid;
+  int32_t ppid;
+  uint32_t uid;
+  uint32_t reserved;
+  char process[FL_NAME_MAX];
+  char detail[FL_SITE_MAX];
+};
+
 struct fl_control {
   uint32_t magic;   /* FL_CONTROL_MAGIC */
   uint32_t version; /* FL_CONTROL_VERSION */
@@ -201,6 +254,9 @@ struct fl_control {
   FL_ATOMIC(uint32_t) created_next; /* records claimed in created[] (may exceed the capacity) */
   uint32_t reserved2;
   struct fl_created created[FL_MAX_CREATED];
+  int32_t runner_pid;            /* processes whose parent it is record FL_FACT_ATTACHED */
+  FL_ATOMIC(uint32_t) fact_next; /* records claimed in facts[] (may exceed the capacity) */
+  struct fl_fact facts[FL_MAX_FACTS];
 };
 
 #ifdef __cplusplus

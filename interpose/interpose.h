@@ -16,6 +16,12 @@ extern char fl_process[FL_NAME_MAX];
 extern uint64_t fl_shm_dev;
 extern uint64_t fl_anon_dev;
 extern uint64_t fl_pidfs_dev;
+#define FL_PATH_MAX 4096
+extern _Atomic int fl_ctl_fd;
+extern int fl_ctl_fd_wanted;
+extern uint64_t fl_ctl_dev;
+extern uint64_t fl_ctl_ino;
+extern char fl_ctl_path[FL_PATH_MAX];
 extern __thread int fl_busy __attribute__((tls_model("initial-exec")));
 extern _Atomic(void*) fl_real[FL_CALL_COUNT];
 
@@ -30,6 +36,12 @@ extern int fl_site_ready;
  * the constructor: never on a call path. */
 void fl_site_init(const struct fl_control* ctl);
 
+/* Resolves the next definitions of the observing wrappers (observe.c) from the constructor:
+ * syscall() always (the pass-through is hot in some programs and must not run dlsym from
+ * main on), the others when `all` (under a control block); liburing's stay unresolved in a
+ * program without liburing. */
+void fl_observe_init(int all);
+
 /* dlsym(RTLD_NEXT) for the call's symbol; caches the result. Never returns NULL. */
 __attribute__((cold)) void* fl_resolve(int call);
 
@@ -42,6 +54,22 @@ static inline void* fl_real_fn(int call) {
 static inline int fl_is_armed(int call) {
   return __builtin_expect(
       (__atomic_load_n(&fl_armed[call >> 6], __ATOMIC_RELAXED) >> (call & 63)) & 1, 0);
+}
+
+/* Whether fd is the control file this process keeps for its children (fl_ctl_fd), checked
+ * against the file's identity: a raw close(2) the wrappers never saw may have freed the
+ * number for a file of the program's. One load and a branch for every other fd. */
+__attribute__((cold)) int fl_control_fd_still_ours(int fd);
+static inline int fl_is_control_fd(int fd) {
+  int keep = atomic_load_explicit(&fl_ctl_fd, memory_order_relaxed);
+  return __builtin_expect(keep >= 0 && fd == keep, 0) && fl_control_fd_still_ours(fd);
+}
+/* The program puts a file of its own on fd (dup2, dup3): if that was the control file's
+ * number, the number is the program's from now on. */
+static inline void fl_control_fd_taken(int fd) {
+  int keep = atomic_load_explicit(&fl_ctl_fd, memory_order_relaxed);
+  if (__builtin_expect(keep >= 0 && fd == keep, 0))
+    atomic_store_explicit(&fl_ctl_fd, -1, memory_order_relaxed);
 }
 
 #pragma GCC visibility pop

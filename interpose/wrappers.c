@@ -816,6 +816,10 @@ FL_EXPORT int shm_open(const char* name, int flags, mode_t mode) {
 /* The fd's object goes away or changes: what the cache knows of the fd no longer holds. An
  * armed call is forgotten again afterwards: deciding on it classified the fd as it was. */
 FL_EXPORT int close(int fd) {
+  /* The control file the interposer keeps for the programs this one starts: a program that
+   * closes every fd it did not open ("close all fds above 2") closes it here in vain, as it
+   * would an fd that was never open, but learns nothing of it (how-it-works.md). */
+  if (fl_is_control_fd(fd)) return 0;
   fl_fd_forget(fd);
   if (fl_is_armed(FL_CALL_close)) {
     int r = close_slow(CALLER, fd);
@@ -827,12 +831,14 @@ FL_EXPORT int close(int fd) {
 
 FL_EXPORT int dup2(int fd, int fd2) {
   fl_fd_forget(fd2);
+  fl_control_fd_taken(fd2);
   if (fl_is_armed(FL_CALL_dup2)) return dup2_slow(CALLER, fd, fd2);
   return REAL(dup2)(fd, fd2);
 }
 
 FL_EXPORT int dup3(int fd, int fd2, int flags) {
   fl_fd_forget(fd2);
+  fl_control_fd_taken(fd2);
   if (fl_is_armed(FL_CALL_dup3)) return dup3_slow(CALLER, fd, fd2, flags);
   return REAL(dup3)(fd, fd2, flags);
 }
@@ -1760,12 +1766,35 @@ FL_EXPORT int closedir(DIR* d) {
   return HOOK_REAL(closedir)(d);
 }
 
+/* Both spare the control file the interposer keeps (see close): the range is closed on
+ * either side of it. */
 FL_EXPORT int close_range(unsigned first, unsigned last, int flags) {
   if (!(flags & CLOSE_RANGE_CLOEXEC)) fl_fd_forget_from(first, last);
+  int keep = atomic_load_explicit(&fl_ctl_fd, memory_order_relaxed);
+  if (__builtin_expect(keep >= 0, 0) && (unsigned)keep >= first && (unsigned)keep <= last &&
+      fl_is_control_fd(keep)) {
+    int r = 0;
+    if ((unsigned)keep > first) r = HOOK_REAL(close_range)(first, (unsigned)keep - 1, flags);
+    if (r == 0 && (unsigned)keep < last)
+      r = HOOK_REAL(close_range)((unsigned)keep + 1, last, flags);
+    return r;
+  }
   return HOOK_REAL(close_range)(first, last, flags);
 }
 
 FL_EXPORT void closefrom(int low) {
   if (low >= 0) fl_fd_forget_from((unsigned)low, ~0u);
+  int keep = atomic_load_explicit(&fl_ctl_fd, memory_order_relaxed);
+  if (__builtin_expect(keep >= 0, 0) && low >= 0 && keep >= low && fl_is_control_fd(keep)) {
+    if (keep > low) {
+      int saved = errno;
+      if (HOOK_REAL(close_range)((unsigned)low, (unsigned)keep - 1, 0) != 0) {
+        for (int fd = low; fd < keep; ++fd) syscall(SYS_close, fd);
+      }
+      errno = saved;
+    }
+    HOOK_REAL(closefrom)(keep + 1);
+    return;
+  }
   HOOK_REAL(closefrom)(low);
 }

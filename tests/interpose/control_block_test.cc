@@ -2,11 +2,13 @@
 #include "faults/control_block.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <stdexcept>
 
+#include "facts.h"
 #include "faultline_control.h"
 #include "probe.h"
 
@@ -33,6 +35,29 @@ TEST_CASE("The control block file is created 0600 with a versioned header") {
   CHECK(c.rule_count == 0);
   CHECK(cb.events().empty());
   CHECK(cb.events_lost() == 0);
+}
+
+TEST_CASE("The control block reads back the facts recorded, without withdrawn ones") {
+  ScratchDir dir;
+  auto cb = ControlBlock::create(dir.path() / "control", {}, 1);
+  CHECK(cb.raw()->runner_pid == ::getpid());
+  fl_fact_write(cb.raw(), FL_FACT_EXEC_NO_PRELOAD, 10, 9, 0, "reader", "/usr/bin/cat");
+  int failed_exec = fl_fact_write(cb.raw(), FL_FACT_EXEC_SECURE, 10, 9, 0, "reader", "./x");
+  fl_fact_withdraw(cb.raw(), failed_exec);
+  fl_fact_write(cb.raw(), FL_FACT_IO_URING, 11, 1, 65534, "server", nullptr);
+  auto facts = cb.facts();
+  REQUIRE(facts.size() == 2);
+  CHECK(facts[0].kind == FL_FACT_EXEC_NO_PRELOAD);
+  CHECK(facts[0].process == "reader");
+  CHECK(facts[0].detail == "/usr/bin/cat");
+  CHECK(facts[1].pid == 11);
+  CHECK(facts[1].uid == 65534);
+  CHECK(facts[1].detail.empty());
+  CHECK(cb.facts_lost() == 0);
+  for (int i = 0; i < FL_MAX_FACTS; ++i)
+    fl_fact_write(cb.raw(), FL_FACT_IO_URING, 12, 1, 0, "server", "x");
+  CHECK(cb.facts_lost() == 3);
+  CHECK(fl_fact_write(cb.raw(), FL_FACT_IO_URING, 12, 1, 0, "server", "x") == -1);
 }
 
 TEST_CASE("The control block refuses to overwrite an existing file") {

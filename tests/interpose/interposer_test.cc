@@ -223,14 +223,28 @@ TEST_CASE("The interposer passes through and says so when the control block vers
   CHECK(run.control().stats(0).hits == 0);
 }
 
-TEST_CASE("The interposer passes through silently when the control file is not one") {
+// Loud, not silent: a process that has FAULTLINE_CONTROL runs without fault injection here.
+TEST_CASE("The interposer passes through and says so when the control file is not one") {
   NothingLeftBehind guard;
   test::ScratchDir dir;
   auto bogus = dir.path() / "control";
   std::ofstream(bogus) << std::string(64, 'x');
   auto r = test::run_probe({"one", "write"}, {"FAULTLINE_CONTROL=" + bogus.string()});
   CHECK(out_of(r) == "write ok\n");
-  CHECK(r.err.empty());
+  CHECK_THAT(r.err,
+             Catch::Contains("runs WITHOUT fault injection") && Catch::Contains("wrong size"));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+}
+
+TEST_CASE("The interposer says which pid and errno when it cannot open the control file") {
+  NothingLeftBehind guard;
+  test::ScratchDir dir;
+  auto missing = dir.path() / "no-such-control";
+  auto r = test::run_probe({"one", "write"},
+                           {"FAULTLINE_CONTROL=" + missing.string(), "FAULTLINE_CONTROL_FD=1000"});
+  CHECK(out_of(r) == "write ok\n");
+  CHECK_THAT(r.err, Catch::StartsWith("faultline: pid ") && Catch::Contains("fd 1000: EBADF") &&
+                        Catch::Contains("ENOENT"));
 }
 
 TEST_CASE("The interposer shares counters across fork: nth=2 fires in whichever call is second") {

@@ -24,6 +24,18 @@ struct ProcessSnapshot {
   std::string backtrace;  // gdb's, when gdb is installed; else empty
 };
 
+// Something the run could not see in a process (docs/limits.md, "What a run could not
+// see"): a process of it that ran without the interposer, a ring of io_uring, what the
+// seccomp backend cannot inject.
+struct BlindSpot {
+  // not-attached, not-loaded, exec-without-preload, exec-without-control, setuid, static,
+  // io_uring, seccomp
+  std::string kind;
+  pid_t pid = 0;         // the process it concerns (one of the scenario process's tree)
+  std::string message;   // one line, without the scenario process's name
+  bool escaped = false;  // that process ran without fault injection
+};
+
 struct ProcessResult {
   std::string name;
   pid_t pid = 0;
@@ -42,6 +54,7 @@ struct ProcessResult {
   // peer: processes: what their summary line said; nullopt when they printed none.
   std::optional<bool> peer_intact;
   std::string peer_report;  // "100 sent, 98 received, 2 lost"
+  std::vector<BlindSpot> blind_spots;
 };
 
 struct FaultResult {
@@ -86,7 +99,7 @@ struct Leak {
 
 struct Violation {
   std::string kind;     // exit, signal, stdout, stderr, within, timeout, not-started, faults,
-                        // leaks, service, interrupted
+                        // leaks, service, interrupted, uninjected
   std::string process;  // "" for scenario-wide
   std::string message;  // one line, e.g. "server: exited with status 1, expected 0"
 };

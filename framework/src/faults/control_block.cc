@@ -175,6 +175,7 @@ ControlBlock ControlBlock::create(const std::filesystem::path& path,
   }
   c.rule_count = static_cast<std::uint32_t>(faults.size());
   c.seed = seed;
+  c.runner_pid = static_cast<std::int32_t>(::getpid());
   c.size = sizeof(fl_control);
   c.version = FL_CONTROL_VERSION;
   std::atomic_thread_fence(std::memory_order_release);
@@ -283,6 +284,33 @@ std::uint64_t ControlBlock::created_lost() const {
   if (!control_) return 0;
   std::uint32_t n = control_->created_next.load(std::memory_order_acquire);
   return n > FL_MAX_CREATED ? n - FL_MAX_CREATED : 0;
+}
+
+std::vector<ControlBlock::Fact> ControlBlock::facts() const {
+  std::vector<Fact> out;
+  if (!control_) return out;
+  const std::uint32_t n =
+      std::min<std::uint32_t>(control_->fact_next.load(std::memory_order_acquire), FL_MAX_FACTS);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const fl_fact& f = control_->facts[i];
+    // 0: its writer died mid-record; 2: withdrawn (an exec that failed).
+    if (f.state.load(std::memory_order_acquire) != 1) continue;
+    Fact o;
+    o.kind = f.kind;
+    o.pid = f.pid;
+    o.ppid = f.ppid;
+    o.uid = f.uid;
+    o.process.assign(f.process, strnlen(f.process, FL_NAME_MAX));
+    o.detail.assign(f.detail, strnlen(f.detail, FL_SITE_MAX));
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::uint64_t ControlBlock::facts_lost() const {
+  if (!control_) return 0;
+  std::uint32_t n = control_->fact_next.load(std::memory_order_acquire);
+  return n > FL_MAX_FACTS ? n - FL_MAX_FACTS : 0;
 }
 
 std::uint64_t ControlBlock::events_lost() const {

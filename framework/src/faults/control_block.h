@@ -99,6 +99,21 @@ class ControlBlock final {
   // Records that did not fit (more than FL_MAX_CREATED objects created).
   [[nodiscard]] std::uint64_t created_lost() const;
 
+  // A fact about a process that decides what the run could see (struct fl_fact): which
+  // processes the runner started attached, which were exec'd without the interposer, which
+  // set up an io_uring. Recorded by the interposers and the seccomp supervisor.
+  struct Fact {
+    unsigned kind = 0;  // enum fl_fact_kind
+    int pid = 0;
+    int ppid = 0;
+    unsigned uid = 0;
+    std::string process;  // FAULTLINE_PROCESS of the process
+    std::string detail;   // the program exec'd, how io_uring was set up, "fd" or "path"
+  };
+  [[nodiscard]] std::vector<Fact> facts() const;
+  // Facts that did not fit (more than FL_MAX_FACTS).
+  [[nodiscard]] std::uint64_t facts_lost() const;
+
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
   // The mapped block, for the code that decides in the runner (seccomp supervisor).
   [[nodiscard]] fl_control* raw() const { return control_; }

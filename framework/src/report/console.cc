@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "faults/call_table.h"
@@ -61,6 +62,8 @@ void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleSty
       r.passed || r.violations.empty() ? "" : "  " + r.violations.front().message;
   out << fmt::format("{}  {}  ({}, seed {}, {} fault{} injected){}\n", tag, r.scenario,
                      seconds(r.duration), r.seed, fired, fired == 1 ? "" : "s", headline);
+  // Shown on a pass too: "no bug found" must not hide "this was never tested".
+  print_blind_spots(out, r, "      ");
   if (r.passed && !style.verbose) return;
 
   for (std::size_t i = r.passed ? 0 : 1; i < r.violations.size(); ++i)
@@ -86,6 +89,20 @@ void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleSty
   for (const auto& n : r.notes) out << "      note: " << n << '\n';
   if (!r.passed && !r.file.empty())
     out << fmt::format("      rerun: faultline run {} --seed {}\n", r.file.string(), r.seed);
+}
+
+void print_blind_spots(std::ostream& out, const ScenarioResult& r, std::string_view prefix) {
+  for (const auto& p : r.processes) {
+    for (const auto& s : p.blind_spots) {
+      // One that failed the run is among the violations already.
+      const bool failed =
+          std::any_of(r.violations.begin(), r.violations.end(), [&](const Violation& v) {
+            return v.kind == "uninjected" && v.process == p.name &&
+                   v.message.find(s.message) != std::string::npos;
+          });
+      if (!failed) out << fmt::format("{}not seen: {}: {}\n", prefix, p.name, s.message);
+    }
+  }
 }
 
 void print_timeout_snapshots(std::ostream& out, const ScenarioResult& r, std::string_view prefix) {

@@ -20,6 +20,9 @@ void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleSty
 // For every process alive at the timeout: its state, the call it is blocked in, its wait
 // channel and the tail of its backtrace; each line starts with `prefix`.
 void print_timeout_snapshots(std::ostream& out, const ScenarioResult& r, std::string_view prefix);
+// What the run could not see in each process (BlindSpot) and no violation names already:
+// "not seen: server: pid 12 (uid 0) set up an io_uring ..."; each line starts with `prefix`.
+void print_blind_spots(std::ostream& out, const ScenarioResult& r, std::string_view prefix);
 // "N passed, M failed" on a line of its own.
 void print_summary(std::ostream& out, const std::vector<ScenarioResult>& results,
                    const ConsoleStyle& style);

@@ -94,7 +94,8 @@ void print_exec_summary(std::ostream& out, const ScenarioResult& r, bool quiet) 
     print_timeout_snapshots(out, r, "faultline:   ");
   }
   for (const auto& v : r.violations)
-    if (v.kind == "setup") out << "faultline: " << v.message << '\n';
+    if (v.kind == "setup" || v.kind == "uninjected") out << "faultline: " << v.message << '\n';
+  print_blind_spots(out, r, "faultline: ");
   if (!quiet)
     for (const auto& n : r.notes) out << "faultline: note: " << n << '\n';
   for (const auto& p : r.processes)

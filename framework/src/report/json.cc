@@ -54,6 +54,12 @@ nlohmann::json to_json(const ScenarioResult& r) {
     }
     if (p.term_signal) pj["signal"] = signal_name(p.term_signal);
     if (!p.started) pj["not_started_reason"] = p.not_started_reason;
+    if (!p.blind_spots.empty()) {
+      auto& spots = pj["blind_spots"] = nlohmann::json::array();
+      for (const auto& b : p.blind_spots)
+        spots.push_back(
+            {{"kind", b.kind}, {"pid", b.pid}, {"message", b.message}, {"escaped", b.escaped}});
+    }
     if (!p.at_timeout.empty()) {
       auto& snaps = pj["at_timeout"] = nlohmann::json::array();
       for (const auto& s : p.at_timeout) snaps.push_back(snapshot_json(s));
@@ -140,6 +146,10 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
     if (pj.contains("peer")) {
       p.peer_intact = pj["peer"].at("intact").get<bool>();
       p.peer_report = pj["peer"].at("report").get<std::string>();
+    }
+    for (const auto& bj : pj.value("blind_spots", nlohmann::json::array())) {
+      p.blind_spots.push_back({bj.at("kind").get<std::string>(), bj.at("pid").get<pid_t>(),
+                               bj.at("message").get<std::string>(), bj.at("escaped").get<bool>()});
     }
     for (const auto& sj : pj.value("at_timeout", nlohmann::json::array())) {
       p.at_timeout.push_back(

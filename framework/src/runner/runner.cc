@@ -3,6 +3,7 @@
 #include "faultline/runner.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -25,8 +27,10 @@
 #include "faults/control_block.h"
 #include "faults/site_resolver.h"
 #include "processes/supervisor.h"
+#include "runner/attach_status.h"
 #include "runner/control_context.h"
 #include "runner/expectations.h"
+#include "runner/injection_check.h"
 #include "runner/leak_check.h"
 #include "runner/peer_command.h"
 #include "runner/program_path.h"
@@ -103,6 +107,18 @@ ProcessResult to_result(const ProcessOutcome& o, const ProcessSpec& spec) {
   r.stderr_text = o.stderr_text;
   r.at_timeout = o.at_timeout;
   return r;
+}
+
+// The descriptor number processes find the control file on (FAULTLINE_CONTROL_FD): high,
+// away from the numbers conventions give meaning to (stdio, systemd's LISTEN_FDS from 3),
+// below select()'s FD_SETSIZE, and with room above it below the open-file limit (the child
+// moves its fds through higher numbers while it wires them: spawn.cc).
+int control_fd_number() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY ||
+      lim.rlim_cur >= 1024)
+    return 1000;
+  return static_cast<int>(std::max<rlim_t>(lim.rlim_cur * 3 / 4, 3));
 }
 
 }  // namespace
@@ -237,8 +253,20 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     ControlBlock control =
         ControlBlock::create(dir.path() / "control", faults, result.seed, context);
 
+    // The control file reaches the processes as an inherited descriptor, which survives a
+    // privilege drop (the run directory is the runner's alone), and by path as a fallback;
+    // a process that can use neither reports itself to `status` (docs/how-it-works.md).
+    const int control_fd = control_fd_number();
+    auto control_file =
+        std::make_shared<UniqueFd>(::open(control.path().c_str(), O_RDWR | O_CLOEXEC));
+    if (!*control_file)
+      throw std::system_error(errno, std::generic_category(),
+                              "cannot open the control file " + control.path().string());
+    AttachStatus status;
     env["FAULTLINE_RUN_DIR"] = dir.path().string();
     env["FAULTLINE_CONTROL"] = control.path().string();
+    env["FAULTLINE_CONTROL_FD"] = std::to_string(control_fd);
+    env["FAULTLINE_STATUS"] = status.address();
     env["FAULTLINE_SEED"] = std::to_string(result.seed);
     std::string preload = options_.interposer.string();
     if (auto it = env.find("LD_PRELOAD"); it != env.end() && !it->second.empty())
@@ -255,6 +283,8 @@ ScenarioResult Runner::run(const Scenario& scenario) {
         (*inherited)[fd] = std::make_shared<UniqueFd>(::fcntl(fd, F_DUPFD_CLOEXEC, 3));
     }
     std::vector<LaunchPlan> plans;
+    std::vector<Backend> backends;                                 // as chosen, per process
+    std::vector<fs::path> programs;                                // what each process runs
     std::shared_ptr<const seccomp::FilterProgram> seccomp_filter;  // built once, if needed
     for (const auto& p : scenario.processes) {
       LaunchPlan plan;
@@ -281,6 +311,9 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       // The seccomp backend (docs/seccomp.md); a static program gets it whatever was asked.
       auto backend = seccomp::choose_backend(p.backend, plan.argv.front(), p.name);
       if (!backend.notice.empty()) result.notes.push_back(backend.notice);
+      backends.push_back(backend.backend);
+      programs.emplace_back(plan.argv.front());
+      if (backend.backend != Backend::seccomp) plan.fds[control_fd] = control_file;
       if (backend.backend != Backend::preload) {
         auto problems = backend.backend == Backend::seccomp
                             ? seccomp::faults_needing_preload(faults, p.name)
@@ -319,6 +352,11 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       if (p.stdin_channel) plan.fds[0] = pipes->get(*p.stdin_channel, false);
       if (p.stdout_channel) plan.fds[1] = pipes->get(*p.stdout_channel, true);
       for (const auto& w : p.fds) plan.fds[w.fd] = pipes->get(w.channel, w.write_end);
+      // A scenario that wires that number itself keeps it: the interposer then uses the path.
+      if (plan.fds.count(control_fd) != 0 && plan.fds[control_fd] != control_file)
+        plan.env.erase(std::remove(plan.env.begin(), plan.env.end(),
+                                   "FAULTLINE_CONTROL_FD=" + std::to_string(control_fd)),
+                       plan.env.end());
       plan.after = p.after;
       plan.ready = p.ready;
       if (p.ready.kind == Readiness::Kind::listening) {
@@ -343,6 +381,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     // only in the plans from here on.
     pipes.reset();
     inherited.reset();
+    control_file.reset();
 
     SupervisorOptions sup;
     sup.timeout = scenario.timeout;
@@ -411,6 +450,8 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       result.events.push_back(std::move(fe));
     }
     result.events_lost = control.events_lost();
+    add_blind_spots({scenario, faults, backends, programs}, control.facts(), control.facts_lost(),
+                    status.finish(), result);
     // Every process has ended: what they created and did not remove is a leak.
     result.leaks = collect_leaks(control, context);
     if (auto lost = control.created_lost())
@@ -428,6 +469,8 @@ ScenarioResult Runner::run(const Scenario& scenario) {
   }
   auto v = check_scenario(scenario, result);
   result.violations.insert(result.violations.begin(), v.begin(), v.end());
+  auto uninjected = check_injection(scenario, faults, result);
+  result.violations.insert(result.violations.end(), uninjected.begin(), uninjected.end());
   result.passed = result.violations.empty();
   result.duration = std::chrono::steady_clock::now() - started;
   return result;

@@ -19,6 +19,7 @@
 #include <system_error>
 #include <vector>
 
+#include "facts.h"
 #include "faultline_control.h"
 #include "rule_engine.h"
 #include "seccomp/backend.h"
@@ -169,6 +170,19 @@ void NotifySupervisor::serve(int listener) {
     std::memset(buf.req, 0, sizeof *buf.req);
     if (seccomp_notify_receive(listener, buf.req) != 0) continue;  // the caller went away
     const seccomp_notif& req = *buf.req;
+    if (req.data.nr == __NR_io_uring_setup) {
+      // Recorded once per process: what it submits through the ring no filter sees.
+      const pid_t tgid = thread_group_of(static_cast<pid_t>(req.pid));
+      const pid_t pid = tgid > 0 ? tgid : static_cast<pid_t>(req.pid);
+      struct stat owner {};  // /proc/PID belongs to the process's effective uid
+      (void)::stat(("/proc/" + std::to_string(pid)).c_str(), &owner);
+      if (io_uring_seen_.insert(pid).second)
+        fl_fact_write(control_, FL_FACT_IO_URING, pid, 0, owner.st_uid, process_.c_str(),
+                      "io_uring_setup system call, seen by the seccomp backend");
+      respond(listener, buf.resp, req.id, 0);
+      ++answered_;
+      continue;
+    }
     const SyscallEntry* entry = map.find(req.data.nr);
     int call = entry ? SyscallMap::call_for(*entry, control_->armed) : -1;
     if (call < 0 || (skip_interposed_ && interposed(static_cast<pid_t>(req.pid)))) {

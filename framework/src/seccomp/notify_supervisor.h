@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -53,6 +54,7 @@ class NotifySupervisor final {
     bool interposed = false;
   };
   std::map<pid_t, Exe> exes_;  // by thread, for skip_interposed_
+  std::set<pid_t> io_uring_seen_;  // processes whose io_uring_setup was recorded
   std::shared_ptr<Handoff> handoff_;
   UniqueFd stop_;  // eventfd
   std::atomic<std::uint64_t> answered_{0};

@@ -35,6 +35,9 @@ ScenarioResult every_field_set() {
   p.at_timeout.push_back({4243, "sleep", "S (sleeping)", "nanosleep(...)", "hrtimer", "#0 x"});
   p.peer_intact = false;
   p.peer_report = "10 sent, 9 received, 1 lost";
+  p.blind_spots.push_back(
+      {"not-attached", 4250, "pid 4250 (cat, uid 65534) could not attach: ...", true});
+  p.blind_spots.push_back({"io_uring", 4242, "pid 4242 (uid 0) set up an io_uring", false});
   r.processes.push_back(p);
   ProcessResult q;
   q.name = "client";
@@ -90,6 +93,10 @@ TEST_CASE("A result read back from its JSON writes the same JSON again") {
   CHECK(back.faults.at(1).unrealistic_why == "eintr-no-handler");
   CHECK(back.events.at(0).unrealistic == "eintr-no-handler");
   CHECK(back.events.at(1).unrealistic.empty());
+  REQUIRE(back.processes.at(0).blind_spots.size() == 2);
+  CHECK(back.processes.at(0).blind_spots.at(0).escaped);
+  CHECK(back.processes.at(0).blind_spots.at(0).pid == 4250);
+  CHECK(back.processes.at(0).blind_spots.at(1).kind == "io_uring");
 }
 
 TEST_CASE("A JSON document of another shape is refused, not half read") {
