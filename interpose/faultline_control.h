@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define FL_CONTROL_MAGIC 0x4c544c46u /* "FLTL" little-endian */
-#define FL_CONTROL_VERSION 2u
+#define FL_CONTROL_VERSION 3u
 
 #define FL_MAX_RULES 64
 #define FL_MAX_CALLS 128 /* capacity of the call-id space (see calls.def) */
@@ -32,6 +32,7 @@ extern "C" {
 #define FL_EVENT_RING 4096  /* power of two */
 #define FL_SITE_RANGES 16   /* address ranges one site= resolves to, over all programs */
 #define FL_MAX_CREATED 1024 /* IPC objects the processes create, for the leak check */
+#define FL_MAX_CAPTURES 128 /* captured standard streams: stdout and stderr of 64 processes */
 
 /* Call ids: one per row of calls.def, in file order. */
 enum fl_call_id {
@@ -58,7 +59,7 @@ enum fl_action {
 
 enum fl_fd_class {
   FL_FD_IPC = 0,  /* pipes, FIFOs, sockets, queues (default) */
-  FL_FD_FILE = 1, /* regular files, directories, devices */
+  FL_FD_FILE = 1, /* regular files, directories, devices, and the runner's output capture */
   FL_FD_ANY = 2,
 };
 
@@ -155,6 +156,12 @@ struct fl_created {
   char process[FL_NAME_MAX];
 };
 
+/* A captured standard stream, by the file its fds refer to. */
+struct fl_capture {
+  uint64_t dev;
+  uint64_t ino;
+};
+
 struct fl_control {
   uint32_t magic;   /* FL_CONTROL_MAGIC */
   uint32_t version; /* FL_CONTROL_VERSION */
@@ -172,6 +179,11 @@ struct fl_control {
   FL_ATOMIC(uint32_t) created_next; /* records claimed in created[] (may exceed the capacity) */
   uint32_t reserved2;
   struct fl_created created[FL_MAX_CREATED];
+  /* The FIFOs (or inherited pipes/sockets) the runner captures the processes' stdout and
+   * stderr through: a program's own logging is class `file`, like a terminal, never `ipc`. */
+  uint32_t capture_count;
+  uint32_t reserved3;
+  struct fl_capture captures[FL_MAX_CAPTURES];
 };
 
 #ifdef __cplusplus

@@ -1,4 +1,5 @@
 // load_scenario() on broken files: every problem reported, at its line:column, with a hint.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "faultline/scenario.h"
@@ -381,4 +382,48 @@ TEST_CASE("A fault in the command-line form is reported at the column inside it"
 TEST_CASE("A fault in the command-line form naming an unknown process is reported") {
   auto ds = load_errors(kHead + "processes:\n  a: { run: [x] }\nfaults:\n  - b/read:eof\n");
   only(ds, 5, 5, "unknown process 'b'");
+}
+
+TEST_CASE("ready: stderr loads its regex like ready: stdout") {
+  auto r = load_text(
+      kHead + "processes:\n  a:\n    run: [x]\n    ready: { stderr: \"listening on [0-9]+\" }\n");
+  INFO(describe(r.diagnostics));
+  REQUIRE(r.scenario);
+  const auto& p = r.scenario->processes[0];
+  CHECK(p.ready.kind == faultline::Readiness::Kind::stderr_regex);
+  CHECK(p.ready.value == "listening on [0-9]+");
+}
+
+TEST_CASE("A bad regular expression in ready: stderr is reported at load time") {
+  auto ds =
+      load_errors(kHead + "processes:\n  a:\n    run: [x]\n    ready: { stderr: \"ready (\" }\n");
+  only(ds, 5, 22, "not a valid regular expression");
+}
+
+TEST_CASE("ready: stderr on an fd 2 wired to a channel cannot be watched") {
+  auto ds = load_errors(kHead +
+                        "channels: { p: { type: pipe } }\nprocesses:\n  a:\n    run: [x]\n"
+                        "    fds: { 2: p.write }\n    ready: { stderr: up }\n  b: { run: [y], "
+                        "stdin: { channel: p } }\n");
+  only(ds, 7, 14, "ready: stderr cannot be watched");
+}
+
+TEST_CASE("ready: with a misspelt condition suggests stderr") {
+  auto ds = load_errors(kHead + "processes:\n  a:\n    run: [x]\n    ready: { stder: up }\n");
+  INFO(describe(ds));
+  CHECK(std::any_of(ds.begin(), ds.end(), [](const Diagnostic& d) {
+    return d.message.find("unknown key 'stder'") != std::string::npos &&
+           d.hint.find("did you mean 'stderr'") != std::string::npos;
+  }));
+}
+
+TEST_CASE("stdio: takes capture or pty") {
+  auto r = load_text(kHead + "processes:\n  a: { run: [x], stdio: pty }\n  b: { run: [y] }\n");
+  INFO(describe(r.diagnostics));
+  REQUIRE(r.scenario);
+  CHECK(r.scenario->processes[0].stdio_pty);
+  CHECK_FALSE(r.scenario->processes[1].stdio_pty);
+  auto ds = load_errors(kHead + "processes:\n  a: { run: [x], stdio: tty }\n");
+  REQUIRE(ds.size() == 1);
+  CHECK_THAT(ds[0].message, Catch::Contains("stdio"));
 }
