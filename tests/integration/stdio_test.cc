@@ -98,6 +98,24 @@ faults: [ "logger/write:error=EIO{}" ]
   }
 }
 
+TEST_CASE("a process that drops privileges still writes to its captured stdout and stderr",
+          "[integration][stdio]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: drop-privileges
+processes:
+  dropper:
+    run: [setpriv, --reuid=nobody, --regid=nogroup, --clear-groups, sh, -c, "id -un; echo err >&2"]
+)y");
+  faultline::test::CommandResult r;
+  json result = run_json(s, r);
+  INFO(r.out << r.err);
+  const json& p = result["scenarios"][0]["processes"][0];
+  CHECK(p["stdout"] == "nobody\n");
+  // (Ends with: the interposer may say on stderr that it could not attach after the drop.)
+  CHECK_THAT(p["stderr"].get<std::string>(), Catch::EndsWith("err\n"));
+  CHECK(r.exit_code == 0);
+}
+
 TEST_CASE("stdio: pty makes fd 1 and 2 a terminal; by default none is", "[integration][stdio]") {
   auto pty = GENERATE(false, true);
   NothingLeftBehind guard;

@@ -93,6 +93,16 @@ void wait_until_empty(const fs::path& group) {
   }
 }
 
+// rmdir() of the group and of the groups under it, children first: a faultline run inside
+// one of the run's processes made its own group below ours (cgroup.kill ended its processes).
+void remove_groups(const fs::path& group) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(group, ec)) {
+    if (e.is_directory(ec) && !e.is_symlink(ec)) remove_groups(e.path());
+  }
+  ::rmdir(group.c_str());
+}
+
 bool environment_has(pid_t pid, std::string_view entry) {
   std::string env = read_text("/proc/" + std::to_string(pid) + "/environ");
   for (std::size_t at = 0; at < env.size();) {
@@ -177,7 +187,7 @@ std::vector<std::string> end_cgroup(const fs::path& path) {
     wait_for_exits(pidfds);
   }
   wait_until_empty(path);
-  ::rmdir(path.c_str());
+  remove_groups(path);
   return lines;
 }
 
