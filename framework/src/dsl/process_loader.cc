@@ -399,7 +399,10 @@ class ProcessLoader final {
                                prefix_),
                    "use { file: PATH } or { delay: DURATION }, or wire the pipe to another fd");
         }
-        if (p.stdio_pty && !p.stdout_channel) {
+        const bool stdout_wired =
+            p.stdout_channel ||
+            std::any_of(p.fds.begin(), p.fds.end(), [](const FdWiring& w) { return w.fd == 1; });
+        if (p.stdio_pty && !stdout_wired) {
           r_.error(c.key_at,
                    fmt::format("{}: ready: stderr cannot be watched apart from stdout under "
                                "stdio: pty (both go to one terminal)",

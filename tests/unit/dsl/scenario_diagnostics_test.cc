@@ -427,3 +427,9 @@ TEST_CASE("stdio: takes capture or pty") {
   REQUIRE(ds.size() == 1);
   CHECK_THAT(ds[0].message, Catch::Contains("stdio"));
 }
+
+TEST_CASE("ready: stderr under stdio: pty is refused: both streams go to one terminal") {
+  auto ds = load_errors(kHead +
+                        "processes:\n  a:\n    run: [x]\n    stdio: pty\n    ready: { stderr: up }\n");
+  only(ds, 6, 14, "under stdio: pty");
+}
