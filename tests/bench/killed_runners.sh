@@ -28,7 +28,7 @@ alive() {  # live (not zombie) processes whose environment names one of these ru
   for p in /proc/[0-9]*; do
     [ -r "$p/environ" ] || continue
     [ "$(awk '{print $3}' "$p/stat" 2>/dev/null)" = Z ] && continue
-    tr '\0' '\n' < "$p/environ" 2>/dev/null | grep -q "^FAULTLINE_RUN_DIR=$TMPDIR/" && n=$((n + 1))
+    tr "\\0" "\\n" 2>/dev/null < "$p/environ" | grep -q "^FAULTLINE_RUN_DIR=$TMPDIR/" && n=$((n + 1))
   done
   echo "$n"
 }
