@@ -133,7 +133,7 @@ processes:
   CHECK(r.exit_code == 0);
 }
 
-TEST_CASE("-v shows a process's output live through the read-write capture",
+TEST_CASE("Live output (-v) shows a process's lines through the read-write capture",
           "[integration][stdio]") {
   NothingLeftBehind guard;
   TempScenario s(fmt::format(R"y(scenario: live
