@@ -33,6 +33,7 @@ extern "C" {
 #define FL_SITE_RANGES 16   /* address ranges one site= resolves to, over all programs */
 #define FL_MAX_CREATED 1024 /* IPC objects the processes create, for the leak check */
 #define FL_MAX_FACTS 256    /* what the interposer could not see, for the report */
+#define FL_MAX_CAPTURES 128 /* captured standard streams: stdout and stderr of 64 processes */
 
 /* Call ids: one per row of calls.def, in file order. */
 enum fl_call_id {
@@ -59,7 +60,7 @@ enum fl_action {
 
 enum fl_fd_class {
   FL_FD_IPC = 0,  /* pipes, FIFOs, sockets, queues (default) */
-  FL_FD_FILE = 1, /* regular files, directories, devices */
+  FL_FD_FILE = 1, /* regular files, directories, devices, and the runner's output capture */
   FL_FD_ANY = 2,  /* rules only: every fd */
   FL_FD_ANON = 3, /* anonymous inodes: eventfd, signalfd, timerfd, epoll, inotify, pidfd, ... */
 };
@@ -237,6 +238,12 @@ struct fl_fact {
   char detail[FL_SITE_MAX];
 };
 
+/* A captured standard stream, by the file its fds refer to. */
+struct fl_capture {
+  uint64_t dev;
+  uint64_t ino;
+};
+
 struct fl_control {
   uint32_t magic;   /* FL_CONTROL_MAGIC */
   uint32_t version; /* FL_CONTROL_VERSION */
@@ -257,6 +264,11 @@ struct fl_control {
   int32_t runner_pid;            /* processes whose parent it is record FL_FACT_ATTACHED */
   FL_ATOMIC(uint32_t) fact_next; /* records claimed in facts[] (may exceed the capacity) */
   struct fl_fact facts[FL_MAX_FACTS];
+  /* The FIFOs (or inherited pipes/sockets) the runner captures the processes' stdout and
+   * stderr through: a program's own logging is class `file`, like a terminal, never `ipc`. */
+  uint32_t capture_count;
+  uint32_t reserved3;
+  struct fl_capture captures[FL_MAX_CAPTURES];
 };
 
 #ifdef __cplusplus

@@ -109,6 +109,19 @@ static int fl_channel_by_inode(const struct stat* st) {
   return -1;
 }
 
+/* The runner's output capture of some process's stdout or stderr (a FIFO, or the pipe or
+ * socket faultline itself was given as its own stdio). */
+static int fl_is_capture(const struct stat* st) {
+  const struct fl_control* ctl = fl_ctl;
+  uint32_t n = ctl->capture_count < FL_MAX_CAPTURES ? ctl->capture_count : FL_MAX_CAPTURES;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (ctl->captures[i].ino == (uint64_t)st->st_ino &&
+        ctl->captures[i].dev == (uint64_t)st->st_dev)
+      return 1;
+  }
+  return 0;
+}
+
 static int fl_channel_by_name(const char* name) {
   const struct fl_control* ctl = fl_ctl;
   uint32_t n = ctl->channel_count < FL_MAX_CHANNELS ? ctl->channel_count : FL_MAX_CHANNELS;
@@ -211,6 +224,10 @@ static int fl_resolve_fd(struct fl_subject* s, int fd, unsigned need, int shared
       (uint64_t)st.st_dev == fl_pidfs_dev) {
     s->fd_class = FL_FD_ANON;
     if (need & FL_NEED_SHAPE) s->shape = fl_anon_shape(fd);
+    return 1;
+  }
+  if ((S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) && fl_is_capture(&st)) {
+    s->fd_class = FL_FD_FILE; /* the program's own logging, as on a terminal */
     return 1;
   }
   if (S_ISSOCK(st.st_mode)) {
@@ -399,8 +416,9 @@ static void fl_resolve_subject(struct fl_subject* s, unsigned need) {
       }
       s->channel = fl_channel_by_inode(&st);
       if (s->channel < 0) s->channel = fl_channel_by_name(o->path);
-      if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && s->channel < 0 &&
-          (uint64_t)st.st_dev != fl_shm_dev)
+      if ((!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && s->channel < 0 &&
+           (uint64_t)st.st_dev != fl_shm_dev) ||
+          fl_is_capture(&st)) /* /dev/stderr: the capture, reopened */
         s->fd_class = FL_FD_FILE;
       break;
     }

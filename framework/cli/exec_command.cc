@@ -151,7 +151,7 @@ int run_exec(const ExecArgs& args) {
   }
 
   for (const auto& line : collect_garbage())
-    std::cerr << "faultline: removed what a dead run left behind: " << line << '\n';
+    std::cerr << "faultline: cleaning up after a dead run: " << line << '\n';
 
   Runner runner(options);
   ScenarioResult result = runner.run(scenario);

@@ -137,7 +137,7 @@ int cmd_run(const RunArgs& args) {
   }
 
   for (const auto& line : collect_garbage())
-    std::cerr << "faultline: removed what a dead run left behind: " << line << '\n';
+    std::cerr << "faultline: cleaning up after a dead run: " << line << '\n';
 
   ConsoleStyle style{use_color(STDOUT_FILENO), args.verbose};
   std::vector<ScenarioResult> results;
@@ -253,7 +253,7 @@ int cmd_report(const std::string& file, const std::vector<std::string>& expect_f
 
 int cmd_gc() {
   auto removed = collect_garbage();
-  for (const auto& line : removed) std::cout << "removed " << line << '\n';
+  for (const auto& line : removed) std::cout << line << '\n';
   if (removed.empty()) std::cout << "nothing to remove\n";
   return kExitOk;
 }

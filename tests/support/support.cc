@@ -128,6 +128,9 @@ Leftovers snapshot_leftovers() {
   list_prefixed(tmp && *tmp ? tmp : "/tmp", "faultline-", l.files);
   list_prefixed("/dev/shm", "faultline", l.files);
   list_prefixed("/dev/mqueue", "faultline", l.files);
+  // A run's cgroup v2 group (docs/how-it-works.md, "When the runner dies").
+  list_prefixed("/sys/fs/cgroup", "faultline-", l.files);
+  list_prefixed("/sys/fs/cgroup/unified", "faultline-", l.files);
   return l;
 }
 

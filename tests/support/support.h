@@ -31,7 +31,8 @@ CommandResult run_faultline(const std::vector<std::string>& args,
 // Everything on the machine that a faultline run could leave behind.
 struct Leftovers {
   std::set<std::string> sysv;   // "shm 1234", "msg 5", "sem 7"
-  std::set<std::string> files;  // /tmp/faultline-*, /dev/shm/faultline*, /dev/mqueue/faultline*
+  std::set<std::string> files;  // /tmp/faultline-*, /dev/shm/faultline*, /dev/mqueue/faultline*,
+                                // cgroup groups faultline-*
   bool operator==(const Leftovers&) const = default;
 };
 Leftovers snapshot_leftovers();

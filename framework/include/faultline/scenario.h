@@ -43,9 +43,9 @@ struct ChannelSpec {
 };
 
 struct Readiness {
-  enum class Kind { none, listening, stdout_regex, file, delay };
+  enum class Kind { none, listening, stdout_regex, stderr_regex, file, delay };
   Kind kind = Kind::none;
-  std::string value;  // channel name (listening), regex (stdout_regex), path (file)
+  std::string value;  // channel name (listening), regex (stdout/stderr_regex), path (file)
   Duration delay{0};
 };
 
@@ -113,6 +113,7 @@ struct ProcessSpec {
   Duration grace = std::chrono::seconds(2);   // stop_signal -> SIGKILL
   std::optional<std::string> stdin_channel;   // pipe read end on fd 0
   std::optional<std::string> stdout_channel;  // pipe write end on fd 1
+  bool stdio_pty = false;  // stdio: pty: fd 1 and 2 (unless wired) a pseudo-terminal
   std::vector<FdWiring> fds;
   std::map<std::string, std::string> env;
   std::string cwd;                     // "" = the scenario file's folder

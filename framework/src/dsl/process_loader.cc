@@ -13,12 +13,12 @@ namespace faultline {
 namespace {
 
 const std::vector<std::string_view> kProcessKeys{
-    "run",   "peer",   "after", "ready", "lifetime", "stop_signal", "grace",
-    "stdin", "stdout", "fds",   "env",   "cwd",      "expect",      "backend"};
+    "run",    "peer", "after", "ready", "lifetime", "stop_signal", "grace", "stdin",
+    "stdout", "fds",  "env",   "cwd",   "expect",   "backend",     "stdio"};
 const std::vector<std::string_view> kPeerKeys{"mode",          "channel", "count",    "size",
                                               "rate",          "timeout", "signal",   "allow_loss",
                                               "allow_corrupt", "reply",   "reconnect"};
-const std::vector<std::string_view> kReadyKeys{"listening", "stdout", "file", "delay"};
+const std::vector<std::string_view> kReadyKeys{"listening", "stdout", "stderr", "file", "delay"};
 const std::vector<std::string_view> kExpectKeys{"exit", "signal", "stdout", "stderr", "within"};
 const std::vector<std::string_view> kTextKeys{"contains", "matches", "equals"};
 
@@ -85,6 +85,10 @@ class ProcessLoader final {
                     : *v == "both"  ? Backend::both
                                     : Backend::preload;
       }
+    }
+    if (const Field* f = find(fields, "stdio")) {
+      if (auto v = r_.choice(*f, prefix_ + ": stdio", {"capture", "pty"}))
+        p.stdio_pty = *v == "pty";
     }
     if (const Field* f = find(fields, "ready")) load_ready(*f, p);
     if (const Field* f = find(fields, "expect")) load_expect(*f, p);
@@ -345,8 +349,8 @@ class ProcessLoader final {
     if (fields.empty()) {
       if (f.value.IsMap() || f.value.IsNull()) {
         r_.error(f.key_at, fmt::format("{}: ready: says nothing", prefix_),
-                 "write one of { listening: CHANNEL }, { stdout: REGEX }, { file: PATH }, "
-                 "{ delay: DURATION }");
+                 "write one of { listening: CHANNEL }, { stdout: REGEX }, { stderr: REGEX }, "
+                 "{ file: PATH }, { delay: DURATION }");
       }
       return;
     }
@@ -354,7 +358,7 @@ class ProcessLoader final {
       r_.error(fields[1].key_at,
                fmt::format("{}: ready: takes one condition, got '{}' and '{}'", prefix_,
                            fields[0].name, fields[1].name),
-               "keep one of listening, stdout, file, delay");
+               "keep one of listening, stdout, stderr, file, delay");
       return;
     }
     const Field& c = fields[0];
@@ -368,7 +372,8 @@ class ProcessLoader final {
                  fmt::format("{}: ready: listening needs a socket channel, and '{}' is a {}",
                              prefix_, *name, to_string(ch->type)),
                  "only unix-stream, unix-dgram, tcp and udp channels can listen; for other "
-                 "channels use { stdout: REGEX }, { file: PATH } or { delay: DURATION }");
+                 "channels use { stdout: REGEX }, { stderr: REGEX }, { file: PATH } or "
+                 "{ delay: DURATION }");
         return;
       }
       p.ready.kind = Readiness::Kind::listening;
@@ -382,6 +387,27 @@ class ProcessLoader final {
                    fmt::format("{}: ready: stdout cannot be watched, it is wired to channel '{}'",
                                prefix_, *p.stdout_channel),
                    "use { file: PATH } or { delay: DURATION }, or wire the pipe to another fd");
+        }
+      }
+    } else if (c.name == "stderr") {
+      if (auto re = r_.regex(c, "ready stderr")) {
+        p.ready.kind = Readiness::Kind::stderr_regex;
+        p.ready.value = *re;
+        if (std::any_of(p.fds.begin(), p.fds.end(), [](const FdWiring& w) { return w.fd == 2; })) {
+          r_.error(c.key_at,
+                   fmt::format("{}: ready: stderr cannot be watched, fds: wires fd 2 to a channel",
+                               prefix_),
+                   "use { file: PATH } or { delay: DURATION }, or wire the pipe to another fd");
+        }
+        const bool stdout_wired =
+            p.stdout_channel ||
+            std::any_of(p.fds.begin(), p.fds.end(), [](const FdWiring& w) { return w.fd == 1; });
+        if (p.stdio_pty && !stdout_wired) {
+          r_.error(c.key_at,
+                   fmt::format("{}: ready: stderr cannot be watched apart from stdout under "
+                               "stdio: pty (both go to one terminal)",
+                               prefix_),
+                   "use { stdout: REGEX }: it sees what the process writes to either");
         }
       }
     } else if (c.name == "file") {

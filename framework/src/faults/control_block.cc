@@ -131,6 +131,10 @@ ControlBlock ControlBlock::create(const std::filesystem::path& path,
     throw std::runtime_error(std::to_string(context.channels.size()) +
                              " channels, but a run holds at most " +
                              std::to_string(FL_MAX_CHANNELS) + "; split the scenario");
+  if (context.captures.size() > FL_MAX_CAPTURES)
+    throw std::runtime_error(std::to_string(context.captures.size() / 2) +
+                             " processes with captured output, but a run holds at most " +
+                             std::to_string(FL_MAX_CAPTURES / 2) + "; split the scenario");
   if (faults.size() > FL_MAX_RULES)
     throw std::runtime_error(std::to_string(faults.size()) + " faults, but a run holds at most " +
                              std::to_string(FL_MAX_RULES) + "; split the scenario");
@@ -169,6 +173,9 @@ ControlBlock ControlBlock::create(const std::filesystem::path& path,
     out.ino = in.ino;
   }
   c.channel_count = static_cast<std::uint32_t>(context.channels.size());
+  for (std::size_t i = 0; i < context.captures.size(); ++i)
+    c.captures[i] = {context.captures[i].dev, context.captures[i].ino};
+  c.capture_count = static_cast<std::uint32_t>(context.captures.size());
   for (std::size_t i = 0; i < faults.size(); ++i) {
     compile_rule(faults[i], i, c.rules[i], context);
     for (std::size_t w = 0; w < FL_MAX_CALLS / 64; ++w) c.armed[w] |= c.rules[i].call_mask[w];

@@ -27,6 +27,13 @@ struct ControlContext {
     std::string path;       // Unix socket path, FIFO path or POSIX name
   };
   std::vector<Channel> channels;
+  // The files the processes' stdout and stderr are captured through: class `file`, so that
+  // no `ipc` rule fires on a program's own logging.
+  struct Capture {
+    std::uint64_t dev = 0;
+    std::uint64_t ino = 0;
+  };
+  std::vector<Capture> captures;
   std::vector<std::filesystem::path> programs;  // ELF files site= is resolved in
 };
 

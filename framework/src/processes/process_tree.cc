@@ -26,6 +26,9 @@ std::optional<ProcStat> read_proc_stat(pid_t pid) {
   st.comm = line.substr(open + 1, close - open - 1);
   std::istringstream rest(line.substr(close + 1));
   if (!(rest >> st.state >> st.ppid >> st.pgid)) return std::nullopt;
+  std::string skip;
+  for (int field = 6; field < 22; ++field) rest >> skip;
+  if (!(rest >> st.start_time)) return std::nullopt;
   return st;
 }
 

@@ -16,6 +16,7 @@ struct ProcStat {
   pid_t pgid = 0;
   char state = '?';  // R, S, D, T, Z, ...
   std::string comm;  // as in /proc/PID/comm
+  unsigned long long start_time = 0;  // field 22, clock ticks after boot: tells a reused pid apart
 };
 
 [[nodiscard]] std::optional<ProcStat> read_proc_stat(pid_t pid);

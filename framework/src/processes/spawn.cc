@@ -24,6 +24,7 @@
 
 #include <fmt/format.h>
 
+#include "processes/capture_stream.h"
 #include "seccomp/filter.h"
 #include "seccomp/handoff.h"
 #include "seccomp/notify_supervisor.h"
@@ -40,11 +41,12 @@ std::string errno_text(int err) { return std::error_code(err, std::system_catego
 class ChildSetup final {
  public:
   // (target fd, source fd): the source stays owned by the parent.
-  ChildSetup(std::vector<std::pair<int, int>> wiring, const char* cwd,
+  ChildSetup(std::vector<std::pair<int, int>> wiring, const char* cwd, int cgroup_procs,
              seccomp::Handoff* handoff = nullptr, const sock_fprog* filter = nullptr)
       : wiring_(std::move(wiring)),
         scratch_(wiring_.size(), -1),
         cwd_(cwd),
+        cgroup_procs_(cgroup_procs),
         handoff_(handoff),
         filter_(filter) {
     for (const auto& [target, source] : wiring_) high_base_ = std::max(high_base_, target + 1);
@@ -64,6 +66,9 @@ class ChildSetup final {
                                           const char* const*&) {
     // Own process group: the runner signals and kills the whole group.
     if (::setpgid(0, 0) != 0) return last_error();
+    // The run's cgroup, when there is one: "0" moves the writer. A failure leaves the process
+    // group record (and FAULTLINE_RUN_DIR) to `faultline gc`, so it is not fatal.
+    if (cgroup_procs_ >= 0) (void)!::write(cgroup_procs_, "0", 1);
     // The runner blocks SIGINT/SIGTERM/SIGCHLD and may ignore others: exec keeps both the
     // mask and ignored dispositions, so the program would inherit them.
     struct sigaction dfl {};
@@ -119,6 +124,7 @@ class ChildSetup final {
   std::vector<std::pair<int, int>> wiring_;
   std::vector<int> scratch_;
   const char* cwd_;
+  int cgroup_procs_;
   seccomp::Handoff* handoff_;
   const sock_fprog* filter_;
   int high_base_ = 3;
@@ -144,19 +150,6 @@ class TargetPlaceholders final {
   std::vector<UniqueFd> held_;
 };
 
-struct Pipe {
-  UniqueFd read;
-  UniqueFd write;
-};
-
-std::optional<Pipe> make_capture_pipe() {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return std::nullopt;
-  Pipe pipe{UniqueFd(p[0]), UniqueFd(p[1])};
-  ::fcntl(pipe.read.get(), F_SETFL, O_NONBLOCK);
-  return pipe;
-}
-
 }  // namespace
 
 SpawnResult spawn_process(const LaunchPlan& plan) {
@@ -181,7 +174,6 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
     return result;
   }
   SpawnedProcess child;
-  std::optional<Pipe> out, err;
   std::vector<std::pair<int, int>> wiring;
   for (const auto& [target, source] : plan.fds) {
     if (!source || !source->valid()) {
@@ -190,20 +182,23 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
     }
     wiring.emplace_back(target, source->get());
   }
-  auto wire_default = [&](int target, std::optional<Pipe>* capture) -> bool {
-    if (plan.fds.count(target) != 0) return true;
-    if (capture == nullptr) {
-      wiring.emplace_back(target, devnull.get());
-      return true;
+  // fd 0 defaults to /dev/null; fd 1 and 2 to their capture streams (docs/how-it-works.md,
+  // "The standard fds of a process").
+  if (plan.fds.count(0) == 0) wiring.emplace_back(0, devnull.get());
+  std::shared_ptr<CaptureStream> captures[2] = {plan.stdout_capture, plan.stderr_capture};
+  UniqueFd* readers[2] = {&child.stdout_read, &child.stderr_read};
+  for (int target = 1; target <= 2; ++target) {
+    if (plan.fds.count(target) != 0) continue;
+    std::shared_ptr<CaptureStream>& capture = captures[target - 1];
+    try {
+      if (!capture) capture = std::make_shared<CaptureStream>(open_capture_pipe());
+    } catch (const std::system_error& e) {
+      result.error = e.what();
+      return result;
     }
-    *capture = make_capture_pipe();
-    if (!*capture) return false;
-    wiring.emplace_back(target, (*capture)->write.get());
-    return true;
-  };
-  if (!wire_default(0, nullptr) || !wire_default(1, &out) || !wire_default(2, &err)) {
-    result.error = "cannot create an output pipe: " + errno_text(errno);
-    return result;
+    wiring.emplace_back(target, capture->writer.get());
+    // A pseudo-terminal shared by both is read once, as stdout.
+    if (capture->reader) *readers[target - 1] = std::move(capture->reader);
   }
 
   std::vector<std::string> args(plan.argv.begin() + 1, plan.argv.end());
@@ -229,8 +224,8 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
       return result;
     }
   }
-  ChildSetup setup(wiring, plan.cwd.empty() ? nullptr : plan.cwd.c_str(), handoff.get(),
-                   plan.seccomp ? &plan.seccomp->filter->prog() : nullptr);
+  ChildSetup setup(wiring, plan.cwd.empty() ? nullptr : plan.cwd.c_str(), plan.cgroup_procs,
+                   handoff.get(), plan.seccomp ? &plan.seccomp->filter->prog() : nullptr);
   boost::system::error_code ec;
   pid_t pid = -1;
   {
@@ -274,8 +269,6 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
     return result;
   }
   child.seccomp = std::move(notify);
-  if (out) child.stdout_read = std::move(out->read);
-  if (err) child.stderr_read = std::move(err->read);
   result.process = std::move(child);
   return result;
 }

@@ -256,12 +256,15 @@ void Supervisor::give_up(std::size_t i, std::string reason) {
   result_.processes[i].started = false;
   result_.processes[i].not_started_reason = std::move(reason);
   plans_[i].fds.clear();
+  plans_[i].stdout_capture.reset();
+  plans_[i].stderr_capture.reset();
 }
 
 void Supervisor::start(std::size_t i, Clock::time_point now) {
   LaunchPlan& plan = plans_[i];
   Child& c = children_[i];
-  if (plan.ready.kind == Readiness::Kind::stdout_regex) {
+  if (plan.ready.kind == Readiness::Kind::stdout_regex ||
+      plan.ready.kind == Readiness::Kind::stderr_regex) {
     try {
       c.ready_regex.emplace(plan.ready.value);
     } catch (const std::regex_error& e) {
@@ -270,13 +273,17 @@ void Supervisor::start(std::size_t i, Clock::time_point now) {
     }
   }
   SpawnResult spawned = spawn_process(plan);
-  // The child holds its own copies now; the last owner of a channel end closes it.
+  // The child holds its own copies now; the last owner of a channel end closes it, and the
+  // runner's copy of a capture's writing end would keep the capture from ever ending.
   plan.fds.clear();
+  plan.stdout_capture.reset();
+  plan.stderr_capture.reset();
   if (!spawned.process) {
     give_up(i, "spawn failed: " + spawned.error);
     return;
   }
   ProcessOutcome& o = result_.processes[i];
+  if (options_.on_started) options_.on_started(spawned.process->pid);
   c.state = Child::State::running;
   c.pid = spawned.process->pid;
   c.pidfd = std::move(spawned.process->pidfd);
@@ -318,6 +325,9 @@ void Supervisor::check_readiness(std::size_t i, Clock::time_point now) {
     case Readiness::Kind::stdout_regex:
       o.ready = c.ready_regex && matches(*c.ready_regex, c.out.capture.partial_line());
       break;
+    case Readiness::Kind::stderr_regex:
+      o.ready = c.ready_regex && matches(*c.ready_regex, c.err.capture.partial_line());
+      break;
     case Readiness::Kind::file: {
       watch_ready_file(c);  // the folder may have appeared since
       std::error_code ec;
@@ -333,7 +343,10 @@ void Supervisor::check_readiness(std::size_t i, Clock::time_point now) {
 void Supervisor::emit_line(std::size_t i, bool is_stderr, std::string_view line) {
   Child& c = children_[i];
   ProcessOutcome& o = result_.processes[i];
-  if (!is_stderr && !o.ready && c.ready_regex && matches(*c.ready_regex, line)) {
+  const Readiness::Kind watched =
+      is_stderr ? Readiness::Kind::stderr_regex : Readiness::Kind::stdout_regex;
+  if (plans_[i].ready.kind == watched && !o.ready && c.ready_regex &&
+      matches(*c.ready_regex, line)) {
     o.ready = true;
   }
   if (options_.live_output != nullptr) {
@@ -354,6 +367,7 @@ void Supervisor::read_stream(std::size_t i, bool is_stderr, bool until_eof) {
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;  // drained; writers still hold the pipe
+    // Otherwise the end: 0 from a pipe, EIO from a pseudo-terminal whose slave is closed.
     s.capture.finish(sink);
     s.fd.reset();
   }

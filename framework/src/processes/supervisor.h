@@ -16,6 +16,7 @@
 #include "faultline/duration.h"
 #include "faultline/run_result.h"  // ProcessSnapshot
 #include "faultline/scenario.h"
+#include "processes/capture_stream.h"
 #include "util/unique_fd.h"
 
 struct fl_control;
@@ -44,6 +45,11 @@ struct LaunchPlan {
   // target fd in the child -> runner-side fd. The supervisor drops its reference once the
   // process started (or can no longer start); the last owner closes the fd.
   std::map<int, std::shared_ptr<UniqueFd>> fds;
+  // Where fd 1 and fd 2 go unless `fds` wires them: made by the runner, which tells the
+  // interposer about them (unset: a capture pipe made at spawn). One stream for both when
+  // they share a pseudo-terminal (stdio: pty); it is then read as stdout.
+  std::shared_ptr<CaptureStream> stdout_capture;
+  std::shared_ptr<CaptureStream> stderr_capture;
   std::vector<std::string> after;  // names that must be ready before this one starts
   Readiness ready;                 // kind none: a service is ready once started, a task once exited
   std::function<bool()> listening_probe;  // for Readiness::Kind::listening
@@ -54,6 +60,9 @@ struct LaunchPlan {
   // leaves its summary on SIGTERM); unset: SIGKILL at once.
   std::optional<int> timeout_signal;
   std::optional<SeccompPlan> seccomp;  // unset: LD_PRELOAD only
+  // The run's cgroup.procs (borrowed, -1 = none): the child joins the group before exec, so
+  // that `faultline gc` can end all it started should the runner die.
+  int cgroup_procs = -1;
 };
 
 struct ProcessOutcome {
@@ -78,6 +87,9 @@ struct SupervisorOptions {
   Duration timeout = std::chrono::seconds(30);
   std::ostream* live_output = nullptr;  // -v: each output line, prefixed "[name] "
   bool backtraces = true;               // use gdb for snapshots when installed
+  // Called with each process started (its pid is its process group), before anything else
+  // happens to it: the runner records it for `faultline gc`.
+  std::function<void(pid_t)> on_started;
 };
 
 struct SupervisionResult {

@@ -130,10 +130,32 @@ std::vector<ManifestEntry> read_manifest(const fs::path& dir) {
   return entries;
 }
 
+// Ends the processes a dead run left running: its cgroup first (everything in it, at once),
+// then its recorded process groups and whatever carries its FAULTLINE_RUN_DIR.
+std::vector<std::string> end_processes_of(const fs::path& dir,
+                                          const std::vector<ManifestEntry>& manifest) {
+  std::vector<std::string> ended;
+  std::vector<RecordedGroup> groups;
+  for (const auto& e : manifest) {
+    if (e.kind == "cgroup") {
+      auto lines = end_cgroup(e.what);
+      ended.insert(ended.end(), lines.begin(), lines.end());
+    } else if (e.kind == "pgroup") {
+      std::istringstream fields(e.what);
+      RecordedGroup g;
+      if (fields >> g.pgid >> g.start_time && g.pgid > 1) groups.push_back(g);
+    }
+  }
+  auto lines = end_run_processes(dir, groups);
+  ended.insert(ended.end(), lines.begin(), lines.end());
+  return ended;
+}
+
 // Removes what the manifest of `dir` lists, then `dir`; one line per removed thing.
 std::vector<std::string> remove_run_directory(const fs::path& dir) {
   std::vector<std::string> removed;
   for (const auto& e : read_manifest(dir)) {
+    if (e.kind == "cgroup" || e.kind == "pgroup") continue;  // processes, ended before
     if (remove_recorded_object(e.kind, e.what)) removed.push_back(e.kind + " " + e.what);
   }
   std::error_code ec;
@@ -200,6 +222,10 @@ RunDirectory::RunDirectory(std::string_view label) {
       throw std::system_error(errno, std::generic_category(),
                               "create " + path_.string() + "/manifest");
     }
+    // Named like the folder: unique, and recorded before any process can join it.
+    if (auto group = RunCgroup::create(path_.filename().string()))
+      cgroup_.emplace(std::move(*group));
+    if (cgroup_) record("cgroup", cgroup_->path().string());
   } catch (...) {
     std::error_code ec;
     fs::remove_all(path_, ec);
@@ -209,7 +235,18 @@ RunDirectory::RunDirectory(std::string_view label) {
 
 RunDirectory::~RunDirectory() {
   manifest_.reset();
-  if (::getpid() == creator_) (void)remove_run_directory(path_);
+  if (::getpid() != creator_) {
+    if (cgroup_) cgroup_->forget();
+    return;
+  }
+  cgroup_.reset();  // ends what is left in it (nothing, after a supervised run) and removes it
+  (void)remove_run_directory(path_);
+}
+
+void RunDirectory::record_process_group(pid_t pgid) {
+  auto identity = read_identity(std::to_string(pgid));
+  if (!identity) return;  // gone already: nothing to end
+  record("pgroup", fmt::format("{} {}", pgid, identity->start_time));
 }
 
 fs::path RunDirectory::make_key_file(std::string_view name) {
@@ -246,6 +283,10 @@ std::vector<std::string> collect_garbage() {
     }
     auto [owner, why] = owner_of(dir, st);
     if (owner != Owner::dead) continue;
+    // Processes first: a live one could still create objects, or use the ones removed.
+    for (const auto& what : end_processes_of(dir, read_manifest(dir))) {
+      lines.push_back(fmt::format("{}, left running by {}", what, dir.string()));
+    }
     for (const auto& what : remove_run_directory(dir)) {
       lines.push_back(fmt::format("removed {} (left in {})", what, dir.string()));
     }

@@ -6,10 +6,12 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "runner/leftover_processes.h"
 #include "util/unique_fd.h"
 
 namespace faultline {
@@ -21,7 +23,8 @@ class RunDirectory final {
   explicit RunDirectory(std::string_view label);
   RunDirectory(const RunDirectory&) = delete;
   RunDirectory& operator=(const RunDirectory&) = delete;
-  // Removes every recorded object that still exists, then the folder and all it holds.
+  // Ends what is left in the run's cgroup, removes every recorded object that still exists,
+  // then the folder and all it holds.
   ~RunDirectory();
 
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
@@ -33,14 +36,25 @@ class RunDirectory final {
   // (names), or "path" (outside the folder). Appended and flushed at once.
   void record(std::string_view kind, std::string_view what);
 
+  // Records a process group the run started ("pgroup PID START_TIME"), so that gc can end it
+  // if the runner dies; the start time tells the group's leader from a later process that got
+  // the same pid. Call it while the process is unreaped (its pid cannot be reused yet).
+  void record_process_group(pid_t pgid);
+
+  // The cgroup.procs of the run's cgroup v2 group, -1 when the machine gave us none.
+  [[nodiscard]] int cgroup_procs_fd() const { return cgroup_ ? cgroup_->procs_fd() : -1; }
+
  private:
   std::filesystem::path path_;
+  std::optional<RunCgroup> cgroup_;
   UniqueFd manifest_;  // O_APPEND: each record is one write(), so lines never interleave
   pid_t creator_ = 0;  // a forked child that unwinds must not remove its parent's run
 };
 
 // Removes the run directories under $TMPDIR whose runner is no longer alive, with the
-// objects their manifests list. Returns one line per thing removed.
+// objects their manifests list, after ending the processes the run started (its cgroup, its
+// recorded process groups, and whatever carries its FAULTLINE_RUN_DIR). Returns one line per
+// thing removed or ended, each starting with what was done ("removed ...", "ended ...").
 std::vector<std::string> collect_garbage();
 
 // Removes one manifest entry's object; true when something was removed.

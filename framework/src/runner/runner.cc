@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 #include "faults/channel_kinds.h"
 #include "faults/control_block.h"
 #include "faults/site_resolver.h"
+#include "processes/capture_stream.h"
 #include "processes/supervisor.h"
 #include "runner/attach_status.h"
 #include "runner/control_context.h"
@@ -89,6 +91,34 @@ class PipeEnds final {
   std::map<std::string, std::unique_ptr<Channel>>& channels_;
   std::map<std::pair<std::string, bool>, std::shared_ptr<UniqueFd>> ends_;
 };
+
+struct ProcessCaptures {
+  std::shared_ptr<CaptureStream> stdout_capture;
+  std::shared_ptr<CaptureStream> stderr_capture;
+};
+
+// The capture streams of each process (in scenario order) for the fds 1 and 2 that nothing
+// else wires: read-write pipes, or one pseudo-terminal for both under stdio: pty.
+std::vector<ProcessCaptures> make_captures(const Scenario& scenario, bool inherit_stdio) {
+  std::vector<ProcessCaptures> out(scenario.processes.size());
+  if (inherit_stdio) return out;
+  for (std::size_t i = 0; i < scenario.processes.size(); ++i) {
+    const ProcessSpec& p = scenario.processes[i];
+    auto wired = [&](int fd) {
+      return (fd == 1 && p.stdout_channel) ||
+             std::any_of(p.fds.begin(), p.fds.end(), [&](const FdWiring& w) { return w.fd == fd; });
+    };
+    if (p.stdio_pty) {
+      auto pty = std::make_shared<CaptureStream>(open_capture_pty());
+      if (!wired(1)) out[i].stdout_capture = pty;
+      if (!wired(2)) out[i].stderr_capture = pty;
+      continue;
+    }
+    if (!wired(1)) out[i].stdout_capture = std::make_shared<CaptureStream>(open_capture_pipe());
+    if (!wired(2)) out[i].stderr_capture = std::make_shared<CaptureStream>(open_capture_pipe());
+  }
+  return out;
+}
 
 ProcessResult to_result(const ProcessOutcome& o, const ProcessSpec& spec) {
   ProcessResult r;
@@ -249,7 +279,25 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       }
       channels.emplace(spec.name, std::move(ch));
     }
-    const ControlContext context = make_control_context(scenario, channels);
+    ControlContext context = make_control_context(scenario, channels);
+    // Made before the control block, which lists them: no `ipc` rule may fire on a program's
+    // own logging.
+    std::vector<ProcessCaptures> captures = make_captures(scenario, options_.inherit_stdio);
+    for (const auto& c : captures) {
+      for (const auto* stream : {c.stdout_capture.get(), c.stderr_capture.get()}) {
+        if (stream != nullptr && stream->ino != 0)
+          context.captures.push_back({stream->dev, stream->ino});
+      }
+    }
+    if (options_.inherit_stdio) {
+      // `faultline exec`'s own stdout/stderr may be a pipe (`| tee`) or a journal socket.
+      for (int fd = 1; fd <= 2; ++fd) {
+        struct stat st {};
+        if (::fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
+          context.captures.push_back(
+              {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)});
+      }
+    }
     ControlBlock control =
         ControlBlock::create(dir.path() / "control", faults, result.seed, context);
 
@@ -349,6 +397,8 @@ ScenarioResult Runner::run(const Scenario& scenario) {
           if ((*inherited)[fd]->valid()) plan.fds[fd] = (*inherited)[fd];
         }
       }
+      plan.stdout_capture = std::move(captures[plans.size()].stdout_capture);
+      plan.stderr_capture = std::move(captures[plans.size()].stderr_capture);
       if (p.stdin_channel) plan.fds[0] = pipes->get(*p.stdin_channel, false);
       if (p.stdout_channel) plan.fds[1] = pipes->get(*p.stdout_channel, true);
       for (const auto& w : p.fds) plan.fds[w.fd] = pipes->get(w.channel, w.write_end);
@@ -369,6 +419,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
         if (fs::path(path).is_relative()) path = (scenario.dir / path).string();
         plan.ready.value = path;
       }
+      plan.cgroup_procs = dir.cgroup_procs_fd();
       plan.lifetime = p.lifetime;
       plan.stop_signal = p.stop_signal;
       plan.grace = p.grace;
@@ -387,6 +438,13 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     sup.timeout = scenario.timeout;
     sup.live_output = options_.live_output;
     sup.backtraces = options_.backtraces;
+    sup.on_started = [&dir](pid_t pgid) {
+      try {
+        dir.record_process_group(pgid);
+      } catch (const std::system_error&) {
+        // A full disk: the cgroup and FAULTLINE_RUN_DIR still let gc find the process.
+      }
+    };
     SupervisionResult run = supervise(std::move(plans), sup);
 
     result.timed_out = run.timed_out;

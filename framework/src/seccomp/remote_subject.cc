@@ -36,6 +36,15 @@ int channel_by_inode(const fl_control* ctl, const struct stat& st) {
   return -1;
 }
 
+// The runner's capture of a process's stdout or stderr: class file, as a terminal would be.
+bool is_capture(const fl_control* ctl, const struct stat& st) {
+  for (uint32_t i = 0; i < ctl->capture_count && i < FL_MAX_CAPTURES; ++i) {
+    const fl_capture& c = ctl->captures[i];
+    if (c.ino == st.st_ino && c.dev == st.st_dev) return true;
+  }
+  return false;
+}
+
 int channel_by_name(const fl_control* ctl, const std::string& name) {
   if (name.empty()) return -1;
   for (uint32_t i = 0; i < ctl->channel_count && i < FL_MAX_CHANNELS; ++i) {
@@ -112,6 +121,10 @@ void resolve_fd(fl_subject* s, const RemoteCall& c, long fd, unsigned need, bool
   // Anonymous inodes (eventfd, signalfd, epoll, pidfd, ...) have no file type: not IPC.
   if ((st.st_mode & S_IFMT) == 0) {
     s->fd_class = FL_FD_ANON;
+    return;
+  }
+  if ((S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) && is_capture(c.control, st)) {
+    s->fd_class = FL_FD_FILE;
     return;
   }
   if (S_ISSOCK(st.st_mode)) {
@@ -226,8 +239,9 @@ void resolve_remote(fl_subject* s, unsigned need) {
       }
       s->channel = channel_by_inode(c.control, st);
       if (s->channel < 0) s->channel = channel_by_name(c.control, path);
-      if (!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && s->channel < 0 &&
-          static_cast<uint64_t>(st.st_dev) != c.shm_dev)
+      if ((!S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode) && s->channel < 0 &&
+           static_cast<uint64_t>(st.st_dev) != c.shm_dev) ||
+          is_capture(c.control, st))
         s->fd_class = FL_FD_FILE;
       break;
     }

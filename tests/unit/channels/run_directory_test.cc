@@ -13,6 +13,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "channel_test_support.h"
 #include "channels/channel.h"
 #include "support.h"
@@ -72,10 +74,26 @@ TEST_CASE("A recorded object is in the manifest at once") {
   ScopedTmpdir tmp;
   NothingLeftBehind guard;
   RunDirectory dir("manifest");
+  // The run's cgroup comes first where the machine gives one (how-it-works.md).
+  const std::string head = dir.cgroup_procs_fd() >= 0 ? read_file(dir.path() / "manifest") : "";
+  CHECK((head.empty() || head.rfind("cgroup /", 0) == 0));
   dir.record("posix-mq", "/faultline-1-2-q");
-  CHECK(read_file(dir.path() / "manifest") == "posix-mq /faultline-1-2-q\n");
+  CHECK(read_file(dir.path() / "manifest") == head + "posix-mq /faultline-1-2-q\n");
   dir.record("shm", "12 34");
-  CHECK(read_file(dir.path() / "manifest") == "posix-mq /faultline-1-2-q\nshm 12 34\n");
+  CHECK(read_file(dir.path() / "manifest") == head + "posix-mq /faultline-1-2-q\nshm 12 34\n");
+}
+
+TEST_CASE("A recorded process group carries its leader's start time") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  RunDirectory dir("pgroup");
+  std::string stat_line = read_file("/proc/self/stat");
+  std::istringstream after_name(stat_line.substr(stat_line.rfind(')') + 2));
+  std::string field;
+  for (int n = 3; n <= 22; ++n) after_name >> field;  // field 22: start time
+  dir.record_process_group(getpid());
+  CHECK_THAT(read_file(dir.path() / "manifest"),
+             Catch::EndsWith(fmt::format("pgroup {} {}\n", getpid(), field)));
 }
 
 TEST_CASE("Key files are new 0600 files, a different one on every call") {

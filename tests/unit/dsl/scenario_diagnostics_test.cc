@@ -1,4 +1,5 @@
 // load_scenario() on broken files: every problem reported, at its line:column, with a hint.
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "faultline/scenario.h"
@@ -404,4 +405,54 @@ TEST_CASE("drop on a stream channel is refused before the run: a stream loses no
        "on a fifo channel: impossible: a pipe, FIFO or stream socket");
   only(load_errors(head + "  - send:drop:channel=t\n"), 8, 5, "on a tcp channel");
   CHECK(load_text(head + "  - { call: write, drop: true, channel: f, force: }\n").scenario);
+}
+
+TEST_CASE("ready: stderr loads its regex like ready: stdout") {
+  auto r = load_text(
+      kHead + "processes:\n  a:\n    run: [x]\n    ready: { stderr: \"listening on [0-9]+\" }\n");
+  INFO(describe(r.diagnostics));
+  REQUIRE(r.scenario);
+  const auto& p = r.scenario->processes[0];
+  CHECK(p.ready.kind == faultline::Readiness::Kind::stderr_regex);
+  CHECK(p.ready.value == "listening on [0-9]+");
+}
+
+TEST_CASE("A bad regular expression in ready: stderr is reported at load time") {
+  auto ds =
+      load_errors(kHead + "processes:\n  a:\n    run: [x]\n    ready: { stderr: \"ready (\" }\n");
+  only(ds, 5, 22, "not a valid regular expression");
+}
+
+TEST_CASE("ready: stderr on an fd 2 wired to a channel cannot be watched") {
+  auto ds = load_errors(kHead +
+                        "channels: { p: { type: pipe } }\nprocesses:\n  a:\n    run: [x]\n"
+                        "    fds: { 2: p.write }\n    ready: { stderr: up }\n  b: { run: [y], "
+                        "stdin: { channel: p } }\n");
+  only(ds, 7, 14, "ready: stderr cannot be watched");
+}
+
+TEST_CASE("ready: with a misspelt condition suggests stderr") {
+  auto ds = load_errors(kHead + "processes:\n  a:\n    run: [x]\n    ready: { stder: up }\n");
+  INFO(describe(ds));
+  CHECK(std::any_of(ds.begin(), ds.end(), [](const Diagnostic& d) {
+    return d.message.find("unknown key 'stder'") != std::string::npos &&
+           d.hint.find("did you mean 'stderr'") != std::string::npos;
+  }));
+}
+
+TEST_CASE("stdio: takes capture or pty") {
+  auto r = load_text(kHead + "processes:\n  a: { run: [x], stdio: pty }\n  b: { run: [y] }\n");
+  INFO(describe(r.diagnostics));
+  REQUIRE(r.scenario);
+  CHECK(r.scenario->processes[0].stdio_pty);
+  CHECK_FALSE(r.scenario->processes[1].stdio_pty);
+  auto ds = load_errors(kHead + "processes:\n  a: { run: [x], stdio: tty }\n");
+  REQUIRE(ds.size() == 1);
+  CHECK_THAT(ds[0].message, Catch::Contains("stdio"));
+}
+
+TEST_CASE("ready: stderr under stdio: pty is refused: both streams go to one terminal") {
+  auto ds = load_errors(kHead +
+                        "processes:\n  a:\n    run: [x]\n    stdio: pty\n    ready: { stderr: up }\n");
+  only(ds, 6, 14, "under stdio: pty");
 }

@@ -1,0 +1,267 @@
+// A runner killed by SIGKILL cannot stop what it started: `faultline gc` (and the next run)
+// must end those processes, and only those.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/inotify.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <poll.h>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "support.h"
+
+namespace fs = std::filesystem;
+using faultline::test::NothingLeftBehind;
+using faultline::test::run_faultline;
+using faultline::test::TempDir;
+using faultline::test::TempScenario;
+
+extern char** environ;
+
+namespace {
+
+bool alive(long pid) {
+  // A zombie is not alive: it has run its course and only waits for a reaper.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  auto close = line.rfind(')');
+  return close != std::string::npos && line.size() > close + 2 && line[close + 2] != 'Z';
+}
+
+unsigned long long start_time(long pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  for (int i = 3; i < 22; ++i) rest >> field;
+  unsigned long long t = 0;
+  rest >> t;
+  return t;
+}
+
+long read_pid(const fs::path& file) {
+  std::ifstream in(file);
+  long pid = -1;
+  in >> pid;
+  return pid;
+}
+
+// Waits, with inotify, until `name` appears in `dir` (written elsewhere and renamed in).
+bool wait_for_file(const fs::path& dir, const std::string& name, std::chrono::seconds limit) {
+  int fd = inotify_init1(IN_CLOEXEC);
+  inotify_add_watch(fd, dir.c_str(), IN_MOVED_TO | IN_CREATE);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  bool found = false;
+  while (!(found = fs::exists(dir / name))) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(left.count())) > 0) {
+      char buf[4096];
+      (void)!read(fd, buf, sizeof buf);
+    }
+  }
+  close(fd);
+  return found;
+}
+
+pid_t spawn(const std::vector<std::string>& argv, bool own_group) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  if (own_group) {
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+  }
+  std::vector<char*> args;
+  std::vector<std::string> store = argv;
+  for (auto& a : store) args.push_back(a.data());
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawnp(&pid, args[0], &fa, &attr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  return rc == 0 ? pid : -1;
+}
+
+void reap(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+}
+
+std::string run_directory_of_live_run(const std::string& label) {
+  for (const auto& e : fs::directory_iterator(fs::temp_directory_path())) {
+    if (e.path().filename().string().rfind("faultline-" + label + "-", 0) == 0)
+      return e.path().string();
+  }
+  return "";
+}
+
+// Points TMPDIR (where run directories go) at a private folder for the scope: a `faultline gc`
+// run by anyone else on the machine would otherwise collect our dead run first.
+class PrivateTmpdir final {
+ public:
+  PrivateTmpdir() : dir_("fltest-tmpdir") {
+    if (const char* old = std::getenv("TMPDIR")) old_ = old;
+    setenv("TMPDIR", dir_.path().c_str(), 1);
+  }
+  ~PrivateTmpdir() {
+    if (old_)
+      setenv("TMPDIR", old_->c_str(), 1);
+    else
+      unsetenv("TMPDIR");
+  }
+  PrivateTmpdir(const PrivateTmpdir&) = delete;
+  PrivateTmpdir& operator=(const PrivateTmpdir&) = delete;
+
+ private:
+  TempDir dir_;
+  std::optional<std::string> old_;
+};
+
+// Runs `faultline gc` at the end of the scope, so that a failed REQUIRE leaves nothing running.
+struct GcOnExit {
+  GcOnExit() = default;
+  GcOnExit(const GcOnExit&) = delete;
+  GcOnExit& operator=(const GcOnExit&) = delete;
+  ~GcOnExit() { (void)run_faultline({"gc"}); }
+};
+
+}  // namespace
+
+TEST_CASE("faultline gc ends every process of a SIGKILLed run, daemons included",
+          "[integration][signals][gc]") {
+  PrivateTmpdir tmpdir;
+  NothingLeftBehind guard;
+  GcOnExit gc_on_exit;
+  TempDir marks("fltest-marks");
+  TempScenario s(fmt::format(R"y(scenario: gc-kills-leftovers
+timeout: 60s
+processes:
+  service:
+    run: 'echo $$$$ > {0}/service.tmp && mv {0}/service.tmp {0}/service && exec sleep 1000'
+    lifetime: service
+    ready: {{ file: {0}/service }}
+  task:
+    after: [service]
+    run: |
+      setsid sh -c 'echo $$$$ > {0}/daemon.tmp; mv {0}/daemon.tmp {0}/daemon; exec sleep 1000' &
+      setsid env -i sh -c 'echo $$$$ > {0}/bare.tmp; mv {0}/bare.tmp {0}/bare; exec sleep 1000' &
+      sleep 999 &
+      echo $! > {0}/child
+      while [ ! -e {0}/daemon ] || [ ! -e {0}/bare ]; do sleep 0.01; done
+      echo $$$$ > {0}/task.tmp && mv {0}/task.tmp {0}/task
+      exec sleep 1000
+)y",
+                             marks.path().string()));
+  pid_t runner =
+      spawn({faultline::test::faultline_exe().string(), "run", s.path().string(), "--no-backtrace"},
+            false);
+  REQUIRE(runner > 0);
+  // (`$$$$` is the shell's `$$`: faultline reads `$$` as a literal `$`.)
+  // The task renames its file in only once every process of the run is up.
+  REQUIRE(wait_for_file(marks.path(), "task", std::chrono::seconds(30)));
+  const std::string run_dir = run_directory_of_live_run("gc-kills-leftovers");
+  REQUIRE(!run_dir.empty());
+  std::ifstream manifest_in(run_dir + "/manifest");
+  std::string manifest((std::istreambuf_iterator<char>(manifest_in)), {});
+  const bool has_cgroup = manifest.find("cgroup ") != std::string::npos;
+  CHECK(manifest.find("pgroup ") != std::string::npos);
+  kill(runner, SIGKILL);
+  reap(runner);
+
+  std::vector<long> pids;
+  for (const char* name : {"service", "task", "child", "daemon", "bare"})
+    pids.push_back(read_pid(marks.path() / name));
+  for (long pid : pids) REQUIRE(pid > 0);
+  // Without the runner, its processes live on ...
+  for (long pid : pids) CHECK(alive(pid));
+
+  auto gc = run_faultline({"gc"});
+  INFO(gc.out << gc.err);
+  CHECK(gc.exit_code == 0);
+  CHECK(gc.out.find("removed removed") == std::string::npos);
+  CHECK(gc.out.find("ended pid") != std::string::npos);
+  // ... until gc: every one of them is gone. The daemon that left its group and cleared its
+  // environment can only be found through the run's cgroup.
+  for (std::size_t i = 0; i < pids.size(); ++i) {
+    INFO("process " << i << " pid " << pids[i]);
+    if (i == 4 && !has_cgroup) continue;
+    CHECK(!alive(pids[i]));
+  }
+  CHECK(!fs::exists(run_dir));
+  if (!has_cgroup && alive(pids[4])) kill(static_cast<pid_t>(pids[4]), SIGKILL);
+}
+
+TEST_CASE("faultline gc leaves alone a process whose pid a dead run recorded for another",
+          "[integration][signals][gc]") {
+  PrivateTmpdir tmpdir;
+  NothingLeftBehind guard;
+  GcOnExit gc_on_exit;
+  // An unrelated process that leads its own group, as a recycled pid would.
+  pid_t bystander = spawn({"sleep", "1000"}, true);
+  REQUIRE(bystander > 0);
+  REQUIRE(alive(bystander));
+  // A dead run's folder whose manifest names that pid with another start time.
+  std::string templ = (fs::temp_directory_path() / "faultline-recycled-XXXXXX").string();
+  REQUIRE(mkdtemp(templ.data()) != nullptr);
+  const fs::path dir = templ;
+  std::ofstream(dir / "owner") << "2147483646 1\n";  // no such pid: the runner is gone
+  std::ofstream(dir / "manifest") << fmt::format("pgroup {} {}\n", bystander,
+                                                 start_time(bystander) - 1);
+  auto gc = run_faultline({"gc"});
+  INFO(gc.out << gc.err);
+  CHECK(gc.exit_code == 0);
+  CHECK(!fs::exists(dir));
+  CHECK(alive(bystander));
+  CHECK(gc.out.find(fmt::format("ended pid {} ", bystander)) == std::string::npos);
+  kill(bystander, SIGKILL);
+  reap(bystander);
+}
+
+TEST_CASE("the next faultline run ends what a SIGKILLed run left running",
+          "[integration][signals][gc]") {
+  PrivateTmpdir tmpdir;
+  NothingLeftBehind guard;
+  GcOnExit gc_on_exit;
+  TempDir marks("fltest-marks");
+  TempScenario s(fmt::format(R"y(scenario: next-run-cleans
+processes:
+  task: {{ run: 'echo $$$$ > {0}/task.tmp && mv {0}/task.tmp {0}/task && exec sleep 1000' }}
+)y",
+                             marks.path().string()));
+  pid_t runner =
+      spawn({faultline::test::faultline_exe().string(), "run", s.path().string(), "--no-backtrace"},
+            false);
+  REQUIRE(runner > 0);
+  REQUIRE(wait_for_file(marks.path(), "task", std::chrono::seconds(30)));
+  kill(runner, SIGKILL);
+  reap(runner);
+  long task = read_pid(marks.path() / "task");
+  REQUIRE(alive(task));
+  TempScenario next("scenario: next\nprocesses:\n  t: { run: [\"true\"] }\n");
+  auto r = run_faultline({"run", next.path().string()});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(r.err.find(fmt::format("ended pid {} ", task)) != std::string::npos);
+  CHECK(!alive(task));
+}
