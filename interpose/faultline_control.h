@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define FL_CONTROL_MAGIC 0x4c544c46u /* "FLTL" little-endian */
-#define FL_CONTROL_VERSION 2u
+#define FL_CONTROL_VERSION 3u
 
 #define FL_MAX_RULES 64
 #define FL_MAX_CALLS 128 /* capacity of the call-id space (see calls.def) */
@@ -32,6 +32,7 @@ extern "C" {
 #define FL_EVENT_RING 4096  /* power of two */
 #define FL_SITE_RANGES 16   /* address ranges one site= resolves to, over all programs */
 #define FL_MAX_CREATED 1024 /* IPC objects the processes create, for the leak check */
+#define FL_COUNT_PROCESSES 32 /* process names whose calls are counted (why a rule never fired) */
 
 /* Call ids: one per row of calls.def, in file order. */
 enum fl_call_id {
@@ -155,6 +156,28 @@ struct fl_created {
   char process[FL_NAME_MAX];
 };
 
+/* Why a call of a rule's own calls did not match the rule; counted per rule, so that a
+ * fault that never fired can say why ("12 calls of read by server, none on an ipc fd"). */
+enum fl_miss {
+  FL_MISS_PROCESS = 0, /* made by another process */
+  FL_MISS_KIND = 1,    /* a variant the rule's kind does not apply to */
+  FL_MISS_SIZE = 2,    /* short=N: the call asked for N bytes or fewer */
+  FL_MISS_SITE = 3,    /* site= did not match the caller */
+  FL_MISS_CHANNEL = 4, /* channel= did not match the object */
+  FL_MISS_STREAM = 5,  /* reset: not a stream socket */
+  FL_MISS_CLASS = 6,   /* fd class differs; FL_MISS_CLASS + class of the object, 4 entries */
+  FL_MISS_COUNT = FL_MISS_CLASS + 4,
+};
+
+/* Calls one process name made, among the counted calls (counted[] below). A slot is claimed
+ * by the first process of that name: state 0 free, 1 being claimed, 2 name valid. */
+struct fl_call_counts {
+  FL_ATOMIC(uint32_t) state;
+  uint32_t reserved;
+  char process[FL_NAME_MAX];
+  FL_ATOMIC(uint64_t) calls[FL_MAX_CALLS];
+};
+
 struct fl_control {
   uint32_t magic;   /* FL_CONTROL_MAGIC */
   uint32_t version; /* FL_CONTROL_VERSION */
@@ -172,6 +195,11 @@ struct fl_control {
   FL_ATOMIC(uint32_t) created_next; /* records claimed in created[] (may exceed the capacity) */
   uint32_t reserved2;
   struct fl_created created[FL_MAX_CREATED];
+  /* Calls counted per process name (relaxed atomics): each rule's calls and their family
+   * (read, recv, readv, recvfrom, recvmsg ...; write, send ...), armed with the rules' calls. */
+  uint64_t counted[FL_MAX_CALLS / 64];
+  struct fl_call_counts counts[FL_COUNT_PROCESSES];
+  FL_ATOMIC(uint64_t) misses[FL_MAX_RULES][FL_MISS_COUNT];
 };
 
 #ifdef __cplusplus

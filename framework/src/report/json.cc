@@ -25,6 +25,9 @@ nlohmann::json to_json(const ScenarioResult& r) {
   j["scenario"] = r.scenario;
   j["file"] = r.file.string();
   j["passed"] = r.passed;
+  // pass, fail (a verdict on the program) or setup (it could not be run: no verdict).
+  j["outcome"] = r.passed ? "pass" : r.setup_failed() ? "setup" : "fail";
+  j["setup_limit"] = r.setup_limit;
   j["seed"] = r.seed;
   j["duration_ms"] = ms(r.duration);
   // Zero: no timeout (`faultline exec` without --timeout).
@@ -62,7 +65,11 @@ nlohmann::json to_json(const ScenarioResult& r) {
   }
   auto& faults = j["faults"] = nlohmann::json::array();
   for (const auto& f : r.faults)
-    faults.push_back({{"spec", f.spec}, {"hits", f.hits}, {"fired", f.fired}});
+    faults.push_back({{"spec", f.spec},
+                      {"hits", f.hits},
+                      {"fired", f.fired},
+                      {"optional", f.optional},
+                      {"missed", f.missed.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.missed)}});
   auto& events = j["events"] = nlohmann::json::array();
   for (const auto& e : r.events) {
     events.push_back(
@@ -84,7 +91,11 @@ nlohmann::json to_json(const ScenarioResult& r) {
   j["events_lost"] = r.events_lost;
   auto& violations = j["violations"] = nlohmann::json::array();
   for (const auto& v : r.violations)
-    violations.push_back({{"kind", v.kind}, {"process", v.process}, {"message", v.message}});
+    violations.push_back({{"kind", v.kind},
+                          {"process", v.process},
+                          {"message", v.message},
+                          {"time_ms", v.time_ms < 0 ? nlohmann::json(nullptr)
+                                                    : nlohmann::json(v.time_ms)}});
   j["notes"] = r.notes;
   auto& leaks = j["leaks"] = nlohmann::json::array();
   for (const auto& l : r.leaks)
@@ -109,6 +120,7 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
   r.scenario = j.at("scenario").get<std::string>();
   r.file = j.at("file").get<std::string>();
   r.passed = j.at("passed").get<bool>();
+  r.setup_limit = j.value("setup_limit", false);
   r.seed = j.at("seed").get<std::uint64_t>();
   r.duration = duration(j.at("duration_ms"));
   r.timeout = duration(j.at("timeout_ms"));
@@ -143,7 +155,10 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
   }
   for (const auto& fj : j.at("faults")) {
     r.faults.push_back({fj.at("spec").get<std::string>(), fj.at("hits").get<std::uint64_t>(),
-                        fj.at("fired").get<std::uint64_t>()});
+                        fj.at("fired").get<std::uint64_t>(), fj.value("optional", false),
+                        fj.contains("missed") && fj.at("missed").is_string()
+                            ? fj.at("missed").get<std::string>()
+                            : std::string()});
   }
   for (const auto& ej : j.at("events")) {
     FaultEvent e;
@@ -166,7 +181,10 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
   r.events_lost = j.at("events_lost").get<std::uint64_t>();
   for (const auto& vj : j.at("violations")) {
     r.violations.push_back({vj.at("kind").get<std::string>(), vj.at("process").get<std::string>(),
-                            vj.at("message").get<std::string>()});
+                            vj.at("message").get<std::string>(),
+                            vj.contains("time_ms") && vj.at("time_ms").is_number()
+                                ? vj.at("time_ms").get<double>()
+                                : -1.0});
   }
   r.notes = j.at("notes").get<std::vector<std::string>>();
   for (const auto& lj : j.at("leaks")) {
