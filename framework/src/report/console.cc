@@ -65,7 +65,7 @@ void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleSty
 
   for (std::size_t i = r.passed ? 0 : 1; i < r.violations.size(); ++i)
     out << "      " << r.violations[i].message << '\n';
-  print_faults(out, r);
+  if (!r.setup_failed()) print_faults(out, r);  // nothing ran: no fault could fire
   if (r.events_lost)
     out << fmt::format("      ({} fault events were not recorded: ring full)\n", r.events_lost);
   print_timeout_snapshots(out, r, "      ");

@@ -208,10 +208,15 @@ ScenarioResult Runner::run(const Scenario& scenario) {
 
   std::vector<FaultSpec> faults = scenario.faults;
   for (const auto& f : options_.extra_faults) {
-    if (!f.process.empty() && !scenario.process(f.process))
+    // Meant for other scenarios of the run (`run` refuses a process no scenario has): not
+    // applied here, so it cannot fail this one by never firing.
+    if (!f.process.empty() && !scenario.process(f.process)) {
       result.notes.push_back(
-          fmt::format("fault {} names process '{}', which this scenario does not have",
+          fmt::format("fault {} names process '{}', which this scenario does not have; not "
+                      "applied here",
                       f.to_string(), f.process));
+      continue;
+    }
     faults.push_back(f);
   }
   for (const auto& f : faults) result.faults.push_back({f.to_string(), 0, 0, f.optional, {}});
