@@ -16,12 +16,12 @@
 
 #include <fmt/format.h>
 
+#include "dsl/did_you_mean.h"
 #include "exec_command.h"
 #include "exit_status.h"
 #include "faultline/runner.h"
 #include "faultline/scenario.h"
 #include "faultline_control.h"
-#include "dsl/did_you_mean.h"
 #include "faults/call_table.h"
 #include "parallel_run.h"
 #include "report/console.h"
@@ -100,10 +100,10 @@ void check_fault_processes(const std::vector<FaultSpec>& faults,
     if (hint.empty())
       hint = names.empty() ? std::string("the scenario has no processes")
                            : "the processes are: " + join_words(names);
-    diags.push_back({f.where,
-                     fmt::format("--fault {}: no scenario has a process '{}'", f.to_string(),
-                                 f.process),
-                     hint});
+    diags.push_back(
+        {f.where,
+         fmt::format("--fault {}: no scenario has a process '{}'", f.to_string(), f.process),
+         hint});
   }
 }
 
@@ -198,8 +198,8 @@ int cmd_run(const RunArgs& args) {
   // A verdict on a program outweighs a scenario that could not be set up.
   bool failed = std::any_of(results.begin(), results.end(),
                             [](const auto& r) { return !r.passed && !r.setup_failed(); });
-  bool setup = std::any_of(results.begin(), results.end(),
-                           [](const auto& r) { return r.setup_failed(); });
+  bool setup =
+      std::any_of(results.begin(), results.end(), [](const auto& r) { return r.setup_failed(); });
   return failed ? kExitFailed : setup ? kExitSetup : kExitOk;
 }
 

@@ -137,23 +137,29 @@ TEST_CASE("unresolvable substitutions are wrong input at check and at run",
   ::unsetenv("FAULTLINE_VERDICT_UNSET");
   for (const std::string ref :
        {"${sock.pth}", "${skt.path}", "${env.FAULTLINE_VERDICT_UNSET}", "${server.path}"}) {
-    TempScenario s("scenario: subst\nchannels: { sock: { type: unix-stream } }\n"
-                   "processes:\n  server: { run: [echo, \"" +
-                   ref + "\"] }\n");
+    TempScenario s(
+        "scenario: subst\nchannels: { sock: { type: unix-stream } }\n"
+        "processes:\n  server: { run: [echo, \"" +
+        ref + "\"] }\n");
     INFO(ref);
     CommandResult check = run_faultline({"check", s.path().string()});
     CHECK(check.exit_code == 2);
     CommandResult run = run_faultline({"run", s.path().string()});
     CHECK(run.exit_code == 2);
   }
-  TempScenario ok("scenario: subst\nchannels: { sock: { type: unix-stream } }\n"
-                  "processes:\n  server: { run: [echo, \"${env.FAULTLINE_VERDICT_UNSET:-x}\"], "
-                  "expect: { stdout: { equals: \"x\\n\" } } }\n");
+  TempScenario ok(
+      "scenario: subst\nchannels: { sock: { type: unix-stream } }\n"
+      "processes:\n  server: { run: [echo, \"${env.FAULTLINE_VERDICT_UNSET:-x}\"], "
+      "expect: { stdout: { equals: \"x\\n\" } } }\n");
   CommandResult r = run_faultline({"run", ok.path().string()});
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
   CHECK(run_faultline({"run", ok.path().string()}).err.find("sock.pth") == std::string::npos);
-  CommandResult typo = run_faultline({"check", TempScenario("scenario: t\nchannels: { sock: { type: unix-stream } }\nprocesses:\n  a: { run: [echo, \"${sock.pth}\"] }\n").path().string()});
+  CommandResult typo =
+      run_faultline({"check", TempScenario("scenario: t\nchannels: { sock: { type: unix-stream } "
+                                           "}\nprocesses:\n  a: { run: [echo, \"${sock.pth}\"] }\n")
+                                  .path()
+                                  .string()});
   CHECK(typo.err.find("did you mean 'path'?") != std::string::npos);
 }
 
@@ -192,9 +198,9 @@ TEST_CASE("a scenario that cannot be provisioned is a setup outcome, never caugh
   TempDir dir("flsetup");
   const std::string json_out = dir / "r.json";
   // Room for less than one queue: mq_open fails with EMFILE before any program runs.
-  CommandResult r = faultline::test::run_command(
-      {"prlimit", "--msgqueue=1000", faultline::test::faultline_exe().string(), "run",
-       scenario.string(), "--json", json_out});
+  CommandResult r = faultline::test::run_command({"prlimit", "--msgqueue=1000",
+                                                  faultline::test::faultline_exe().string(), "run",
+                                                  scenario.string(), "--json", json_out});
   INFO(r.out << r.err);
   CHECK(r.exit_code == 3);
   CHECK(r.out.find("SETUP  posix-mq-relay-naive") != std::string::npos);

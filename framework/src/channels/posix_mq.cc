@@ -46,7 +46,7 @@ std::string mq_open_hint(int err, const mq_attr& attr) {
           "that many bytes, and this one needs about {} ({} messages of {} bytes); raise it "
           "with `ulimit -q BYTES` or `prlimit --msgqueue=BYTES`, run fewer scenarios at once, "
           "or give a smaller `count` or `size`",
-          !known                          ? std::string("its value unknown")
+          !known                            ? std::string("its value unknown")
           : limit.rlim_cur == RLIM_INFINITY ? std::string("unlimited")
                                             : fmt::format("{} bytes", limit.rlim_cur),
           need, attr.mq_maxmsg, attr.mq_msgsize);

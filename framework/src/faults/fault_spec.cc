@@ -176,8 +176,7 @@ const std::vector<std::string_view>& FaultSpecBuilder::keys() {
   static const std::vector<std::string_view> k{
       "process",     "call",  "error",   "short",    "eof",  "delay", "reset",
       "corrupt",     "drop",  "signal",  "spurious", "nth",  "after", "every",
-      "probability", "times", "channel", "fd",       "site", "force",
-      "optional"};
+      "probability", "times", "channel", "fd",       "site", "force", "optional"};
   return k;
 }
 

@@ -65,11 +65,12 @@ nlohmann::json to_json(const ScenarioResult& r) {
   }
   auto& faults = j["faults"] = nlohmann::json::array();
   for (const auto& f : r.faults)
-    faults.push_back({{"spec", f.spec},
-                      {"hits", f.hits},
-                      {"fired", f.fired},
-                      {"optional", f.optional},
-                      {"missed", f.missed.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.missed)}});
+    faults.push_back(
+        {{"spec", f.spec},
+         {"hits", f.hits},
+         {"fired", f.fired},
+         {"optional", f.optional},
+         {"missed", f.missed.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.missed)}});
   auto& events = j["events"] = nlohmann::json::array();
   for (const auto& e : r.events) {
     events.push_back(
@@ -91,11 +92,11 @@ nlohmann::json to_json(const ScenarioResult& r) {
   j["events_lost"] = r.events_lost;
   auto& violations = j["violations"] = nlohmann::json::array();
   for (const auto& v : r.violations)
-    violations.push_back({{"kind", v.kind},
-                          {"process", v.process},
-                          {"message", v.message},
-                          {"time_ms", v.time_ms < 0 ? nlohmann::json(nullptr)
-                                                    : nlohmann::json(v.time_ms)}});
+    violations.push_back(
+        {{"kind", v.kind},
+         {"process", v.process},
+         {"message", v.message},
+         {"time_ms", v.time_ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(v.time_ms)}});
   j["notes"] = r.notes;
   auto& leaks = j["leaks"] = nlohmann::json::array();
   for (const auto& l : r.leaks)

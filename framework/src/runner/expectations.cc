@@ -102,8 +102,8 @@ std::vector<Violation> check_process(const ProcessSpec& spec, const ProcessResul
   } else if (x.exit) {
     // A service stopped by the runner that dies of its own stop signal ended as asked: `any`
     // accepts that as it accepts every exit status (a default service accepts it too).
-    const bool stopped_as_asked = service && r.stopped_by_runner && r.term_signal != 0 &&
-                                  r.term_signal == spec.stop_signal;
+    const bool stopped_as_asked =
+        service && r.stopped_by_runner && r.term_signal != 0 && r.term_signal == spec.stop_signal;
     if (x.exit->kind == ExitExpectation::Kind::any && stopped_as_asked) {
       // ended as asked
     } else if (r.term_signal != 0 || !r.exit_code || !exit_matches(*x.exit, *r.exit_code)) {

@@ -64,10 +64,9 @@ std::string explain_never_fired(const FaultSpec& fault, const std::vector<std::u
       for (int k = 0; k < 4; ++k)
         if (miss(FL_MISS_CLASS + k))
           where.push_back(fmt::format("{} on {}", miss(FL_MISS_CLASS + k), class_name(k)));
-      reasons.push_back(fmt::format("none on {} ({}{})",
-                                    fault.fd == FdClass::file ? "a file fd" : "an ipc fd",
-                                    fmt::join(where, ", "),
-                                    fault.fd == FdClass::ipc ? "; fd=any matches every fd" : ""));
+      reasons.push_back(fmt::format(
+          "none on {} ({}{})", fault.fd == FdClass::file ? "a file fd" : "an ipc fd",
+          fmt::join(where, ", "), fault.fd == FdClass::ipc ? "; fd=any matches every fd" : ""));
     }
     if (miss(FL_MISS_CHANNEL))
       reasons.push_back(
@@ -76,7 +75,8 @@ std::string explain_never_fired(const FaultSpec& fault, const std::vector<std::u
       reasons.push_back(fmt::format("{} asked for {} bytes or fewer, which short={} cannot shorten",
                                     miss(FL_MISS_SIZE), fault.short_bytes, fault.short_bytes));
     if (miss(FL_MISS_SITE))
-      reasons.push_back(fmt::format("{} from elsewhere than site={}", miss(FL_MISS_SITE), fault.site));
+      reasons.push_back(
+          fmt::format("{} from elsewhere than site={}", miss(FL_MISS_SITE), fault.site));
     if (miss(FL_MISS_KIND))
       reasons.push_back(fmt::format("{} of spellings {} does not apply to", miss(FL_MISS_KIND),
                                     to_string(fault.action)));

@@ -374,9 +374,8 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     for (std::size_t i = 0; i < run.processes.size(); ++i) {
       result.processes.push_back(to_result(run.processes[i], scenario.processes[i]));
       const auto ended_at = run.processes[i].ended_at;
-      ended_ms.push_back(ended_at == std::chrono::steady_clock::time_point{}
-                             ? -1.0
-                             : ms_since_start(ended_at));
+      ended_ms.push_back(
+          ended_at == std::chrono::steady_clock::time_point{} ? -1.0 : ms_since_start(ended_at));
       ProcessResult& pr = result.processes.back();
       if (!scenario.processes[i].peer) continue;
       // The summary goes to stderr when the peer's stdout is its pipe channel.

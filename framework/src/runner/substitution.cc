@@ -113,8 +113,7 @@ bool Substitutions::expand(std::string_view text, std::string& out, std::string&
   return true;
 }
 
-std::vector<SubstitutionProblem> check_references(std::string_view text,
-                                                  const Scenario& scenario) {
+std::vector<SubstitutionProblem> check_references(std::string_view text, const Scenario& scenario) {
   std::vector<SubstitutionProblem> out;
   std::vector<std::string_view> channel_names;
   for (const auto& c : scenario.channels) channel_names.push_back(c.name);
@@ -158,9 +157,8 @@ std::vector<SubstitutionProblem> check_references(std::string_view text,
     std::vector<std::string_view> attr_views(attrs.begin(), attrs.end());
     std::string hint = did_you_mean(attr, attr_views);
     if (hint.empty())
-      hint = attrs.empty()
-                 ? fmt::format("channel '{}' has no attributes", channel)
-                 : fmt::format("channel '{}' has: {}", channel, join_words(attr_views));
+      hint = attrs.empty() ? fmt::format("channel '{}' has no attributes", channel)
+                           : fmt::format("channel '{}' has: {}", channel, join_words(attr_views));
     out.push_back(
         {fmt::format("channel '{}' has no attribute '{}' (in {})", channel, attr, ref), hint});
   });

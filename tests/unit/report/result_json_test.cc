@@ -42,6 +42,8 @@ ScenarioResult every_field_set() {
   q.term_signal = SIGKILL;
   r.processes.push_back(q);
   r.faults.push_back({"server/read:error=EIO:nth=2", 5, 1});
+  r.faults.push_back({"client/recv:eof:optional", 0, 0, true,
+                      "client made no call of recv; calls made by client: read ×3"});
   FaultEvent e;
   e.time_ms = 12.5;
   e.pid = 4242;
@@ -65,7 +67,9 @@ ScenarioResult every_field_set() {
   quiet.seq = 2;
   r.events.push_back(quiet);
   r.events_lost = 7;
-  r.violations.push_back({"timeout", "", "scenario timed out after 3s"});
+  r.violations.push_back({"timeout", "", "scenario timed out after 3s", 3000.5});
+  r.violations.push_back({"leaks", "server", "server left a queue behind"});
+  r.setup_limit = true;
   r.notes.push_back("a note");
   r.leaks.push_back({"server", 4242, "msgget", "System V message queue id 5 (key 0x1234)", true});
   return r;
@@ -80,6 +84,11 @@ TEST_CASE("A result read back from its JSON writes the same JSON again") {
   CHECK(back.interrupted_by == SIGINT);
   CHECK(back.processes.at(1).term_signal == SIGKILL);
   CHECK(back.events.at(0).caller == 0x55e43e833d26);
+  CHECK(back.faults.at(1).optional);
+  CHECK(back.faults.at(1).missed == "client made no call of recv; calls made by client: read ×3");
+  CHECK(back.violations.at(0).time_ms == 3000.5);
+  CHECK(back.violations.at(1).time_ms < 0);
+  CHECK(back.setup_limit);
 }
 
 TEST_CASE("A JSON document of another shape is refused, not half read") {

@@ -170,8 +170,7 @@ TEST_CASE("a process that was not started is one violation with the reason", "[e
   CHECK(v[0].message == "client: not started: server exited before it was ready");
 }
 
-TEST_CASE("a fault that never fired fails the scenario by default, saying why",
-          "[expectations]") {
+TEST_CASE("a fault that never fired fails the scenario by default, saying why", "[expectations]") {
   Scenario s;  // no expect: the default
   s.timeout = std::chrono::seconds(5);
   ScenarioResult r;

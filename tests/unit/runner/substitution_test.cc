@@ -59,9 +59,10 @@ TEST_CASE("env.VAR:-DEFAULT gives the default when the variable is unset or empt
   setenv("FAULTLINE_SUBST_SET", "set", 1);
   Substitutions s;
   std::string out, error;
-  REQUIRE(s.expand("${env.FAULTLINE_SUBST_UNSET:-7}/${env.FAULTLINE_SUBST_EMPTY:-x}/"
-                   "${env.FAULTLINE_SUBST_SET:-no}/${env.FAULTLINE_SUBST_UNSET:-}.",
-                   out, error));
+  REQUIRE(
+      s.expand("${env.FAULTLINE_SUBST_UNSET:-7}/${env.FAULTLINE_SUBST_EMPTY:-x}/"
+               "${env.FAULTLINE_SUBST_SET:-no}/${env.FAULTLINE_SUBST_UNSET:-}.",
+               out, error));
   CHECK(out == "7/x/set/.");
 }
 
