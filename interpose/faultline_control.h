@@ -34,6 +34,7 @@ extern "C" {
 #define FL_MAX_CREATED 1024 /* IPC objects the processes create, for the leak check */
 #define FL_MAX_FACTS 256    /* what the interposer could not see, for the report */
 #define FL_MAX_CAPTURES 128 /* captured standard streams: stdout and stderr of 64 processes */
+#define FL_COUNT_PROCESSES 32 /* process names whose calls are counted (why a rule never fired) */
 
 /* Call ids: one per row of calls.def, in file order. */
 enum fl_call_id {
@@ -244,6 +245,28 @@ struct fl_capture {
   uint64_t ino;
 };
 
+/* Why a call of a rule's own calls did not match the rule; counted per rule, so that a
+ * fault that never fired can say why ("12 calls of read by server, none on an ipc fd"). */
+enum fl_miss {
+  FL_MISS_PROCESS = 0, /* made by another process */
+  FL_MISS_KIND = 1,    /* a variant the rule's kind does not apply to */
+  FL_MISS_SIZE = 2,    /* short=N: the call asked for N bytes or fewer */
+  FL_MISS_SITE = 3,    /* site= did not match the caller */
+  FL_MISS_CHANNEL = 4, /* channel= did not match the object */
+  FL_MISS_STREAM = 5,  /* reset: not a stream socket */
+  FL_MISS_CLASS = 6,   /* fd class differs; FL_MISS_CLASS + class of the object, 4 entries */
+  FL_MISS_COUNT = FL_MISS_CLASS + 4,
+};
+
+/* Calls one process name made, among the counted calls (counted[] below). A slot is claimed
+ * by the first process of that name: state 0 free, 1 being claimed, 2 name valid. */
+struct fl_call_counts {
+  FL_ATOMIC(uint32_t) state;
+  uint32_t reserved;
+  char process[FL_NAME_MAX];
+  FL_ATOMIC(uint64_t) calls[FL_MAX_CALLS];
+};
+
 struct fl_control {
   uint32_t magic;   /* FL_CONTROL_MAGIC */
   uint32_t version; /* FL_CONTROL_VERSION */
@@ -269,6 +292,11 @@ struct fl_control {
   uint32_t capture_count;
   uint32_t reserved3;
   struct fl_capture captures[FL_MAX_CAPTURES];
+  /* Calls counted per process name (relaxed atomics): each rule's calls and their family
+   * (read, recv, readv, recvfrom, recvmsg ...; write, send ...), armed with the rules' calls. */
+  uint64_t counted[FL_MAX_CALLS / 64];
+  struct fl_call_counts counts[FL_COUNT_PROCESSES];
+  FL_ATOMIC(uint64_t) misses[FL_MAX_RULES][FL_MISS_COUNT];
 };
 
 #ifdef __cplusplus

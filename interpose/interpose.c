@@ -365,6 +365,9 @@ __attribute__((constructor)) static void fl_init(void) {
   fl_site_init(ctl);
   fl_ctl = ctl;
   memcpy(fl_armed, ctl->armed, sizeof fl_armed);
+  /* The rules' call families too: counted, so that a rule that never fired can say which
+   * related calls the process made instead. */
+  for (int w = 0; w < FL_MAX_CALLS / 64; ++w) fl_armed[w] |= ctl->counted[w];
   fl_arm_helpers(ctl);
   /* The runner learns from this that a process it started is under injection; a process of
    * its with no such record was not (AT_SECURE, a loader that could not load us). */

@@ -86,23 +86,33 @@ void fl_rules_note_unrealistic(struct fl_control* ctl, int rule, unsigned why) {
   fl_note_first(&r->unrealistic_why, why);
 }
 
+/* A call of the rule's own calls that it did not match, and why (relaxed: only summed). */
+static int fl_missed(struct fl_control* ctl, int index, int why) {
+  atomic_fetch_add_explicit(&ctl->misses[index][why], 1, memory_order_relaxed);
+  return 0;
+}
+
 /* Cheapest tests first: the ones that need a system call come last. */
-static int fl_matches(struct fl_rule* r, int index, struct fl_subject* s) {
+static int fl_matches(struct fl_control* ctl, struct fl_rule* r, int index,
+                      struct fl_subject* s) {
   int call = s->call;
   if (!(r->call_mask[call >> 6] & (1ull << (call & 63)))) return 0;
-  if (!(fl_call_kinds(call) & FL_KIND(r->action))) return 0;
+  /* The process first: the reasons counted after it are all about the rule's process. */
   if (r->process[0] != '\0' && strncmp(r->process, s->process ? s->process : "", FL_NAME_MAX) != 0)
-    return 0;
+    return fl_missed(ctl, index, FL_MISS_PROCESS);
+  if (!(fl_call_kinds(call) & FL_KIND(r->action))) return fl_missed(ctl, index, FL_MISS_KIND);
   /* Checks that cost nothing before those that may cost a system call. */
-  if (r->action == FL_ACT_SHORT && r->arg >= 0 && s->size <= (uint64_t)r->arg) return 0;
-  if (!fl_site_ok(r, index, s)) return 0;
+  if (r->action == FL_ACT_SHORT && r->arg >= 0 && s->size <= (uint64_t)r->arg)
+    return fl_missed(ctl, index, FL_MISS_SIZE);
+  if (!fl_site_ok(r, index, s)) return fl_missed(ctl, index, FL_MISS_SITE);
   if (r->channel >= 0) {
     /* A channel names its objects exactly: the fd class does not apply. */
     fl_need(s, FL_NEED_CHANNEL);
-    if (s->channel != r->channel) return 0;
+    if (s->channel != r->channel) return fl_missed(ctl, index, FL_MISS_CHANNEL);
   } else if (r->fd_class != FL_FD_ANY) {
     fl_need(s, FL_NEED_CLASS);
-    if (r->fd_class != s->fd_class) return 0;
+    if (r->fd_class != s->fd_class)
+      return fl_missed(ctl, index, FL_MISS_CLASS + (s->fd_class < 3 ? (int)s->fd_class : 3));
   }
   if (r->action == FL_ACT_RESET ||
       (!(r->flags & FL_RULE_FORCE) && fl_may_be_impossible(r->action))) {
@@ -116,6 +126,39 @@ static int fl_matches(struct fl_rule* r, int index, struct fl_subject* s) {
     }
   }
   return 1;
+}
+
+/* The counting slot of a process name: found, or claimed when free; -1 when all are taken. */
+static int fl_count_slot(struct fl_control* ctl, const char* name) {
+  if (!name) name = "";
+  for (int i = 0; i < FL_COUNT_PROCESSES; ++i) {
+    struct fl_call_counts* c = &ctl->counts[i];
+    uint32_t state = atomic_load_explicit(&c->state, memory_order_acquire);
+    if (state == 0) {
+      uint32_t expected = 0;
+      if (atomic_compare_exchange_strong_explicit(&c->state, &expected, 1, memory_order_acquire,
+                                                  memory_order_acquire)) {
+        size_t k = 0;
+        for (; k + 1 < FL_NAME_MAX && name[k] != '\0'; ++k) c->process[k] = name[k];
+        c->process[k] = '\0';
+        atomic_store_explicit(&c->state, 2, memory_order_release);
+        return i;
+      }
+      state = expected;
+    }
+    /* Another process is writing this slot's name: it is rarely ours, and a lost count is
+     * only a less precise hint, so do not wait for it. */
+    if (state != 2) continue;
+    if (strncmp(c->process, name, FL_NAME_MAX) == 0) return i;
+  }
+  return -1;
+}
+
+static void fl_count_call(struct fl_control* ctl, const struct fl_subject* s) {
+  int call = s->call;
+  if (!((ctl->counted[call >> 6] >> (call & 63)) & 1)) return;
+  int slot = fl_count_slot(ctl, s->process);
+  if (slot >= 0) atomic_fetch_add_explicit(&ctl->counts[slot].calls[call], 1, memory_order_relaxed);
 }
 
 static int fl_triggers(const struct fl_control* ctl, const struct fl_rule* r, int index,
@@ -148,12 +191,13 @@ int fl_rules_decide(struct fl_control* ctl, struct fl_subject* s, uint64_t* hit)
   uint32_t count = ctl->rule_count < FL_MAX_RULES ? ctl->rule_count : FL_MAX_RULES;
   int winner;
   uint64_t counted; /* rules this call was counted against (FL_MAX_RULES is 64) */
+  fl_count_call(ctl, s);
 again:
   winner = -1;
   counted = 0;
   for (uint32_t i = 0; i < count; ++i) {
     struct fl_rule* r = &ctl->rules[i];
-    if (!fl_matches(r, (int)i, s)) continue;
+    if (!fl_matches(ctl, r, (int)i, s)) continue;
     uint64_t n = atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed) + 1;
     counted |= 1ull << i;
     if (winner >= 0) continue; /* later rules count the call but do not fire */

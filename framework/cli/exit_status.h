@@ -7,6 +7,9 @@ namespace faultline::cli {
 constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitInput = 2;
+// A scenario could not be set up (a limit, a permission, a port: no verdict on the program),
+// or faultline itself failed.
 constexpr int kExitInternal = 3;
+constexpr int kExitSetup = kExitInternal;
 
 }  // namespace faultline::cli

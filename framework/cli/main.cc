@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "dsl/did_you_mean.h"
 #include "exec_command.h"
 #include "exit_status.h"
 #include "faultline/runner.h"
@@ -38,6 +39,7 @@ using cli::kExitFailed;
 using cli::kExitInput;
 using cli::kExitInternal;
 using cli::kExitOk;
+using cli::kExitSetup;
 
 bool use_color(int fd) { return ::isatty(fd) && std::getenv("NO_COLOR") == nullptr; }
 
@@ -77,6 +79,32 @@ std::vector<Scenario> load_all(const std::vector<fs::path>& files, Diagnostics& 
     if (r.scenario) out.push_back(std::move(*r.scenario));
   }
   return out;
+}
+
+// A --fault that names a process no scenario has is wrong input, as the same mistake in a
+// scenario file is. Over a folder, scenarios without that process only get a note (the
+// runner's), since the fault is meant for the others.
+void check_fault_processes(const std::vector<FaultSpec>& faults,
+                           const std::vector<Scenario>& scenarios, Diagnostics& diags) {
+  for (const auto& f : faults) {
+    if (f.process.empty()) continue;
+    std::vector<std::string_view> names;
+    bool found = false;
+    for (const auto& s : scenarios) {
+      found = found || s.process(f.process) != nullptr;
+      for (const auto& p : s.processes)
+        if (std::find(names.begin(), names.end(), p.name) == names.end()) names.push_back(p.name);
+    }
+    if (found || scenarios.empty()) continue;
+    std::string hint = did_you_mean(f.process, names);
+    if (hint.empty())
+      hint = names.empty() ? std::string("the scenario has no processes")
+                           : "the processes are: " + join_words(names);
+    diags.push_back(
+        {f.where,
+         fmt::format("--fault {}: no scenario has a process '{}'", f.to_string(), f.process),
+         hint});
+  }
 }
 
 int cmd_check(const std::vector<std::string>& paths) {
@@ -131,6 +159,7 @@ int cmd_run(const RunArgs& args) {
     Diagnostics pre = preflight(s, options);
     diags.insert(diags.end(), pre.begin(), pre.end());
   }
+  if (diags.empty()) check_fault_processes(options.extra_faults, scenarios, diags);
   if (!diags.empty()) {
     print_diagnostics(diags);
     return kExitInput;
@@ -166,8 +195,12 @@ int cmd_run(const RunArgs& args) {
   if (!args.json.empty()) write_json(args.json, results);
   if (!args.junit.empty()) write_junit(args.junit, results);
   if (interrupted) return 128 + interrupted;
-  bool all = std::all_of(results.begin(), results.end(), [](const auto& r) { return r.passed; });
-  return all ? kExitOk : kExitFailed;
+  // A verdict on a program outweighs a scenario that could not be set up.
+  bool failed = std::any_of(results.begin(), results.end(),
+                            [](const auto& r) { return !r.passed && !r.setup_failed(); });
+  bool setup =
+      std::any_of(results.begin(), results.end(), [](const auto& r) { return r.setup_failed(); });
+  return failed ? kExitFailed : setup ? kExitSetup : kExitOk;
 }
 
 std::string joined(const std::vector<std::string_view>& words, std::string_view sep) {
@@ -244,7 +277,9 @@ int cmd_report(const std::string& file, const std::vector<std::string>& expect_f
   }
   ResultSummaryOptions options{expect_fail, use_color(STDOUT_FILENO)};
   try {
-    return print_result_summary(std::cout, result, options).as_expected() ? kExitOk : kExitFailed;
+    ResultSummaryCounts counts = print_result_summary(std::cout, result, options);
+    if (counts.failed || counts.not_caught) return kExitFailed;
+    return counts.setup ? kExitSetup : kExitOk;
   } catch (const std::runtime_error& e) {
     std::cerr << "faultline: " << file << ": " << e.what() << '\n';
     return kExitInput;
@@ -333,7 +368,7 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   report->footer(
       "Exit status: 0 every scenario had its expected outcome; 1 one did not; 2 unreadable "
-      "file.\n");
+      "file; 3 a scenario could not be set up (and none had another unexpected outcome).\n");
 
   auto* gc = app.add_subcommand("gc", "remove what runs whose runner died left behind");
 

@@ -8,8 +8,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -56,6 +58,7 @@ class WaitableSignals final {
 struct Job {
   std::size_t index = 0;
   fs::path json, output;
+  bool alone = true;  // no other runner ran beside it
 };
 
 pid_t spawn_worker(const fs::path& file, const Job& job, const WorkerArgs& args) {
@@ -133,17 +136,26 @@ std::vector<ScenarioResult> run_in_parallel(const std::vector<fs::path>& files,
   WaitableSignals signals;
   std::vector<std::optional<ScenarioResult>> results(files.size());
   std::map<pid_t, Job> running;
-  std::size_t next = 0;
+  // Scenarios still to start, in order; one that met a shared limit goes back to the front.
+  std::deque<std::size_t> queue;
+  for (std::size_t i = 0; i < files.size(); ++i) queue.push_back(i);
+  std::vector<unsigned> attempts(files.size(), 0);
+  // Lowered when a scenario could not be provisioned within a per-user or system limit
+  // (RLIMIT_MSGQUEUE, msgmni ...) while others ran: as many run at once as fitted.
+  std::size_t width = static_cast<std::size_t>(jobs);
   *interrupted = 0;
   try {
-    while (next < files.size() || !running.empty()) {
-      while (!*interrupted && next < files.size() &&
-             running.size() < static_cast<std::size_t>(jobs)) {
-        Job job{next, scratch.path() / fmt::format("{}.json", next),
-                scratch.path() / fmt::format("{}.out", next)};
-        running.emplace(spawn_worker(files[next], job, args), job);
-        ++next;
+    while (!queue.empty() || !running.empty()) {
+      while (!*interrupted && !queue.empty() && running.size() < width) {
+        const std::size_t index = queue.front();
+        queue.pop_front();
+        const unsigned attempt = attempts[index]++;
+        Job job{index, scratch.path() / fmt::format("{}-{}.json", index, attempt),
+                scratch.path() / fmt::format("{}-{}.out", index, attempt)};
+        running.emplace(spawn_worker(files[index], job, args), job);
       }
+      if (running.size() > 1)
+        for (auto& [pid, job] : running) job.alone = false;
       if (*interrupted && running.empty()) break;
       int sig = signals.wait();
       if (sig == SIGINT || sig == SIGTERM) {
@@ -159,6 +171,18 @@ std::vector<ScenarioResult> run_in_parallel(const std::vector<fs::path>& files,
         Job job = it->second;
         running.erase(it);
         ScenarioResult r = collect(files[job.index], job, status);
+        if (r.setup_limit && !job.alone && !*interrupted) {
+          // The limit is shared with the runs beside it: wait for them rather than fail at
+          // random. Started alone, it would have failed for good.
+          width = std::max<std::size_t>(1, running.size());
+          queue.push_front(job.index);
+          continue;
+        }
+        if (attempts[job.index] > 1)
+          r.notes.push_back(fmt::format(
+              "set up at attempt {}: a per-user or system limit was reached while other "
+              "scenarios ran, so it waited for them (-j ran {} at once from then on)",
+              attempts[job.index], width));
         done(r);
         results[job.index] = std::move(r);
       }

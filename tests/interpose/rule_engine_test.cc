@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <map>
 #include <string>
 
 #include "faults/control_block.h"
@@ -139,6 +140,35 @@ TEST_CASE("The rule engine matches fd classes as the rule says") {
   CHECK(fire_pattern(e.c(), FL_CALL_write, 1, "p", FL_FD_IPC) == "1");
   CHECK(fire_pattern(e.c(), FL_CALL_recv, 1, "p", FL_FD_IPC) == ".");
   CHECK(fire_pattern(e.c(), FL_CALL_recv, 1, "p", FL_FD_FILE) == "2");
+}
+
+TEST_CASE("The rule engine counts a rule's call family per process, and why calls missed it") {
+  FaultSpec f = make_fault({"read"}, FaultAction::short_transfer, 7);
+  f.process = "server";
+  Engine e({f});
+  // The family of read is counted (recv, recvmsg ...); write is no rule's concern.
+  CHECK((e.c()->counted[FL_CALL_recv >> 6] >> (FL_CALL_recv & 63)) & 1);
+  CHECK((e.c()->counted[FL_CALL_recvmsg >> 6] >> (FL_CALL_recvmsg & 63)) & 1);
+  CHECK_FALSE((e.c()->counted[FL_CALL_write >> 6] >> (FL_CALL_write & 63)) & 1);
+  CHECK_FALSE((e.c()->armed[FL_CALL_recv >> 6] >> (FL_CALL_recv & 63)) & 1);
+  std::uint64_t hit = 0;
+  for (int i = 0; i < 3; ++i)
+    (void)test::decide_call(e.c(), FL_CALL_recv, "server", FL_FD_IPC, &hit);
+  for (int i = 0; i < 2; ++i)
+    (void)test::decide_call(e.c(), FL_CALL_read, "server", FL_FD_FILE, &hit, -1, 100);
+  (void)test::decide_call(e.c(), FL_CALL_read, "server", FL_FD_IPC, &hit, -1, 4);  // too small
+  (void)test::decide_call(e.c(), FL_CALL_read, "client", FL_FD_IPC, &hit, -1, 100);
+  (void)test::decide_call(e.c(), FL_CALL_write, "server", FL_FD_IPC, &hit);
+  CHECK(e.cb.stats(0).hits == 0);
+  auto misses = e.cb.misses(0);
+  CHECK(misses[FL_MISS_CLASS + static_cast<int>(FL_FD_FILE)] == 2);
+  CHECK(misses[FL_MISS_SIZE] == 1);
+  CHECK(misses[FL_MISS_PROCESS] == 1);
+  std::map<std::string, std::map<std::string, std::uint64_t>> counts;
+  for (const auto& [process, calls] : e.cb.call_counts())
+    for (const auto& c : calls) counts[process][c.call] = c.count;
+  CHECK(counts["server"] == std::map<std::string, std::uint64_t>{{"read", 3}, {"recv", 3}});
+  CHECK(counts["client"] == std::map<std::string, std::uint64_t>{{"read", 1}});
 }
 
 TEST_CASE("The rule engine ignores a kind that makes no sense for the call") {

@@ -42,6 +42,7 @@ struct FaultSpec {
   FdClass fd = FdClass::ipc;
   std::string site;  // "" = any caller
   bool force = false;
+  bool optional = false;  // may never fire without failing the scenario
   SourceLocation where;  // where it was declared (scenario file or command line)
 
   // Canonical spec text, e.g. "server/accept:error=ECONNABORTED:nth=1".

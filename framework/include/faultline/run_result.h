@@ -68,6 +68,11 @@ struct FaultResult {
   // Fires that are possible on the object but not in its state (EINTR with no handler).
   std::uint64_t unrealistic = 0;
   std::string unrealistic_why = {};  // reason name of the first, "" when none
+  bool optional = false;    // it may never fire (`optional: true`, `:optional`)
+  // Why it never matched, from the interposer's counts ("12 calls of read were made by
+  // server, none on an ipc fd (12 on a file); calls made by server: recv x120"); "" when it
+  // fired or nothing was counted.
+  std::string missed{};
 };
 
 struct FaultEvent {
@@ -102,6 +107,9 @@ struct Violation {
                         // leaks, service, interrupted, uninjected
   std::string process;  // "" for scenario-wide
   std::string message;  // one line, e.g. "server: exited with status 1, expected 0"
+  // When it happened (the process ended, the timeout struck), ms since the scenario started;
+  // negative: at the end of the run (faults that never fired, leaks) or not known.
+  double time_ms = -1;
 };
 
 struct ScenarioResult {
@@ -120,6 +128,16 @@ struct ScenarioResult {
   std::vector<Violation> violations;
   std::vector<std::string> notes;  // things worth knowing that are not failures
   std::vector<Leak> leaks;         // objects the processes left behind (removed since)
+  // The run could not be set up (a `setup` violation: a limit, a permission, a missing
+  // program): no verdict on the program, whatever the other fields say.
+  [[nodiscard]] bool setup_failed() const {
+    for (const auto& v : violations)
+      if (v.kind == "setup") return true;
+    return false;
+  }
+  // ... because of a per-user or system-wide limit that other runs share (RLIMIT_MSGQUEUE,
+  // System V msgmni, ...): waiting for those runs to end may let it through (`run -j`).
+  bool setup_limit = false;
 };
 
 }  // namespace faultline

@@ -133,7 +133,8 @@ struct Scenario {
   std::vector<ProcessSpec> processes;  // in file order
   std::vector<FaultSpec> faults;
   enum class FaultsExpect { any, fired };
-  FaultsExpect faults_expect = FaultsExpect::any;
+  // Default: every fault must fire unless it is optional; `faults: any` lets any never fire.
+  FaultsExpect faults_expect = FaultsExpect::fired;
   enum class LeaksExpect { none, any };
   LeaksExpect leaks_expect = LeaksExpect::none;
   enum class PeersExpect { any, intact };

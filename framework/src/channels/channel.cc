@@ -68,4 +68,30 @@ std::unique_ptr<Channel> provision_channel(const ChannelSpec& spec, RunDirectory
   }
 }
 
+std::vector<std::string> channel_attribute_names(const ChannelSpec& spec) {
+  switch (spec.type) {
+    case ChannelType::pipe:
+      return {};
+    case ChannelType::fifo:
+    case ChannelType::unix_stream:
+    case ChannelType::unix_dgram:
+      return {"path"};
+    case ChannelType::msgqueue:
+      return {"id", "key", "key_hex"};
+    case ChannelType::posix_mq:
+      return {"count", "name", "size"};
+    case ChannelType::shm:
+      return {"id", "key", "key_hex", "size"};
+    case ChannelType::mmap:
+      if (spec.backing == "file") return {"path", "size"};
+      return {"name", "size"};
+    case ChannelType::semaphore:
+      return {"count", "id", "key", "key_hex"};
+    case ChannelType::tcp:
+    case ChannelType::udp:
+      return {"host", "port"};
+  }
+  return {};
+}
+
 }  // namespace faultline

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "faultline/scenario.h"
 #include "util/unique_fd.h"
@@ -25,6 +26,14 @@ struct FileIdentity {
 class ChannelError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+  ChannelError(const std::string& what, bool shared_limit)
+      : std::runtime_error(what), shared_limit_(shared_limit) {}
+  // A per-user or system-wide limit other runs share was reached (RLIMIT_MSGQUEUE, msgmni,
+  // ...): the same provisioning may succeed once they end.
+  [[nodiscard]] bool shared_limit() const { return shared_limit_; }
+
+ private:
+  bool shared_limit_ = false;
 };
 
 class Channel {
@@ -65,5 +74,9 @@ class Channel {
 // Throws ChannelError with a message that says what failed and why.
 [[nodiscard]] std::unique_ptr<Channel> provision_channel(const ChannelSpec& spec,
                                                          RunDirectory& dir);
+
+// The attribute names a channel of this spec will have (what attributes() returns once it is
+// provisioned), for checking ${NAME.ATTR} before anything is provisioned.
+[[nodiscard]] std::vector<std::string> channel_attribute_names(const ChannelSpec& spec);
 
 }  // namespace faultline

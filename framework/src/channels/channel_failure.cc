@@ -1,9 +1,12 @@
 // Error messages of channel provisioning; see channel_failure.h.
 #include "channels/channel_failure.h"
 
+#include <cerrno>
 #include <cstring>
 
 #include <fmt/format.h>
+
+#include "faults/call_table.h"
 
 namespace faultline {
 
@@ -48,7 +51,14 @@ void throw_channel_failure(const ChannelSpec& spec, std::string_view message,
 
 void throw_call_failure(const ChannelSpec& spec, std::string_view call, int err,
                         std::string_view hint) {
-  throw_channel_failure(spec, fmt::format("{} failed: {}", call, std::strerror(err)), hint);
+  // Errors that say a limit is reached: of the user (RLIMIT_MSGQUEUE), of the system (msgmni,
+  // shmmni, semmni, queues_max, ports) or of memory; other runs of the same user share them.
+  const bool shared_limit =
+      err == ENOSPC || err == EMFILE || err == ENFILE || err == ENOMEM || err == EADDRINUSE;
+  std::string text = fmt::format("{}: {} failed: {} ({})", channel_label(spec), call,
+                                 std::strerror(err), errno_name(err));
+  if (!hint.empty()) text += fmt::format("; {}", hint);
+  throw ChannelError(text, shared_limit);
 }
 
 }  // namespace faultline

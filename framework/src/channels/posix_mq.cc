@@ -1,6 +1,7 @@
 // posix-mq: a POSIX message queue (mq_open O_CREAT|O_EXCL, 0600; removed with mq_unlink).
 #include <fcntl.h>
 #include <mqueue.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -18,6 +19,8 @@ namespace {
 
 constexpr long kDefaultMessages = 10;
 constexpr long kDefaultMessageSize = 8192;
+// What the kernel charges per message beyond its bytes (a pointer and a tree node, roughly).
+constexpr long kQueueOverheadPerMessage = 48;
 
 long read_limit(const char* file, long fallback) {
   std::ifstream in(file);
@@ -33,8 +36,21 @@ std::string mq_open_hint(int err, const mq_attr& attr) {
           "/proc/sys/fs/mqueue/msgsize_max); give a smaller `count` or `size`",
           attr.mq_maxmsg, attr.mq_msgsize);
     case EMFILE:
-      return "the user's message queue memory limit is reached (RLIMIT_MSGQUEUE, `ulimit -q`); "
-             "raise it or give a smaller `count` or `size`";
+    case ENOMEM: {
+      // The kernel counts every queue of the user (all runs, all programs) against the limit.
+      rlimit limit{};
+      const bool known = ::getrlimit(RLIMIT_MSGQUEUE, &limit) == 0;
+      const long need = attr.mq_maxmsg * (attr.mq_msgsize + kQueueOverheadPerMessage);
+      return fmt::format(
+          "RLIMIT_MSGQUEUE ({}) exceeded: the user's POSIX message queues together may hold "
+          "that many bytes, and this one needs about {} ({} messages of {} bytes); raise it "
+          "with `ulimit -q BYTES` or `prlimit --msgqueue=BYTES`, run fewer scenarios at once, "
+          "or give a smaller `count` or `size`",
+          !known                            ? std::string("its value unknown")
+          : limit.rlim_cur == RLIM_INFINITY ? std::string("unlimited")
+                                            : fmt::format("{} bytes", limit.rlim_cur),
+          need, attr.mq_maxmsg, attr.mq_msgsize);
+    }
     case ENFILE:
     case ENOSPC:
       return "the system limit of message queues is reached (/proc/sys/fs/mqueue/queues_max)";

@@ -122,6 +122,31 @@ void compile_rule(const FaultSpec& f, std::size_t index, fl_rule& r,
   std::memcpy(r.text, text.data(), text.size());
 }
 
+// Calls that do the same job in other ways: a program that reads with recv where the rule
+// says read is what a fault that never fired most often hides.
+const std::vector<std::vector<std::string_view>>& call_families() {
+  static const std::vector<std::vector<std::string_view>> families{
+      {"read", "recv", "recvfrom", "recvmsg", "recvmmsg", "msgrcv", "mq_receive"},
+      {"write", "send", "sendto", "sendmsg", "sendmmsg", "msgsnd", "mq_send"},
+  };
+  return families;
+}
+
+// Every call of the rule's mask, and every spelling of the families its calls belong to.
+void count_family(const fl_rule& r, std::uint64_t (&counted)[FL_MAX_CALLS / 64]) {
+  const auto& table = call_table();
+  for (const CallInfo& c : table) {
+    if (!((r.call_mask[c.id >> 6] >> (c.id & 63)) & 1)) continue;
+    counted[c.id >> 6] |= 1ULL << (c.id & 63);
+    for (const auto& family : call_families()) {
+      if (std::find(family.begin(), family.end(), c.base) == family.end()) continue;
+      for (const CallInfo& other : table)
+        if (std::find(family.begin(), family.end(), other.base) != family.end())
+          counted[other.id >> 6] |= 1ULL << (other.id & 63);
+    }
+  }
+}
+
 }  // namespace
 
 ControlBlock ControlBlock::create(const std::filesystem::path& path,
@@ -179,6 +204,7 @@ ControlBlock ControlBlock::create(const std::filesystem::path& path,
   for (std::size_t i = 0; i < faults.size(); ++i) {
     compile_rule(faults[i], i, c.rules[i], context);
     for (std::size_t w = 0; w < FL_MAX_CALLS / 64; ++w) c.armed[w] |= c.rules[i].call_mask[w];
+    count_family(c.rules[i], c.counted);
   }
   c.rule_count = static_cast<std::uint32_t>(faults.size());
   c.seed = seed;
@@ -222,6 +248,32 @@ ControlBlock::RuleStats ControlBlock::stats(std::size_t rule) const {
           r.refused_why.load(std::memory_order_acquire),
           r.unrealistic.load(std::memory_order_acquire),
           r.unrealistic_why.load(std::memory_order_acquire)};
+}
+
+std::vector<std::pair<std::string, std::vector<ControlBlock::CallCount>>>
+ControlBlock::call_counts() const {
+  std::vector<std::pair<std::string, std::vector<CallCount>>> out;
+  if (!control_) return out;
+  const auto& table = call_table();
+  for (const fl_call_counts& slot : control_->counts) {
+    if (slot.state.load(std::memory_order_acquire) != 2) continue;
+    std::vector<CallCount> calls;
+    for (const CallInfo& c : table) {
+      std::uint64_t n = slot.calls[c.id].load(std::memory_order_relaxed);
+      if (n) calls.push_back({std::string(c.symbol), c.id, n});
+    }
+    out.emplace_back(std::string(slot.process, ::strnlen(slot.process, FL_NAME_MAX)),
+                     std::move(calls));
+  }
+  return out;
+}
+
+std::vector<std::uint64_t> ControlBlock::misses(std::size_t rule) const {
+  if (rule >= rule_count())
+    throw std::out_of_range("rule " + std::to_string(rule) + " of " + std::to_string(rule_count()));
+  std::vector<std::uint64_t> out;
+  for (const auto& m : control_->misses[rule]) out.push_back(m.load(std::memory_order_relaxed));
+  return out;
 }
 
 std::vector<ControlBlock::Event> ControlBlock::events() const {

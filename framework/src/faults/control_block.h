@@ -121,6 +121,17 @@ class ControlBlock final {
   // Facts that did not fit (more than FL_MAX_FACTS).
   [[nodiscard]] std::uint64_t facts_lost() const;
 
+  // Calls the processes made among the counted ones (each rule's calls and their family:
+  // read with recv, readv ...; write with send ...), per process name.
+  struct CallCount {
+    std::string call;  // symbol, e.g. "recv"
+    int call_id = -1;
+    std::uint64_t count = 0;
+  };
+  [[nodiscard]] std::vector<std::pair<std::string, std::vector<CallCount>>> call_counts() const;
+  // Why the rule's own calls did not match it, indexed by enum fl_miss.
+  [[nodiscard]] std::vector<std::uint64_t> misses(std::size_t rule) const;
+
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
   // The mapped block, for the code that decides in the runner (seccomp supervisor).
   [[nodiscard]] fl_control* raw() const { return control_; }

@@ -187,6 +187,7 @@ std::string FaultSpec::to_string() const {
   if (fd == FdClass::any) out += ":fd=any";
   if (!site.empty()) out += ":site=" + site;
   if (force) out += ":force";
+  if (optional) out += ":optional";
   return out;
 }
 
@@ -200,7 +201,7 @@ const std::vector<std::string_view>& FaultSpecBuilder::keys() {
   static const std::vector<std::string_view> k{
       "process",     "call",  "error",   "short",    "eof",  "delay", "reset",
       "corrupt",     "drop",  "signal",  "spurious", "nth",  "after", "every",
-      "probability", "times", "channel", "fd",       "site", "force"};
+      "probability", "times", "channel", "fd",       "site", "force", "optional"};
   return k;
 }
 
@@ -408,6 +409,14 @@ std::string FaultSpecBuilder::set(std::string_view key, std::string_view value,
       spec_.force = false;
     } else if (is_flag_true(value)) {
       spec_.force = true;
+    } else {
+      return takes_no_value();
+    }
+  } else if (key == "optional") {
+    if (value == "false" || value == "no") {
+      spec_.optional = false;
+    } else if (is_flag_true(value)) {
+      spec_.optional = true;
     } else {
       return takes_no_value();
     }

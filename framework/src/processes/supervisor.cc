@@ -255,6 +255,7 @@ void Supervisor::give_up(std::size_t i, std::string reason) {
   children_[i].state = Child::State::ended;
   result_.processes[i].started = false;
   result_.processes[i].not_started_reason = std::move(reason);
+  result_.processes[i].ended_at = Clock::now();
   plans_[i].fds.clear();
   plans_[i].stdout_capture.reset();
   plans_[i].stderr_capture.reset();
@@ -393,6 +394,7 @@ void Supervisor::on_exit(std::size_t i, const siginfo_t& info, Clock::time_point
   c.pidfd.reset();
   c.kill_at.reset();
   o.duration = now - c.started_at;
+  o.ended_at = now;
   if (info.si_code == CLD_EXITED) {
     o.exited = true;
     o.exit_code = info.si_status;

@@ -78,6 +78,8 @@ struct ProcessOutcome {
   bool killed_after_grace = false;  // ... and had to be killed with SIGKILL
   bool killed_at_timeout = false;
   Duration duration{0};  // from start to exit
+  // When it exited or was given up (steady clock): orders failures in time.
+  std::chrono::steady_clock::time_point ended_at{};
   std::string stdout_text;
   std::string stderr_text;
   std::vector<ProcessSnapshot> at_timeout;  // the process and its live descendants

@@ -57,7 +57,9 @@ void print_faults(std::ostream& out, const ScenarioResult& r) {
 void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleStyle& style) {
   std::uint64_t fired = 0;
   for (const auto& f : r.faults) fired += f.fired;
-  std::string tag = r.passed ? paint(style, "32", "PASS") : paint(style, "1;31", "FAIL");
+  std::string tag = r.passed           ? paint(style, "32", "PASS")
+                    : r.setup_failed() ? paint(style, "1;33", "SETUP")
+                                       : paint(style, "1;31", "FAIL");
   std::string headline =
       r.passed || r.violations.empty() ? "" : "  " + r.violations.front().message;
   out << fmt::format("{}  {}  ({}, seed {}, {} fault{} injected){}\n", tag, r.scenario,
@@ -68,7 +70,7 @@ void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleSty
 
   for (std::size_t i = r.passed ? 0 : 1; i < r.violations.size(); ++i)
     out << "      " << r.violations[i].message << '\n';
-  print_faults(out, r);
+  if (!r.setup_failed()) print_faults(out, r);  // nothing ran: no fault could fire
   if (r.events_lost)
     out << fmt::format("      ({} fault events were not recorded: ring full)\n", r.events_lost);
   print_timeout_snapshots(out, r, "      ");
@@ -119,11 +121,16 @@ void print_timeout_snapshots(std::ostream& out, const ScenarioResult& r, std::st
 
 void print_summary(std::ostream& out, const std::vector<ScenarioResult>& results,
                    const ConsoleStyle& style) {
-  std::size_t passed = 0;
-  for (const auto& r : results) passed += r.passed ? 1 : 0;
-  std::size_t failed = results.size() - passed;
+  std::size_t passed = 0, setup = 0;
+  for (const auto& r : results) {
+    passed += r.passed ? 1 : 0;
+    setup += !r.passed && r.setup_failed() ? 1 : 0;
+  }
+  std::size_t failed = results.size() - passed - setup;
   std::string line = fmt::format("{} passed, {} failed", passed, failed);
-  out << '\n' << (failed ? paint(style, "1;31", line) : paint(style, "32", line)) << '\n';
+  // Not a verdict on any program: told apart so that it is never read as one.
+  if (setup) line += fmt::format(", {} could not be set up", setup);
+  out << '\n' << (failed || setup ? paint(style, "1;31", line) : paint(style, "32", line)) << '\n';
 }
 
 }  // namespace faultline

@@ -34,6 +34,7 @@ void print_faults(std::ostream& out, const ScenarioResult& r) {
     if (f.unrealistic > 0) why += fmt::format("; {} unrealistic here", f.unrealistic);
     out << fmt::format("faultline: {} fired {} of {}{}\n", f.spec, f.fired, plural(f.hits, "call"),
                        why);
+    if (f.fired == 0 && !f.missed.empty()) out << "faultline:   " << f.missed << '\n';
     std::size_t shown = 0, recorded = 0;
     for (const auto& e : r.events) {
       if (e.rule != static_cast<int>(i)) continue;

@@ -25,6 +25,9 @@ nlohmann::json to_json(const ScenarioResult& r) {
   j["scenario"] = r.scenario;
   j["file"] = r.file.string();
   j["passed"] = r.passed;
+  // pass, fail (a verdict on the program) or setup (it could not be run: no verdict).
+  j["outcome"] = r.passed ? "pass" : r.setup_failed() ? "setup" : "fail";
+  j["setup_limit"] = r.setup_limit;
   j["seed"] = r.seed;
   j["duration_ms"] = ms(r.duration);
   // Zero: no timeout (`faultline exec` without --timeout).
@@ -68,13 +71,16 @@ nlohmann::json to_json(const ScenarioResult& r) {
   }
   auto& faults = j["faults"] = nlohmann::json::array();
   for (const auto& f : r.faults)
-    faults.push_back({{"spec", f.spec},
-                      {"hits", f.hits},
-                      {"fired", f.fired},
-                      {"refused", f.refused},
-                      {"refused_why", f.refused_why},
-                      {"unrealistic", f.unrealistic},
-                      {"unrealistic_why", f.unrealistic_why}});
+    faults.push_back(
+        {{"spec", f.spec},
+         {"hits", f.hits},
+         {"fired", f.fired},
+         {"refused", f.refused},
+         {"refused_why", f.refused_why},
+         {"unrealistic", f.unrealistic},
+         {"unrealistic_why", f.unrealistic_why},
+         {"optional", f.optional},
+         {"missed", f.missed.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.missed)}});
   auto& events = j["events"] = nlohmann::json::array();
   for (const auto& e : r.events) {
     events.push_back(
@@ -98,7 +104,11 @@ nlohmann::json to_json(const ScenarioResult& r) {
   j["events_lost"] = r.events_lost;
   auto& violations = j["violations"] = nlohmann::json::array();
   for (const auto& v : r.violations)
-    violations.push_back({{"kind", v.kind}, {"process", v.process}, {"message", v.message}});
+    violations.push_back(
+        {{"kind", v.kind},
+         {"process", v.process},
+         {"message", v.message},
+         {"time_ms", v.time_ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(v.time_ms)}});
   j["notes"] = r.notes;
   auto& leaks = j["leaks"] = nlohmann::json::array();
   for (const auto& l : r.leaks)
@@ -123,6 +133,7 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
   r.scenario = j.at("scenario").get<std::string>();
   r.file = j.at("file").get<std::string>();
   r.passed = j.at("passed").get<bool>();
+  r.setup_limit = j.value("setup_limit", false);
   r.seed = j.at("seed").get<std::uint64_t>();
   r.duration = duration(j.at("duration_ms"));
   r.timeout = duration(j.at("timeout_ms"));
@@ -160,10 +171,18 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
     r.processes.push_back(std::move(p));
   }
   for (const auto& fj : j.at("faults")) {
-    r.faults.push_back({fj.at("spec").get<std::string>(), fj.at("hits").get<std::uint64_t>(),
-                        fj.at("fired").get<std::uint64_t>(), fj.value("refused", std::uint64_t{0}),
-                        fj.value("refused_why", ""), fj.value("unrealistic", std::uint64_t{0}),
-                        fj.value("unrealistic_why", "")});
+    FaultResult f;
+    f.spec = fj.at("spec").get<std::string>();
+    f.hits = fj.at("hits").get<std::uint64_t>();
+    f.fired = fj.at("fired").get<std::uint64_t>();
+    f.refused = fj.value("refused", std::uint64_t{0});
+    f.refused_why = fj.value("refused_why", "");
+    f.unrealistic = fj.value("unrealistic", std::uint64_t{0});
+    f.unrealistic_why = fj.value("unrealistic_why", "");
+    f.optional = fj.value("optional", false);
+    if (fj.contains("missed") && fj.at("missed").is_string())
+      f.missed = fj.at("missed").get<std::string>();
+    r.faults.push_back(std::move(f));
   }
   for (const auto& ej : j.at("events")) {
     FaultEvent e;
@@ -188,7 +207,10 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
   r.events_lost = j.at("events_lost").get<std::uint64_t>();
   for (const auto& vj : j.at("violations")) {
     r.violations.push_back({vj.at("kind").get<std::string>(), vj.at("process").get<std::string>(),
-                            vj.at("message").get<std::string>()});
+                            vj.at("message").get<std::string>(),
+                            vj.contains("time_ms") && vj.at("time_ms").is_number()
+                                ? vj.at("time_ms").get<double>()
+                                : -1.0});
   }
   r.notes = j.at("notes").get<std::vector<std::string>>();
   for (const auto& lj : j.at("leaks")) {

@@ -78,7 +78,7 @@ std::string class_name(const ScenarioResult& r) {
 }  // namespace
 
 std::string to_junit(const std::vector<ScenarioResult>& results) {
-  std::size_t failures = 0;
+  std::size_t failures = 0, errors = 0;
   Duration total{0};
   pt::ptree suite;
   for (const auto& r : results) {
@@ -91,12 +91,14 @@ std::string to_junit(const std::vector<ScenarioResult>& results) {
     std::ostringstream report;
     print_scenario(report, r, ConsoleStyle{false, true});
     if (!r.passed) {
-      ++failures;
+      // A scenario that could not be set up is an error (it did not run), not a failure.
+      const bool setup = r.setup_failed();
+      ++(setup ? errors : failures);
       pt::ptree failure(xml_text(report.str()));
       const Violation* first = r.violations.empty() ? nullptr : &r.violations.front();
       failure.put("<xmlattr>.message", xml_text(first ? first->message : "failed"));
       failure.put("<xmlattr>.type", xml_text(first ? first->kind : "failed"));
-      tc.add_child("failure", failure);
+      tc.add_child(setup ? "error" : "failure", failure);
     } else {
       tc.add_child("system-out", pt::ptree(xml_text(report.str())));
     }
@@ -105,13 +107,14 @@ std::string to_junit(const std::vector<ScenarioResult>& results) {
   suite.put("<xmlattr>.name", "faultline");
   suite.put("<xmlattr>.tests", results.size());
   suite.put("<xmlattr>.failures", failures);
-  suite.put("<xmlattr>.errors", 0);
+  suite.put("<xmlattr>.errors", errors);
   suite.put("<xmlattr>.skipped", 0);
   suite.put("<xmlattr>.time", seconds(total));
   pt::ptree root;
   root.put("testsuites.<xmlattr>.name", "faultline");
   root.put("testsuites.<xmlattr>.tests", results.size());
   root.put("testsuites.<xmlattr>.failures", failures);
+  root.put("testsuites.<xmlattr>.errors", errors);
   root.put("testsuites.<xmlattr>.time", seconds(total));
   root.get_child("testsuites").add_child("testsuite", suite);
   std::ostringstream out;

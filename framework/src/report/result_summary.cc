@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "report/root_cause.h"
+
 namespace faultline {
 namespace {
 
@@ -75,7 +77,15 @@ Line summarize(const json& scenario, const ResultSummaryOptions& options,
       line.path.empty() ? scenario.at("scenario").get<std::string>() : file.filename().string();
   const bool passed = scenario.at("passed").get<bool>();
   const bool expect_fail = expected_to_fail(line.path, options);
-  if (passed && !expect_fail) {
+  bool setup = scenario.value("outcome", std::string()) == "setup";
+  for (const auto& v : scenario.at("violations")) setup = setup || v.at("kind") == "setup";
+  if (!passed && setup) {
+    // Its programs never ran: neither caught nor failed, whatever it was expected to do.
+    ++counts.setup;
+    line.label = "SETUP";
+    line.color_code = "1;33";
+    line.text = "could not be set up: " + failure_reason(scenario);
+  } else if (passed && !expect_fail) {
     ++counts.passed;
     line.label = "pass";
     line.color_code = "32";
@@ -104,17 +114,17 @@ Line summarize(const json& scenario, const ResultSummaryOptions& options,
 std::string failure_reason(const json& scenario) {
   const auto& violations = scenario.at("violations");
   if (violations.empty()) return {};
-  // A crash or a hang is what the scenario is about; what it left behind or did not print follows
-  // from it, whatever order the checks reported them in.
-  const json* headline = &violations.at(0);
-  for (const auto& v : violations) {
-    const auto kind = v.at("kind").get<std::string>();
-    if (kind == "signal" || kind == "timeout") {
-      headline = &v;
-      break;
-    }
-  }
-  std::string out = headline->at("message").get<std::string>();
+  // The root cause first, ordered as `run` orders it (results of older versions had no times:
+  // they keep the order they were written in).
+  std::vector<Violation> causes;
+  for (const auto& v : violations)
+    causes.push_back({v.at("kind").get<std::string>(), v.value("process", std::string()),
+                      v.at("message").get<std::string>(),
+                      v.contains("time_ms") && v.at("time_ms").is_number()
+                          ? v.at("time_ms").get<double>()
+                          : -1.0});
+  order_by_root_cause(causes, cause_context(scenario));
+  std::string out = causes.front().message;
   if (violations.size() > 1) out += fmt::format(" (+{} more)", violations.size() - 1);
   return out + blocked_in(scenario) + injected(scenario);
 }
@@ -150,9 +160,10 @@ ResultSummaryCounts print_result_summary(std::ostream& out, const json& result,
   std::string total = fmt::format("{} scenario{}: {} passed, {} caught, {} failed, {} not caught",
                                   lines.size(), lines.size() == 1 ? "" : "s", counts.passed,
                                   counts.caught, counts.failed, counts.not_caught);
+  if (counts.setup) total += fmt::format(", {} could not be set up", counts.setup);
   out << '\n' << paint(options.color, counts.as_expected() ? "32" : "1;31", total) << '\n';
   for (const auto& l : lines)
-    if (l.label == "FAIL" || l.label == "NOT CAUGHT")
+    if (l.label == "FAIL" || l.label == "NOT CAUGHT" || l.label == "SETUP")
       out << fmt::format("  {}: {}\n", l.label, l.path);
   return counts;
 }

@@ -23,7 +23,8 @@ struct ResultSummaryCounts {
   std::size_t caught = 0;      // expected to fail, and did
   std::size_t failed = 0;      // expected to pass, but failed
   std::size_t not_caught = 0;  // expected to fail, but passed
-  [[nodiscard]] bool as_expected() const { return failed == 0 && not_caught == 0; }
+  std::size_t setup = 0;       // could not be set up: no verdict, never caught
+  [[nodiscard]] bool as_expected() const { return failed == 0 && not_caught == 0 && setup == 0; }
 };
 
 // Prints the summary of `result` (the document `--json` writes) and counts the outcomes.

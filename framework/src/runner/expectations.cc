@@ -100,7 +100,13 @@ std::vector<Violation> check_process(const ProcessSpec& spec, const ProcessResul
           {"signal", name,
            fmt::format("{}: {}, expected {}", name, describe_status(r), signal_name(*x.signal))});
   } else if (x.exit) {
-    if (r.term_signal != 0 || !r.exit_code || !exit_matches(*x.exit, *r.exit_code)) {
+    // A service stopped by the runner that dies of its own stop signal ended as asked: `any`
+    // accepts that as it accepts every exit status (a default service accepts it too).
+    const bool stopped_as_asked =
+        service && r.stopped_by_runner && r.term_signal != 0 && r.term_signal == spec.stop_signal;
+    if (x.exit->kind == ExitExpectation::Kind::any && stopped_as_asked) {
+      // ended as asked
+    } else if (r.term_signal != 0 || !r.exit_code || !exit_matches(*x.exit, *r.exit_code)) {
       std::string status = describe_status(r);
       if (r.term_signal != 0 && r.stopped_by_runner && r.term_signal == spec.stop_signal)
         status += " (its stop signal)";
@@ -108,9 +114,15 @@ std::vector<Violation> check_process(const ProcessSpec& spec, const ProcessResul
                      fmt::format("{}: {}, expected {}", name, status, describe_exit(*x.exit))});
     }
   } else if (service) {
-    // Default for a service: run until stopped, then exit 0 or die of the stop signal.
-    const bool clean = (r.exit_code && *r.exit_code == 0) || r.term_signal == spec.stop_signal;
-    if (!r.stopped_by_runner) {
+    // Default for a service: exit 0 at any time (a server that ends when its client says
+    // goodbye is fine; whatever harm an early end does shows in its clients' verdicts), or die
+    // of the stop signal the runner sent it. Whether the service or the last task ends first
+    // is a race, so the verdict must not depend on it.
+    const bool exited_zero = r.term_signal == 0 && r.exit_code && *r.exit_code == 0;
+    const bool clean = exited_zero || r.term_signal == spec.stop_signal;
+    if (exited_zero) {
+      // fine whenever it happened
+    } else if (!r.stopped_by_runner) {
       out.push_back(
           {"service", name,
            fmt::format("{}: service {} before the tasks finished", name, describe_status(r))});
@@ -156,15 +168,20 @@ std::vector<Violation> check_scenario(const Scenario& scenario, const ScenarioRe
                    fmt::format("scenario timed out after {}{}", format_duration(scenario.timeout),
                                live.empty() ? "" : " (still running: " + live + ")")});
   }
+  // A fault that never fired tested nothing: by default that fails the scenario, unless the
+  // fault is optional or the scenario says `faults: any`. An interrupted run did not get the
+  // chance to reach every fault.
   if (scenario.faults_expect == Scenario::FaultsExpect::fired && r.interrupted_by == 0) {
     for (const auto& f : r.faults) {
-      if (f.fired > 0) continue;
-      out.push_back(
-          {"faults", "",
-           f.hits == 0
-               ? fmt::format("fault never fired: {} (no matching call was made)", f.spec)
-               : fmt::format("fault never fired: {} ({} matching calls, trigger not reached)",
-                             f.spec, f.hits)});
+      if (f.fired > 0 || f.optional) continue;
+      std::string why;
+      if (f.hits > 0)
+        why = fmt::format("{} matching calls, trigger not reached", f.hits);
+      else if (!f.missed.empty())
+        why = f.missed;
+      else
+        why = "no matching call was made";
+      out.push_back({"faults", "", fmt::format("fault {} never fired: {}", f.spec, why)});
     }
   }
   if (scenario.peers_expect == Scenario::PeersExpect::intact) {

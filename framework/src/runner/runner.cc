@@ -30,10 +30,12 @@
 #include "processes/capture_stream.h"
 #include "processes/supervisor.h"
 #include "runner/attach_status.h"
+#include "report/root_cause.h"
 #include "runner/control_context.h"
 #include "runner/expectations.h"
 #include "runner/injection_check.h"
 #include "runner/leak_check.h"
+#include "runner/never_fired.h"
 #include "runner/peer_command.h"
 #include "runner/program_path.h"
 #include "runner/run_directory.h"
@@ -187,6 +189,18 @@ Diagnostics preflight(const Scenario& scenario, const RunOptions& options) {
                          : "it is not on PATH; give a path relative to the scenario file"});
     }
   }
+  // ${...} that could not be resolved at run time: wrong input, not a failed scenario.
+  for (const auto& p : scenario.processes) {
+    auto check = [&](std::string_view text, std::string_view field) {
+      for (const auto& problem : check_references(text, scenario))
+        out.push_back({p.where, fmt::format("process '{}': {}: {}", p.name, field, problem.message),
+                       problem.hint});
+    };
+    for (const auto& arg : p.argv) check(arg, "run");
+    for (const auto& [k, v] : p.env) check(v, "env " + k);
+    check(p.cwd, "cwd");
+    if (p.ready.kind == Readiness::Kind::file) check(p.ready.value, "ready");
+  }
   // Faults the control block could not compile: a site in no program, a --fault channel the
   // scenario does not have. Wrong input, found before anything is provisioned.
   std::optional<std::vector<fs::path>> programs;
@@ -248,19 +262,30 @@ ScenarioResult Runner::run(const Scenario& scenario) {
 
   std::vector<FaultSpec> faults = scenario.faults;
   for (const auto& f : options_.extra_faults) {
-    if (!f.process.empty() && !scenario.process(f.process))
+    // Meant for other scenarios of the run (`run` refuses a process no scenario has): not
+    // applied here, so it cannot fail this one by never firing.
+    if (!f.process.empty() && !scenario.process(f.process)) {
       result.notes.push_back(
-          fmt::format("fault {} names process '{}', which this scenario does not have",
+          fmt::format("fault {} names process '{}', which this scenario does not have; not "
+                      "applied here",
                       f.to_string(), f.process));
+      continue;
+    }
     faults.push_back(f);
   }
-  for (const auto& f : faults) result.faults.push_back({f.to_string(), 0, 0});
+  for (const auto& f : faults) result.faults.push_back({f.to_string(), 0, 0, f.optional, {}});
 
   auto fail_setup = [&](const std::string& message) {
     result.violations.push_back({"setup", "", message});
     result.passed = false;
     result.duration = std::chrono::steady_clock::now() - started;
     return result;
+  };
+
+  // When each process ended, ms since the start (violations are ordered by it).
+  std::vector<double> ended_ms;
+  auto ms_since_start = [&](std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double, std::milli>(t - started).count();
   };
 
   try {
@@ -453,6 +478,9 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       result.notes.push_back("descendant left running, killed at the end: " + orphan);
     for (std::size_t i = 0; i < run.processes.size(); ++i) {
       result.processes.push_back(to_result(run.processes[i], scenario.processes[i]));
+      const auto ended_at = run.processes[i].ended_at;
+      ended_ms.push_back(
+          ended_at == std::chrono::steady_clock::time_point{} ? -1.0 : ms_since_start(ended_at));
       ProcessResult& pr = result.processes.back();
       if (!scenario.processes[i].peer) continue;
       // The summary goes to stderr when the peer's stdout is its pipe channel.
@@ -463,6 +491,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
         pr.peer_report = summary->text;
       }
     }
+    const ProcessCallCounts call_counts = control.call_counts();
     for (std::size_t i = 0; i < result.faults.size(); ++i) {
       auto stats = control.stats(i);
       FaultResult& f = result.faults[i];
@@ -484,6 +513,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
         result.notes.push_back(fmt::format("fault {}: {} of {} injected fault{} {}", f.spec,
                                            f.unrealistic, f.fired, f.fired == 1 ? "" : "s",
                                            why_text(f.unrealistic_why)));
+      if (stats.hits == 0) f.missed = explain_never_fired(faults[i], control.misses(i), call_counts);
     }
     const auto start_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(started.time_since_epoch()).count();
@@ -517,18 +547,34 @@ ScenarioResult Runner::run(const Scenario& scenario) {
           fmt::format("{} created IPC objects were not recorded (more than {}); "
                       "the leak check did not see them",
                       lost, FL_MAX_CREATED));
+  } catch (const ChannelError& e) {
+    result.setup_limit = e.shared_limit();
+    return fail_setup(e.what());
   } catch (const std::exception& e) {
     return fail_setup(e.what());
   }
 
   for (std::size_t i = 0; i < result.processes.size(); ++i) {
     auto v = check_process(scenario.processes[i], result.processes[i]);
+    for (auto& violation : v) violation.time_ms = i < ended_ms.size() ? ended_ms[i] : -1.0;
     result.violations.insert(result.violations.end(), v.begin(), v.end());
   }
   auto v = check_scenario(scenario, result);
+  for (auto& violation : v) {
+    if (violation.kind == "interrupted") {
+      violation.time_ms = 0;
+    } else if (violation.kind == "timeout") {
+      violation.time_ms = std::chrono::duration<double, std::milli>(scenario.timeout).count();
+    } else if (!violation.process.empty()) {  // peers: when that peer ended
+      for (std::size_t i = 0; i < result.processes.size() && i < ended_ms.size(); ++i)
+        if (result.processes[i].name == violation.process) violation.time_ms = ended_ms[i];
+    }
+  }
   result.violations.insert(result.violations.begin(), v.begin(), v.end());
   auto uninjected = check_injection(scenario, faults, result);
   result.violations.insert(result.violations.end(), uninjected.begin(), uninjected.end());
+  // The headline (the first violation) names the root cause; docs/cli.md says how it is found.
+  order_by_root_cause(result.violations, cause_context(result));
   result.passed = result.violations.empty();
   result.duration = std::chrono::steady_clock::now() - started;
   return result;

@@ -1,10 +1,13 @@
 // ${...} substitution in run:, env: and cwd: values: channel attributes, run_dir,
-// scenario_dir and env.VAR.
+// scenario_dir and env.VAR (env.VAR:-DEFAULT when it may be unset).
 #pragma once
 
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "faultline/scenario.h"
 
 namespace faultline {
 
@@ -19,5 +22,16 @@ class Substitutions final {
  private:
   std::map<std::string, std::string, std::less<>> values_;
 };
+
+// A reference that cannot be resolved, found before anything is provisioned.
+struct SubstitutionProblem {
+  std::string message;  // "unknown channel 'sock' in ${sock.pth}"
+  std::string hint;     // "did you mean 'sck'?"
+};
+
+// Every ${...} of `text` checked against the scenario: channel and attribute names,
+// run_dir/scenario_dir, and env.VAR (set, or given a default). Empty when all resolve.
+[[nodiscard]] std::vector<SubstitutionProblem> check_references(std::string_view text,
+                                                                const Scenario& scenario);
 
 }  // namespace faultline

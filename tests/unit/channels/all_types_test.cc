@@ -48,3 +48,23 @@ TEST_CASE("Only socket channel types can be listened on") {
 
 }  // namespace
 }  // namespace faultline::test
+
+namespace faultline::test {
+namespace {
+
+TEST_CASE("The attribute names known before provisioning are those a channel gets") {
+  auto type = GENERATE(from_range(std::begin(kAllTypes), std::end(kAllTypes)));
+  auto backing = GENERATE(std::string("shm"), std::string("file"));
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  RunDirectory dir("all");
+  ChannelSpec spec = spec_of("a", type);
+  if (type == ChannelType::mmap) spec.backing = backing;
+  auto ch = provision_channel(spec, dir);
+  std::vector<std::string> provisioned;
+  for (const auto& [name, value] : ch->attributes()) provisioned.push_back(name);
+  CHECK(provisioned == channel_attribute_names(spec));
+}
+
+}  // namespace
+}  // namespace faultline::test

@@ -236,7 +236,7 @@ TEST_CASE("A minimal scenario gets the documented defaults") {
   REQUIRE(r.scenario);
   CHECK(r.scenario->timeout == 30s);
   CHECK_FALSE(r.scenario->seed);
-  CHECK(r.scenario->faults_expect == faultline::Scenario::FaultsExpect::any);
+  CHECK(r.scenario->faults_expect == faultline::Scenario::FaultsExpect::fired);
   CHECK(r.scenario->leaks_expect == faultline::Scenario::LeaksExpect::none);
   REQUIRE(r.scenario->processes.size() == 1);
   CHECK(r.scenario->processes[0].ready.kind == faultline::Readiness::Kind::none);

@@ -46,6 +46,11 @@ ScenarioResult every_field_set() {
   r.processes.push_back(q);
   r.faults.push_back({"server/read:error=EIO:nth=2", 5, 1});
   r.faults.push_back({"client/read:error=EINTR", 4, 2, 3, "record-whole", 2, "eintr-no-handler"});
+  FaultResult optional_fault;
+  optional_fault.spec = "client/recv:eof:optional";
+  optional_fault.optional = true;
+  optional_fault.missed = "client made no call of recv; calls made by client: read ×3";
+  r.faults.push_back(optional_fault);
   FaultEvent e;
   e.time_ms = 12.5;
   e.pid = 4242;
@@ -71,7 +76,9 @@ ScenarioResult every_field_set() {
   quiet.unrealistic.clear();
   r.events.push_back(quiet);
   r.events_lost = 7;
-  r.violations.push_back({"timeout", "", "scenario timed out after 3s"});
+  r.violations.push_back({"timeout", "", "scenario timed out after 3s", 3000.5});
+  r.violations.push_back({"leaks", "server", "server left a queue behind"});
+  r.setup_limit = true;
   r.notes.push_back("a note");
   r.leaks.push_back({"server", 4242, "msgget", "System V message queue id 5 (key 0x1234)", true});
   return r;
@@ -97,6 +104,11 @@ TEST_CASE("A result read back from its JSON writes the same JSON again") {
   CHECK(back.processes.at(0).blind_spots.at(0).escaped);
   CHECK(back.processes.at(0).blind_spots.at(0).pid == 4250);
   CHECK(back.processes.at(0).blind_spots.at(1).kind == "io_uring");
+  CHECK(back.faults.at(2).optional);
+  CHECK(back.faults.at(2).missed == "client made no call of recv; calls made by client: read ×3");
+  CHECK(back.violations.at(0).time_ms == 3000.5);
+  CHECK(back.violations.at(1).time_ms < 0);
+  CHECK(back.setup_limit);
 }
 
 TEST_CASE("A JSON document of another shape is refused, not half read") {

@@ -144,6 +144,54 @@ TEST_CASE("A crash is the reason given even when a leak was reported before it")
   CHECK(faultline::failure_reason(s).rfind("writer: killed by SIGBUS (+1 more);", 0) == 0);
 }
 
+TEST_CASE("The headline is the first failure in time, whatever order the checks found them") {
+  json s = scenario("s/pipe/naive.yaml", false);
+  s["violations"] = json::array(
+      {{{"kind", "exit"}, {"process", "server"}, {"message", "server: late"}, {"time_ms", 90.0}},
+       {{"kind", "exit"}, {"process", "client"}, {"message", "client: early"}, {"time_ms", 10.0}}});
+  CHECK(faultline::failure_reason(s).rfind("client: early (+1 more)", 0) == 0);
+}
+
+TEST_CASE("The headline prefers the process a fault was injected into") {
+  // gzip's short write made it fail; the upstream compress then died of SIGPIPE, first in
+  // the list and no later in time.
+  json s = scenario("s/pipe/naive.yaml", false);
+  s["processes"] = json::array({{{"name", "compress"}, {"signal", "SIGPIPE"}},
+                                {{"name", "gzip"}, {"exit_code", 1}},
+                                {{"name", "client"}, {"exit_code", 1}}});
+  s["events"] = json::array({{{"process", "gzip"}, {"call", "write"}}});
+  s["violations"] = json::array({{{"kind", "signal"},
+                                  {"process", "compress"},
+                                  {"message", "compress: killed by SIGPIPE"},
+                                  {"time_ms", 5.0}},
+                                 {{"kind", "exit"},
+                                  {"process", "client"},
+                                  {"message", "client: exited with status 1"},
+                                  {"time_ms", 4.0}},
+                                 {{"kind", "exit"},
+                                  {"process", "gzip"},
+                                  {"message", "gzip: exited with status 1"},
+                                  {"time_ms", 5.0}}});
+  CHECK(faultline::failure_reason(s).rfind("gzip: exited with status 1 (+2 more)", 0) == 0);
+}
+
+TEST_CASE("A scenario that could not be set up is never caught, and fails the report") {
+  json s = scenario("s/posix-mq/naive.yaml", false);
+  s["outcome"] = "setup";
+  s["violations"] = json::array(
+      {{{"kind", "setup"},
+        {"process", ""},
+        {"message", "channel 'in' (posix-mq): mq_open failed: RLIMIT_MSGQUEUE exceeded"}}});
+  std::ostringstream out;
+  auto counts = print_result_summary(out, result({s}), kNaiveMustFail);
+  INFO(out.str());
+  CHECK(counts.caught == 0);
+  CHECK(counts.setup == 1);
+  CHECK_FALSE(counts.as_expected());
+  CHECK(line_of(out.str(), "naive.yaml").find("SETUP") != std::string::npos);
+  CHECK(line_of(out.str(), "naive.yaml").find("RLIMIT_MSGQUEUE") != std::string::npos);
+}
+
 TEST_CASE("A document that is not a faultline result is refused with what is missing") {
   std::ostringstream out;
   CHECK_THROWS_WITH(print_result_summary(out, json{{"summary", 1}}, kNaiveMustFail),

@@ -90,6 +90,40 @@ TEST_CASE("a service that dies before the tasks finished fails", "[expectations]
   CHECK(v[0].message == "server: service exited with status 1 before the tasks finished");
 }
 
+TEST_CASE("a service that exits 0 on its own before the tasks finished passes", "[expectations]") {
+  ProcessSpec s = task("echo");
+  s.lifetime = Lifetime::service;
+  ProcessResult r = exited("echo", 0);
+  r.stopped_by_runner = false;  // it ended before the runner stopped it
+  CHECK(check_process(s, r).empty());
+}
+
+TEST_CASE("a service killed by a signal it was not sent fails, even its stop signal",
+          "[expectations]") {
+  ProcessSpec s = task("server");
+  s.lifetime = Lifetime::service;
+  auto v = check_process(s, killed("server", SIGTERM));
+  REQUIRE(v.size() == 1);
+  CHECK(v[0].kind == "service");
+  CHECK(v[0].message == "server: service killed by SIGTERM before the tasks finished");
+  CHECK(!check_process(s, killed("server", SIGSEGV)).empty());
+}
+
+TEST_CASE("exit: any on a service accepts death by its own stop signal", "[expectations]") {
+  ProcessSpec s = task("server");
+  s.lifetime = Lifetime::service;
+  s.expect.declared = true;
+  s.expect.exit = ExitExpectation{ExitExpectation::Kind::any, {}};
+  ProcessResult r = killed("server", SIGTERM);
+  r.stopped_by_runner = true;
+  CHECK(check_process(s, r).empty());
+  // Another signal, or the stop signal from someone else, is still not an exit.
+  CHECK(!check_process(s, killed("server", SIGTERM)).empty());
+  r = killed("server", SIGSEGV);
+  r.stopped_by_runner = true;
+  CHECK(!check_process(s, r).empty());
+}
+
 TEST_CASE("a service that ignores its stop signal is reported", "[expectations]") {
   ProcessSpec s = task("server");
   s.lifetime = Lifetime::service;
@@ -136,18 +170,34 @@ TEST_CASE("a process that was not started is one violation with the reason", "[e
   CHECK(v[0].message == "client: not started: server exited before it was ready");
 }
 
-TEST_CASE("faults: fired reports each fault that never fired and why", "[expectations]") {
+TEST_CASE("a fault that never fired fails the scenario by default, saying why", "[expectations]") {
+  Scenario s;  // no expect: the default
+  s.timeout = std::chrono::seconds(5);
+  ScenarioResult r;
+  r.faults = {{"a/read:eof", 0, 0},
+              {"b/write:error=EIO:nth=9", 3, 0},
+              {"accept:error=EMFILE", 1, 1},
+              {"c/read:eof", 0, 0, false,
+               "12 calls of read were made by c, none on an ipc fd (12 on a file fd)"}};
+  auto v = check_scenario(s, r);
+  REQUIRE(v.size() == 3);
+  CHECK(v[0].kind == "faults");
+  CHECK(v[0].message == "fault a/read:eof never fired: no matching call was made");
+  CHECK(v[1].message ==
+        "fault b/write:error=EIO:nth=9 never fired: 3 matching calls, trigger not reached");
+  CHECK(v[2].message ==
+        "fault c/read:eof never fired: 12 calls of read were made by c, none on an ipc fd (12 "
+        "on a file fd)");
+}
+
+TEST_CASE("an optional fault, or faults: any, may never fire", "[expectations]") {
   Scenario s;
   s.timeout = std::chrono::seconds(5);
-  s.faults_expect = Scenario::FaultsExpect::fired;
   ScenarioResult r;
-  r.faults = {
-      {"a/read:eof", 0, 0}, {"b/write:error=EIO:nth=9", 3, 0}, {"accept:error=EMFILE", 1, 1}};
-  auto v = check_scenario(s, r);
-  REQUIRE(v.size() == 2);
-  CHECK(v[0].message == "fault never fired: a/read:eof (no matching call was made)");
-  CHECK(v[1].message ==
-        "fault never fired: b/write:error=EIO:nth=9 (3 matching calls, trigger not reached)");
+  r.faults = {{"a/read:eof:optional", 0, 0, true}, {"accept:error=EMFILE", 1, 1}};
+  CHECK(check_scenario(s, r).empty());
+  r.faults.push_back({"b/write:error=EIO", 0, 0});
+  CHECK(check_scenario(s, r).size() == 1);
   s.faults_expect = Scenario::FaultsExpect::any;
   CHECK(check_scenario(s, r).empty());
 }
