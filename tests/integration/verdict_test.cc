@@ -99,7 +99,7 @@ TEST_CASE("optional faults and faults: any may never fire", "[integration][verdi
   }
 }
 
-TEST_CASE("--fault for a process no scenario has is wrong input", "[integration][verdict]") {
+TEST_CASE("a --fault for a process no scenario has is wrong input", "[integration][verdict]") {
   NothingLeftBehind guard;
   TempScenario s(kPipe);
   CommandResult r = run_faultline({"run", s.path().string(), "--fault", "nosuch/read:short=7"});
@@ -110,7 +110,7 @@ TEST_CASE("--fault for a process no scenario has is wrong input", "[integration]
   CHECK(r.err.find("did you mean 'rx'?") != std::string::npos);
 }
 
-TEST_CASE("--fault over a folder is wrong input only when no scenario has the process",
+TEST_CASE("a --fault over a folder is wrong input only when no scenario has the process",
           "[integration][verdict]") {
   NothingLeftBehind guard;
   TempDir dir("flverdict");
