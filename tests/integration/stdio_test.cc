@@ -90,7 +90,11 @@ faults: [ "logger/write:error=EIO{}" ]
     CHECK(sc["faults"][0]["hits"] == 0);
     CHECK(sc["faults"][0]["fired"] == 0);
     CHECK(sc["processes"][0]["stdout"] == "to stdout\nto stdout\nto stdout\n");
-    CHECK(r.exit_code == 0);
+    CHECK(sc["processes"][0]["exit_code"] == 0);
+    // A fault that never fires fails the scenario, and says the program's writes were not IPC.
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(sc["violations"][0]["message"].get<std::string>(),
+               Catch::Contains("none on an ipc fd"));
   } else {
     CHECK(sc["faults"][0]["fired"].get<int>() > 0);
     CHECK(sc["processes"][0]["exit_code"] == 1);

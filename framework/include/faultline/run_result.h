@@ -61,18 +61,18 @@ struct FaultResult {
   std::string spec;         // canonical text
   std::uint64_t hits = 0;   // calls that matched the rule
   std::uint64_t fired = 0;  // faults injected
-  // Calls the rule matched but did not fault because its kind is impossible there (a short
-  // read of an eventfd record, drop on a stream): not hits. The reason is the first one's.
-  std::uint64_t refused = 0;
-  std::string refused_why = {};  // reason name (realism.c), "" when none
-  // Fires that are possible on the object but not in its state (EINTR with no handler).
-  std::uint64_t unrealistic = 0;
-  std::string unrealistic_why = {};  // reason name of the first, "" when none
   bool optional = false;    // it may never fire (`optional: true`, `:optional`)
   // Why it never matched, from the interposer's counts ("12 calls of read were made by
   // server, none on an ipc fd (12 on a file); calls made by server: recv x120"); "" when it
   // fired or nothing was counted.
   std::string missed{};
+  // Calls the rule matched but did not fault because its kind is impossible there (a short
+  // read of an eventfd record, drop on a stream): not hits. The reason is the first one's.
+  std::uint64_t refused = 0;
+  std::string refused_why{};  // reason name (realism.c), "" when none
+  // Fires that are possible on the object but not in its state (EINTR with no handler).
+  std::uint64_t unrealistic = 0;
+  std::string unrealistic_why{};  // reason name of the first, "" when none
 };
 
 struct FaultEvent {

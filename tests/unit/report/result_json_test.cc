@@ -45,7 +45,15 @@ ScenarioResult every_field_set() {
   q.term_signal = SIGKILL;
   r.processes.push_back(q);
   r.faults.push_back({"server/read:error=EIO:nth=2", 5, 1});
-  r.faults.push_back({"client/read:error=EINTR", 4, 2, 3, "record-whole", 2, "eintr-no-handler"});
+  FaultResult unreal;
+  unreal.spec = "client/read:error=EINTR";
+  unreal.hits = 4;
+  unreal.fired = 2;
+  unreal.refused = 3;
+  unreal.refused_why = "record-whole";
+  unreal.unrealistic = 2;
+  unreal.unrealistic_why = "eintr-no-handler";
+  r.faults.push_back(unreal);
   FaultResult optional_fault;
   optional_fault.spec = "client/recv:eof:optional";
   optional_fault.optional = true;
