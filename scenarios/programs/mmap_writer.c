@@ -3,7 +3,7 @@
  *
  * Shows: a new shm_open() object is 0 bytes long. mmap() of a longer length succeeds all
  * the same, but touching a page past the end of the object raises SIGBUS, so ftruncate()'s
- * result matters; EINTR from it (a signal handler ran) means "call it again". Every path out
+ * result matters (EINTR from it means "call it again"; any other error ends the program). Every path out
  * unlinks the object, because a POSIX shm name outlives its processes. mmap_writer_naive.c
  * is the usual mistake.
  *
