@@ -11,30 +11,19 @@
 
 #include <fmt/format.h>
 
+#include "run_json.h"
 #include "support.h"
 
 namespace fs = std::filesystem;
 using faultline::test::NothingLeftBehind;
 using faultline::test::run_faultline;
+using faultline::test::run_json;
 using faultline::test::TempScenario;
 using nlohmann::json;
 
 namespace {
 
 std::string probe() { return (faultline::test::test_programs_dir() / "channel_probe").string(); }
-
-// Runs `faultline run` on a scenario and returns the parsed --json result.
-json run_json(const TempScenario& s, faultline::test::CommandResult& r,
-              const std::vector<std::string>& extra = {}) {
-  fs::path out = s.dir() / "result.json";
-  std::vector<std::string> args{"run", s.path().string(), "--json", out.string(), "--no-backtrace"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  r = run_faultline(args);
-  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
-  REQUIRE(fs::exists(out));
-  std::ifstream in(out);
-  return json::parse(in);
-}
 
 bool alive(long pid) {
   // A zombie is not alive for us: it has run its course and only waits for a reaper.
@@ -139,8 +128,8 @@ processes:
   json result = run_json(s, r);
   INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
   CHECK(r.exit_code == 0);
-  CHECK(result["scenarios"][0]["passed"] == true);
-  CHECK(result["scenarios"][0]["violations"].empty());
+  CHECK(result["passed"] == true);
+  CHECK(result["violations"].empty());
 }
 
 TEST_CASE("a hung process fails the scenario at its timeout with what it was blocked in",
@@ -154,8 +143,7 @@ processes:
   reader: { run: [cat], stdin: { channel: p } }
 )y");
   faultline::test::CommandResult r;
-  json result = run_json(s, r);
-  const json& sc = result["scenarios"][0];
+  const json sc = run_json(s, r);
   CHECK(r.exit_code == 1);
   CHECK(sc["timed_out"] == true);
   REQUIRE(!sc["violations"].empty());
@@ -199,8 +187,7 @@ processes:
     run: 'setsid sleep 1000 & echo daemon=$!; sh -c "sleep 999 & echo grandchild=\$!"; exit 0'
 )y");
   faultline::test::CommandResult r;
-  json result = run_json(s, r);
-  const json& sc = result["scenarios"][0];
+  const json sc = run_json(s, r);
   std::string out = sc["processes"][0]["stdout"];
   long daemon = field_after(out, "daemon=");
   long grandchild = field_after(out, "grandchild=");
@@ -225,9 +212,8 @@ processes:
 )y",
                              sig == SIGTERM ? "TERM" : "INT"));
   faultline::test::CommandResult r;
-  json result = run_json(s, r);
+  const json sc = run_json(s, r);
   CHECK(r.exit_code == 128 + sig);
-  const json& sc = result["scenarios"][0];
   CHECK(sc["interrupted"] == true);
   for (const auto& p : sc["processes"]) CHECK(!alive(p["pid"].get<long>()));
 }
@@ -282,8 +268,7 @@ processes:
   reader: { run: [cat], stdin: { channel: p } }
 )y");
   faultline::test::CommandResult r;
-  json result = run_json(s, r, {"--fault", "reader/read:error=EIO:nth=1"});
-  const json& sc = result["scenarios"][0];
+  const json sc = run_json(s, r, {"--fault", "reader/read:error=EIO:nth=1"});
   CHECK(r.exit_code == 1);
   REQUIRE(sc["faults"].size() == 1);
   CHECK(sc["faults"][0]["spec"] == "reader/read:error=EIO:nth=1");

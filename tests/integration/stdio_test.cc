@@ -9,29 +9,19 @@
 
 #include <fmt/format.h>
 
+#include "run_json.h"
 #include "support.h"
 
 namespace fs = std::filesystem;
 using faultline::test::NothingLeftBehind;
 using faultline::test::run_faultline;
+using faultline::test::run_json;
 using faultline::test::TempScenario;
 using nlohmann::json;
 
 namespace {
 
 std::string probe() { return (faultline::test::test_programs_dir() / "stdio_probe").string(); }
-
-json run_json(const TempScenario& s, faultline::test::CommandResult& r,
-              const std::vector<std::string>& extra = {}) {
-  fs::path out = s.dir() / "result.json";
-  std::vector<std::string> args{"run", s.path().string(), "--json", out.string(), "--no-backtrace"};
-  args.insert(args.end(), extra.begin(), extra.end());
-  r = run_faultline(args);
-  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
-  REQUIRE(fs::exists(out));
-  std::ifstream in(out);
-  return json::parse(in);
-}
 
 }  // namespace
 
@@ -45,7 +35,7 @@ processes:
   faultline::test::CommandResult r;
   json result = run_json(s, r);
   INFO(r.out << r.err);
-  const json& p = result["scenarios"][0]["processes"][0];
+  const json& p = result["processes"][0];
   CHECK(p["stdout"] == "errno after perror: EMFILE\n");
   CHECK(p["stderr"] == "accept: Too many open files\n");
   CHECK(r.exit_code == 0);
@@ -63,7 +53,7 @@ processes:
   faultline::test::CommandResult r;
   json result = run_json(s, r);
   INFO(r.out << r.err);
-  const json& procs = result["scenarios"][0]["processes"];
+  const json& procs = result["processes"];
   CHECK(procs[0]["stderr"] == "before\nreopened\nafter\n");
   CHECK(procs[0]["stdout"] == "");
   CHECK(procs[1]["stderr"] == "one\nx\ntwo\n");
@@ -83,9 +73,8 @@ faults: [ "logger/write:error=EIO{}" ]
 )y",
                              probe(), backend, fd_class));
   faultline::test::CommandResult r;
-  json result = run_json(s, r);
+  const json sc = run_json(s, r);
   INFO(backend << fd_class << "\n" << r.out << r.err);
-  const json& sc = result["scenarios"][0];
   if (fd_class.empty()) {
     CHECK(sc["faults"][0]["hits"] == 0);
     CHECK(sc["faults"][0]["fired"] == 0);
@@ -113,7 +102,7 @@ processes:
   faultline::test::CommandResult r;
   json result = run_json(s, r);
   INFO(r.out << r.err);
-  const json& p = result["scenarios"][0]["processes"][0];
+  const json& p = result["processes"][0];
   CHECK(p["stdout"] == "nobody\n");
   // (Ends with: the interposer may say on stderr that it could not attach after the drop.)
   CHECK_THAT(p["stderr"].get<std::string>(), Catch::EndsWith("err\n"));
@@ -131,7 +120,7 @@ processes:
   faultline::test::CommandResult r;
   json result = run_json(s, r);
   INFO(r.out << r.err);
-  const json& p = result["scenarios"][0]["processes"][0];
+  const json& p = result["processes"][0];
   CHECK(p["stdout"] ==
         (pty ? "isatty0=0 isatty1=1 isatty2=1\n" : "isatty0=0 isatty1=0 isatty2=0\n"));
   CHECK(r.exit_code == 0);
@@ -200,9 +189,8 @@ faults: [ "memcached/accept4:error=EMFILE:nth=1" ]
 )y",
                              yaml_quoted(kMemcachedClient)));
   faultline::test::CommandResult r;
-  json result = run_json(s, r);
+  const json sc = run_json(s, r);
   INFO(r.out << r.err);
-  const json& sc = result["scenarios"][0];
   CHECK(r.exit_code == 1);
   CHECK(sc["faults"][0]["fired"] == 1);
   const json& procs = sc["processes"];
@@ -242,7 +230,7 @@ processes:
   json result = run_json(s, r);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
-  const json& procs = result["scenarios"][0]["processes"];
+  const json& procs = result["processes"];
   CHECK(procs[0]["stderr"].get<std::string>().find("server listening") != std::string::npos);
 }
 
@@ -263,6 +251,6 @@ processes:
   json result = run_json(s, r);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 1);
-  const json& procs = result["scenarios"][0]["processes"];
+  const json& procs = result["processes"];
   CHECK(procs[1]["started"] == false);
 }
