@@ -17,18 +17,13 @@ namespace faultline {
 namespace {
 
 using test::lines;
+using test::out_of;
 using test::make_fault;
 using test::NothingLeftBehind;
 using test::ProbeRun;
 
 FaultSpec eio(std::vector<std::string> calls = {"write"}) {
   return make_fault(std::move(calls), FaultAction::error, EIO);
-}
-
-std::string out_of(const test::CommandResult& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  CHECK(r.exit_code == 0);
-  return r.out;
 }
 
 TEST_CASE("The interposer injects an error into every wrapped call with its failure value") {

@@ -18,13 +18,8 @@ namespace {
 
 using test::make_fault;
 using test::NothingLeftBehind;
+using test::out_of;
 using test::ProbeRun;
-
-std::string out_of(const test::CommandResult& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  CHECK(r.exit_code == 0);
-  return r.out;
-}
 
 FaultSpec first_connect_fails(int err) {
   FaultSpec f = make_fault({"connect"}, FaultAction::error, err);

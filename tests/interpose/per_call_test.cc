@@ -22,6 +22,7 @@ namespace faultline {
 namespace {
 
 using test::lines;
+using test::out_of;
 using test::make_fault;
 using test::NothingLeftBehind;
 using test::ProbeRun;
@@ -30,12 +31,6 @@ constexpr FaultAction kAllKinds[] = {
     FaultAction::error, FaultAction::short_transfer, FaultAction::eof,
     FaultAction::delay, FaultAction::reset,          FaultAction::corrupt,
     FaultAction::drop,  FaultAction::signal,         FaultAction::spurious};
-
-std::string out_of(const test::CommandResult& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  CHECK(r.exit_code == 0);
-  return r.out;
-}
 
 // The calls of the table that allow `kind`, for GENERATE.
 std::vector<CallInfo> calls_allowing(FaultAction kind) {

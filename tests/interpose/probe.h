@@ -2,6 +2,7 @@
 // run under it with the interposer preloaded.
 #pragma once
 
+#include <catch2/catch.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -43,6 +44,13 @@ class ProbeRun final {
 [[nodiscard]] int decide_call(fl_control* c, int call, const char* process, unsigned fd_class,
                               std::uint64_t* hit, int channel = -1,
                               std::uint64_t size = UINT64_MAX);
+
+// A probe's stdout, checking that it exited 0 (its output and errors shown when not).
+inline std::string out_of(const CommandResult& r) {
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  CHECK(r.exit_code == 0);
+  return r.out;
+}
 
 // The lines of a probe's stdout.
 [[nodiscard]] std::vector<std::string> lines(const std::string& text);

@@ -14,15 +14,10 @@ namespace faultline {
 namespace {
 
 using test::lines;
+using test::out_of;
 using test::make_fault;
 using test::NothingLeftBehind;
 using test::ProbeRun;
-
-std::string out_of(const test::CommandResult& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  CHECK(r.exit_code == 0);
-  return r.out;
-}
 
 FaultSpec short_of(std::string call, int bytes, FdClass fd = FdClass::ipc, bool force = false) {
   FaultSpec f = make_fault({std::move(call)}, FaultAction::short_transfer, bytes);

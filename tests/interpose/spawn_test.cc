@@ -11,15 +11,10 @@ namespace faultline {
 namespace {
 
 using test::lines;
+using test::out_of;
 using test::make_fault;
 using test::NothingLeftBehind;
 using test::ProbeRun;
-
-std::string out_of(const test::CommandResult& r) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  CHECK(r.exit_code == 0);
-  return r.out;
-}
 
 int pid_of_ident(const std::string& line) {
   std::istringstream in(line);
