@@ -17,9 +17,9 @@ namespace faultline {
 namespace {
 
 using test::lines;
-using test::out_of;
 using test::make_fault;
 using test::NothingLeftBehind;
+using test::out_of;
 using test::ProbeRun;
 
 FaultSpec eio(std::vector<std::string> calls = {"write"}) {

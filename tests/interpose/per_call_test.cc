@@ -22,9 +22,9 @@ namespace faultline {
 namespace {
 
 using test::lines;
-using test::out_of;
 using test::make_fault;
 using test::NothingLeftBehind;
+using test::out_of;
 using test::ProbeRun;
 
 constexpr FaultAction kAllKinds[] = {

@@ -14,9 +14,9 @@ namespace faultline {
 namespace {
 
 using test::lines;
-using test::out_of;
 using test::make_fault;
 using test::NothingLeftBehind;
+using test::out_of;
 using test::ProbeRun;
 
 FaultSpec short_of(std::string call, int bytes, FdClass fd = FdClass::ipc, bool force = false) {

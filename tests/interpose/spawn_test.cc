@@ -11,9 +11,9 @@ namespace faultline {
 namespace {
 
 using test::lines;
-using test::out_of;
 using test::make_fault;
 using test::NothingLeftBehind;
+using test::out_of;
 using test::ProbeRun;
 
 int pid_of_ident(const std::string& line) {
