@@ -112,6 +112,27 @@ struct Violation {
   double time_ms = -1;
 };
 
+// One site where the processes made an interposed call during a recording run
+// (RunOptions::record): a distinct (process, call, caller). `faultline explore` plans its
+// fault points from these.
+struct RecordedCall {
+  std::string process;       // scenario process name; its descendants count under it
+  std::string call;          // symbol as in calls.def ("accept4", "__read_chk")
+  std::string module;        // absolute path of the ELF file holding the caller, "" unknown
+  std::uint64_t offset = 0;  // the return address, as a link-time address in `module`
+  std::string function;      // the function holding it, "" when no symbol says
+  std::string location;      // "server.c:42" from debug info, "" when none
+  // What `site=` targets exactly this caller ("server+0x1a2f", "/usr/lib/.../libevent.so+0x..."),
+  // "" when the call cannot be told apart by site (seccomp backend, unknown module).
+  std::string site;
+  std::uint64_t count = 0;        // calls made there, all processes of that name together
+  std::string shape;              // the object of the first call: pipe, stream, message, ...
+  bool eintr_realistic = false;   // EINTR was what the kernel could do at one of these calls
+  bool eagain_realistic = false;  // EAGAIN/EWOULDBLOCK was
+  bool short_realistic = false;   // a short transfer was
+  bool seccomp = false;           // seen by the seccomp backend (no site, error/delay/signal)
+};
+
 struct ScenarioResult {
   std::string scenario;
   std::filesystem::path file;
@@ -138,6 +159,8 @@ struct ScenarioResult {
   // ... because of a per-user or system-wide limit that other runs share (RLIMIT_MSGQUEUE,
   // System V msgmni, ...): waiting for those runs to end may let it through (`run -j`).
   bool setup_limit = false;
+  // Calls the processes made, per site (RunOptions::record); empty otherwise.
+  std::vector<RecordedCall> recorded;
 };
 
 }  // namespace faultline

@@ -24,6 +24,9 @@ struct RunOptions {
   // stdin, stdout and stderr of every process are the runner's own (`faultline exec`)
   // instead of /dev/null and capture pipes, unless the scenario wires them to a channel.
   bool inherit_stdio = false;
+  // Record every interposed call on an IPC object per (process, call, caller) into
+  // ScenarioResult::recorded (`faultline explore`'s baseline).
+  bool record = false;
 };
 
 // FAULTLINE_INTERPOSE when set, else libfaultline-interpose.so in <exe dir>/../lib or
