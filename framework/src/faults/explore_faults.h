@@ -1,0 +1,39 @@
+// Which faults a call can really suffer at a site the recording saw, and how correct code is
+// expected to take each: `faultline explore`'s catalogue. One source of truth: the
+// transient/hard columns of interpose/calls.def and the state the recording saw there.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "faultline/run_result.h"
+
+namespace faultline {
+
+// transient: correct code recovers and the scenario's expectations still hold (EINTR,
+// EAGAIN, a short transfer, spurious readiness, ECONNABORTED/EMFILE on accept, a dropped
+// datagram). hard: correct code may give up, cleanly (ENOMEM, EACCES, EIO, a reset, an end
+// of file, the death of the process).
+enum class FaultClass { transient, hard };
+
+// realistic: what the kernel returns for that call in the state the recording saw; all:
+// every errno its man page lists.
+enum class ErrnoSet { realistic, all };
+
+struct CandidateFault {
+  std::string kind;    // error, short, eof, reset, drop, spurious, crash (`--kinds` filters)
+  std::string action;  // the spec's action: "error=EINTR", "short=1", "eof", "signal=SIGKILL"
+  FaultClass cls = FaultClass::hard;
+};
+
+// In a stable order (the calls.def order of errnos, then the other kinds).
+[[nodiscard]] std::vector<CandidateFault> candidate_faults(const RecordedCall& site,
+                                                           ErrnoSet set);
+
+// The class of an action on a call symbol (`action` as in CandidateFault::action).
+[[nodiscard]] FaultClass fault_class(std::string_view call, std::string_view action);
+
+[[nodiscard]] std::string_view to_string(FaultClass c);
+
+}  // namespace faultline
