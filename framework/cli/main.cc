@@ -18,6 +18,7 @@
 
 #include "dsl/did_you_mean.h"
 #include "exec_command.h"
+#include "explore_command.h"
 #include "exit_status.h"
 #include "faultline/runner.h"
 #include "faultline/scenario.h"
@@ -141,6 +142,7 @@ struct RunArgs {
   std::string junit;
   bool verbose = false;
   bool no_backtrace = false;
+  bool without_faults = false;
   int jobs = 1;
 };
 
@@ -155,6 +157,8 @@ int cmd_run(const RunArgs& args) {
   }
   auto files = expand_paths(args.paths, diags);
   auto scenarios = load_all(files, diags);
+  if (args.without_faults)
+    for (auto& s : scenarios) s.faults.clear();
   for (const auto& s : scenarios) {
     Diagnostics pre = preflight(s, options);
     diags.insert(diags.end(), pre.begin(), pre.end());
@@ -174,7 +178,8 @@ int cmd_run(const RunArgs& args) {
   if (args.jobs > 1 && scenarios.size() > 1) {
     std::vector<fs::path> paths;
     for (const auto& s : scenarios) paths.push_back(s.file);
-    cli::WorkerArgs worker{args.faults, args.seed, args.verbose, args.no_backtrace};
+    cli::WorkerArgs worker{args.faults, args.seed, args.verbose, args.no_backtrace,
+                           args.without_faults};
     results = cli::run_in_parallel(
         paths, worker, args.jobs,
         [&](const ScenarioResult& r) {
@@ -325,6 +330,8 @@ int main(int argc, char** argv) {
   run->add_flag("-v,--verbose", run_args.verbose,
                 "show process output live and details of passing scenarios");
   run->add_flag("--no-backtrace", run_args.no_backtrace, "do not attach gdb to hung processes");
+  run->add_flag("--without-faults", run_args.without_faults,
+                "leave out the scenarios' own faults: blocks (only --fault applies)");
 
   cli::ExecArgs exec_args;
   auto* exec = app.add_subcommand(
@@ -372,6 +379,70 @@ int main(int argc, char** argv) {
 
   auto* gc = app.add_subcommand("gc", "remove what runs whose runner died left behind");
 
+  cli::ExploreArgs explore_args;
+  auto* explore = app.add_subcommand(
+      "explore",
+      "run every fault point of a scenario once and judge it: finds the error paths nobody "
+      "wrote a fault for");
+  explore->add_option("paths", explore_args.paths, "scenario files or folders");
+  explore->add_option("-j,--jobs", explore_args.jobs, "runs at once (default 1)")
+      ->check(CLI::Range(1, 256));
+  explore->add_option("--budget", explore_args.budget,
+                      "start no run after this long (10m); the plan is breadth first");
+  explore->add_option("--max-runs", explore_args.max_runs, "run at most N fault points");
+  explore->add_option("--errnos", explore_args.errnos,
+                      "realistic (default: what the kernel returns there) or all (the man page)");
+  explore->add_option("--occurrences", explore_args.occurrences,
+                      "all, or K: the first K occurrences of each site (default 1, 2, 3, "
+                      "powers of two, the last)");
+  explore->add_option("--kinds", explore_args.kinds,
+                      "only these kinds: error,short,eof,reset,drop,spurious,crash")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  explore->add_option("--process", explore_args.processes, "only calls of these processes")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  explore->add_option("--call", explore_args.calls, "only these calls")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  explore->add_option("--shard", explore_args.shard,
+                      "run shard I of N (1-based I/N); default: Bazel, GoogleTest, GitLab or "
+                      "Kubernetes variables");
+  explore->add_option("--shards", explore_args.shards,
+                      "shard count of a Kubernetes Indexed Job (JOB_COMPLETION_INDEX)");
+  explore->add_option("--plan", explore_args.plan,
+                      "run the points of this plan (--plan-only --json wrote it) instead of "
+                      "planning here");
+  explore->add_flag("--plan-only", explore_args.plan_only,
+                    "run the baselines, write the plan (--json) and stop");
+  explore->add_option("--json", explore_args.json, "write the result (or plan) as JSON");
+  explore->add_option("--junit", explore_args.junit,
+                      "write JUnit XML: a testcase per finding");
+  explore->add_flag("--compare-baseline", explore_args.compare_baseline,
+                    "any difference from the baseline's exit statuses and stdout is a wrong "
+                    "result (for deterministic programs)");
+  explore->add_option("--seed", explore_args.seed, "seed of every run (default: random, printed)");
+  explore->add_option("--baseline-runs", explore_args.baseline_runs,
+                      "recording runs before planning (default 2)")
+      ->check(CLI::Range(1, 100));
+  explore->add_flag("--without-faults", explore_args.without_faults,
+                    "leave out the scenario's own faults: block (baseline and every run)");
+  explore->add_flag("--no-recheck", explore_args.no_recheck,
+                    "do not run each finding again from its repro");
+  explore->add_flag("-v,--verbose", explore_args.verbose, "list every point's verdict");
+  explore->add_flag("--no-backtrace", explore_args.no_backtrace,
+                    "do not attach gdb to hung processes");
+  explore->footer(
+      "Exit status: 0 no finding; 1 findings; 2 wrong input or a baseline that does not pass; "
+      "3 internal error; 128+N interrupted by signal N.\n");
+
+  cli::MergeArgs merge_args;
+  auto* merge = app.add_subcommand("merge", "join the JSON results of explore's shards");
+  merge->add_option("files", merge_args.files, "results of `faultline explore --json`")
+      ->required();
+  merge->add_option("--json", merge_args.json, "write the joined result as JSON");
+  merge->add_option("--junit", merge_args.junit, "write the joined result as JUnit XML");
+
   // The program's own arguments are never faultline's: CLI11 sees only what precedes them.
   bool separator = false;
   const int command_start = cli::exec_command_start(argc, argv, &separator);
@@ -389,6 +460,8 @@ int main(int argc, char** argv) {
     if (*calls) return cmd_calls(call_name);
     if (*report) return cmd_report(report_file, report_expect_fail);
     if (*gc) return cmd_gc();
+    if (*explore) return cli::run_explore(explore_args);
+    if (*merge) return cli::run_merge(merge_args);
   } catch (const std::exception& e) {
     std::cerr << "faultline: internal error: " << e.what() << '\n';
     return kExitInternal;

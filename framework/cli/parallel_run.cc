@@ -67,6 +67,7 @@ pid_t spawn_worker(const fs::path& file, const Job& job, const WorkerArgs& args)
   if (args.seed) argv.insert(argv.end(), {"--seed", std::to_string(*args.seed)});
   if (args.verbose) argv.emplace_back("-v");
   if (args.no_backtrace) argv.emplace_back("--no-backtrace");
+  if (args.without_faults) argv.emplace_back("--without-faults");
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);

@@ -17,6 +17,7 @@ struct WorkerArgs {
   std::optional<std::uint64_t> seed;
   bool verbose = false;
   bool no_backtrace = false;
+  bool without_faults = false;
 };
 
 // Runs every file, at most `jobs` at once; `done` gets each result as its run ends (in the
