@@ -1,0 +1,219 @@
+// Unit tests of explore's verdict classes: each class from the run result that means it.
+#include "explore/verdict.h"
+
+#include <csignal>
+
+#include <catch2/catch.hpp>
+
+#include "faultline/fault_spec.h"
+
+using namespace faultline;
+using namespace faultline::explore;
+
+namespace {
+
+struct Fixture {
+  Plan plan;
+  Point point;
+  ScenarioResult result;
+
+  explicit Fixture(const std::string& action, FaultClass cls, const std::string& kind = "error",
+                   const std::string& call = "accept4") {
+    Site site;
+    site.call.process = "server";
+    site.call.call = call;
+    site.call.site = "server+0x10";
+    site.reached = 3;
+    plan.sites.push_back(site);
+    point.site = 0;
+    point.kind = kind;
+    point.action = action;
+    point.cls = cls;
+    point.nth = 1;
+    point.spec = "server/" + call + ":" + action + ":site=server+0x10:nth=1";
+    Diagnostics diags;
+    auto spec = parse_fault_spec(point.spec + ":optional", diags);
+    REQUIRE(spec);
+    FaultResult f;
+    f.spec = spec->to_string();
+    f.hits = 1;
+    f.fired = 1;
+    f.optional = true;
+    result.faults.push_back(f);
+    result.passed = true;
+    result.processes.push_back(exited("server", 0));
+    result.processes.push_back(exited("client", 0));
+  }
+  static ProcessResult exited(const std::string& name, int code) {
+    ProcessResult p;
+    p.name = name;
+    p.started = true;
+    p.exit_code = code;
+    return p;
+  }
+  ProcessResult& process(const std::string& name) {
+    for (auto& p : result.processes)
+      if (p.name == name) return p;
+    FAIL("no process " << name);
+    throw;
+  }
+  void violate(const std::string& kind, const std::string& process, const std::string& message) {
+    result.passed = false;
+    result.violations.push_back({kind, process, message});
+  }
+  Outcome classify(const ScenarioResult* baseline = nullptr, bool compare = false) const {
+    return explore::classify(plan, point, result, {compare, baseline});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Every expectation held: absorbed", "[explore][verdict]") {
+  Fixture f("error=EMFILE", FaultClass::transient);
+  CHECK(f.classify().verdict == Verdict::absorbed);
+}
+
+TEST_CASE("A fault that never fired: unreached, whatever else happened", "[explore][verdict]") {
+  Fixture f("error=EMFILE", FaultClass::transient);
+  f.result.faults[0].fired = 0;
+  f.violate("exit", "client", "client: exited with status 1, expected 0");
+  CHECK(f.classify().verdict == Verdict::unreached);
+}
+
+TEST_CASE("A fault flagged unrealistic is no finding", "[explore][verdict]") {
+  Fixture f("error=EINTR", FaultClass::transient);
+  f.result.faults[0].unrealistic = 1;
+  f.result.faults[0].unrealistic_why = "eintr-no-handler";
+  f.violate("exit", "server", "server: exited with status 1, expected 0");
+  auto o = f.classify();
+  CHECK(o.verdict == Verdict::unrealistic);
+  CHECK_FALSE(is_bug(o.verdict));
+}
+
+TEST_CASE("A run that could not be set up is no verdict", "[explore][verdict]") {
+  Fixture f("error=EMFILE", FaultClass::transient);
+  f.violate("setup", "", "msgget: No space left on device");
+  CHECK(f.classify().verdict == Verdict::setup);
+}
+
+TEST_CASE("A process killed by a signal nobody sent: crash", "[explore][verdict]") {
+  Fixture f("error=ENOMEM", FaultClass::hard);
+  f.process("client").exit_code.reset();
+  f.process("client").term_signal = SIGSEGV;
+  f.violate("signal", "client", "client: killed by SIGSEGV");
+  auto o = f.classify();
+  CHECK(o.verdict == Verdict::crash);
+  CHECK(o.process == "client");
+}
+
+TEST_CASE("The faulted process dying of the injected signal is the fault, not a crash",
+          "[explore][verdict]") {
+  Fixture f("signal=SIGKILL", FaultClass::hard, "crash");
+  f.process("server").exit_code.reset();
+  f.process("server").term_signal = SIGKILL;
+  f.violate("signal", "server", "server: killed by SIGKILL");
+  CHECK(f.classify().verdict == Verdict::clean_failure);
+  SECTION("but another process left hanging by it is a hang") {
+    f.result.timed_out = true;
+    f.violate("timeout", "", "timed out after 10s");
+    CHECK(f.classify().verdict == Verdict::hang);
+  }
+}
+
+TEST_CASE("A timeout: hang, naming who is blocked where", "[explore][verdict]") {
+  Fixture f("error=ECONNABORTED", FaultClass::transient);
+  f.result.timed_out = true;
+  f.process("client").killed_at_timeout = true;
+  f.process("client").term_signal = SIGKILL;
+  f.process("client").exit_code.reset();
+  f.process("client").at_timeout.push_back(
+      {42, "client", "S (sleeping)", "read(3, ...)", "unix_stream_read_generic", ""});
+  f.violate("timeout", "", "timed out after 10s");
+  auto o = f.classify();
+  CHECK(o.verdict == Verdict::hang);
+  CHECK(o.process == "client");
+  CHECK(o.detail.find("read(3") != std::string::npos);
+}
+
+TEST_CASE("An object left behind: leak", "[explore][verdict]") {
+  Fixture f("error=ENOMEM", FaultClass::hard);
+  f.process("server").exit_code = 1;
+  f.process("server").stderr_text = "shmat: Cannot allocate memory\n";
+  f.violate("exit", "server", "server: exited with status 1, expected 0");
+  f.violate("leaks", "", "server left System V shared memory id 3 behind");
+  f.result.leaks.push_back({"server", 1, "shmget", "System V shared memory id 3", true});
+  CHECK(f.classify().verdict == Verdict::leak);
+}
+
+TEST_CASE("Everyone exited as expected but an output was wrong: silent wrong result",
+          "[explore][verdict]") {
+  Fixture f("short=1", FaultClass::transient, "short", "recv");
+  f.violate("stdout", "client", "client: stdout does not contain \"100 records ok\"");
+  auto o = f.classify();
+  CHECK(o.verdict == Verdict::silent_wrong_result);
+  CHECK(o.process == "client");
+}
+
+TEST_CASE("A transient fault that made a process fail: not absorbed", "[explore][verdict]") {
+  Fixture f("error=EINTR", FaultClass::transient);
+  f.process("server").exit_code = 1;
+  f.process("server").stderr_text = "accept: Interrupted system call\n";
+  f.violate("exit", "server", "server: exited with status 1, expected 0");
+  auto o = f.classify();
+  CHECK(o.verdict == Verdict::not_absorbed);
+  CHECK(o.process == "server");
+}
+
+TEST_CASE("The faulted process carried on, another one failed: propagated", "[explore][verdict]") {
+  Fixture f("error=ENOMEM", FaultClass::hard);
+  f.process("client").exit_code = 1;
+  f.violate("exit", "client", "client: exited with status 1, expected 0");
+  auto o = f.classify();
+  CHECK(o.verdict == Verdict::propagated);
+  CHECK(o.process == "client");
+}
+
+TEST_CASE("A hard fault: failing with a word on stderr is clean, failing mute is not",
+          "[explore][verdict]") {
+  Fixture f("error=ENOMEM", FaultClass::hard);
+  f.process("server").exit_code = 1;
+  f.violate("exit", "server", "server: exited with status 1, expected 0");
+  SECTION("said why") {
+    f.process("server").stderr_text = "shmat: Cannot allocate memory\n";
+    CHECK(f.classify().verdict == Verdict::clean_failure);
+  }
+  SECTION("said nothing") { CHECK(f.classify().verdict == Verdict::unexplained_failure); }
+  SECTION("said only what it says every time") {
+    f.process("server").stderr_text = "starting\n";
+    ScenarioResult baseline = f.result;
+    CHECK(f.classify(&baseline).verdict == Verdict::unexplained_failure);
+  }
+  SECTION("another process exited 0 with a wrong output") {
+    f.process("server").stderr_text = "shmat: Cannot allocate memory\n";
+    f.violate("stdout", "client", "client: stdout does not contain \"ok\"");
+    CHECK(f.classify().verdict == Verdict::silent_wrong_result);
+  }
+}
+
+TEST_CASE("--compare-baseline: a different exit status or stdout is a wrong result",
+          "[explore][verdict]") {
+  Fixture f("error=EINTR", FaultClass::transient);
+  ScenarioResult baseline = f.result;
+  baseline.processes[1].stdout_text = "3 items\n";
+  f.process("client").stdout_text = "2 items\n";
+  CHECK(f.classify(&baseline, false).verdict == Verdict::absorbed);
+  CHECK(f.classify(&baseline, true).verdict == Verdict::silent_wrong_result);
+}
+
+TEST_CASE("Verdict names round-trip and bugs are the severe ones", "[explore][verdict]") {
+  for (Verdict v : {Verdict::crash, Verdict::hang, Verdict::silent_wrong_result, Verdict::leak,
+                    Verdict::propagated, Verdict::not_absorbed, Verdict::unexplained_failure,
+                    Verdict::clean_failure, Verdict::absorbed, Verdict::unreached,
+                    Verdict::unrealistic, Verdict::setup}) {
+    CHECK(verdict_from_string(to_string(v)) == v);
+  }
+  CHECK(is_bug(Verdict::crash));
+  CHECK(is_bug(Verdict::unexplained_failure));
+  CHECK_FALSE(is_bug(Verdict::clean_failure));
+  CHECK_FALSE(is_bug(Verdict::unreached));
+}
