@@ -55,7 +55,9 @@ __thread int fl_busy __attribute__((tls_model("initial-exec")));
 _Atomic(void*) fl_real[FL_CALL_COUNT];
 
 static const char* const fl_symbols[FL_CALL_COUNT] = {
-#define FL_CALL(name, base, family, ret, fail, params, args, object, kinds, errnos) #name,
+#define FL_CALL(name, base, family, ret, fail, params, args, object, kinds, errnos, transient, \
+                hard)                                                                          \
+  #name,
 #include "calls.def"
 #undef FL_CALL
 };

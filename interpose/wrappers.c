@@ -720,7 +720,8 @@ static int fl_effect_stays(int call) { return call == FL_CALL_close || call == F
 #define FL_GEN_POLL(...)
 #define FL_GEN_OPEN(...)
 #define FL_GEN_CUSTOM(...)
-#define FL_CALL(name, base, family, ret, fail, params, args, object, kinds, errnos) \
+#define FL_CALL(name, base, family, ret, fail, params, args, object, kinds, errnos, transient, \
+                hard)                                                                          \
   FL_GEN_##family(name, ret, fail, params, args, object)
 #include "calls.def"
 #undef FL_CALL

@@ -24,6 +24,7 @@
 #include "faultline/scenario.h"
 #include "faultline_control.h"
 #include "faults/call_table.h"
+#include "faults/explore_faults.h"
 #include "parallel_run.h"
 #include "report/console.h"
 #include "report/json.h"
@@ -230,6 +231,25 @@ std::string describe_object(std::string_view object) {
 }
 
 // `faultline calls`: the table; `faultline calls NAME`: every spelling of one call in full.
+// What `faultline explore` injects at a call by default and how correct code must take each
+// (calls.def's transient and hard columns; docs/faults.md, "Transient and hard").
+std::string explore_classes(const CallInfo& c) {
+  auto or_none = [](const std::vector<std::string_view>& w) {
+    return w.empty() ? std::string("none") : joined(w, " ");
+  };
+  std::vector<std::string_view> transient_kinds, hard_kinds;
+  for (std::string_view kind : kind_names(c)) {
+    if (kind == "error" || kind == "delay" || kind == "corrupt" || kind == "signal") continue;
+    (fault_class(c.symbol, kind) == FaultClass::transient ? transient_kinds : hard_kinds)
+        .push_back(kind);
+  }
+  hard_kinds.push_back("crash (signal=SIGKILL)");
+  return fmt::format(
+      "  explore  transient: {}; hard: {}; any other errno hard\n"
+      "           kinds: transient {}; hard {}\n",
+      or_none(c.transient), or_none(c.hard), or_none(transient_kinds), joined(hard_kinds, " "));
+}
+
 int cmd_calls(const std::string& name) {
   if (name.empty()) {
     std::cout << fmt::format("{:<16} {:<11} {:<11} {}\n", "CALL", "NAME", "FAILS WITH", "KINDS");
@@ -255,6 +275,7 @@ int cmd_calls(const std::string& name) {
     std::cout << fmt::format("  on       {}\n", describe_object(c->object));
     std::cout << fmt::format("  kinds    {}\n", joined(kind_names(*c), " "));
     std::cout << fmt::format("  errnos   {}\n", joined(c->errnos, " "));
+    std::cout << explore_classes(*c);
     auto realism = realism_lines(*c);
     if (!realism.empty()) {
       std::cout << "  what the kernel can do here (impossible kinds are refused unless force; "

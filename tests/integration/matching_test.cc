@@ -164,6 +164,14 @@ TEST_CASE("faultline calls lists every row of the call table and shows one call 
   CHECK(one.out.find("void* shmat(int id, const void* addr, int flags)") != std::string::npos);
   CHECK(one.out.find("returns (void*)-1") != std::string::npos);
   CHECK(one.out.find("EIDRM") != std::string::npos);
+  // What explore injects there by default, and how correct code must take it.
+  CHECK(one.out.find("explore  transient: none; hard: EACCES EIDRM EINVAL ENOMEM") !=
+        std::string::npos);
+  auto accept = run_faultline({"calls", "accept4"});
+  CHECK(accept.out.find("explore  transient: EAGAIN ECONNABORTED EINTR EMFILE ENFILE ENOBUFS "
+                        "ENOMEM EPROTO; hard: none") != std::string::npos);
+  auto recv = run_faultline({"calls", "recv"});
+  CHECK(recv.out.find("kinds: transient short; hard eof reset crash") != std::string::npos);
   auto unknown = run_faultline({"calls", "acept"});
   CHECK(unknown.exit_code == 2);
 }

@@ -22,6 +22,10 @@ struct CallInfo {
   std::string_view object;               // "FD(fd)": what the call works on
   unsigned kinds;                        // FL_KIND(FL_ACT_...) bits
   std::vector<std::string_view> errnos;  // names, as in the man page
+  // The errnos the kernel really returns for it, by how correct code must take them
+  // (calls.def; explore_faults.h).
+  std::vector<std::string_view> transient;
+  std::vector<std::string_view> hard;
 };
 
 [[nodiscard]] const std::vector<CallInfo>& call_table();

@@ -28,12 +28,27 @@ struct CandidateFault {
 };
 
 // In a stable order (the calls.def order of errnos, then the other kinds).
-[[nodiscard]] std::vector<CandidateFault> candidate_faults(const RecordedCall& site,
-                                                           ErrnoSet set);
+// realistic: the call's transient and hard errnos (calls.def), EINTR only where
+// site.eintr_realistic, the would-block errnos (EAGAIN, ENOMSG, EINPROGRESS) only where
+// site.eagain_realistic, ECONNRESET/ETIMEDOUT not on a pipe or datagram shape. all: every errno
+// of the errnos column (EAGAIN and EWOULDBLOCK, one value, once), transient when the transient
+// column lists it. Both then add the call's other kinds possible on the shape: short=1
+// (transient, where site.short_realistic), eof (hard, pipe and stream), reset (hard, stream),
+// drop (transient, datagram sockets and message queues), spurious (transient), and last the
+// crash signal=SIGKILL (hard, every call). A seccomp site gets errors and the crash only, and
+// not the errors that backend cannot inject as the kernel returns them (close's, shmdt's,
+// connect's EINTR/EINPROGRESS/EALREADY/EISCONN: docs/seccomp.md). Unknown call: empty.
+[[nodiscard]] std::vector<CandidateFault> candidate_faults(const RecordedCall& site, ErrnoSet set);
 
 // The class of an action on a call symbol (`action` as in CandidateFault::action).
 [[nodiscard]] FaultClass fault_class(std::string_view call, std::string_view action);
 
 [[nodiscard]] std::string_view to_string(FaultClass c);
+
+// RecordedCall::shape <-> enum fl_shape (realism.h): "unknown", "pipe", "stream", "message",
+// "record", "anon", "regular", "other" (a POSIX message queue, a device). An unknown name
+// (also "") is FL_SHAPE_UNKNOWN, on which nothing is left out for its shape.
+[[nodiscard]] std::string_view shape_name(unsigned shape);
+[[nodiscard]] unsigned shape_from_name(std::string_view name);
 
 }  // namespace faultline
