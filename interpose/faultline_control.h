@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define FL_CONTROL_MAGIC 0x4c544c46u /* "FLTL" little-endian */
-#define FL_CONTROL_VERSION 3u
+#define FL_CONTROL_VERSION 4u
 
 #define FL_MAX_RULES 64
 #define FL_MAX_CALLS 128 /* capacity of the call-id space (see calls.def) */
@@ -35,6 +35,9 @@ extern "C" {
 #define FL_MAX_FACTS 256    /* what the interposer could not see, for the report */
 #define FL_MAX_CAPTURES 128 /* captured standard streams: stdout and stderr of 64 processes */
 #define FL_COUNT_PROCESSES 32 /* process names whose calls are counted (why a rule never fired) */
+#define FL_MAX_RECORDED 2048  /* recorded call sites (power of two: open addressing) */
+#define FL_MAX_MODULES 256    /* ELF files the recorded call sites lie in */
+#define FL_MODULE_PATH 256
 
 /* Call ids: one per row of calls.def, in file order. */
 enum fl_call_id {
@@ -268,6 +271,42 @@ struct fl_call_counts {
   FL_ATOMIC(uint64_t) calls[FL_MAX_CALLS];
 };
 
+/* Recording (fl_control.record, `faultline explore`'s baseline): one call site reached by
+ * the processes of one name, a distinct (process slot, call, caller). The caller is the
+ * return address as a link-time address `offset` of the ELF file (dev, ino); dev = ino = 0
+ * and offset = the absolute address when it lies in no module the process knew, all three 0
+ * for a call the seccomp backend saw (no caller). A slot is claimed with a CAS (state 0 free,
+ * 1 being claimed, 2 key valid); two processes racing for the same key may claim two slots,
+ * which the runner merges. */
+#define FL_REC_EINTR 1u   /* an EINTR was realistic at one of its calls (realism.h) */
+#define FL_REC_EAGAIN 2u  /* an EAGAIN was */
+#define FL_REC_SHORT 4u   /* a short transfer was */
+#define FL_REC_SECCOMP 8u /* seen by the seccomp backend */
+
+struct fl_recorded {
+  FL_ATOMIC(uint32_t) state;
+  uint16_t call;   /* enum fl_call_id */
+  uint8_t process; /* index into counts[] (the process name) */
+  uint8_t shape;   /* enum fl_shape of the object of the first call */
+  uint64_t dev;
+  uint64_t ino;
+  uint64_t offset;
+  FL_ATOMIC(uint64_t) count;
+  FL_ATOMIC(uint32_t) flags; /* FL_REC_* (sticky) */
+  uint32_t reserved;
+};
+
+/* An ELF file recorded call sites lie in, so that the runner can symbolize them after the
+ * processes are gone: its path as the process saw it (dlpi_name, or /proc/self/exe for the
+ * main program). Claimed like fl_recorded; several slots may name one file. */
+struct fl_module {
+  FL_ATOMIC(uint32_t) state;
+  uint32_t reserved;
+  uint64_t dev;
+  uint64_t ino;
+  char path[FL_MODULE_PATH];
+};
+
 struct fl_control {
   uint32_t magic;   /* FL_CONTROL_MAGIC */
   uint32_t version; /* FL_CONTROL_VERSION */
@@ -298,6 +337,13 @@ struct fl_control {
   uint64_t counted[FL_MAX_CALLS / 64];
   struct fl_call_counts counts[FL_COUNT_PROCESSES];
   FL_ATOMIC(uint64_t) misses[FL_MAX_RULES][FL_MISS_COUNT];
+  /* Recording: with `record` set the runner arms every call, and each call on an object a
+   * default (fd=ipc) rule would match is counted in recorded[]. */
+  uint32_t record;
+  uint32_t reserved4;
+  FL_ATOMIC(uint64_t) recorded_lost; /* calls not recorded: table full, or no process slot */
+  struct fl_module modules[FL_MAX_MODULES];
+  struct fl_recorded recorded[FL_MAX_RECORDED];
 };
 
 #ifdef __cplusplus

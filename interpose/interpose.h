@@ -36,6 +36,15 @@ extern int fl_site_ready;
  * the constructor: never on a call path. */
 void fl_site_init(const struct fl_control* ctl);
 
+/* Recording (fl_control.record; record.c): fl_recording is set by fl_record_init, from the
+ * constructor, when the control block asks for it; it lists the loaded modules. */
+extern int fl_recording;
+void fl_record_init(struct fl_control* ctl);
+/* The caller's module (dev, ino) and link-time return address; dev = ino = 0 and the
+ * absolute address when it lies in no module. */
+void fl_record_site(struct fl_control* ctl, uint64_t caller, uint64_t* dev, uint64_t* ino,
+                    uint64_t* offset);
+
 /* Resolves the next definitions of the observing wrappers (observe.c) from the constructor:
  * syscall() always (the pass-through is hot in some programs and must not run dlsym from
  * main on), the others when `all` (under a control block); liburing's stay unresolved in a

@@ -155,6 +155,49 @@ static int fl_count_slot(struct fl_control* ctl, const char* name) {
   return -1;
 }
 
+/* Linear probing from the key's hash; a bounded walk, so that a full table costs a call no
+ * more than this many looks. */
+#define FL_RECORD_PROBES 256
+
+struct fl_recorded* fl_record_slot(struct fl_control* ctl, const char* process, int call,
+                                   uint64_t dev, uint64_t ino, uint64_t offset, unsigned shape,
+                                   unsigned flags) {
+  int slot = fl_count_slot(ctl, process);
+  if (slot < 0 || call < 0 || call >= FL_CALL_COUNT) {
+    atomic_fetch_add_explicit(&ctl->recorded_lost, 1, memory_order_relaxed);
+    return 0;
+  }
+  uint64_t h = fl_mix(fl_mix(fl_mix(dev ^ ino) ^ offset) ^ ((uint64_t)slot << 16 | (uint64_t)call));
+  for (uint32_t k = 0; k < FL_RECORD_PROBES; ++k) {
+    struct fl_recorded* e = &ctl->recorded[(h + k) & (FL_MAX_RECORDED - 1)];
+    uint32_t state = atomic_load_explicit(&e->state, memory_order_acquire);
+    if (state == 0) {
+      uint32_t expected = 0;
+      if (atomic_compare_exchange_strong_explicit(&e->state, &expected, 1, memory_order_acquire,
+                                                  memory_order_acquire)) {
+        e->call = (uint16_t)call;
+        e->process = (uint8_t)slot;
+        e->shape = (uint8_t)shape;
+        e->dev = dev;
+        e->ino = ino;
+        e->offset = offset;
+        atomic_store_explicit(&e->flags, flags, memory_order_relaxed);
+        atomic_store_explicit(&e->state, 2, memory_order_release);
+        return e;
+      }
+      state = expected;
+    }
+    /* A slot being claimed may be for this very key: passing it by makes a duplicate, which
+     * the runner merges; waiting for it would be a lock. */
+    if (state != 2) continue;
+    if (e->call == call && e->process == slot && e->offset == offset && e->dev == dev &&
+        e->ino == ino)
+      return e;
+  }
+  atomic_fetch_add_explicit(&ctl->recorded_lost, 1, memory_order_relaxed);
+  return 0;
+}
+
 static void fl_count_call(struct fl_control* ctl, const struct fl_subject* s) {
   int call = s->call;
   if (!((ctl->counted[call >> 6] >> (call & 63)) & 1)) return;

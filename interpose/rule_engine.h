@@ -98,6 +98,14 @@ void fl_event_write(struct fl_control* ctl, const struct fl_event_data* d);
 /* Counts a fire of `rule` that is possible but not realistic here (`why`, enum fl_why). */
 void fl_rules_note_unrealistic(struct fl_control* ctl, int rule, unsigned why);
 
+/* Recording (fl_control.record): the slot of recorded[] for this (process name, call,
+ * caller), found or claimed (with `shape` and `flags` as its first call saw them); NULL when
+ * the table or the process names are full, counted in recorded_lost. Lock-free; the caller
+ * adds the call to the slot's count and ORs its FL_REC_* bits in. */
+struct fl_recorded* fl_record_slot(struct fl_control* ctl, const char* process, int call,
+                                   uint64_t dev, uint64_t ino, uint64_t offset, unsigned shape,
+                                   unsigned flags);
+
 /* The FL_KIND bits of the fault kinds that make sense for a call (calls.def). */
 uint32_t fl_call_kinds(int call);
 

@@ -516,12 +516,9 @@ static int fl_has_timeout(int fd, int opt) {
   return tv.tv_sec != 0 || tv.tv_usec != 0;
 }
 
-/* Whether the fault that fires is what the kernel could do in the state at hand
- * (realism.h): the few system calls it takes are spent on a firing rule only, and only for
- * the faults that depend on the state (EINTR, EAGAIN, short writes). */
-static unsigned fl_fire_realism(struct fl_shot* s, int nowait) {
-  unsigned need = fl_realism_needs(s->subject.call, s->action, s->arg);
-  if (!need) return FL_WHY_NONE;
+/* What realism.h needs to know of the call's object and the process (FL_STATE_* bits in
+ * `need`); the fields it was not asked for stay -1 (unknown). */
+static void fl_gather_state(struct fl_shot* s, unsigned need, int nowait, struct fl_state* out) {
   struct fl_state st = {FL_SHAPE_UNKNOWN, -1, -1, -1, -1};
   const struct fl_obj* o = s->obj;
   if ((need & FL_STATE_FD) && o->kind == FL_O_FD && o->fd >= 0) {
@@ -539,7 +536,81 @@ static unsigned fl_fire_realism(struct fl_shot* s, int nowait) {
     }
   }
   if (need & FL_STATE_SIGNALS) st.handlers = fl_signal_handlers();
+  *out = st;
+}
+
+/* Whether the fault that fires is what the kernel could do in the state at hand
+ * (realism.h): the few system calls it takes are spent on a firing rule only, and only for
+ * the faults that depend on the state (EINTR, EAGAIN, short writes). */
+static unsigned fl_fire_realism(struct fl_shot* s, int nowait) {
+  unsigned need = fl_realism_needs(s->subject.call, s->action, s->arg);
+  if (!need) return FL_WHY_NONE;
+  struct fl_state st;
+  fl_gather_state(s, need, nowait, &st);
   return fl_unrealistic(s->subject.call, s->action, s->arg, s->subject.size, &st);
+}
+
+/* ---- recording (fl_control.record) ------------------------------------------------------ */
+
+/* The FL_REC_* realism bits a call can have at all: EINTR where it may wait, EAGAIN where
+ * O_NONBLOCK or a socket timeout makes it fail instead (realism.def), a short transfer where
+ * it is a kind of the call and possible on the object's shape. */
+static unsigned fl_record_possible(int call, unsigned shape) {
+  unsigned r = fl_call_realism(call), bits = 0;
+  if (r & FL_R_WAITS) bits |= FL_REC_EINTR;
+  if (r & FL_R_EAGAIN_NB) bits |= FL_REC_EAGAIN;
+  if ((fl_call_kinds(call) & FL_KIND(FL_ACT_SHORT)) && !fl_impossible(call, FL_ACT_SHORT, shape))
+    bits |= FL_REC_SHORT;
+  return bits;
+}
+
+/* Which of `want` the realism checker accepts at this call, in the state it is in: the same
+ * look at the object and the process as a firing rule takes (fl_gather_state). */
+static unsigned fl_record_realism(struct fl_shot* s, int nowait, unsigned want) {
+  static const struct {
+    unsigned bit, action;
+    int32_t arg;
+  } probes[] = {{FL_REC_EINTR, FL_ACT_ERROR, EINTR},
+                {FL_REC_EAGAIN, FL_ACT_ERROR, EAGAIN},
+                {FL_REC_SHORT, FL_ACT_SHORT, 1}};
+  int call = s->subject.call;
+  unsigned need = 0, bits = 0;
+  for (size_t i = 0; i < sizeof probes / sizeof probes[0]; ++i)
+    if (want & probes[i].bit) need |= fl_realism_needs(call, probes[i].action, probes[i].arg);
+  struct fl_state st = {FL_SHAPE_UNKNOWN, -1, -1, -1, -1};
+  if (need) fl_gather_state(s, need, nowait, &st);
+  st.shape = s->subject.shape;
+  for (size_t i = 0; i < sizeof probes / sizeof probes[0]; ++i) {
+    if (!(want & probes[i].bit)) continue;
+    if (fl_unrealistic(call, probes[i].action, probes[i].arg, s->subject.size, &st) == FL_WHY_NONE)
+      bits |= probes[i].bit;
+  }
+  return bits;
+}
+
+/* Counts the call at its site when a default (fd=ipc) rule would match its object. The
+ * state the realism bits need costs system calls (the signal dispositions a read of
+ * /proc/self/status and more): it is looked at on the first 8 calls of a site and then on
+ * its 16th, 32nd, 64th ..., until every bit the call can have is set. */
+static void fl_record_call(struct fl_shot* s, uint64_t caller, int nowait) {
+  struct fl_subject* sub = &s->subject;
+  const unsigned need = FL_NEED_CLASS | FL_NEED_SHAPE;
+  if ((sub->known & need) != need) {
+    sub->resolve(sub, sub->known | need);
+    sub->known |= need;
+  }
+  if (sub->fd_class != FL_FD_IPC) return;
+  uint64_t dev, ino, offset;
+  fl_record_site(fl_ctl, caller, &dev, &ino, &offset);
+  struct fl_recorded* e =
+      fl_record_slot(fl_ctl, fl_process, sub->call, dev, ino, offset, sub->shape & 7u, 0);
+  if (!e) return;
+  uint64_t n = atomic_fetch_add_explicit(&e->count, 1, memory_order_relaxed) + 1;
+  unsigned possible = fl_record_possible(sub->call, sub->shape);
+  unsigned have = atomic_load_explicit(&e->flags, memory_order_relaxed);
+  if ((have & possible) == possible || (n > 8 && (n & (n - 1)) != 0)) return;
+  unsigned bits = fl_record_realism(s, nowait, possible & ~have);
+  if (bits) atomic_fetch_or_explicit(&e->flags, bits, memory_order_relaxed);
 }
 
 /* Asks the rule engine; on a fire, performs what comes before the real call (delay, signal).
@@ -566,6 +637,7 @@ static int fl_decide_io(struct fl_shot* s, int call, const struct fl_obj* obj, u
       .confirm = obj->kind == FL_O_FD ? fl_confirm_fd : 0,
   };
   s->fd_cached = 0;
+  if (fl_recording) fl_record_call(s, caller, nowait);
   uint64_t hit = 0;
   int rule = fl_rules_decide(ctl, &s->subject, &hit);
   if (rule >= 0) {

@@ -331,6 +331,10 @@ int run(const Options& o) {
   const std::string half_spec = "write:error=EIO:every=2";
   auto half =
       faultline::ControlBlock::create(scratch.path() / "fires-half.ctl", specs({half_spec}), 1);
+  // (e): a recording run (`faultline explore`'s baseline): every call armed, no rule, each
+  // call on an IPC object counted at its caller's site.
+  auto recording = faultline::ControlBlock::create(scratch.path() / "recording.ctl", {}, 1);
+  recording.start_recording();
   const std::string preload = "LD_PRELOAD=" + interposer.string();
   const std::string process = "FAULTLINE_PROCESS=bench";
 
@@ -347,6 +351,10 @@ int run(const Options& o) {
        1.05},
       {"armed, 1 in 2 fires",
        {preload, process, "FAULTLINE_CONTROL=" + half.path().string()},
+       {},
+       std::nullopt},
+      {"recording",
+       {preload, process, "FAULTLINE_CONTROL=" + recording.path().string()},
        {},
        std::nullopt},
   };

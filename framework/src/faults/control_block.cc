@@ -372,6 +372,48 @@ std::uint64_t ControlBlock::facts_lost() const {
   return n > FL_MAX_FACTS ? n - FL_MAX_FACTS : 0;
 }
 
+void ControlBlock::start_recording() {
+  if (!control_) return;
+  control_->record = 1;
+  for (int id = 0; id < FL_CALL_COUNT; ++id)
+    control_->armed[id / 64] |= std::uint64_t{1} << (id % 64);
+}
+
+std::vector<ControlBlock::Recorded> ControlBlock::recorded() const {
+  std::vector<Recorded> out;
+  if (!control_) return out;
+  const auto& table = call_table();
+  for (const fl_recorded& e : control_->recorded) {
+    if (e.state.load(std::memory_order_acquire) != 2) continue;
+    const fl_call_counts& slot = control_->counts[e.process % FL_COUNT_PROCESSES];
+    if (slot.state.load(std::memory_order_acquire) != 2) continue;
+    Recorded r;
+    r.process.assign(slot.process, ::strnlen(slot.process, FL_NAME_MAX));
+    r.call_id = e.call;
+    if (e.call < table.size()) r.call = std::string(table[e.call].symbol);
+    r.dev = e.dev;
+    r.ino = e.ino;
+    r.offset = e.offset;
+    r.count = e.count.load(std::memory_order_relaxed);
+    r.shape = e.shape;
+    r.flags = e.flags.load(std::memory_order_relaxed);
+    if (r.dev != 0 || r.ino != 0) {
+      for (const fl_module& m : control_->modules) {
+        if (m.state.load(std::memory_order_acquire) == 2 && m.dev == r.dev && m.ino == r.ino) {
+          r.module.assign(m.path, ::strnlen(m.path, FL_MODULE_PATH));
+          break;
+        }
+      }
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::uint64_t ControlBlock::recorded_lost() const {
+  return control_ ? control_->recorded_lost.load(std::memory_order_acquire) : 0;
+}
+
 std::uint64_t ControlBlock::events_lost() const {
   return control_ ? control_->event_lost.load(std::memory_order_acquire) : 0;
 }

@@ -132,6 +132,27 @@ class ControlBlock final {
   // Why the rule's own calls did not match it, indexed by enum fl_miss.
   [[nodiscard]] std::vector<std::uint64_t> misses(std::size_t rule) const;
 
+  // Recording (RunOptions::record): arms every call and has the interposers and the seccomp
+  // supervisor count each call on an IPC object per (process, call, caller). Before any
+  // process starts (the seccomp filter is built from the armed calls).
+  void start_recording();
+  struct Recorded {
+    std::string process;  // FAULTLINE_PROCESS
+    int call_id = -1;
+    std::string call;       // symbol
+    std::uint64_t dev = 0;  // the ELF file of the caller; 0/0: none known
+    std::uint64_t ino = 0;
+    std::string module;        // its path as a process saw it, "" when unknown
+    std::uint64_t offset = 0;  // link-time return address (absolute when no module)
+    std::uint64_t count = 0;
+    unsigned shape = 0;  // enum fl_shape of the first call
+    unsigned flags = 0;  // FL_REC_*
+  };
+  // The slots of the recording as they are (a key may appear twice: merge by key).
+  [[nodiscard]] std::vector<Recorded> recorded() const;
+  // Calls that could not be recorded (table full, too many process names).
+  [[nodiscard]] std::uint64_t recorded_lost() const;
+
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
   // The mapped block, for the code that decides in the runner (seccomp supervisor).
   [[nodiscard]] fl_control* raw() const { return control_; }

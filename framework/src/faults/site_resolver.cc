@@ -14,7 +14,9 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <utility>
@@ -42,6 +44,24 @@ std::optional<FileLine> split_file_line(std::string_view site) {
   if (number.empty() || ec != std::errc() || end != number.data() + number.size()) {
     out.line = -1;  // FILE:something that is no line number
   }
+  return out;
+}
+
+// MODULE+0xOFFSET: `site` ends in "+0x" and hex digits (bad digits: offset_ok false).
+struct ModuleOffset {
+  std::string module;
+  std::uint64_t offset = 0;
+  bool offset_ok = true;
+};
+
+std::optional<ModuleOffset> split_module_offset(std::string_view site) {
+  auto plus = site.rfind("+0x");
+  if (plus == std::string_view::npos || plus == 0) return std::nullopt;
+  ModuleOffset out;
+  out.module = std::string(site.substr(0, plus));
+  std::string_view hex = site.substr(plus + 3);
+  auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), out.offset, 16);
+  out.offset_ok = !hex.empty() && ec == std::errc() && end == hex.data() + hex.size();
   return out;
 }
 
@@ -99,6 +119,15 @@ class DwflFile final {
   // Dwfl addresses -> link-time addresses of the ELF file (what dlpi_addr is added to).
   [[nodiscard]] std::uint64_t link_address(Dwarf_Addr dwfl_address) const {
     return dwfl_address - elf_bias_;
+  }
+  [[nodiscard]] Dwarf_Addr dwfl_address(std::uint64_t link_address) const {
+    return link_address + elf_bias_;
+  }
+  // The link-time addresses the file's loaded segments span.
+  [[nodiscard]] std::pair<std::uint64_t, std::uint64_t> span() const {
+    Dwarf_Addr start = 0, end = 0;
+    dwfl_module_info(module_, nullptr, &start, &end, nullptr, nullptr, nullptr, nullptr);
+    return {link_address(start), link_address(end)};
   }
 
  private:
@@ -275,9 +304,115 @@ std::string join(const std::vector<std::string>& parts, std::string_view sep) {
   return out;
 }
 
+std::string hex(std::uint64_t v) {
+  char buf[20];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, 16);
+  (void)ec;
+  return std::string(buf, end);
+}
+
+// MODULE+0xOFFSET: the return address OFFSET in MODULE (a scenario program's basename, or the
+// absolute path of any ELF file), matched exactly: [OFFSET-1, OFFSET) holds caller-1.
+SiteResolution resolve_module_offset(const ModuleOffset& where,
+                                     const std::vector<fs::path>& programs,
+                                     const std::string& prefix) {
+  SiteResolution result;
+  auto fail = [&](std::string message) {
+    result.ranges.clear();
+    result.error = prefix + std::move(message);
+    return result;
+  };
+  const std::string form = "write site=PROGRAM+0xOFFSET or site=/absolute/path/lib.so+0xOFFSET";
+  if (!where.offset_ok)
+    return fail(
+        "OFFSET must be a hexadecimal number after +0x (as `faultline explore` prints "
+        "it); " +
+        form);
+  if (where.offset == 0) return fail("OFFSET must be a return address, not 0; " + form);
+  std::vector<fs::path> files;
+  if (where.module.find('/') != std::string::npos) {
+    if (!fs::path(where.module).is_absolute())
+      return fail("MODULE " + where.module +
+                  " must be an absolute path or the name of one of "
+                  "the scenario's programs; " +
+                  form);
+    files.emplace_back(where.module);
+  } else {
+    std::vector<std::string> names;
+    for (const fs::path& p : programs) {
+      if (p.filename() == where.module) files.push_back(p);
+      names.push_back(p.filename().string());
+    }
+    if (files.empty())
+      return fail("no program of the scenario is named " + where.module + " (" +
+                  (names.empty() ? std::string("it runs none") : "programs: " + join(names, ", ")) +
+                  "); name one of them, or write the absolute path of a library: " + form);
+  }
+  std::set<std::pair<std::uint64_t, std::uint64_t>> seen;
+  for (const fs::path& path : files) {
+    ProgramFile p = inspect(path);
+    if (!p.skipped.empty()) return fail(p.skipped + "; MODULE must be an ELF file");
+    if (!seen.insert({p.dev, p.ino}).second) continue;
+    DwflFile file(path);
+    if (!file.module()) return fail(file.error());
+    auto [lo, hi] = file.span();
+    if (where.offset - 1 < lo || where.offset > hi)
+      return fail("0x" + hex(where.offset) + " lies outside " + path.string() +
+                  " (its link-time addresses are 0x" + hex(lo) + "-0x" + hex(hi) +
+                  "); was the program rebuilt since the offset was taken?");
+    result.ranges.push_back({p.dev, p.ino, where.offset - 1, where.offset});
+  }
+  if (result.ranges.size() > FL_SITE_RANGES)
+    return fail("names " + std::to_string(result.ranges.size()) + " different files, more than " +
+                std::to_string(FL_SITE_RANGES) + "; write the absolute path of one");
+  return result;
+}
+
+SiteResolution resolve_site_uncached(std::string_view site, const std::vector<fs::path>& programs);
+
+// What makes a resolution still valid: the text, and each file it looked into as it is now.
+std::string cache_key(std::string_view site, const std::vector<fs::path>& programs) {
+  std::string key(site);
+  auto add_file = [&key](const fs::path& path) {
+    struct stat st {};
+    key += '\0';
+    key += path.string();
+    if (::stat(path.c_str(), &st) != 0) {
+      key += "\0-";
+      return;
+    }
+    key += '\0' + std::to_string(st.st_dev) + ':' + std::to_string(st.st_ino) + ':' +
+           std::to_string(st.st_size) + ':' + std::to_string(st.st_mtim.tv_sec) + '.' +
+           std::to_string(st.st_mtim.tv_nsec);
+  };
+  for (const fs::path& p : programs) add_file(p);
+  if (auto mo = split_module_offset(site); mo && mo->module.find('/') != std::string::npos)
+    add_file(mo->module);
+  return key;
+}
+
 }  // namespace
 
 SiteResolution resolve_site(std::string_view site, const std::vector<fs::path>& programs) {
+  // `faultline explore` runs one scenario hundreds of times with the same sites: each is
+  // resolved once per process, again only when a file it looked into changed.
+  static std::mutex mutex;
+  static std::map<std::string, SiteResolution, std::less<>> cache;
+  std::string key = cache_key(site, programs);
+  {
+    std::lock_guard lock(mutex);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+  }
+  SiteResolution result = resolve_site_uncached(site, programs);
+  std::lock_guard lock(mutex);
+  if (cache.size() >= 256) cache.clear();
+  cache.emplace(std::move(key), result);
+  return result;
+}
+
+namespace {
+
+SiteResolution resolve_site_uncached(std::string_view site, const std::vector<fs::path>& programs) {
   const std::string prefix = "site=" + std::string(site) + ": ";
   SiteResolution result;
   auto fail = [&](std::string message) {
@@ -285,7 +420,10 @@ SiteResolution resolve_site(std::string_view site, const std::vector<fs::path>& 
     result.error = prefix + std::move(message);
     return result;
   };
-  if (site.empty()) return fail("empty; write site=FUNCTION or site=FILE:LINE");
+  if (site.empty())
+    return fail("empty; write site=FUNCTION, site=FILE:LINE or site=PROGRAM+0xOFFSET");
+  if (auto where = split_module_offset(site))
+    return resolve_module_offset(*where, programs, prefix);
   std::optional<FileLine> where = split_file_line(site);
   if (where && where->line <= 0)
     return fail("LINE must be a line number from 1 on; write site=FILE:LINE or site=FUNCTION");
@@ -340,6 +478,40 @@ SiteResolution resolve_site(std::string_view site, const std::vector<fs::path>& 
                 " (FL_SITE_RANGES) one fault can hold; name a function, or a line compiled in "
                 "fewer places or programs");
   return result;
+}
+
+}  // namespace
+
+struct Symbolizer::Files {
+  std::map<std::string, std::unique_ptr<DwflFile>> open;
+};
+
+Symbolizer::Symbolizer() : files_(std::make_unique<Files>()) {}
+Symbolizer::~Symbolizer() = default;
+
+Symbolizer::Code Symbolizer::at_return_address(const fs::path& module, std::uint64_t offset) {
+  Code out;
+  if (offset == 0 || module.empty()) return out;
+  auto& slot = files_->open[module.string()];
+  if (!slot) slot = std::make_unique<DwflFile>(module);
+  const DwflFile& file = *slot;
+  if (!file.module()) return out;
+  // Inside the call instruction: the return address may be the next function's first byte.
+  const Dwarf_Addr pc = file.dwfl_address(offset - 1);
+  GElf_Sym sym;
+  GElf_Off off = 0;
+  const char* name = dwfl_module_addrinfo(file.module(), pc, &off, &sym, nullptr, nullptr, nullptr);
+  if (name && *name) {
+    std::string d = std::string_view(name).starts_with("_Z") ? demangle(name) : std::string();
+    out.function = d.empty() ? std::string(name) : d;
+  }
+  if (Dwfl_Line* line = dwfl_module_getsrc(file.module(), pc)) {
+    int lineno = 0;
+    const char* src = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
+    if (src && lineno > 0)
+      out.location = fs::path(src).filename().string() + ":" + std::to_string(lineno);
+  }
+  return out;
 }
 
 }  // namespace faultline

@@ -29,8 +29,8 @@
 #include "faults/site_resolver.h"
 #include "processes/capture_stream.h"
 #include "processes/supervisor.h"
-#include "runner/attach_status.h"
 #include "report/root_cause.h"
+#include "runner/attach_status.h"
 #include "runner/control_context.h"
 #include "runner/expectations.h"
 #include "runner/injection_check.h"
@@ -38,6 +38,7 @@
 #include "runner/never_fired.h"
 #include "runner/peer_command.h"
 #include "runner/program_path.h"
+#include "runner/recording.h"
 #include "runner/run_directory.h"
 #include "runner/substitution.h"
 #include "seccomp/backend.h"
@@ -260,7 +261,9 @@ ScenarioResult Runner::run(const Scenario& scenario) {
   result.seed = options_.seed ? *options_.seed : scenario.seed ? *scenario.seed : random_seed();
   const auto started = std::chrono::steady_clock::now();
 
-  std::vector<FaultSpec> faults = scenario.faults;
+  // Rule order: the first rule that fires wins, so command-line faults come first: a --fault
+  // is never shadowed by the scenario's own rules (`faultline explore`'s repro commands).
+  std::vector<FaultSpec> faults;
   for (const auto& f : options_.extra_faults) {
     // Meant for other scenarios of the run (`run` refuses a process no scenario has): not
     // applied here, so it cannot fail this one by never firing.
@@ -273,6 +276,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     }
     faults.push_back(f);
   }
+  faults.insert(faults.end(), scenario.faults.begin(), scenario.faults.end());
   for (const auto& f : faults) result.faults.push_back({f.to_string(), 0, 0, f.optional, {}});
 
   auto fail_setup = [&](const std::string& message) {
@@ -325,6 +329,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     }
     ControlBlock control =
         ControlBlock::create(dir.path() / "control", faults, result.seed, context);
+    if (options_.record) control.start_recording();
 
     // The control file reaches the processes as an inherited descriptor, which survives a
     // privilege drop (the run directory is the runner's alone), and by path as a fallback;
@@ -538,6 +543,13 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       result.events.push_back(std::move(fe));
     }
     result.events_lost = control.events_lost();
+    if (options_.record) {
+      result.recorded = read_recording(control, programs);
+      if (auto lost = control.recorded_lost())
+        result.notes.push_back(
+            fmt::format("{} calls were not recorded (more than {} call sites, or {} process names)",
+                        lost, FL_MAX_RECORDED, FL_COUNT_PROCESSES));
+    }
     add_blind_spots({scenario, faults, backends, programs}, control.facts(), control.facts_lost(),
                     status.finish(), result);
     // Every process has ended: what they created and did not remove is a leak.

@@ -205,6 +205,17 @@ void NotifySupervisor::serve(int listener) {
     s.channel = -1;
     s.resolve = resolve_remote;
     s.context = &rc;
+    if (control_->record) {
+      // Recording: every call on an IPC object, per call (a system call says nothing of its
+      // caller's site).
+      resolve_remote(&s, FL_NEED_CLASS | FL_NEED_STREAM);
+      s.known |= FL_NEED_CLASS | FL_NEED_STREAM;
+      if (s.fd_class == FL_FD_IPC) {
+        if (fl_recorded* e =
+                fl_record_slot(control_, process_.c_str(), call, 0, 0, 0, s.shape, FL_REC_SECCOMP))
+          e->count.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
     std::uint64_t hit = 0;
     int rule = fl_rules_decide(control_, &s, &hit);
     if (rule < 0) {

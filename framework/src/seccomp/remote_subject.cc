@@ -143,6 +143,7 @@ void resolve_fd(fl_subject* s, const RemoteCall& c, long fd, unsigned need, bool
     return;
   }
   s->channel = channel_by_inode(c.control, st);
+  if (S_ISFIFO(st.st_mode)) s->shape = FL_SHAPE_PIPE;
   if (S_ISFIFO(st.st_mode) || s->channel >= 0) return;
   if (S_ISREG(st.st_mode)) {
     if (shared_map || static_cast<uint64_t>(st.st_dev) == c.shm_dev) return;

@@ -1,5 +1,6 @@
 // resolve_site against site_probe (built with -g): function and line ranges, the helpful
 // errors, and programs that are scripts or named twice.
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,6 +178,54 @@ TEST_CASE("More ranges than a fault can hold is an error that names the limit") 
   CHECK_THAT(error, Catch::Contains("FL_SITE_RANGES"));
   programs.pop_back();
   CHECK(resolve_ok("probe_read_first", programs).size() == FL_SITE_RANGES);
+}
+
+TEST_CASE("PROGRAM+0xOFFSET resolves to exactly that return address of the program so named") {
+  const std::uint64_t ret = probe_address("probe_read_first") + 5;
+  const std::string site = fmt::format("site_probe+{:#x}", ret);
+  auto ranges = resolve_ok(site, {probe_program()});
+  struct stat st {};
+  REQUIRE(::stat(probe_program().c_str(), &st) == 0);
+  REQUIRE(ranges.size() == 1);
+  CHECK(ranges[0].dev == st.st_dev);
+  CHECK(ranges[0].ino == st.st_ino);
+  // The interposer tests caller - 1: the call instruction just before the return address.
+  CHECK(ranges[0].lo == ret - 1);
+  CHECK(ranges[0].hi == ret);
+  // The absolute path of any ELF file works too, without being a program of the scenario.
+  CHECK(same(resolve_ok(probe_program().string() + fmt::format("+{:#x}", ret), {}), ranges));
+}
+
+TEST_CASE("A bad PROGRAM+0xOFFSET is an error that says how to write it") {
+  const std::vector<fs::path> programs{probe_program()};
+  std::string error = resolve_error("nosuch+0x10", programs);
+  CHECK_THAT(error, Catch::Contains("no program of the scenario is named nosuch"));
+  CHECK_THAT(error, Catch::Contains("programs: site_probe"));
+  CHECK_THAT(error, Catch::Contains("absolute path"));
+  CHECK_THAT(resolve_error("site_probe+0xzz", programs), Catch::Contains("hexadecimal"));
+  CHECK_THAT(resolve_error("site_probe+0x", programs), Catch::Contains("hexadecimal"));
+  CHECK_THAT(resolve_error("site_probe+0x0", programs), Catch::Contains("not 0"));
+  CHECK_THAT(resolve_error("bin/site_probe+0x10", programs),
+             Catch::Contains("must be an absolute path"));
+  CHECK_THAT(resolve_error("/no/such/lib.so+0x10", programs), Catch::Contains("cannot be read"));
+  CHECK_THAT(resolve_error("site_probe+0xfffffffff0", programs), Catch::Contains("lies outside"));
+  test::TempDir dir("fltest-site");
+  fs::path script = dir.path() / "script";
+  std::ofstream(script) << "#!/bin/sh\n";
+  CHECK_THAT(resolve_error(script.string() + "+0x10", programs), Catch::Contains("no ELF file"));
+}
+
+TEST_CASE("A remembered resolution is resolved again when the program changed") {
+  test::TempDir dir("fltest-site");
+  fs::path program = dir.path() / "prog";
+  fs::copy_file(probe_program(), program);
+  const std::string site = fmt::format("prog+{:#x}", probe_address("probe_read_first") + 5);
+  auto first = resolve_ok(site, {program});
+  CHECK(same(resolve_ok(site, {program}), first));
+  // Replaced by another file under the same name: the old answer no longer holds.
+  fs::remove(program);
+  std::ofstream(program) << "#!/bin/sh\n";
+  CHECK_THAT(resolve_error(site, {program}), Catch::Contains("no ELF file"));
 }
 
 }  // namespace

@@ -1,0 +1,250 @@
+// Recording runs (RunOptions::record, `faultline explore`'s baseline) on real processes: each
+// IPC call site counted once per caller with its function, line and site= text, none for
+// files and stdout, forked children under their parent's name; a recorded site targets
+// exactly that caller; --fault rules come before the scenario's; a Debian program (memcached)
+// and a process on the seccomp backend are recorded too.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "faultline/runner.h"
+#include "faultline/scenario.h"
+#include "support.h"
+
+namespace fs = std::filesystem;
+using faultline::RecordedCall;
+using faultline::ScenarioResult;
+using faultline::test::CommandResult;
+using faultline::test::NothingLeftBehind;
+using faultline::test::run_faultline;
+using faultline::test::TempScenario;
+using nlohmann::json;
+
+namespace {
+
+std::string probe() { return (faultline::test::test_programs_dir() / "record_probe").string(); }
+
+// The 1-based line of record_probe.c holding `marker`.
+int probe_line(const std::string& marker) {
+  std::ifstream in(fs::path(FAULTLINE_SOURCE_DIR) / "tests/integration/programs/record_probe.c");
+  std::string line;
+  for (int n = 1; std::getline(in, line); ++n)
+    if (line.find(marker) != std::string::npos) return n;
+  FAIL("no " << marker << " in record_probe.c");
+  return 0;
+}
+
+std::string probe_scenario(const std::string& faults = "") {
+  return fmt::format(R"y(scenario: record-probe
+timeout: 20s
+processes:
+  proc: {{ run: [{}, "${{run_dir}}/out.txt"] }}
+{})y",
+                     probe(), faults);
+}
+
+ScenarioResult record(const TempScenario& s) {
+  auto loaded = faultline::load_scenario(s.path());
+  REQUIRE(loaded.scenario);
+  faultline::RunOptions options;
+  options.record = true;
+  options.backtraces = false;
+  options.interposer = faultline::test::interposer_path();
+  ScenarioResult r = faultline::Runner(options).run(*loaded.scenario);
+  for (const auto& v : r.violations) UNSCOPED_INFO("violation: " << v.message);
+  for (const auto& c : r.recorded)
+    UNSCOPED_INFO(c.process << " " << c.call << " " << c.function << " " << c.location << " "
+                            << c.site << " x" << c.count << (c.seccomp ? " seccomp" : ""));
+  return r;
+}
+
+const RecordedCall* find_call(const ScenarioResult& r, const std::string& process,
+                              const std::string& call, const std::string& function = "") {
+  const RecordedCall* found = nullptr;
+  for (const auto& c : r.recorded) {
+    // GCC may clone a function (write_a.constprop.0): the name starts the same.
+    if (c.process != process || c.call != call || !c.function.starts_with(function)) continue;
+    CHECK(found == nullptr);  // one entry per caller: merged
+    found = &c;
+  }
+  return found;
+}
+
+json run_json(const TempScenario& s, const std::vector<std::string>& extra, CommandResult& r) {
+  fs::path out = s.dir() / "result.json";
+  std::vector<std::string> args{"run", s.path().string(), "--json", out.string(), "--no-backtrace"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  r = run_faultline(args);
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  REQUIRE(fs::exists(out));
+  std::ifstream in(out);
+  return json::parse(in)["scenarios"][0];
+}
+
+}  // namespace
+
+TEST_CASE("A recording counts each IPC call site once per caller, with function, line and site",
+          "[integration][record]") {
+  NothingLeftBehind guard;
+  TempScenario s(probe_scenario());
+  ScenarioResult r = record(s);
+  REQUIRE(r.passed);
+  // pipe in main, write at write_a (3), write_b (2), write_child (1, the forked child), and
+  // read at read_pipe: nothing of write_file (a regular file) or write_stdout (the capture).
+  CHECK(r.recorded.size() == 5);
+  for (const auto& c : r.recorded) {
+    CHECK(c.process == "proc");
+    CHECK_FALSE(c.function.starts_with("write_file"));
+    CHECK_FALSE(c.function.starts_with("write_stdout"));
+    CHECK_FALSE(c.seccomp);
+    CHECK(fs::equivalent(c.module, probe()));
+    CHECK(c.site == fmt::format("record_probe+{:#x}", c.offset));
+  }
+  struct Expected {
+    const char* call;
+    const char* function;
+    const char* marker;
+    std::uint64_t count;
+    bool eintr;
+  };
+  for (const Expected& e : {Expected{"pipe", "main", "SITE_PIPE", 1, false},
+                            Expected{"write", "write_a", "SITE_A", 3, false},
+                            Expected{"write", "write_b", "SITE_B", 2, true},
+                            Expected{"write", "write_child", "SITE_CHILD", 1, true},
+                            Expected{"read", "read_pipe", "SITE_READ", 1, true}}) {
+    INFO(e.call << " in " << e.function);
+    const RecordedCall* c = find_call(r, "proc", e.call, e.function);
+    REQUIRE(c != nullptr);
+    CHECK(c->count == e.count);
+    CHECK(c->location == fmt::format("record_probe.c:{}", probe_line(e.marker)));
+    if (std::string(e.call) == "pipe") continue;
+    CHECK(c->shape == "pipe");
+    // EINTR: only once the handler without SA_RESTART is installed (write_b on). EAGAIN: the
+    // pipe is blocking. Short: a 1-byte pipe write is atomic; a read can always be short.
+    CHECK(c->eintr_realistic == e.eintr);
+    CHECK_FALSE(c->eagain_realistic);
+    CHECK(c->short_realistic == (std::string(e.call) == "read"));
+  }
+  const RecordedCall* a = find_call(r, "proc", "write", "write_a");
+  const RecordedCall* b = find_call(r, "proc", "write", "write_b");
+  REQUIRE(a != nullptr);
+  REQUIRE(b != nullptr);
+  CHECK(a->offset != b->offset);
+}
+
+TEST_CASE("A recorded site given to --fault fires at that caller's nth call and nowhere else",
+          "[integration][record]") {
+  NothingLeftBehind guard;
+  TempScenario s(probe_scenario());
+  ScenarioResult recorded = record(s);
+  REQUIRE(recorded.passed);
+  const RecordedCall* a = find_call(recorded, "proc", "write", "write_a");
+  REQUIRE(a != nullptr);
+  CommandResult r;
+  json sc = run_json(s, {"--fault", "proc/write:error=EIO:site=" + a->site + ":nth=2"}, r);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(sc["processes"][0]["stdout"] == "stdout\na1=ok a2=EIO a3=ok b1=ok b2=ok read=5\n");
+  CHECK(sc["faults"][0]["fired"] == 1);
+  CHECK(sc["faults"][0]["hits"] == 3);  // write_a's calls only
+  REQUIRE(sc["events"].size() == 1);
+  CHECK(sc["events"][0]["call"] == "write");
+}
+
+TEST_CASE("A --fault rule comes before the scenario's own rules on the same call",
+          "[integration][record]") {
+  NothingLeftBehind guard;
+  TempScenario s(probe_scenario(
+      "faults: [ { process: proc, call: write, error: ENOSPC, nth: 1, optional: true } ]\n"));
+  CommandResult r;
+  json sc = run_json(s, {"--fault", "proc/write:error=EIO:nth=1"}, r);
+  INFO(r.out << r.err);
+  CHECK(sc["processes"][0]["stdout"] == "stdout\na1=EIO a2=ok a3=ok b1=ok b2=ok read=5\n");
+  // In rule order: the --fault first.
+  REQUIRE(sc["faults"].size() == 2);
+  CHECK(sc["faults"][0]["spec"].get<std::string>().find("EIO") != std::string::npos);
+  CHECK(sc["faults"][0]["fired"] == 1);
+  CHECK(sc["faults"][1]["fired"] == 0);
+  REQUIRE(sc["events"].size() == 1);
+  CHECK(sc["events"][0]["errno"] == "EIO");
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("memcached from Debian is recorded: its accept4 site, as module+offset, targets it",
+          "[integration][record][memcached]") {
+  if (!fs::exists("/usr/bin/memcached")) FAIL("memcached is not installed; ci/setup installs it");
+  NothingLeftBehind guard;
+  const std::string scenario = R"y(scenario: memcached-recorded
+timeout: 20s
+channels: { mc: { type: unix-stream } }
+processes:
+  memcached:
+    run: [memcached, -u, root, -s, "${mc.path}"]
+    lifetime: service
+    ready: { listening: mc }
+  client:
+    run: "printf 'version\\r\\nquit\\r\\n' | socat -t 2 - UNIX-CONNECT:${mc.path}"
+    after: [memcached]
+    expect: { stdout: { contains: VERSION } }
+)y";
+  TempScenario s(scenario);
+  ScenarioResult r = record(s);
+  REQUIRE(r.passed);
+  const RecordedCall* accept = find_call(r, "memcached", "accept4");
+  REQUIRE(accept != nullptr);
+  CHECK(accept->count >= 1);
+  CHECK(fs::equivalent(accept->module, "/usr/bin/memcached"));
+  // Debian strips memcached: no line, and a site written as module+offset.
+  CHECK(accept->location.empty());
+  CHECK(std::regex_match(accept->site, std::regex("memcached\\+0x[0-9a-f]+")));
+  CHECK(accept->shape == "stream");
+  // The client's calls are its own.
+  CHECK(find_call(r, "client", "accept4") == nullptr);
+
+  // That site is the accept loop's: EMFILE there is what stdio_test's memcached case injects.
+  CommandResult cr;
+  json sc = run_json(
+      s, {"--fault", "memcached/accept4:error=EMFILE:site=" + accept->site + ":nth=1"}, cr);
+  INFO(cr.out << cr.err);
+  CHECK(sc["faults"][0]["fired"] == 1);
+  CHECK(sc["processes"][0]["stderr"].get<std::string>().find("accept4(): Too many open files") !=
+        std::string::npos);
+}
+
+TEST_CASE("A process on the seccomp backend is recorded per call, without a site",
+          "[integration][record][seccomp]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: seccomp-recorded
+timeout: 20s
+channels: { p: { type: pipe } }
+processes:
+  writer:
+    run: [sh, -c, 'echo hello']
+    stdout: { channel: p }
+  reader:
+    run: [cat]
+    stdin: { channel: p }
+    backend: seccomp
+)y");
+  ScenarioResult r = record(s);
+  REQUIRE(r.passed);
+  const RecordedCall* read = find_call(r, "reader", "read");
+  REQUIRE(read != nullptr);
+  CHECK(read->seccomp);
+  CHECK(read->site.empty());
+  CHECK(read->offset == 0);
+  CHECK(read->count >= 2);  // "hello\n", then the end of the pipe
+  CHECK(read->shape == "pipe");
+  // cat's write goes to its captured stdout: no IPC.
+  for (const auto& c : r.recorded) {
+    if (c.process == "reader") CHECK(c.seccomp);
+    CHECK_FALSE((c.process == "reader" && c.call == "write"));
+  }
+}
