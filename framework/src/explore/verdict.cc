@@ -118,12 +118,16 @@ Outcome classify(const Plan& plan, const Point& point, const ScenarioResult& res
     return p && p->term_signal == injected;
   };
 
-  // 1. A process killed by a signal nobody sent it.
+  bool faulted_killed = false;
+  for (const auto& v : result.violations) faulted_killed = faulted_killed || is_injected_death(v);
+
+  // 1. A process killed by a signal nobody sent it. SIGPIPE is not one: it is how the kernel
+  // ends a writer whose reader went away (EPIPE), the default a pipeline relies on.
   for (const auto& v : result.violations) {
-    if (v.kind != "signal" || is_injected_death(v)) continue;
+    if (v.kind != "signal" || (faulted_killed && v.process == faulted)) continue;
     const ProcessResult* p = find_process(result, v.process);
-    if (p && p->term_signal != 0 && !p->stopped_by_runner && !p->killed_at_timeout &&
-        !p->killed_after_grace) {
+    if (p && p->term_signal != 0 && p->term_signal != SIGPIPE && !p->stopped_by_runner &&
+        !p->killed_at_timeout && !p->killed_after_grace) {
       out.verdict = Verdict::crash;
       out.process = v.process;
       out.detail = v.message;
@@ -153,13 +157,10 @@ Outcome classify(const Plan& plan, const Point& point, const ScenarioResult& res
   // Who failed how. Scenario faults that no longer fired are a consequence, not a verdict.
   std::vector<std::string> failed, wrong_output;
   std::string first_failed_message, first_wrong_message;
-  bool faulted_killed = false;
   for (const auto& v : result.violations) {
     if (v.kind == "faults") continue;
-    if (is_injected_death(v)) {
-      faulted_killed = true;
-      continue;
-    }
+    // What a process killed at the call did not do afterwards is the fault, not a verdict.
+    if (faulted_killed && v.process == faulted) continue;
     if (v.kind == "stdout" || v.kind == "stderr" || v.kind == "peers") {
       if (!contains(wrong_output, v.process)) wrong_output.push_back(v.process);
       if (first_wrong_message.empty()) first_wrong_message = v.message;
@@ -170,7 +171,7 @@ Outcome classify(const Plan& plan, const Point& point, const ScenarioResult& res
   }
   auto exited_silently_wrong = [&]() {
     for (const auto& p : wrong_output)
-      if (!contains(failed, p) && !(faulted_killed && p == faulted)) return p;
+      if (!contains(failed, p)) return p;
     return std::string();
   };
 
@@ -237,7 +238,8 @@ Outcome classify(const Plan& plan, const Point& point, const ScenarioResult& res
   }
   const ProcessResult* f = find_process(result, faulted);
   const ProcessResult* base = options.baseline ? find_process(*options.baseline, faulted) : nullptr;
-  bool said_why = faulted_killed ||
+  // The kernel says why for a process it ended with SIGPIPE (EPIPE on a write).
+  bool said_why = faulted_killed || (f && f->term_signal == SIGPIPE) ||
                   (f && !f->stderr_text.empty() && (!base || base->stderr_text != f->stderr_text));
   out.process = faulted;
   if (said_why) {

@@ -113,6 +113,20 @@ TEST_CASE("The faulted process dying of the injected signal is the fault, not a 
   f.process("server").term_signal = SIGKILL;
   f.violate("signal", "server", "server: killed by SIGKILL");
   CHECK(f.classify().verdict == Verdict::clean_failure);
+  SECTION("what it did not do afterwards is no wrong result") {
+    f.violate("stdout", "server", "server: stdout does not contain \"done\"");
+    CHECK(f.classify().verdict == Verdict::clean_failure);
+  }
+  SECTION("a writer ended by SIGPIPE because it went away is no crash") {
+    f.process("client").exit_code.reset();
+    f.process("client").term_signal = SIGPIPE;
+    f.violate("signal", "client", "client: killed by SIGPIPE");
+    CHECK(f.classify().verdict == Verdict::clean_failure);
+  }
+  SECTION("another process that exited 0 with a wrong output is a silent wrong result") {
+    f.violate("stdout", "client", "client: stdout does not contain \"ok\"");
+    CHECK(f.classify().verdict == Verdict::silent_wrong_result);
+  }
   SECTION("but another process left hanging by it is a hang") {
     f.result.timed_out = true;
     f.violate("timeout", "", "timed out after 10s");
