@@ -38,7 +38,8 @@ struct CandidateFault {
 // crash signal=SIGKILL (hard, every call). A seccomp site gets errors and the crash only, and
 // not the errors that backend cannot inject as the kernel returns them (close's, shmdt's,
 // connect's EINTR/EINPROGRESS/EALREADY/EISCONN: docs/seccomp.md). Unknown call: empty.
-[[nodiscard]] std::vector<CandidateFault> candidate_faults(const RecordedCall& site, ErrnoSet set);
+[[nodiscard]] std::vector<CandidateFault> candidate_faults(const RecordedCall& site,
+                                                           ErrnoSet set);
 
 // The class of an action on a call symbol (`action` as in CandidateFault::action).
 [[nodiscard]] FaultClass fault_class(std::string_view call, std::string_view action);
@@ -47,7 +48,8 @@ struct CandidateFault {
 
 // RecordedCall::shape <-> enum fl_shape (realism.h): "unknown", "pipe", "stream", "message",
 // "record", "anon", "regular", "other" (a POSIX message queue, a device). An unknown name
-// (also "") is FL_SHAPE_UNKNOWN, on which nothing is left out for its shape.
+// (also "") is FL_SHAPE_UNKNOWN: it keeps a connection's errnos, and gets no eof, reset or
+// drop (a fd call must say its shape for those; System V queues need none).
 [[nodiscard]] std::string_view shape_name(unsigned shape);
 [[nodiscard]] unsigned shape_from_name(std::string_view name);
 

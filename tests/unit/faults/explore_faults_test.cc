@@ -151,7 +151,8 @@ TEST_CASE("A seccomp site gets errors the runner can answer with, and the crash"
         "error=ENOENT:h signal=SIGKILL:h");
 }
 
-TEST_CASE("--errnos all: every errno of the man page once, classed by the transient column") {
+TEST_CASE(
+    "With every errno, each errno of the man page comes once, classed by the transient column") {
   auto all = candidate_faults(site("accept4", "stream", {}), ErrnoSet::all);
   std::vector<std::string> errors;
   for (const auto& f : all)
@@ -225,7 +226,8 @@ TEST_CASE("Every calls.def row classes its realistic errnos, all of them from th
 }
 
 TEST_CASE(
-    "Every candidate of every call on every shape is a valid, possible spec; all ⊇ realistic") {
+    "Every candidate of every call on every shape is a valid, possible spec, and all holds "
+    "realistic") {
   const std::vector<std::string> shapes = {"", "pipe", "stream", "message", "other"};
   for (const CallInfo& c : call_table()) {
     for (const auto& shape : shapes) {
