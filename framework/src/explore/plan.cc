@@ -136,6 +136,9 @@ Plan make_plan(const Scenario& scenario, const std::vector<ScenarioResult>& base
   for (std::size_t si = 0; si < plan.sites.size(); ++si) {
     const Site& site = plan.sites[si];
     if (!wanted(options.processes, site.call.process)) continue;
+    // A `peer:` process is faultline's own program playing the other side: its error
+    // handling is not what the scenario tests.
+    if (const ProcessSpec* p = scenario.process(site.call.process); p && p->peer) continue;
     if (!options.calls.empty()) {
       bool match = wanted(options.calls, site.call.call);
       for (const CallInfo* c : resolve_call(site.call.call))

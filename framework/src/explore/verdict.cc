@@ -15,7 +15,7 @@
 namespace faultline::explore {
 namespace {
 
-constexpr std::array<std::pair<Verdict, std::string_view>, 12> kNames{{
+constexpr std::array<std::pair<Verdict, std::string_view>, 13> kNames{{
     {Verdict::crash, "crash"},
     {Verdict::hang, "hang"},
     {Verdict::silent_wrong_result, "silent wrong result"},
@@ -24,6 +24,7 @@ constexpr std::array<std::pair<Verdict, std::string_view>, 12> kNames{{
     {Verdict::not_absorbed, "not absorbed"},
     {Verdict::unexplained_failure, "unexplained failure"},
     {Verdict::clean_failure, "clean failure"},
+    {Verdict::stranded, "stranded"},
     {Verdict::absorbed, "absorbed"},
     {Verdict::unreached, "unreached"},
     {Verdict::unrealistic, "unrealistic"},
@@ -65,6 +66,33 @@ std::string hang_detail(const ScenarioResult& r) {
   for (const auto& v : r.violations)
     if (v.kind == "timeout") return v.message;
   return "timed out";
+}
+
+// Blocked where no kernel tells a process that its peer is gone: a System V queue or
+// semaphore (no owner), a futex in shared memory, a POSIX queue, a FIFO's open (it waits for
+// the other end to be opened, by anyone). A pipe or socket would give EOF or EPIPE instead.
+bool waits_without_notice(const ProcessSnapshot& s) {
+  static const std::string_view kCalls[] = {
+      "msgsnd", "msgrcv", "semop", "semtimedop", "futex", "mq_timedsend", "mq_timedreceive"};
+  std::string_view call = std::string_view(s.syscall).substr(0, s.syscall.find('('));
+  for (auto c : kCalls)
+    if (call == c) return true;
+  return s.wchan == "fifo_open";
+}
+
+// A hard fault ended the faulted process (it exited or was killed at the call) and every
+// process still waiting waits where nothing can tell it so.
+bool stranded_peers(const ScenarioResult& r, const std::string& faulted) {
+  bool any = false;
+  for (const auto& p : r.processes) {
+    if (p.at_timeout.empty()) continue;
+    if (p.name == faulted) return false;
+    for (const auto& s : p.at_timeout) {
+      if (!waits_without_notice(s)) return false;
+      any = true;
+    }
+  }
+  return any;
 }
 
 }  // namespace
@@ -136,7 +164,9 @@ Outcome classify(const Plan& plan, const Point& point, const ScenarioResult& res
   }
   // 2. Something waits forever.
   if (result.timed_out) {
-    out.verdict = Verdict::hang;
+    out.verdict = point.cls == FaultClass::hard && stranded_peers(result, faulted)
+                      ? Verdict::stranded
+                      : Verdict::hang;
     out.detail = hang_detail(result);
     for (const auto& p : result.processes)
       if (!p.at_timeout.empty()) {

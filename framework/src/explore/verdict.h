@@ -21,6 +21,8 @@ enum class Verdict {
   not_absorbed,         // a transient fault turned into a failure
   unexplained_failure,  // a hard fault: the faulted process failed without a word on stderr
   clean_failure,        // a hard fault: the faulted process gave up, said why, nothing else broke
+  stranded,             // a hard fault ended the faulted process; a peer waits forever on an
+                        // object that cannot tell it so (System V queue or semaphore, FIFO open)
   absorbed,             // every expectation held
   unreached,            // the fault never fired (the site was not reached this time)
   unrealistic,          // it fired where the kernel could not have failed that way

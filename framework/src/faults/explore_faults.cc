@@ -73,12 +73,6 @@ bool seccomp_unfaithful(const CallInfo& call, std::string_view err) {
   return false;
 }
 
-// A message-queue send (System V or POSIX): its drop loses one message of a queue, never a
-// stream's bytes, whatever the fd looks like.
-bool queue_send(const CallInfo& call) {
-  return call.object.substr(0, 3) == "ID(" || call.base == "mq_send";
-}
-
 bool possible(const CallInfo& call, unsigned action, unsigned shape) {
   return fl_impossible(call.id, action, shape) == FL_WHY_NONE;
 }
@@ -96,8 +90,10 @@ void add_other_kinds(const CallInfo& call, const RecordedCall& site, unsigned sh
       out.push_back({"eof", "eof", FaultClass::hard});
     if (call_allows(call, FaultAction::reset) && shape == FL_SHAPE_STREAM)
       out.push_back({"reset", "reset", FaultClass::hard});
+    // Only a datagram can be lost: a System V or POSIX queue never loses a message it
+    // accepted, a stream never loses bytes.
     if (call_allows(call, FaultAction::drop) && possible(call, FL_ACT_DROP, shape) &&
-        (shape == FL_SHAPE_MESSAGE || queue_send(call)))
+        shape == FL_SHAPE_MESSAGE)
       out.push_back({"drop", "drop", FaultClass::transient});
     if (call_allows(call, FaultAction::spurious))
       out.push_back({"spurious", "spurious", FaultClass::transient});
@@ -131,6 +127,10 @@ std::vector<CandidateFault> candidate_faults(const RecordedCall& site, ErrnoSet 
       if (!transient && !lists(call->hard, name)) continue;
       if (*err == EINTR && !site.eintr_realistic) continue;
       if (lists(would_block(), name) && !site.eagain_realistic) continue;
+      // Calls whose non-blocking mode is a flag argument (IPC_NOWAIT for msgsnd, msgrcv and
+      // semop) or a connect in progress: the recording cannot tell that mode, so their
+      // would-block errnos are left to --errnos all rather than planned on blocking calls.
+      if (lists(would_block(), name) && !(fl_call_realism(call->id) & FL_R_EAGAIN_NB)) continue;
       if (lists(connection_errnos(), name) && (shape == FL_SHAPE_PIPE || shape == FL_SHAPE_MESSAGE))
         continue;
     }

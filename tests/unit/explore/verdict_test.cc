@@ -149,6 +149,37 @@ TEST_CASE("A timeout: hang, naming who is blocked where", "[explore][verdict]") 
   CHECK(o.detail.find("read(3") != std::string::npos);
 }
 
+TEST_CASE("A peer left waiting where nothing tells it the other side died: stranded",
+          "[explore][verdict]") {
+  Fixture f("signal=SIGKILL", FaultClass::hard, "crash");
+  f.process("server").exit_code.reset();
+  f.process("server").term_signal = SIGKILL;
+  f.violate("signal", "server", "server: killed by SIGKILL");
+  f.result.timed_out = true;
+  f.violate("timeout", "", "timed out after 5s");
+  auto& client = f.process("client");
+  client.exit_code.reset();
+  client.killed_at_timeout = true;
+  SECTION("in msgrcv: a System V queue has no owner to lose") {
+    client.at_timeout.push_back(
+        {7, "client", "S (sleeping)", "msgrcv(3, 0x7ff, 64, 0, 0)", "do_msgrcv", ""});
+    auto o = f.classify();
+    CHECK(o.verdict == Verdict::stranded);
+    CHECK_FALSE(is_bug(o.verdict));
+  }
+  SECTION("in read on a pipe or socket: it would have seen EOF, so it is a hang") {
+    client.at_timeout.push_back(
+        {7, "client", "S (sleeping)", "read(3, 0x7ff, 64)", "pipe_read", ""});
+    CHECK(f.classify().verdict == Verdict::hang);
+  }
+  SECTION("after a transient fault, waiting forever is a hang wherever it waits") {
+    f.point.cls = FaultClass::transient;
+    client.at_timeout.push_back(
+        {7, "client", "S (sleeping)", "msgrcv(3, 0x7ff, 64, 0, 0)", "do_msgrcv", ""});
+    CHECK(f.classify().verdict == Verdict::hang);
+  }
+}
+
 TEST_CASE("An object left behind: leak", "[explore][verdict]") {
   Fixture f("error=ENOMEM", FaultClass::hard);
   f.process("server").exit_code = 1;
@@ -222,8 +253,8 @@ TEST_CASE("--compare-baseline: a different exit status or stdout is a wrong resu
 TEST_CASE("Verdict names round-trip and bugs are the severe ones", "[explore][verdict]") {
   for (Verdict v : {Verdict::crash, Verdict::hang, Verdict::silent_wrong_result, Verdict::leak,
                     Verdict::propagated, Verdict::not_absorbed, Verdict::unexplained_failure,
-                    Verdict::clean_failure, Verdict::absorbed, Verdict::unreached,
-                    Verdict::unrealistic, Verdict::setup}) {
+                    Verdict::clean_failure, Verdict::stranded, Verdict::absorbed,
+                    Verdict::unreached, Verdict::unrealistic, Verdict::setup}) {
     CHECK(verdict_from_string(to_string(v)) == v);
   }
   CHECK(is_bug(Verdict::crash));
