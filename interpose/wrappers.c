@@ -601,7 +601,7 @@ static void fl_record_call(struct fl_shot* s, uint64_t caller, int nowait) {
   }
   if (sub->fd_class != FL_FD_IPC) return;
   uint64_t dev, ino, offset;
-  fl_record_site(fl_ctl, caller, &dev, &ino, &offset);
+  fl_module_of(fl_ctl, caller, &dev, &ino, &offset);
   struct fl_recorded* e =
       fl_record_slot(fl_ctl, fl_process, sub->call, dev, ino, offset, sub->shape & 7u, 0);
   if (!e) return;
@@ -637,7 +637,14 @@ static int fl_decide_io(struct fl_shot* s, int call, const struct fl_obj* obj, u
       .confirm = obj->kind == FL_O_FD ? fl_confirm_fd : 0,
   };
   s->fd_cached = 0;
-  if (fl_recording) fl_record_call(s, caller, nowait);
+  if (fl_recording) {
+    fl_record_call(s, caller, nowait); /* looks the caller's module up, as below */
+  } else if (__builtin_expect(fl_site_pending, 0)) {
+    /* A site= range waits for a library loaded later: a call from code outside the known
+     * modules has the modules listed again. */
+    uint64_t dev, ino, offset;
+    fl_module_of(ctl, caller, &dev, &ino, &offset);
+  }
   uint64_t hit = 0;
   int rule = fl_rules_decide(ctl, &s->subject, &hit);
   if (rule >= 0) {
