@@ -244,7 +244,7 @@ TEST_CASE("A process on the seccomp backend is recorded per call, without a site
   NothingLeftBehind guard;
   TempScenario s(R"y(scenario: seccomp-recorded
 timeout: 20s
-channels: { p: { type: pipe } }
+channels: { p: { type: pipe }, q: { type: pipe } }
 processes:
   writer:
     run: [sh, -c, 'echo hello']
@@ -252,6 +252,13 @@ processes:
   reader:
     run: [cat]
     stdin: { channel: p }
+    backend: seccomp
+  writer2:
+    run: [sh, -c, 'echo hello']
+    stdout: { channel: q }
+  pyreader:
+    run: [python3, -c, 'import sys; sys.stdin.buffer.read()']
+    stdin: { channel: q }
     backend: seccomp
 )y");
   ScenarioResult r = record(s);
@@ -263,9 +270,19 @@ processes:
   CHECK(read->offset == 0);
   CHECK(read->count >= 2);  // "hello\n", then the end of the pipe
   CHECK(read->shape == "pipe");
+  // cat catches no signal: its blocking read cannot fail with EINTR, nor with EAGAIN.
+  CHECK_FALSE(read->eintr_realistic);
+  CHECK_FALSE(read->eagain_realistic);
+  // python3 catches SIGINT: whether with SA_RESTART is not to be seen from outside, so EINTR
+  // counts as realistic.
+  const RecordedCall* pyread = find_call(r, "pyreader", "read");
+  REQUIRE(pyread != nullptr);
+  CHECK(pyread->seccomp);
+  CHECK(pyread->eintr_realistic);
+  CHECK_FALSE(pyread->eagain_realistic);
   // cat's write goes to its captured stdout: no IPC.
   for (const auto& c : r.recorded) {
-    if (c.process == "reader") CHECK(c.seccomp);
+    if (c.process == "reader" || c.process == "pyreader") CHECK(c.seccomp);
     CHECK_FALSE((c.process == "reader" && c.call == "write"));
   }
 }
