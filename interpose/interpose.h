@@ -35,15 +35,22 @@ extern int fl_site_ready;
  * program and its DT_NEEDED libraries) whose (st_dev, st_ino) equal a range's. Runs once, in
  * the constructor: never on a call path. */
 void fl_site_init(const struct fl_control* ctl);
+/* A site range names a file that was not loaded at fl_site_init (a library the program may
+ * dlopen later): calls from code outside the known modules make the modules be listed again
+ * (fl_module_of) and fl_site_refresh fill in the bases found. */
+extern int fl_site_pending;
+void fl_site_refresh(const struct fl_control* ctl);
 
-/* Recording (fl_control.record; record.c): fl_recording is set by fl_record_init, from the
- * constructor, when the control block asks for it; it lists the loaded modules. */
+/* The loaded modules (record.c), listed by fl_record_init from the constructor when the
+ * control block asks for a recording (fl_recording set) or a site= range waits for a module
+ * not loaded yet (fl_site_pending). */
 extern int fl_recording;
 void fl_record_init(struct fl_control* ctl);
 /* The caller's module (dev, ino) and link-time return address; dev = ino = 0 and the
- * absolute address when it lies in no module. */
-void fl_record_site(struct fl_control* ctl, uint64_t caller, uint64_t* dev, uint64_t* ino,
-                    uint64_t* offset);
+ * absolute address when it lies in no module, even after listing them again (at most 8
+ * times per process; each time also fills in fl_site_base). Returns 1 when found. */
+int fl_module_of(struct fl_control* ctl, uint64_t caller, uint64_t* dev, uint64_t* ino,
+                 uint64_t* offset);
 
 /* Resolves the next definitions of the observing wrappers (observe.c) from the constructor:
  * syscall() always (the pass-through is hot in some programs and must not run dlsym from

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 
 #include "faultline_control.h"
 
@@ -94,6 +95,50 @@ unsigned fl_unrealistic(int call, unsigned action, int32_t arg, uint64_t size,
       return FL_WHY_SEND_BLOCKING;
   }
   return FL_WHY_NONE;
+}
+
+/* The faults whose realism a recording keeps, one FL_REC_* bit each. */
+static const struct {
+  unsigned bit, action;
+  int32_t arg;
+} fl_record_probes[] = {{FL_REC_EINTR, FL_ACT_ERROR, EINTR},
+                        {FL_REC_EAGAIN, FL_ACT_ERROR, EAGAIN},
+                        {FL_REC_SHORT, FL_ACT_SHORT, 1}};
+#define FL_RECORD_PROBES (sizeof fl_record_probes / sizeof fl_record_probes[0])
+
+static const uint32_t fl_record_kinds[FL_CALL_COUNT] = {
+#define FL_CALL(name, base, family, ret, fail, params, args, obj, kinds, errnos) kinds,
+#include "calls.def"
+#undef FL_CALL
+};
+
+unsigned fl_record_possible(int call, unsigned shape) {
+  unsigned r = fl_call_realism(call), bits = 0;
+  if (r & FL_R_WAITS) bits |= FL_REC_EINTR;
+  if (r & FL_R_EAGAIN_NB) bits |= FL_REC_EAGAIN;
+  if (call >= 0 && call < FL_CALL_COUNT && (fl_record_kinds[call] & FL_KIND(FL_ACT_SHORT)) &&
+      !fl_impossible(call, FL_ACT_SHORT, shape))
+    bits |= FL_REC_SHORT;
+  return bits;
+}
+
+unsigned fl_record_needs(int call, unsigned want) {
+  unsigned need = 0;
+  for (size_t i = 0; i < FL_RECORD_PROBES; ++i)
+    if (want & fl_record_probes[i].bit)
+      need |= fl_realism_needs(call, fl_record_probes[i].action, fl_record_probes[i].arg);
+  return need;
+}
+
+unsigned fl_record_realistic(int call, unsigned want, uint64_t size, const struct fl_state* st) {
+  unsigned bits = 0;
+  for (size_t i = 0; i < FL_RECORD_PROBES; ++i) {
+    if (!(want & fl_record_probes[i].bit)) continue;
+    if (fl_unrealistic(call, fl_record_probes[i].action, fl_record_probes[i].arg, size, st) ==
+        FL_WHY_NONE)
+      bits |= fl_record_probes[i].bit;
+  }
+  return bits;
 }
 
 const char* fl_why_text(unsigned why) {

@@ -68,6 +68,16 @@ unsigned fl_realism_needs(int call, unsigned action, int32_t arg);
 unsigned fl_unrealistic(int call, unsigned action, int32_t arg, uint64_t size,
                         const struct fl_state* st);
 
+/* Recording (faultline_control.h, FL_REC_*): which of EINTR, EAGAIN and a short transfer a
+ * call can suffer at all on an object of this shape (FL_REC_EINTR where it may wait,
+ * FL_REC_EAGAIN where O_NONBLOCK or a socket timeout makes it fail instead of waiting,
+ * FL_REC_SHORT where short is a kind of the call and possible on the shape); what state
+ * (FL_STATE_*) judging the bits of `want` needs; and which of them are realistic in the
+ * state `st`. */
+unsigned fl_record_possible(int call, unsigned shape);
+unsigned fl_record_needs(int call, unsigned want);
+unsigned fl_record_realistic(int call, unsigned want, uint64_t size, const struct fl_state* st);
+
 /* One line saying why, for reports; "" for FL_WHY_NONE. */
 const char* fl_why_text(unsigned why);
 /* A short stable name for JSON and tests ("eintr-no-handler"); "" for FL_WHY_NONE. */

@@ -1,5 +1,6 @@
-/* Recording (fl_control.record): where a call came from, as an ELF file and a link-time
- * address, so that the runner can symbolize and target it after the processes are gone.
+/* The loaded modules, for recording (fl_control.record): where a call came from, as an ELF
+ * file and a link-time address, so that the runner can symbolize and target it after the
+ * processes are gone; and for site= ranges in a library the program dlopens later.
  * The modules are listed with dl_iterate_phdr in the constructor; a caller in none of them
  * (a library dlopen'ed later) makes the list be looked at again, a few times per process at
  * most. Plain libc, no allocation, no stdio, stat and readlink through raw system calls. */
@@ -96,7 +97,7 @@ static int fl_record_module(struct dl_phdr_info* info, size_t size, void* data) 
   fl_modules[n] = (struct fl_local_module){lo, hi, (uint64_t)info->dlpi_addr, (uint64_t)st.st_dev,
                                            (uint64_t)st.st_ino};
   atomic_store_explicit(&fl_module_count, n + 1, memory_order_release);
-  fl_module_publish(ctl, (uint64_t)st.st_dev, (uint64_t)st.st_ino, path);
+  if (ctl->record) fl_module_publish(ctl, (uint64_t)st.st_dev, (uint64_t)st.st_ino, path);
   return 0;
 }
 
@@ -107,10 +108,10 @@ static void fl_scan_modules(struct fl_control* ctl) {
 }
 
 void fl_record_init(struct fl_control* ctl) {
-  if (!ctl->record) return;
+  if (!ctl->record && !fl_site_pending) return;
   atomic_store_explicit(&fl_rescans_left, FL_RESCANS, memory_order_relaxed);
   fl_scan_modules(ctl);
-  fl_recording = 1;
+  fl_recording = ctl->record != 0;
 }
 
 static int fl_site_lookup(uint64_t pc, uint64_t* dev, uint64_t* ino, uint64_t* offset) {
@@ -127,21 +128,23 @@ static int fl_site_lookup(uint64_t pc, uint64_t* dev, uint64_t* ino, uint64_t* o
   return 0;
 }
 
-void fl_record_site(struct fl_control* ctl, uint64_t caller, uint64_t* dev, uint64_t* ino,
-                    uint64_t* offset) {
+int fl_module_of(struct fl_control* ctl, uint64_t caller, uint64_t* dev, uint64_t* ino,
+                 uint64_t* offset) {
   /* The return address may be one past a module's last byte (a call that never returns). */
   uint64_t pc = caller - 1;
-  if (fl_site_lookup(pc, dev, ino, offset)) return;
+  if (fl_site_lookup(pc, dev, ino, offset)) return 1;
   if (atomic_load_explicit(&fl_rescans_left, memory_order_relaxed) > 0) {
     int idle = 0;
     if (atomic_compare_exchange_strong(&fl_scanning, &idle, 1)) {
       atomic_fetch_sub_explicit(&fl_rescans_left, 1, memory_order_relaxed);
       fl_scan_modules(ctl);
+      fl_site_refresh(ctl);
       atomic_store(&fl_scanning, 0);
-      if (fl_site_lookup(pc, dev, ino, offset)) return;
+      if (fl_site_lookup(pc, dev, ino, offset)) return 1;
     }
   }
   *dev = 0;
   *ino = 0;
   *offset = caller;
+  return 0;
 }

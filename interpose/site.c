@@ -1,5 +1,6 @@
 /* site= matching: where this process loaded the ELF files that the rules' site ranges name.
- * Runs once, from the constructor, before any wrapper can match a site= rule. Plain libc, no
+ * Runs from the constructor, before any wrapper can match a site= rule, and again when a
+ * call comes from a module loaded since (a dlopen'ed library, record.c). Plain libc, no
  * allocation, no stdio; stat through raw system calls so the wrappers never see them. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,9 +14,12 @@
 
 #include "interpose.h"
 
-/* Written by fl_site_init only, before fl_site_ready is set; read-only afterwards. */
+/* Written by fl_site_init, before fl_site_ready is set; afterwards only by fl_site_refresh,
+ * which fills in modules loaded since (an aligned 64-bit store: a reader sees the old or the
+ * new base). */
 uint64_t fl_site_base[FL_MAX_RULES * FL_SITE_RANGES];
 int fl_site_ready;
+int fl_site_pending;
 
 /* The (st_dev, st_ino) of `path`, as stat(2) in the runner reports them. */
 static int fl_site_stat(const char* path, uint64_t* dev, uint64_t* ino) {
@@ -55,8 +59,21 @@ static int fl_site_module(struct dl_phdr_info* info, size_t size, void* data) {
     uint32_t n = fl_site_range_count(r);
     for (uint32_t k = 0; k < n; ++k) {
       if (r->site_ranges[k].dev == dev && r->site_ranges[k].ino == ino)
-        fl_site_base[(uint64_t)i * FL_SITE_RANGES + k] = (uint64_t)info->dlpi_addr;
+        __atomic_store_n(&fl_site_base[(uint64_t)i * FL_SITE_RANGES + k],
+                         (uint64_t)info->dlpi_addr, __ATOMIC_RELAXED);
     }
+  }
+  return 0;
+}
+
+/* Whether a site range names a file that is not loaded (yet): a library the program may
+ * dlopen later. */
+static int fl_site_unloaded(const struct fl_control* ctl) {
+  uint32_t rules = fl_site_rule_count(ctl);
+  for (uint32_t i = 0; i < rules; ++i) {
+    uint32_t n = fl_site_range_count(&ctl->rules[i]);
+    for (uint32_t k = 0; k < n; ++k)
+      if (fl_site_base[(uint64_t)i * FL_SITE_RANGES + k] == UINT64_MAX) return 1;
   }
   return 0;
 }
@@ -73,6 +90,14 @@ void fl_site_init(const struct fl_control* ctl) {
     int saved = errno; /* the failed stat of the vdso must not show in the program's errno */
     dl_iterate_phdr(fl_site_module, (void*)ctl);
     errno = saved;
+    fl_site_pending = fl_site_unloaded(ctl);
   }
   __atomic_store_n(&fl_site_ready, 1, __ATOMIC_RELEASE);
+}
+
+void fl_site_refresh(const struct fl_control* ctl) {
+  if (!fl_site_pending) return;
+  int saved = errno;
+  dl_iterate_phdr(fl_site_module, (void*)ctl);
+  errno = saved;
 }

@@ -552,40 +552,15 @@ static unsigned fl_fire_realism(struct fl_shot* s, int nowait) {
 
 /* ---- recording (fl_control.record) ------------------------------------------------------ */
 
-/* The FL_REC_* realism bits a call can have at all: EINTR where it may wait, EAGAIN where
- * O_NONBLOCK or a socket timeout makes it fail instead (realism.def), a short transfer where
- * it is a kind of the call and possible on the object's shape. */
-static unsigned fl_record_possible(int call, unsigned shape) {
-  unsigned r = fl_call_realism(call), bits = 0;
-  if (r & FL_R_WAITS) bits |= FL_REC_EINTR;
-  if (r & FL_R_EAGAIN_NB) bits |= FL_REC_EAGAIN;
-  if ((fl_call_kinds(call) & FL_KIND(FL_ACT_SHORT)) && !fl_impossible(call, FL_ACT_SHORT, shape))
-    bits |= FL_REC_SHORT;
-  return bits;
-}
-
-/* Which of `want` the realism checker accepts at this call, in the state it is in: the same
- * look at the object and the process as a firing rule takes (fl_gather_state). */
+/* Which of `want` (FL_REC_*) the realism checker accepts at this call, in the state it is
+ * in: the same look at the object and the process as a firing rule takes. */
 static unsigned fl_record_realism(struct fl_shot* s, int nowait, unsigned want) {
-  static const struct {
-    unsigned bit, action;
-    int32_t arg;
-  } probes[] = {{FL_REC_EINTR, FL_ACT_ERROR, EINTR},
-                {FL_REC_EAGAIN, FL_ACT_ERROR, EAGAIN},
-                {FL_REC_SHORT, FL_ACT_SHORT, 1}};
   int call = s->subject.call;
-  unsigned need = 0, bits = 0;
-  for (size_t i = 0; i < sizeof probes / sizeof probes[0]; ++i)
-    if (want & probes[i].bit) need |= fl_realism_needs(call, probes[i].action, probes[i].arg);
+  unsigned need = fl_record_needs(call, want);
   struct fl_state st = {FL_SHAPE_UNKNOWN, -1, -1, -1, -1};
   if (need) fl_gather_state(s, need, nowait, &st);
   st.shape = s->subject.shape;
-  for (size_t i = 0; i < sizeof probes / sizeof probes[0]; ++i) {
-    if (!(want & probes[i].bit)) continue;
-    if (fl_unrealistic(call, probes[i].action, probes[i].arg, s->subject.size, &st) == FL_WHY_NONE)
-      bits |= probes[i].bit;
-  }
-  return bits;
+  return fl_record_realistic(call, want, s->subject.size, &st);
 }
 
 /* Counts the call at its site when a default (fd=ipc) rule would match its object. The
@@ -601,7 +576,7 @@ static void fl_record_call(struct fl_shot* s, uint64_t caller, int nowait) {
   }
   if (sub->fd_class != FL_FD_IPC) return;
   uint64_t dev, ino, offset;
-  fl_record_site(fl_ctl, caller, &dev, &ino, &offset);
+  fl_module_of(fl_ctl, caller, &dev, &ino, &offset);
   struct fl_recorded* e =
       fl_record_slot(fl_ctl, fl_process, sub->call, dev, ino, offset, sub->shape & 7u, 0);
   if (!e) return;
@@ -637,7 +612,14 @@ static int fl_decide_io(struct fl_shot* s, int call, const struct fl_obj* obj, u
       .confirm = obj->kind == FL_O_FD ? fl_confirm_fd : 0,
   };
   s->fd_cached = 0;
-  if (fl_recording) fl_record_call(s, caller, nowait);
+  if (fl_recording) {
+    fl_record_call(s, caller, nowait); /* looks the caller's module up, as below */
+  } else if (__builtin_expect(fl_site_pending, 0)) {
+    /* A site= range waits for a library loaded later: a call from code outside the known
+     * modules has the modules listed again. */
+    uint64_t dev, ino, offset;
+    fl_module_of(ctl, caller, &dev, &ino, &offset);
+  }
   uint64_t hit = 0;
   int rule = fl_rules_decide(ctl, &s->subject, &hit);
   if (rule >= 0) {

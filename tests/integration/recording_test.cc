@@ -30,24 +30,27 @@ using nlohmann::json;
 namespace {
 
 std::string probe() { return (faultline::test::test_programs_dir() / "record_probe").string(); }
+std::string plugin() {
+  return (faultline::test::test_programs_dir() / "librecord_plugin.so").string();
+}
 
-// The 1-based line of record_probe.c holding `marker`.
-int probe_line(const std::string& marker) {
-  std::ifstream in(fs::path(FAULTLINE_SOURCE_DIR) / "tests/integration/programs/record_probe.c");
+// "file.c:N": the 1-based line of tests/integration/programs/`file` holding `marker`.
+std::string marked_line(const std::string& file, const std::string& marker) {
+  std::ifstream in(fs::path(FAULTLINE_SOURCE_DIR) / "tests/integration/programs" / file);
   std::string line;
   for (int n = 1; std::getline(in, line); ++n)
-    if (line.find(marker) != std::string::npos) return n;
-  FAIL("no " << marker << " in record_probe.c");
-  return 0;
+    if (line.find(marker) != std::string::npos) return fmt::format("{}:{}", file, n);
+  FAIL("no " << marker << " in " << file);
+  return "";
 }
 
 std::string probe_scenario(const std::string& faults = "") {
   return fmt::format(R"y(scenario: record-probe
 timeout: 20s
 processes:
-  proc: {{ run: [{}, "${{run_dir}}/out.txt"] }}
+  proc: {{ run: [{}, "${{run_dir}}/out.txt", {}] }}
 {})y",
-                     probe(), faults);
+                     probe(), plugin(), faults);
 }
 
 ScenarioResult record(const TempScenario& s) {
@@ -96,16 +99,15 @@ TEST_CASE("A recording counts each IPC call site once per caller, with function,
   TempScenario s(probe_scenario());
   ScenarioResult r = record(s);
   REQUIRE(r.passed);
-  // pipe in main, write at write_a (3), write_b (2), write_child (1, the forked child), and
-  // read at read_pipe: nothing of write_file (a regular file) or write_stdout (the capture).
-  CHECK(r.recorded.size() == 5);
+  // pipe in main, write at write_a (3), write_b (2), write_child (1, the forked child) and
+  // plugin_write (1, in a library loaded with dlopen after start), read at read_pipe:
+  // nothing of write_file (a regular file) or write_stdout (the captured stdout).
+  CHECK(r.recorded.size() == 6);
   for (const auto& c : r.recorded) {
     CHECK(c.process == "proc");
     CHECK_FALSE(c.function.starts_with("write_file"));
     CHECK_FALSE(c.function.starts_with("write_stdout"));
     CHECK_FALSE(c.seccomp);
-    CHECK(fs::equivalent(c.module, probe()));
-    CHECK(c.site == fmt::format("record_probe+{:#x}", c.offset));
   }
   struct Expected {
     const char* call;
@@ -118,12 +120,19 @@ TEST_CASE("A recording counts each IPC call site once per caller, with function,
                             Expected{"write", "write_a", "SITE_A", 3, false},
                             Expected{"write", "write_b", "SITE_B", 2, true},
                             Expected{"write", "write_child", "SITE_CHILD", 1, true},
+                            Expected{"write", "plugin_write", "SITE_PLUGIN", 1, true},
                             Expected{"read", "read_pipe", "SITE_READ", 1, true}}) {
     INFO(e.call << " in " << e.function);
     const RecordedCall* c = find_call(r, "proc", e.call, e.function);
     REQUIRE(c != nullptr);
     CHECK(c->count == e.count);
-    CHECK(c->location == fmt::format("record_probe.c:{}", probe_line(e.marker)));
+    const bool in_plugin = std::string(e.function) == "plugin_write";
+    CHECK(c->location ==
+          marked_line(in_plugin ? "record_plugin.c" : "record_probe.c", e.marker));
+    // A caller in a scenario program is written with its basename, one in a library with
+    // the library's absolute path.
+    CHECK(fs::equivalent(c->module, in_plugin ? plugin() : probe()));
+    CHECK(c->site == fmt::format("{}+{:#x}", in_plugin ? c->module : "record_probe", c->offset));
     if (std::string(e.call) == "pipe") continue;
     CHECK(c->shape == "pipe");
     // EINTR: only once the handler without SA_RESTART is installed (write_b on). EAGAIN: the
@@ -151,11 +160,22 @@ TEST_CASE("A recorded site given to --fault fires at that caller's nth call and 
   json sc = run_json(s, {"--fault", "proc/write:error=EIO:site=" + a->site + ":nth=2"}, r);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
-  CHECK(sc["processes"][0]["stdout"] == "stdout\na1=ok a2=EIO a3=ok b1=ok b2=ok read=5\n");
+  CHECK(sc["processes"][0]["stdout"] ==
+        "stdout\na1=ok a2=EIO a3=ok b1=ok b2=ok p1=ok read=6\n");
   CHECK(sc["faults"][0]["fired"] == 1);
   CHECK(sc["faults"][0]["hits"] == 3);  // write_a's calls only
   REQUIRE(sc["events"].size() == 1);
   CHECK(sc["events"][0]["call"] == "write");
+
+  // A site in a library loaded later, by its absolute path.
+  const RecordedCall* p = find_call(recorded, "proc", "write", "plugin_write");
+  REQUIRE(p != nullptr);
+  sc = run_json(s, {"--fault", "proc/write:error=EIO:site=" + p->site + ":nth=1"}, r);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(sc["processes"][0]["stdout"] ==
+        "stdout\na1=ok a2=ok a3=ok b1=ok b2=ok p1=EIO read=6\n");
+  CHECK(sc["faults"][0]["hits"] == 1);
 }
 
 TEST_CASE("A --fault rule comes before the scenario's own rules on the same call",
@@ -166,7 +186,8 @@ TEST_CASE("A --fault rule comes before the scenario's own rules on the same call
   CommandResult r;
   json sc = run_json(s, {"--fault", "proc/write:error=EIO:nth=1"}, r);
   INFO(r.out << r.err);
-  CHECK(sc["processes"][0]["stdout"] == "stdout\na1=EIO a2=ok a3=ok b1=ok b2=ok read=5\n");
+  CHECK(sc["processes"][0]["stdout"] ==
+        "stdout\na1=EIO a2=ok a3=ok b1=ok b2=ok p1=ok read=6\n");
   // In rule order: the --fault first.
   REQUIRE(sc["faults"].size() == 2);
   CHECK(sc["faults"][0]["spec"].get<std::string>().find("EIO") != std::string::npos);
@@ -223,7 +244,7 @@ TEST_CASE("A process on the seccomp backend is recorded per call, without a site
   NothingLeftBehind guard;
   TempScenario s(R"y(scenario: seccomp-recorded
 timeout: 20s
-channels: { p: { type: pipe } }
+channels: { p: { type: pipe }, q: { type: pipe } }
 processes:
   writer:
     run: [sh, -c, 'echo hello']
@@ -231,6 +252,13 @@ processes:
   reader:
     run: [cat]
     stdin: { channel: p }
+    backend: seccomp
+  writer2:
+    run: [sh, -c, 'echo hello']
+    stdout: { channel: q }
+  pyreader:
+    run: [python3, -c, 'import sys; sys.stdin.buffer.read()']
+    stdin: { channel: q }
     backend: seccomp
 )y");
   ScenarioResult r = record(s);
@@ -242,9 +270,19 @@ processes:
   CHECK(read->offset == 0);
   CHECK(read->count >= 2);  // "hello\n", then the end of the pipe
   CHECK(read->shape == "pipe");
+  // cat catches no signal: its blocking read cannot fail with EINTR, nor with EAGAIN.
+  CHECK_FALSE(read->eintr_realistic);
+  CHECK_FALSE(read->eagain_realistic);
+  // python3 catches SIGINT: whether with SA_RESTART is not to be seen from outside, so EINTR
+  // counts as realistic.
+  const RecordedCall* pyread = find_call(r, "pyreader", "read");
+  REQUIRE(pyread != nullptr);
+  CHECK(pyread->seccomp);
+  CHECK(pyread->eintr_realistic);
+  CHECK_FALSE(pyread->eagain_realistic);
   // cat's write goes to its captured stdout: no IPC.
   for (const auto& c : r.recorded) {
-    if (c.process == "reader") CHECK(c.seccomp);
+    if (c.process == "reader" || c.process == "pyreader") CHECK(c.seccomp);
     CHECK_FALSE((c.process == "reader" && c.call == "write"));
   }
 }

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include "seccomp/handoff.h"
+#include "seccomp/remote_subject.h"
 #include "util/unique_fd.h"
 
 struct fl_control;
@@ -44,6 +45,8 @@ class NotifySupervisor final {
  private:
   void run();
   void serve(int listener);
+  // Recording: counts an IPC call of the process (no site) and what was realistic at it.
+  void record(const RemoteCall& rc, const fl_subject& s);
   [[nodiscard]] bool interposed(pid_t tid);
 
   fl_control* control_;

@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "util/unique_fd.h"
 
@@ -188,6 +189,53 @@ pid_t thread_group_of(pid_t tid) {
   }
   std::fclose(f);
   return tgid;
+}
+
+fl_state remote_state(const RemoteCall& c, unsigned shape, unsigned need) {
+  fl_state st{shape, -1, -1, -1, -1};
+  const SyscallObject& o = c.entry->object;
+  if ((need & FL_STATE_FD) && o.kind == ObjectKind::fd && o.arg >= 0) {
+    const int fd = static_cast<int>(c.args[o.arg]);
+    if (std::FILE* f = std::fopen((proc_path(c.tid, "fdinfo/") + std::to_string(fd)).c_str(), "re")) {
+      char line[256];
+      unsigned long flags = 0;
+      while (std::fgets(line, sizeof line, f)) {
+        if (std::sscanf(line, "flags: %lo", &flags) == 1) {
+          st.nonblocking = (flags & O_NONBLOCK) != 0;
+          break;
+        }
+      }
+      std::fclose(f);
+    }
+    st.rcvtimeo = st.sndtimeo = 0;
+    if (shape == FL_SHAPE_STREAM || shape == FL_SHAPE_MESSAGE) {
+      st.rcvtimeo = st.sndtimeo = -1;
+      if (UniqueFd copy = take_fd(c.tid, fd)) {
+        for (auto [opt, out] : {std::pair{SO_RCVTIMEO, &st.rcvtimeo}, {SO_SNDTIMEO, &st.sndtimeo}}) {
+          timeval tv{};
+          socklen_t len = sizeof tv;
+          if (::getsockopt(copy.get(), SOL_SOCKET, opt, &tv, &len) == 0)
+            *out = tv.tv_sec != 0 || tv.tv_usec != 0;
+        }
+      }
+    }
+  }
+  if (need & FL_STATE_SIGNALS) {
+    if (std::FILE* f = std::fopen(proc_path(c.tid, "status").c_str(), "re")) {
+      char line[256];
+      unsigned long long caught = 0;
+      while (std::fgets(line, sizeof line, f)) {
+        if (std::sscanf(line, "SigCgt: %llx", &caught) == 1) {
+          // glibc's own SIGCANCEL and SIGSETXID (32, 33) are no program's handlers.
+          caught &= ~((1ULL << 31) | (1ULL << 32));
+          st.handlers = caught == 0 ? FL_HANDLERS_NONE : -1;
+          break;
+        }
+      }
+      std::fclose(f);
+    }
+  }
+  return st;
 }
 
 void resolve_remote(fl_subject* s, unsigned need) {

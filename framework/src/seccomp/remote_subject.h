@@ -23,6 +23,12 @@ struct RemoteCall {
 // For fl_subject.resolve, with fl_subject.context pointing to a RemoteCall.
 void resolve_remote(fl_subject* s, unsigned need);
 
+// What realism.h needs of a remote call's fd and process (FL_STATE_* bits in `need`; the
+// rest stays -1, unknown): O_NONBLOCK from /proc/TID/fdinfo, the socket timeouts through a
+// copy of the fd, the caught signals from /proc/TID/status. Another process's sigaction
+// flags cannot be read: one that catches a signal counts as possibly without SA_RESTART.
+[[nodiscard]] fl_state remote_state(const RemoteCall& c, unsigned shape, unsigned need);
+
 // The thread group of a thread, 0 when it is gone.
 [[nodiscard]] pid_t thread_group_of(pid_t tid);
 

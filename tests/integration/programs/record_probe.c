@@ -2,9 +2,11 @@
  * writes to a pipe from two call sites (write_a three times, write_b twice), one more from a
  * forked child (write_child), reads the pipe once (read_pipe), and makes calls that are no
  * IPC: writes to a regular file (write_file) and to stdout (write_stdout). Between write_a and
- * write_b it installs a signal handler without SA_RESTART. The lines of the
+ * write_b it installs a signal handler without SA_RESTART. Last, it loads the library PLUGIN
+ * with dlopen and has it write once more (plugin_write). The lines of the
  * calls carry SITE_* markers the test looks for. Prints what each pipe write returned. */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -62,8 +64,8 @@ __attribute__((noinline)) static int write_stdout(void) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: record_probe FILE\n");
+  if (argc != 3) {
+    fprintf(stderr, "usage: record_probe FILE PLUGIN\n");
     return 2;
   }
   if (pipe(fds) != 0) return 3; /* SITE_PIPE */
@@ -82,6 +84,13 @@ int main(int argc, char** argv) {
   int file = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (file < 0 || write_file(file) != 0 || write_file(file) != 0) return 5;
   if (write_stdout() != 0) return 6;
+  void* plugin = dlopen(argv[2], RTLD_NOW);
+  int (*plugin_write)(int) = plugin ? (int (*)(int))dlsym(plugin, "plugin_write") : 0;
+  if (!plugin_write) {
+    fprintf(stderr, "record_probe: %s\n", dlerror());
+    return 7;
+  }
+  note("p", 1, plugin_write(fds[1]) == 0 ? 1 : -1);
   char buf[64];
   ssize_t n = read_pipe(buf, sizeof buf);
   printf("%sread=%zd\n", report, n);
