@@ -1,0 +1,79 @@
+/* BUG: recv() failing with ECONNRESET is taken as the normal end of the data: a transfer cut
+ * off by a reset is reported as a success (exit 0) with the lines received so far.
+ *
+ * reset_eof_naive: reads lines from stream_source.c up to its "END" line, in 64-byte pieces,
+ * and prints how many it received; waits at most 5 s for the first data.
+ * Twin: reset_eof_robust.c.
+ *
+ * Usage: reset_eof_naive SOCKET_PATH
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+static void fail(const char* what) {
+  fprintf(stderr, "reset_eof_naive: %s: %s\n", what, strerror(errno));
+  exit(1);
+}
+
+static int ends_with_end_line(const char* text, size_t len) {
+  return len >= 4 && memcmp(text + len - 4, "END\n", 4) == 0 && (len == 4 || text[len - 5] == '\n');
+}
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: reset_eof_naive SOCKET_PATH\n");
+    return 2;
+  }
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (strlen(argv[1]) >= sizeof addr.sun_path) {
+    fprintf(stderr, "reset_eof_naive: socket path too long\n");
+    return 2;
+  }
+  strcpy(addr.sun_path, argv[1]);
+  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  if (fd < 0) fail("socket");
+  if (connect(fd, (const struct sockaddr*)&addr, sizeof addr) != 0) fail("connect");
+  struct pollfd ready = {.fd = fd, .events = POLLIN};
+  int r;
+  while ((r = poll(&ready, 1, 5000)) < 0) {
+    if (errno != EINTR) fail("poll");
+  }
+  if (r == 0) {
+    fprintf(stderr, "reset_eof_naive: no data within 5 s\n");
+    return 1;
+  }
+  static char text[65536];
+  size_t len = 0;
+  int complete = 0;
+  while (!complete) {
+    if (len + 64 >= sizeof text) {
+      fprintf(stderr, "reset_eof_naive: more than %zu bytes\n", len);
+      return 1;
+    }
+    ssize_t n = recv(fd, text + len, 64, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ECONNRESET) break; /* the mistake: taken as the end of the data */
+      fail("recv");
+    }
+    if (n == 0) {
+      fprintf(stderr, "reset_eof_naive: the connection ended before the END line\n");
+      return 1;
+    }
+    len += (size_t)n;
+    complete = ends_with_end_line(text, len);
+  }
+  close(fd);
+  long lines = 0;
+  for (size_t i = 0; i < len; ++i) lines += text[i] == '\n';
+  if (complete) --lines; /* the END line */
+  printf("received %ld lines\n", lines);
+  return 0;
+}
