@@ -1,5 +1,5 @@
-/* BUG: an msgrcv() interrupted by a signal (EINTR) is taken as "stop": the receiver quits
- * without answering, and the sender waits for the acknowledgement forever.
+/* BUG: an msgrcv() interrupted (EINTR) by a signal other than its watchdog is taken as "stop":
+ * the receiver quits without answering, and the sender waits for the acknowledgement forever.
  *
  * msgrcv_eintr_naive: receives COUNT jobs (see job_sender.c) and acknowledges them, or tells
  * the sender it gave up. It has a progress report on SIGUSR1 and an idle watchdog on SIGALRM;
@@ -72,7 +72,7 @@ int main(int argc, char** argv) {
     alarm(3); /* a sender that died before sending everything would keep us waiting */
     struct job_message m;
     if (msgrcv(queue, &m, sizeof m.text, JOB, 0) < 0) {
-      if (errno == EINTR) { /* the mistake: taken as a request to stop */
+      if (errno == EINTR && !watchdog_fired) { /* the mistake: taken as a request to stop */
         printf("stopped after %ld jobs\n", done);
         return 0;
       }
