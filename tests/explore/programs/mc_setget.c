@@ -6,17 +6,33 @@
  * Usage: mc_setget SOCKET_PATH KEY VALUE
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 static void fail(const char* what) {
   fprintf(stderr, "mc_setget: %s: %s\n", what, strerror(errno));
   exit(1);
+}
+
+/* Connects a new socket of `family` to `addr`, again while the kernel answers EAGAIN (a Unix
+ * listener's backlog is full, no local port is free for TCP: a passing shortage), with a new
+ * socket each time (after a failed connect the state of a socket is unspecified). */
+static int connect_to(int family, const struct sockaddr* addr, socklen_t len) {
+  for (int attempt = 1;; ++attempt) {
+    int fd = socket(family, SOCK_STREAM, 0);
+    if (fd < 0) fail("socket");
+    if (connect(fd, addr, len) == 0) return fd;
+    if (errno != EAGAIN || attempt == 100) fail("connect");
+    close(fd);
+    nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+  }
 }
 
 static void send_all(int fd, const char* text, size_t len) {
@@ -65,9 +81,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   strcpy(addr.sun_path, argv[1]);
-  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-  if (fd < 0) fail("socket");
-  if (connect(fd, (const struct sockaddr*)&addr, sizeof addr) != 0) fail("connect");
+  int fd = connect_to(AF_UNIX, (const struct sockaddr*)&addr, sizeof addr);
   char request[512], answer[512], expected[512];
   int len =
       snprintf(request, sizeof request, "set %s 0 0 %zu\r\n%s\r\n", key, strlen(value), value);

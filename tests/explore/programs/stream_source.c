@@ -1,17 +1,18 @@
-/* stream_source: a Unix stream server that sends its first client "line 1\n" ... "line
- * COUNT\n" and "END\n" in one send(), closes the connection and exits 0. The server of
+/* stream_source: a TCP server that sends its first client "line 1\n" ... "line COUNT\n" and
+ * "END\n" in one send(), closes the connection and exits 0. The server of
  * tests/explore/scenarios/reset_eof.yaml; it has no bug of its own.
  *
- * Usage: stream_source SOCKET_PATH COUNT
+ * Usage: stream_source HOST PORT COUNT
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,25 +50,26 @@ static int accept_may_retry(int error) {
 }
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: stream_source SOCKET_PATH COUNT\n");
+  if (argc != 4) {
+    fprintf(stderr, "usage: stream_source HOST PORT COUNT\n");
     return 2;
   }
-  long count = strtol(argv[2], NULL, 10);
+  long count = strtol(argv[3], NULL, 10);
   static char text[65536];
   size_t len = 0;
   for (long i = 1; i <= count && len < sizeof text - 64; ++i)
     len += (size_t)snprintf(text + len, sizeof text - len, "line %ld\n", i);
   len += (size_t)snprintf(text + len, sizeof text - len, "END\n");
 
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  if (strlen(argv[1]) >= sizeof addr.sun_path) {
-    fprintf(stderr, "stream_source: socket path too long\n");
+  struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2]))};
+  if (inet_pton(AF_INET, argv[1], &addr.sin_addr) != 1) {
+    fprintf(stderr, "stream_source: not an IPv4 address: %s\n", argv[1]);
     return 2;
   }
-  strcpy(addr.sun_path, argv[1]);
-  int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
   if (listener < 0) fail("socket");
+  int on = 1;
+  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   if (bind(listener, (const struct sockaddr*)&addr, sizeof addr) != 0) fail("bind");
   if (listen(listener, 16) != 0) fail("listen");
   int client;
