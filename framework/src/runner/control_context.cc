@@ -23,11 +23,21 @@ int attribute_number(const std::map<std::string, std::string>& attrs, const char
 
 }  // namespace
 
-std::vector<std::filesystem::path> scenario_programs(const Scenario& scenario) {
+std::vector<std::filesystem::path> scenario_programs(const Scenario& scenario,
+                                                     const Substitutions* subs) {
+  // Before a run, what does not depend on it: ${scenario_dir} and ${env.VAR}.
+  Substitutions static_subs;
+  static_subs.set("scenario_dir", scenario.dir.string());
+  if (!subs) subs = &static_subs;
   std::vector<std::filesystem::path> programs;
   for (const auto& p : scenario.processes) {
     if (p.argv.empty()) continue;
     std::string program = p.argv.front();
+    if (program.find("${") != std::string::npos) {
+      std::string expanded, error;
+      if (!subs->expand(program, expanded, error)) continue;  // a channel's or run_dir's
+      program = std::move(expanded);
+    }
     if (p.shell && p.argv.size() >= 3) {
       const std::string& cmd = p.argv[2];
       auto start = cmd.find_first_not_of(" \t");
@@ -42,7 +52,8 @@ std::vector<std::filesystem::path> scenario_programs(const Scenario& scenario) {
 }
 
 ControlContext make_control_context(
-    const Scenario& scenario, const std::map<std::string, std::unique_ptr<Channel>>& channels) {
+    const Scenario& scenario, const std::map<std::string, std::unique_ptr<Channel>>& channels,
+    const Substitutions& subs) {
   ControlContext context;
   // In the scenario's order, so that channel indices are stable from run to run.
   for (const auto& spec : scenario.channels) {
@@ -65,7 +76,7 @@ ControlContext make_control_context(
     }
     context.channels.push_back(std::move(entry));
   }
-  context.programs = scenario_programs(scenario);
+  context.programs = scenario_programs(scenario, &subs);
   return context;
 }
 

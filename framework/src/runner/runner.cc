@@ -308,7 +308,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       }
       channels.emplace(spec.name, std::move(ch));
     }
-    ControlContext context = make_control_context(scenario, channels);
+    ControlContext context = make_control_context(scenario, channels, subs);
     // Made before the control block, which lists them: no `ipc` rule may fire on a program's
     // own logging.
     std::vector<ProcessCaptures> captures = make_captures(scenario, options_.inherit_stdio);
