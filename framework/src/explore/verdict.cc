@@ -141,7 +141,9 @@ Outcome classify(const Plan& plan, const Point& point, const ScenarioResult& res
   const int injected = injected_signal(point);
   // The faulted process dying of the signal the point injected is the fault, not a finding.
   auto is_injected_death = [&](const Violation& v) {
-    if (injected == 0 || v.process != faulted || v.kind != "signal") return false;
+    // A task reports it as `signal`, a service killed before the tasks ended as `service`.
+    if (injected == 0 || v.process != faulted || (v.kind != "signal" && v.kind != "service"))
+      return false;
     const ProcessResult* p = find_process(result, faulted);
     return p && p->term_signal == injected;
   };
@@ -239,6 +241,21 @@ Outcome classify(const Plan& plan, const Point& point, const ScenarioResult& res
     return out;
   }
   const bool faulted_failed = contains(failed, faulted) || contains(wrong_output, faulted);
+  // A reset breaks the connection for both ends: the peer failing, and saying why, is what
+  // correct code does with it.
+  auto failed_cleanly = [&](const std::string& name) {
+    const ProcessResult* p = find_process(result, name);
+    const ProcessResult* b = options.baseline ? find_process(*options.baseline, name) : nullptr;
+    return p && p->term_signal == 0 && p->exit_code && *p->exit_code != 0 &&
+           !p->stderr_text.empty() && (!b || b->stderr_text != p->stderr_text);
+  };
+  if (point.kind == "reset" && wrong_output.empty() &&
+      std::all_of(failed.begin(), failed.end(), failed_cleanly)) {
+    out.verdict = Verdict::clean_failure;
+    out.process = failed.front();
+    out.detail = first_failed_message + " (the reset reached it; it said why)";
+    return out;
+  }
   // 5. The faulted process carried on as if nothing happened; another one paid for it.
   if (!faulted_failed && !faulted_killed) {
     out.verdict = Verdict::propagated;

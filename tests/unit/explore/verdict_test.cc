@@ -218,6 +218,28 @@ TEST_CASE("The faulted process carried on, another one failed: propagated", "[ex
   CHECK(o.process == "client");
 }
 
+TEST_CASE("A reset reaches the peer: its failing and saying why is clean", "[explore][verdict]") {
+  Fixture f("reset", FaultClass::hard, "reset", "send");
+  f.process("client").exit_code = 1;
+  f.violate("exit", "client", "client: exited with status 1, expected 0");
+  CHECK(f.classify().verdict == Verdict::propagated);
+  f.process("client").stderr_text = "recv: Connection reset by peer\n";
+  CHECK(f.classify().verdict == Verdict::clean_failure);
+  SECTION("but not when the faulted process's peer reported success with less data") {
+    f.violate("stdout", "client", "client: stdout does not equal \"10 lines\"");
+    CHECK(f.classify().verdict != Verdict::clean_failure);
+  }
+}
+
+TEST_CASE("A service killed at the call is the fault too", "[explore][verdict]") {
+  Fixture f("signal=SIGKILL", FaultClass::hard, "crash");
+  f.process("server").exit_code.reset();
+  f.process("server").term_signal = SIGKILL;
+  f.process("server").service = true;
+  f.violate("service", "server", "server: service killed by SIGKILL before the tasks finished");
+  CHECK(f.classify().verdict == Verdict::clean_failure);
+}
+
 TEST_CASE("A hard fault: failing with a word on stderr is clean, failing mute is not",
           "[explore][verdict]") {
   Fixture f("error=ENOMEM", FaultClass::hard);
