@@ -177,9 +177,14 @@ Outcome classify(const Plan& plan, const Point& point, const ScenarioResult& res
       }
     return out;
   }
-  // 3. An object left behind.
+  // 3. An object left behind. Not by a process killed at the call: nothing cleans up after
+  // SIGKILL, which is why the runner removes what a run leaves.
+  const bool only_the_killed_leaked =
+      faulted_killed && !result.leaks.empty() &&
+      std::all_of(result.leaks.begin(), result.leaks.end(),
+                  [&](const Leak& l) { return l.process == faulted; });
   for (const auto& v : result.violations) {
-    if (v.kind != "leaks") continue;
+    if (v.kind != "leaks" || only_the_killed_leaked) continue;
     out.verdict = Verdict::leak;
     out.detail = v.message;
     if (!result.leaks.empty()) out.process = result.leaks.front().process;
@@ -190,7 +195,7 @@ Outcome classify(const Plan& plan, const Point& point, const ScenarioResult& res
   std::vector<std::string> failed, wrong_output;
   std::string first_failed_message, first_wrong_message;
   for (const auto& v : result.violations) {
-    if (v.kind == "faults") continue;
+    if (v.kind == "faults" || (v.kind == "leaks" && only_the_killed_leaked)) continue;
     // What a process killed at the call did not do afterwards is the fault, not a verdict.
     if (faulted_killed && v.process == faulted) continue;
     if (v.kind == "stdout" || v.kind == "stderr" || v.kind == "peers") {

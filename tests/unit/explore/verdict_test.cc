@@ -231,6 +231,19 @@ TEST_CASE("A reset reaches the peer: its failing and saying why is clean", "[exp
   }
 }
 
+TEST_CASE("What a process killed at the call left behind is no leak; what others left is",
+          "[explore][verdict]") {
+  Fixture f("signal=SIGKILL", FaultClass::hard, "crash");
+  f.process("server").exit_code.reset();
+  f.process("server").term_signal = SIGKILL;
+  f.violate("signal", "server", "server: killed by SIGKILL");
+  f.violate("leaks", "", "server left System V message queue id 5 behind");
+  f.result.leaks.push_back({"server", 9, "msgget", "System V message queue id 5", true});
+  CHECK(f.classify().verdict == Verdict::clean_failure);
+  f.result.leaks.push_back({"client", 10, "msgget", "System V message queue id 6", true});
+  CHECK(f.classify().verdict == Verdict::leak);
+}
+
 TEST_CASE("A service killed at the call is the fault too", "[explore][verdict]") {
   Fixture f("signal=SIGKILL", FaultClass::hard, "crash");
   f.process("server").exit_code.reset();
