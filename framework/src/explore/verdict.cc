@@ -41,10 +41,11 @@ const ProcessResult* find_process(const ScenarioResult& r, const std::string& na
   return nullptr;
 }
 
-// The canonical text the runner reports the point's fault under.
-std::string canonical(const Point& point) {
+// The canonical text the runner reports the point's fault under: `:optional` in explore's
+// own runs, without it in the repro command.
+std::string canonical(const Point& point, bool optional) {
   Diagnostics diags;
-  auto spec = parse_fault_spec(point.spec + ":optional", diags);
+  auto spec = parse_fault_spec(point.spec + (optional ? ":optional" : ""), diags);
   return spec ? spec->to_string() : point.spec;
 }
 
@@ -55,14 +56,28 @@ int injected_signal(const Point& point) {
   return spec ? spec->signal : 0;
 }
 
+// Who waited where at the timeout: the tasks first (the ones that could not finish), then
+// the services (which wait by design).
+const ProcessResult* hung_process(const ScenarioResult& r) {
+  for (bool services : {false, true})
+    for (const auto& p : r.processes)
+      if (!p.at_timeout.empty() && p.service == services) return &p;
+  return nullptr;
+}
+
 std::string hang_detail(const ScenarioResult& r) {
-  for (const auto& p : r.processes) {
-    for (const auto& s : p.at_timeout) {
+  std::string out;
+  for (bool services : {false, true}) {
+    for (const auto& p : r.processes) {
+      if (p.at_timeout.empty() || p.service != services) continue;
+      const ProcessSnapshot& s = p.at_timeout.front();
       std::string in = s.syscall.empty() ? s.state : s.syscall;
       if (!s.wchan.empty() && s.wchan != "0") in += fmt::format(" ({})", s.wchan);
-      return fmt::format("timed out; {} (pid {}) was blocked in {}", p.name, s.pid, in);
+      out += fmt::format("{}{} (pid {}) was blocked in {}", out.empty() ? "timed out; " : "; ",
+                         p.name, s.pid, in);
     }
   }
+  if (!out.empty()) return out;
   for (const auto& v : r.violations)
     if (v.kind == "timeout") return v.message;
   return "timed out";
@@ -123,10 +138,10 @@ Outcome classify(const Plan& plan, const Point& point, const ScenarioResult& res
       if (v.kind == "setup" || v.kind == "interrupted") out.detail = v.message;
     return out;
   }
-  const std::string mine = canonical(point);
+  const std::string mine = canonical(point, true), repro = canonical(point, false);
   const FaultResult* fault = nullptr;
   for (const auto& f : result.faults)
-    if (f.spec == mine) fault = &f;
+    if (f.spec == mine || f.spec == repro) fault = &f;
   if (!fault || fault->fired == 0) {
     out.verdict = Verdict::unreached;
     out.detail = fault && !fault->missed.empty() ? fault->missed : "the fault never fired";
@@ -170,11 +185,7 @@ Outcome classify(const Plan& plan, const Point& point, const ScenarioResult& res
                       ? Verdict::stranded
                       : Verdict::hang;
     out.detail = hang_detail(result);
-    for (const auto& p : result.processes)
-      if (!p.at_timeout.empty()) {
-        out.process = p.name;
-        break;
-      }
+    if (const ProcessResult* p = hung_process(result)) out.process = p->name;
     return out;
   }
   // 3. An object left behind. Not by a process killed at the call: nothing cleans up after
@@ -246,19 +257,20 @@ Outcome classify(const Plan& plan, const Point& point, const ScenarioResult& res
     return out;
   }
   const bool faulted_failed = contains(failed, faulted) || contains(wrong_output, faulted);
-  // A reset breaks the connection for both ends: the peer failing, and saying why, is what
-  // correct code does with it.
+  // A hard fault may end what the faulted process was doing for another one (a reset breaks
+  // the connection for both ends; a server drops the connection a hard error hit): the
+  // other process failing, and saying why, is what correct code does with it.
   auto failed_cleanly = [&](const std::string& name) {
     const ProcessResult* p = find_process(result, name);
     const ProcessResult* b = options.baseline ? find_process(*options.baseline, name) : nullptr;
     return p && p->term_signal == 0 && p->exit_code && *p->exit_code != 0 &&
            !p->stderr_text.empty() && (!b || b->stderr_text != p->stderr_text);
   };
-  if (point.kind == "reset" && wrong_output.empty() &&
+  if (point.cls == FaultClass::hard && !faulted_failed && wrong_output.empty() &&
       std::all_of(failed.begin(), failed.end(), failed_cleanly)) {
     out.verdict = Verdict::clean_failure;
     out.process = failed.front();
-    out.detail = first_failed_message + " (the reset reached it; it said why)";
+    out.detail = first_failed_message + "; it said why on stderr";
     return out;
   }
   // 5. The faulted process carried on as if nothing happened; another one paid for it.

@@ -218,6 +218,40 @@ TEST_CASE("The faulted process carried on, another one failed: propagated", "[ex
   CHECK(o.process == "client");
 }
 
+TEST_CASE("A hang names the tasks that could not finish before the services that wait",
+          "[explore][verdict]") {
+  Fixture f("error=EMFILE", FaultClass::transient);
+  f.result.timed_out = true;
+  f.violate("timeout", "", "timed out after 5s");
+  f.process("server").service = true;
+  f.process("server").at_timeout.push_back(
+      {5, "server", "S", "epoll_wait(3, ...)", "do_epoll_wait", ""});
+  f.process("client").at_timeout.push_back(
+      {6, "client", "S", "recvfrom(4, ...)", "unix_stream_read_generic", ""});
+  auto o = f.classify();
+  CHECK(o.verdict == Verdict::hang);
+  CHECK(o.process == "client");
+  CHECK(o.detail.find("client (pid 6) was blocked in recvfrom") < o.detail.find("server (pid 5)"));
+}
+
+TEST_CASE("A hard fault that ended another process's work: its failing and saying why is clean",
+          "[explore][verdict]") {
+  SECTION("a server drops the connection a hard error hit; the client says why") {
+    Fixture f("error=ECONNRESET", FaultClass::hard, "error", "recv");
+    f.process("client").exit_code = 1;
+    f.process("client").stderr_text = "client: connection closed by the server\n";
+    f.violate("exit", "client", "client: exited with status 1, expected 0");
+    CHECK(f.classify().verdict == Verdict::clean_failure);
+  }
+  SECTION("the same after a transient fault is a finding") {
+    Fixture f("error=EINTR", FaultClass::transient, "error", "recv");
+    f.process("client").exit_code = 1;
+    f.process("client").stderr_text = "client: connection closed by the server\n";
+    f.violate("exit", "client", "client: exited with status 1, expected 0");
+    CHECK(f.classify().verdict == Verdict::propagated);
+  }
+}
+
 TEST_CASE("A reset reaches the peer: its failing and saying why is clean", "[explore][verdict]") {
   Fixture f("reset", FaultClass::hard, "reset", "send");
   f.process("client").exit_code = 1;
