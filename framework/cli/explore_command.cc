@@ -184,6 +184,7 @@ int run_explore(ExploreArgs args) {
   options.max_runs = args.max_runs;
   options.run.seed = args.seed;
   options.run.backtraces = !args.no_backtrace;
+  options.run.without_faults = args.without_faults;
   auto bad = [](const std::string& message, const std::string& hint) {
     std::cerr << "faultline explore: " << message << "\n  hint: " << hint << '\n';
     return kExitInput;

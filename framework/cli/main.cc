@@ -158,6 +158,7 @@ int cmd_run(const RunArgs& args) {
   }
   auto files = expand_paths(args.paths, diags);
   auto scenarios = load_all(files, diags);
+  options.without_faults = args.without_faults;
   if (args.without_faults)
     for (auto& s : scenarios) s.faults.clear();
   for (const auto& s : scenarios) {

@@ -159,6 +159,10 @@ struct ScenarioResult {
   // ... because of a per-user or system-wide limit that other runs share (RLIMIT_MSGQUEUE,
   // System V msgmni, ...): waiting for those runs to end may let it through (`run -j`).
   bool setup_limit = false;
+  // What `faultline run` needs besides the file and the seed to run it again: the --fault
+  // rules as given, and whether the scenario's own faults were left out.
+  std::vector<std::string> command_faults;
+  bool without_faults = false;
   // Calls the processes made, per site (RunOptions::record); empty otherwise.
   std::vector<RecordedCall> recorded;
 };

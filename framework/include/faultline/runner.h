@@ -27,6 +27,8 @@ struct RunOptions {
   // Record every interposed call on an IPC object per (process, call, caller) into
   // ScenarioResult::recorded (`faultline explore`'s baseline).
   bool record = false;
+  // The scenario's own faults were left out (`--without-faults`); only reported.
+  bool without_faults = false;
 };
 
 // FAULTLINE_INTERPOSE when set, else libfaultline-interpose.so in <exe dir>/../lib or

@@ -72,6 +72,7 @@ class WaitableSignals final {
     RunOptions run = options.run;
     run.record = false;
     run.seed = plan.seed;
+    run.without_faults = plan.without_faults;
     run.extra_faults.clear();
     Diagnostics diags;
     // Optional: a fault that does not fire is `unreached`, not a failed expectation.

@@ -266,7 +266,7 @@ Outcome classify(const Plan& plan, const Point& point, const ScenarioResult& res
     return p && p->term_signal == 0 && p->exit_code && *p->exit_code != 0 &&
            !p->stderr_text.empty() && (!b || b->stderr_text != p->stderr_text);
   };
-  if (point.cls == FaultClass::hard && !faulted_failed && wrong_output.empty() &&
+  if (point.cls == FaultClass::hard && !faulted_failed && exited_silently_wrong().empty() &&
       std::all_of(failed.begin(), failed.end(), failed_cleanly)) {
     out.verdict = Verdict::clean_failure;
     out.process = failed.front();

@@ -89,8 +89,12 @@ void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleSty
     }
   }
   for (const auto& n : r.notes) out << "      note: " << n << '\n';
-  if (!r.passed && !r.file.empty())
-    out << fmt::format("      rerun: faultline run {} --seed {}\n", r.file.string(), r.seed);
+  if (!r.passed && !r.file.empty()) {
+    std::string faults;
+    for (const auto& f : r.command_faults) faults += fmt::format(" --fault '{}'", f);
+    out << fmt::format("      rerun: faultline run {}{}{} --seed {}\n", r.file.string(),
+                       r.without_faults ? " --without-faults" : "", faults, r.seed);
+  }
 }
 
 void print_blind_spots(std::ostream& out, const ScenarioResult& r, std::string_view prefix) {

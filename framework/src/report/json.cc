@@ -29,6 +29,8 @@ nlohmann::json to_json(const ScenarioResult& r) {
   j["outcome"] = r.passed ? "pass" : r.setup_failed() ? "setup" : "fail";
   j["setup_limit"] = r.setup_limit;
   j["seed"] = r.seed;
+  j["command_faults"] = r.command_faults;
+  j["without_faults"] = r.without_faults;
   j["duration_ms"] = ms(r.duration);
   // Zero: no timeout (`faultline exec` without --timeout).
   j["timeout_ms"] =
@@ -135,6 +137,8 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
   r.passed = j.at("passed").get<bool>();
   r.setup_limit = j.value("setup_limit", false);
   r.seed = j.at("seed").get<std::uint64_t>();
+  r.command_faults = j.value("command_faults", std::vector<std::string>{});
+  r.without_faults = j.value("without_faults", false);
   r.duration = duration(j.at("duration_ms"));
   r.timeout = duration(j.at("timeout_ms"));
   r.timed_out = j.at("timed_out").get<bool>();

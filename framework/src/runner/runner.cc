@@ -277,6 +277,8 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     faults.push_back(f);
   }
   faults.insert(faults.end(), scenario.faults.begin(), scenario.faults.end());
+  for (const auto& f : options_.extra_faults) result.command_faults.push_back(f.to_string());
+  result.without_faults = options_.without_faults;
   for (const auto& f : faults) result.faults.push_back({f.to_string(), 0, 0, f.optional, {}});
 
   auto fail_setup = [&](const std::string& message) {
