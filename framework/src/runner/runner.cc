@@ -284,6 +284,9 @@ ScenarioResult Runner::run(const Scenario& scenario) {
 
   // When each process ended, ms since the start (violations are ordered by it).
   std::vector<double> ended_ms;
+  // Stamps of the run's phases, for result.timings.
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point provisioned, planned, supervised, collected;
   auto ms_since_start = [&](std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double, std::milli>(t - started).count();
   };
@@ -323,6 +326,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
               {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)});
       }
     }
+    provisioned = Clock::now();
     ControlBlock control =
         ControlBlock::create(dir.path() / "control", faults, result.seed, context);
 
@@ -458,6 +462,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     pipes.reset();
     inherited.reset();
     control_file.reset();
+    planned = Clock::now();
 
     SupervisorOptions sup;
     sup.timeout = scenario.timeout;
@@ -471,6 +476,10 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       }
     };
     SupervisionResult run = supervise(std::move(plans), sup);
+    supervised = Clock::now();
+    result.timings.spawn = run.spawn_time;
+    result.timings.reap = run.reap_time;
+    result.timings.supervise = (supervised - planned) - run.spawn_time - run.reap_time;
 
     result.timed_out = run.timed_out;
     result.interrupted_by = run.interrupted_by;
@@ -547,12 +556,17 @@ ScenarioResult Runner::run(const Scenario& scenario) {
           fmt::format("{} created IPC objects were not recorded (more than {}); "
                       "the leak check did not see them",
                       lost, FL_MAX_CREATED));
+    collected = Clock::now();
   } catch (const ChannelError& e) {
     result.setup_limit = e.shared_limit();
     return fail_setup(e.what());
   } catch (const std::exception& e) {
     return fail_setup(e.what());
   }
+  const Clock::time_point cleaned = Clock::now();
+  result.timings.provision = provisioned - started;
+  result.timings.control = planned - provisioned;
+  result.timings.cleanup = cleaned - collected;
 
   for (std::size_t i = 0; i < result.processes.size(); ++i) {
     auto v = check_process(scenario.processes[i], result.processes[i]);
@@ -576,7 +590,9 @@ ScenarioResult Runner::run(const Scenario& scenario) {
   // The headline (the first violation) names the root cause; docs/cli.md says how it is found.
   order_by_root_cause(result.violations, cause_context(result));
   result.passed = result.violations.empty();
-  result.duration = std::chrono::steady_clock::now() - started;
+  const Clock::time_point judged = Clock::now();
+  result.timings.verdict = (collected - supervised) + (judged - cleaned);
+  result.duration = judged - started;
   return result;
 }
 
