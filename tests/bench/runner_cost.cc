@@ -54,8 +54,7 @@ Totals run_sequentially(const faultline::Scenario& scenario, int runs) {
   for (int i = 0; i < runs; ++i) {
     faultline::ScenarioResult r = runner.run(scenario);
     ++t.runs;
-    if (!r.passed) {
-      ++t.failed;
+    if (!r.passed && t.failed++ == 0) {
       for (const auto& v : r.violations) std::fprintf(stderr, "  failed: %s\n", v.message.c_str());
     }
     t.provision_ms += ms(r.timings.provision);

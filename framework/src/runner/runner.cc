@@ -526,21 +526,23 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     }
     const auto start_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(started.time_since_epoch()).count();
-    for (const auto& e : control.events()) {
+    std::vector<ControlBlock::Event> events = control.events();
+    result.events.reserve(events.size());
+    for (auto& e : events) {
       FaultEvent fe;
       fe.time_ms = (static_cast<double>(e.time_ns) - static_cast<double>(start_ns)) / 1e6;
       fe.pid = e.pid;
       fe.tid = e.tid;
-      fe.process = e.process;
-      fe.call = e.call;
+      fe.process = std::move(e.process);
+      fe.call = std::move(e.call);
       fe.rule = e.rule;
-      fe.error = e.err ? errno_name(e.err) : "";
+      fe.error = std::move(e.err_name);
       fe.result = e.result;
       fe.bytes = e.bytes;
       fe.seq = e.seq;
       fe.fd = e.fd;
       fe.caller = e.caller;
-      fe.channel = e.channel;
+      fe.channel = std::move(e.channel);
       fe.unrealistic = why_name(e.unrealistic);
       if (e.rule >= 0 && static_cast<std::size_t>(e.rule) < result.faults.size())
         fe.fault = result.faults[static_cast<std::size_t>(e.rule)].spec;
