@@ -258,6 +258,7 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
                   CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &setup, &pidfd);
     if (pid < 0) clone_error = errno;
   }
+  UniqueFd owned_pidfd(pid > 0 ? pidfd : -1);
   if (pid < 0 || setup.error() != 0) {
     // Why the filter could not be installed, when that is what stopped the child.
     std::string why;
@@ -268,7 +269,7 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
     }
     // The child has exited already (CLONE_VFORK), with status 127.
     if (pid > 0) {
-      ::close(pidfd);
+      owned_pidfd.reset();
       while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
       }
     }
@@ -279,7 +280,7 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
     return result;
   }
   child.pid = pid;
-  child.pidfd = UniqueFd(pidfd);
+  child.pidfd = std::move(owned_pidfd);
   child.seccomp = std::move(notify);
   result.process = std::move(child);
   return result;
