@@ -178,12 +178,8 @@ int cmd_run(const RunArgs& args) {
   std::vector<ScenarioResult> results;
   int interrupted = 0;
   if (args.jobs > 1 && scenarios.size() > 1) {
-    std::vector<fs::path> paths;
-    for (const auto& s : scenarios) paths.push_back(s.file);
-    cli::WorkerArgs worker{args.faults, args.seed, args.verbose, args.no_backtrace,
-                           args.without_faults};
     results = cli::run_in_parallel(
-        paths, worker, args.jobs,
+        scenarios, options, args.jobs,
         [&](const ScenarioResult& r) {
           print_scenario(std::cout, r, style);
           std::cout.flush();

@@ -5,8 +5,11 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -114,4 +117,28 @@ processes:
   REQUIRE(j["scenarios"].size() == 2);
   CHECK(j["scenarios"][0]["interrupted"] == true);
   CHECK(j["scenarios"][1]["interrupted"] == true);
+}
+
+TEST_CASE("run -j 2 runs its scenarios in two runners, each taking one after the other",
+          "[integration][parallel]") {
+  NothingLeftBehind guard;
+  // A process's parent is the runner that runs its scenario.
+  std::vector<std::unique_ptr<TempScenario>> scenarios;
+  std::vector<std::string> args{"run", "-j", "2"};
+  for (int i = 0; i < 6; ++i) {
+    scenarios.push_back(std::make_unique<TempScenario>(
+        fmt::format("scenario: s{}\nprocesses: {{ p: {{ run: 'echo $PPID' }} }}\n", i)));
+    args.push_back(scenarios.back()->path().string());
+  }
+  fs::path out = scenarios.front()->dir() / "result.json";
+  args.insert(args.end(), {"--json", out.string()});
+  CommandResult r = run_faultline(args);
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  json j = read_json(out);
+  REQUIRE(j["scenarios"].size() == 6);
+  std::set<std::string> runners;
+  for (const auto& sc : j["scenarios"]) runners.insert(sc["processes"][0]["stdout"]);
+  // Not a new `faultline` per scenario (its start cost more than a run): two workers.
+  CHECK(runners.size() <= 2);
 }

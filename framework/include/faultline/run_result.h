@@ -133,6 +133,18 @@ struct RecordedCall {
   bool seccomp = false;           // seen by the seccomp backend (no site, error/delay/signal)
 };
 
+// Where the runner's own time went in one run (steady clock), for the benchmark of its fixed
+// cost (tests/bench/runner_cost.cc). Not part of the JSON result.
+struct RunTimings {
+  Duration provision{0};  // run directory, cgroup, channels, capture pipes
+  Duration control{0};    // the control block and the launch plans
+  Duration spawn{0};      // starting the processes (fork, child setup, exec)
+  Duration supervise{0};  // waiting for them, their output (spawn and reap excluded)
+  Duration reap{0};       // ending and reaping what is left once they have ended
+  Duration verdict{0};    // counters, events, blind spots, leak check, expectations
+  Duration cleanup{0};    // control file, channels, cgroup and run directory removed
+};
+
 struct ScenarioResult {
   std::string scenario;
   std::filesystem::path file;
@@ -165,6 +177,7 @@ struct ScenarioResult {
   bool without_faults = false;
   // Calls the processes made, per site (RunOptions::record); empty otherwise.
   std::vector<RecordedCall> recorded;
+  RunTimings timings;
 };
 
 }  // namespace faultline

@@ -282,6 +282,7 @@ std::vector<ControlBlock::Event> ControlBlock::events() const {
   const auto& table = call_table();
   const std::uint64_t next = control_->event_next.load(std::memory_order_acquire);
   const std::uint64_t first = next > FL_EVENT_RING ? next - FL_EVENT_RING : 0;
+  out.reserve(next - first);
   for (std::uint64_t idx = first; idx < next; ++idx) {
     const fl_event& e = control_->events[idx % FL_EVENT_RING];
     if (e.seq.load(std::memory_order_acquire) != idx + 1) continue;  // still being written

@@ -29,7 +29,8 @@ void reap_exited_children(const std::function<void(const siginfo_t&)>& on_exit);
 // SIGKILLs the given process groups (those still holding one of our descendants) and every
 // descendant of this process, again until none is left, and reaps them all. Returns
 // "PID COMM" of each process that was still alive when killed. This process must be the
-// only owner of its children (a child subreaper cannot tell whose orphan it got).
+// only owner of its children (a child subreaper cannot tell whose orphan it got), and a
+// subreaper: without any child, it has no descendant left to look for in /proc.
 [[nodiscard]] std::vector<std::string> kill_and_reap_all_descendants(
     const std::vector<pid_t>& groups);
 

@@ -1,20 +1,19 @@
-// Spawning through Boost.Process v2's posix default_launcher; see spawn.h.
+// Spawning with clone(CLONE_VM | CLONE_VFORK | CLONE_PIDFD), the way posix_spawn does; see
+// spawn.h. Not fork (Boost.Process's default_launcher did that): fork copies the runner's page
+// tables, and every page the runner or the child then writes before exec is copied on a fault;
+// that was most of the runner's own CPU per run (docs/performance.md, "A scenario run's fixed
+// cost"). Boost 1.81's vfork_launcher allocates and rebuilds Asio services in the child, which
+// shares our memory, and posix_spawn has no hook for the cgroup and the seccomp handoff.
 #include "processes/spawn.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
-#include <sys/syscall.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <boost/asio/io_context.hpp>
-// Boost 1.81's process/v2/detail/config.hpp names boost::optional without including it
-// when BOOST_PROCESS_USE_STD_FS is set. Process v2 is header-only by default in 1.81
-// (BOOST_PROCESS_V2_HEADER_ONLY), so no src.hpp is compiled.
-#include <boost/optional.hpp>
-#include <boost/process/v2/posix/default_launcher.hpp>
-#include <boost/process/v2/process.hpp>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -32,45 +31,54 @@
 namespace faultline {
 namespace {
 
-namespace bp = boost::process::v2;
-
 std::string errno_text(int err) { return std::error_code(err, std::system_category()).message(); }
 
-// Runs in the forked child, before exec: only async-signal-safe calls, no allocation.
-// Everything it needs was prepared in the parent.
+// What the child does between clone and exec. It runs in the parent's memory, on a stack of
+// its own, while the parent waits: everything is prepared here beforehand, and the child only
+// makes system calls, reads this object and writes `error`. No allocation, no lock, no return.
 class ChildSetup final {
  public:
-  // (target fd, source fd): the source stays owned by the parent.
-  ChildSetup(std::vector<std::pair<int, int>> wiring, const char* cwd, int cgroup_procs,
-             seccomp::Handoff* handoff = nullptr, const sock_fprog* filter = nullptr)
-      : wiring_(std::move(wiring)),
+  // wiring: (target fd, source fd); the source stays owned by the parent.
+  ChildSetup(const std::string& program, std::vector<const char*> argv,
+             std::vector<const char*> envp, std::vector<std::pair<int, int>> wiring,
+             const char* cwd, int cgroup_procs, seccomp::Handoff* handoff, const sock_fprog* filter)
+      : program_(program.c_str()),
+        argv_(std::move(argv)),
+        envp_(std::move(envp)),
+        wiring_(std::move(wiring)),
         scratch_(wiring_.size(), -1),
         cwd_(cwd),
         cgroup_procs_(cgroup_procs),
         handoff_(handoff),
         filter_(filter) {
-    for (const auto& [target, source] : wiring_) high_base_ = std::max(high_base_, target + 1);
+    for (const auto& [target, source] : wiring_) {
+      high_base_ = std::max(high_base_, target + 1);
+      keep_.push_back(target);
+    }
+    std::sort(keep_.begin(), keep_.end());
   }
 
-  // Parent side, before fork: the fds that survive exec (Boost adds its exec-error pipe).
-  template <typename Launcher>
-  boost::system::error_code on_setup(Launcher& launcher, const std::filesystem::path&,
-                                     const char* const*&) {
-    launcher.fd_whitelist.clear();
-    for (const auto& [target, source] : wiring_) launcher.fd_whitelist.push_back(target);
-    return {};
+  // clone()'s entry point: never returns.
+  static int child_main(void* self) {
+    auto* setup = static_cast<ChildSetup*>(self);
+    setup->error_ = setup->exec();
+    ::_exit(127);
   }
 
-  template <typename Launcher>
-  boost::system::error_code on_exec_setup(Launcher& launcher, const std::filesystem::path&,
-                                          const char* const*&) {
+  // Why the child did not exec (an errno), 0 when it did; read once clone() has returned.
+  [[nodiscard]] int error() const { return error_; }
+
+ private:
+  // Returns only when something failed, with the errno of that step.
+  int exec() noexcept {
     // Own process group: the runner signals and kills the whole group.
-    if (::setpgid(0, 0) != 0) return last_error();
+    if (::setpgid(0, 0) != 0) return errno;
     // The run's cgroup, when there is one: "0" moves the writer. A failure leaves the process
     // group record (and FAULTLINE_RUN_DIR) to `faultline gc`, so it is not fatal.
     if (cgroup_procs_ >= 0) (void)!::write(cgroup_procs_, "0", 1);
     // The runner blocks SIGINT/SIGTERM/SIGCHLD and may ignore others: exec keeps both the
-    // mask and ignored dispositions, so the program would inherit them.
+    // mask and ignored dispositions, so the program would inherit them. (Every signal is
+    // blocked until here: no handler of the runner may run in its memory.)
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (int sig = 1; sig < NSIG; ++sig) {
@@ -83,18 +91,15 @@ class ChildSetup final {
     // first every source to a free number above all targets, then onto the targets.
     for (std::size_t i = 0; i < wiring_.size(); ++i) {
       scratch_[i] = ::fcntl(wiring_[i].second, F_DUPFD_CLOEXEC, high_base_);
-      if (scratch_[i] < 0) return last_error();
+      if (scratch_[i] < 0) return errno;
     }
     for (std::size_t i = 0; i < wiring_.size(); ++i) {
-      if (::dup2(scratch_[i], wiring_[i].first) < 0) return last_error();
+      if (::dup2(scratch_[i], wiring_[i].first) < 0) return errno;
     }
-    if (cwd_ != nullptr && ::chdir(cwd_) != 0) return last_error();
-    // Boost 1.81's close_all() never closes the gaps between whitelisted fds, so close them
-    // here; the whitelist holds the targets and Boost's close-on-exec error pipe.
-    auto& keep = launcher.fd_whitelist;
-    std::sort(keep.begin(), keep.end());
+    if (cwd_ != nullptr && ::chdir(cwd_) != 0) return errno;
+    // Nothing but the targets survives: the gaps between them, then everything above.
     unsigned next = 0;
-    for (int fd : keep) {
+    for (int fd : keep_) {
       if (static_cast<unsigned>(fd) > next) ::close_range(next, fd - 1, 0);
       next = std::max(next, static_cast<unsigned>(fd) + 1);
     }
@@ -102,52 +107,61 @@ class ChildSetup final {
     // Last, so that none of the calls above is notified: from here on the filter's syscalls
     // wait for the runner, which already holds the listener when this returns.
     if (handoff_ != nullptr) {
-      if (int e = handoff_->install_in_child(*filter_); e != 0)
-        return {e, boost::system::system_category()};
+      if (int e = handoff_->install_in_child(*filter_); e != 0) return e;
     }
-    return {};
+    ::execve(program_, const_cast<char* const*>(argv_.data()),
+             const_cast<char* const*>(envp_.data()));
+    return errno;
   }
 
-  // Boost calls exit() after a failed exec, which would run the runner's atexit handlers
-  // and flush its stdio buffers a second time in the child. (Variadic: Boost 1.81 detects
-  // this hook with a different signature than it calls.)
-  template <typename... Args>
-  void on_exec_error(Args&&...) {
-    ::_exit(127);
-  }
-
- private:
-  static boost::system::error_code last_error() {
-    return {errno, boost::system::system_category()};
-  }
-
+  const char* program_;
+  std::vector<const char*> argv_;  // null-terminated
+  std::vector<const char*> envp_;  // null-terminated
   std::vector<std::pair<int, int>> wiring_;
   std::vector<int> scratch_;
+  std::vector<int> keep_;  // the targets, sorted
   const char* cwd_;
   int cgroup_procs_;
   seccomp::Handoff* handoff_;
   const sock_fprog* filter_;
   int high_base_ = 3;
+  int error_ = 0;
 };
 
-// Occupies the free target fd numbers while Boost creates its exec-error pipe, so that the
-// pipe cannot land on a number the child needs (the child would overwrite it and Boost
-// would report a failed exec as a success).
-class TargetPlaceholders final {
+// The child's stack: a private mapping of our own, released once the child has exec'd.
+class ChildStack final {
  public:
-  TargetPlaceholders(const std::vector<std::pair<int, int>>& wiring, int devnull) {
-    for (const auto& [target, source] : wiring) {
-      if (::fcntl(target, F_GETFD) < 0 && errno == EBADF &&
-          ::dup3(devnull, target, O_CLOEXEC) == target) {
-        held_.emplace_back(target);
-      }
-    }
+  static constexpr std::size_t kSize = 64 * 1024;
+  ChildStack()
+      : base_(::mmap(nullptr, kSize, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0)) {}
+  ~ChildStack() {
+    if (base_ != MAP_FAILED) ::munmap(base_, kSize);
   }
-  TargetPlaceholders(const TargetPlaceholders&) = delete;
-  TargetPlaceholders& operator=(const TargetPlaceholders&) = delete;
+  ChildStack(const ChildStack&) = delete;
+  ChildStack& operator=(const ChildStack&) = delete;
+  [[nodiscard]] bool valid() const { return base_ != MAP_FAILED; }
+  [[nodiscard]] void* top() const { return static_cast<char*>(base_) + kSize; }
 
  private:
-  std::vector<UniqueFd> held_;
+  void* base_;
+};
+
+// Blocks every signal in this thread for the scope: the child starts with this mask, so no
+// signal handler runs in it before it has reset them all.
+class BlockAllSignals final {
+ public:
+  BlockAllSignals() {
+    sigset_t all;
+    sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &previous_);
+  }
+  ~BlockAllSignals() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  BlockAllSignals(const BlockAllSignals&) = delete;
+  BlockAllSignals& operator=(const BlockAllSignals&) = delete;
+
+ private:
+  sigset_t previous_;
 };
 
 }  // namespace
@@ -201,16 +215,16 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
     if (capture->reader) *readers[target - 1] = std::move(capture->reader);
   }
 
-  std::vector<std::string> args(plan.argv.begin() + 1, plan.argv.end());
+  std::vector<const char*> argv;
+  argv.reserve(plan.argv.size() + 1);
+  for (const auto& a : plan.argv) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
   std::vector<const char*> envp;
   envp.reserve(plan.env.size() + 1);
   for (const auto& e : plan.env) envp.push_back(e.c_str());
   envp.push_back(nullptr);
 
-  boost::asio::io_context context;
-  bp::posix::default_launcher launcher;
-  launcher.env = envp.data();
-  // The notification thread starts before the fork: it takes the child's listener while the
+  // The notification thread starts before the clone: it takes the child's listener while the
   // child waits between installing its filter and exec.
   std::shared_ptr<seccomp::Handoff> handoff;
   std::shared_ptr<seccomp::NotifySupervisor> notify;
@@ -224,22 +238,28 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
       return result;
     }
   }
-  ChildSetup setup(wiring, plan.cwd.empty() ? nullptr : plan.cwd.c_str(), plan.cgroup_procs,
-                   handoff.get(), plan.seccomp ? &plan.seccomp->filter->prog() : nullptr);
-  boost::system::error_code ec;
-  pid_t pid = -1;
-  {
-    TargetPlaceholders placeholders(wiring, devnull.get());
-    auto process =
-        launcher(context.get_executor(), ec, std::filesystem::path(program), args, setup);
-    if (!ec) {
-      pid = process.id();
-      // From here on the pid is ours to wait for (the runner also reaps orphans with
-      // waitid(P_ALL)); a detached handle never waits or kills.
-      auto handle = process.detach();
-    }
+  ChildSetup setup(program, std::move(argv), std::move(envp), std::move(wiring),
+                   plan.cwd.empty() ? nullptr : plan.cwd.c_str(), plan.cgroup_procs, handoff.get(),
+                   plan.seccomp ? &plan.seccomp->filter->prog() : nullptr);
+  ChildStack stack;
+  if (!stack.valid()) {
+    result.error = fmt::format("cannot execute {}: {}", program, errno_text(errno));
+    return result;
   }
-  if (ec) {
+  pid_t pid = -1;
+  int pidfd = -1;
+  int clone_error = 0;
+  {
+    BlockAllSignals blocked;
+    // CLONE_VFORK: this thread waits until the child has exec'd or exited, so `setup` and the
+    // stack outlive the child's use of them. The pidfd comes with the child, before it can be
+    // reaped by anyone.
+    pid = ::clone(&ChildSetup::child_main, stack.top(),
+                  CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &setup, &pidfd);
+    if (pid < 0) clone_error = errno;
+  }
+  UniqueFd owned_pidfd(pid > 0 ? pidfd : -1);
+  if (pid < 0 || setup.error() != 0) {
     // Why the filter could not be installed, when that is what stopped the child.
     std::string why;
     if (notify) {
@@ -247,27 +267,20 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
       why = notify->error();
       notify.reset();
     }
-    // The child wrote errno to Boost's pipe and is exiting; Boost does not wait for it.
-    if (launcher.pid > 0) {
-      while (::waitpid(launcher.pid, nullptr, 0) < 0 && errno == EINTR) {
+    // The child has exited already (CLONE_VFORK), with status 127.
+    if (pid > 0) {
+      owned_pidfd.reset();
+      while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
       }
     }
+    const int err = pid < 0 ? clone_error : setup.error();
     result.error = why.empty()
-                       ? fmt::format("cannot execute {}: {}", program, ec.message())
+                       ? fmt::format("cannot execute {}: {}", program, errno_text(err))
                        : fmt::format("cannot run {} under the seccomp backend: {}", program, why);
     return result;
   }
   child.pid = pid;
-  child.pidfd = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (!child.pidfd) {
-    // Without a pidfd the supervisor would not see the exit; never leave it running.
-    int e = errno;
-    ::kill(-pid, SIGKILL);
-    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
-    result.error = "pidfd_open failed (Linux 5.3 or newer is required): " + errno_text(e);
-    return result;
-  }
+  child.pidfd = std::move(owned_pidfd);
   child.seccomp = std::move(notify);
   result.process = std::move(child);
   return result;

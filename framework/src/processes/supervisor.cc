@@ -273,7 +273,9 @@ void Supervisor::start(std::size_t i, Clock::time_point now) {
       return;
     }
   }
+  const Clock::time_point spawn_begin = Clock::now();
   SpawnResult spawned = spawn_process(plan);
+  result_.spawn_time += Clock::now() - spawn_begin;
   // The child holds its own copies now; the last owner of a channel end closes it, and the
   // runner's copy of a capture's writing end would keep the capture from ever ending.
   plan.fds.clear();
@@ -630,7 +632,9 @@ void Supervisor::finish() {
   for (const auto& c : children_) {
     if (c.pid > 0) groups.push_back(c.pid);
   }
+  const Clock::time_point reap_begin = Clock::now();
   result_.reaped_orphans = kill_and_reap_all_descendants(groups);
+  result_.reap_time = Clock::now() - reap_begin;
   // Every writer is dead now: what is left in the pipes is the end of the output.
   for (std::size_t i = 0; i < children_.size(); ++i) {
     read_stream(i, false, true);

@@ -99,6 +99,8 @@ struct SupervisionResult {
   bool timed_out = false;
   int interrupted_by = 0;                   // SIGINT/SIGTERM received by the runner, 0 when not
   std::vector<std::string> reaped_orphans;  // "pid comm" of descendants killed at the end
+  Duration spawn_time{0};                   // spent in spawn_process, all processes together
+  Duration reap_time{0};                    // spent ending and reaping descendants at the end
 };
 
 // Runs the plans to completion. SIGINT and SIGTERM must be blocked in the calling thread

@@ -83,25 +83,28 @@ nlohmann::json to_json(const ScenarioResult& r) {
          {"unrealistic_why", f.unrealistic_why},
          {"optional", f.optional},
          {"missed", f.missed.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.missed)}});
+  // Member by member, not from an initializer list (which copies every value once more): a
+  // run can hold thousands of events, and `run -j` serializes each result.
   auto& events = j["events"] = nlohmann::json::array();
+  events.get_ref<nlohmann::json::array_t&>().reserve(r.events.size());
   for (const auto& e : r.events) {
-    events.push_back(
-        {{"seq", e.seq},
-         {"time_ms", e.time_ms},
-         {"pid", e.pid},
-         {"tid", e.tid},
-         {"process", e.process},
-         {"call", e.call},
-         {"rule", e.rule},
-         {"fault", e.fault},
-         {"result", e.result},
-         {"errno", e.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.error)},
-         {"bytes", e.bytes},
-         {"fd", e.fd < 0 ? nlohmann::json(nullptr) : nlohmann::json(e.fd)},
-         {"channel", e.channel.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.channel)},
-         {"unrealistic",
-          e.unrealistic.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.unrealistic)},
-         {"caller", fmt::format("{:#x}", e.caller)}});
+    nlohmann::json& ej = events.emplace_back(nlohmann::json::object());
+    ej["seq"] = e.seq;
+    ej["time_ms"] = e.time_ms;
+    ej["pid"] = e.pid;
+    ej["tid"] = e.tid;
+    ej["process"] = e.process;
+    ej["call"] = e.call;
+    ej["rule"] = e.rule;
+    ej["fault"] = e.fault;
+    ej["result"] = e.result;
+    ej["errno"] = e.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.error);
+    ej["bytes"] = e.bytes;
+    ej["fd"] = e.fd < 0 ? nlohmann::json(nullptr) : nlohmann::json(e.fd);
+    ej["channel"] = e.channel.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.channel);
+    ej["unrealistic"] =
+        e.unrealistic.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.unrealistic);
+    ej["caller"] = fmt::format("{:#x}", e.caller);
   }
   j["events_lost"] = r.events_lost;
   auto& violations = j["violations"] = nlohmann::json::array();
@@ -188,6 +191,7 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
       f.missed = fj.at("missed").get<std::string>();
     r.faults.push_back(std::move(f));
   }
+  r.events.reserve(j.at("events").size());
   for (const auto& ej : j.at("events")) {
     FaultEvent e;
     e.seq = ej.at("seq").get<std::uint64_t>();

@@ -290,6 +290,9 @@ ScenarioResult Runner::run(const Scenario& scenario) {
 
   // When each process ended, ms since the start (violations are ordered by it).
   std::vector<double> ended_ms;
+  // Stamps of the run's phases, for result.timings.
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point provisioned, planned, supervised, collected;
   auto ms_since_start = [&](std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double, std::milli>(t - started).count();
   };
@@ -329,6 +332,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
               {static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)});
       }
     }
+    provisioned = Clock::now();
     ControlBlock control =
         ControlBlock::create(dir.path() / "control", faults, result.seed, context);
     if (options_.record) control.start_recording();
@@ -465,6 +469,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     pipes.reset();
     inherited.reset();
     control_file.reset();
+    planned = Clock::now();
 
     SupervisorOptions sup;
     sup.timeout = scenario.timeout;
@@ -478,6 +483,10 @@ ScenarioResult Runner::run(const Scenario& scenario) {
       }
     };
     SupervisionResult run = supervise(std::move(plans), sup);
+    supervised = Clock::now();
+    result.timings.spawn = run.spawn_time;
+    result.timings.reap = run.reap_time;
+    result.timings.supervise = (supervised - planned) - run.spawn_time - run.reap_time;
 
     result.timed_out = run.timed_out;
     result.interrupted_by = run.interrupted_by;
@@ -524,21 +533,23 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     }
     const auto start_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(started.time_since_epoch()).count();
-    for (const auto& e : control.events()) {
+    std::vector<ControlBlock::Event> events = control.events();
+    result.events.reserve(events.size());
+    for (auto& e : events) {
       FaultEvent fe;
       fe.time_ms = (static_cast<double>(e.time_ns) - static_cast<double>(start_ns)) / 1e6;
       fe.pid = e.pid;
       fe.tid = e.tid;
-      fe.process = e.process;
-      fe.call = e.call;
+      fe.process = std::move(e.process);
+      fe.call = std::move(e.call);
       fe.rule = e.rule;
-      fe.error = e.err ? errno_name(e.err) : "";
+      fe.error = std::move(e.err_name);
       fe.result = e.result;
       fe.bytes = e.bytes;
       fe.seq = e.seq;
       fe.fd = e.fd;
       fe.caller = e.caller;
-      fe.channel = e.channel;
+      fe.channel = std::move(e.channel);
       fe.unrealistic = why_name(e.unrealistic);
       if (e.rule >= 0 && static_cast<std::size_t>(e.rule) < result.faults.size())
         fe.fault = result.faults[static_cast<std::size_t>(e.rule)].spec;
@@ -561,12 +572,17 @@ ScenarioResult Runner::run(const Scenario& scenario) {
           fmt::format("{} created IPC objects were not recorded (more than {}); "
                       "the leak check did not see them",
                       lost, FL_MAX_CREATED));
+    collected = Clock::now();
   } catch (const ChannelError& e) {
     result.setup_limit = e.shared_limit();
     return fail_setup(e.what());
   } catch (const std::exception& e) {
     return fail_setup(e.what());
   }
+  const Clock::time_point cleaned = Clock::now();
+  result.timings.provision = provisioned - started;
+  result.timings.control = planned - provisioned;
+  result.timings.cleanup = cleaned - collected;
 
   for (std::size_t i = 0; i < result.processes.size(); ++i) {
     auto v = check_process(scenario.processes[i], result.processes[i]);
@@ -590,7 +606,9 @@ ScenarioResult Runner::run(const Scenario& scenario) {
   // The headline (the first violation) names the root cause; docs/cli.md says how it is found.
   order_by_root_cause(result.violations, cause_context(result));
   result.passed = result.violations.empty();
-  result.duration = std::chrono::steady_clock::now() - started;
+  const Clock::time_point judged = Clock::now();
+  result.timings.verdict = (collected - supervised) + (judged - cleaned);
+  result.duration = judged - started;
   return result;
 }
 

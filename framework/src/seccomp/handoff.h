@@ -1,4 +1,4 @@
-// Hands the seccomp listener fd from a forked child to the runner before the child execs:
+// Hands the seccomp listener fd from a new child to the runner before the child execs:
 // the child loads the filter, posts the fd number in a shared page and waits; a runner
 // thread takes a copy with pidfd_getfd(2) and lets it go on. Nothing here is filtered
 // (futex, getpid), so the handshake never waits for its own supervisor.

@@ -1,6 +1,8 @@
 // How supervise() starts a process: fd wiring, what is not inherited, signal state, cwd.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -171,6 +173,35 @@ TEST_CASE("A cwd that does not exist is reported as the reason the process did n
   auto r = run(std::move(p));
   CHECK_FALSE(r.processes[0].started);
   CHECK(r.processes[0].not_started_reason.find("/nonexistent/folder") != std::string::npos);
+}
+
+TEST_CASE("Starting a process does not copy the runner's memory", "[processes]") {
+  NothingLeftBehind guard;
+  RunnerSignalMask mask;
+  // fork() would write-protect every page of the runner for copy-on-write: the runner's next
+  // write to each one is then a page fault (and a copy while the child has not exec'd).
+  // Spawned without a copy, writing memory the runner already wrote costs no fault.
+  constexpr std::size_t kPages = 8192;
+  const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  void* mem =
+      mmap(nullptr, kPages * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  REQUIRE(mem != MAP_FAILED);
+  (void)madvise(mem, kPages * page, MADV_NOHUGEPAGE);  // one fault per page, not per 2 MiB
+  auto* bytes = static_cast<volatile char*>(mem);
+  for (std::size_t i = 0; i < kPages; ++i) bytes[i * page] = 1;
+  auto r = run(shell("p", "true"));
+  REQUIRE(r.processes[0].exit_code == 0);
+  auto faults = [] {
+    rusage u{};
+    getrusage(RUSAGE_THREAD, &u);
+    return u.ru_minflt;
+  };
+  const long before = faults();
+  for (std::size_t i = 0; i < kPages; ++i) bytes[i * page] = 2;
+  const long after = faults();
+  munmap(mem, kPages * page);
+  INFO("page faults writing " << kPages << " pages after the spawn: " << after - before);
+  CHECK(after - before < static_cast<long>(kPages / 10));
 }
 
 }  // namespace
