@@ -259,10 +259,17 @@ TEST_CASE("A reset reaches the peer: its failing and saying why is clean", "[exp
   CHECK(f.classify().verdict == Verdict::propagated);
   f.process("client").stderr_text = "recv: Connection reset by peer\n";
   CHECK(f.classify().verdict == Verdict::clean_failure);
-  SECTION("but not when the faulted process's peer reported success with less data") {
+  SECTION("its own output, wrong because it gave up, is part of giving up") {
     f.violate("stdout", "client", "client: stdout does not equal \"10 lines\"");
-    CHECK(f.classify().verdict != Verdict::clean_failure);
+    CHECK(f.classify().verdict == Verdict::clean_failure);
   }
+}
+
+TEST_CASE("A reset's peer that reports success with less data: silent wrong result",
+          "[explore][verdict]") {
+  Fixture f("reset", FaultClass::hard, "reset", "send");
+  f.violate("stdout", "client", "client: stdout does not equal \"10 lines\"");
+  CHECK(f.classify().verdict == Verdict::silent_wrong_result);
 }
 
 TEST_CASE("What a process killed at the call left behind is no leak; what others left is",
