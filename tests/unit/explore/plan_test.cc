@@ -116,7 +116,7 @@ TEST_CASE("Records of one site from several processes of a name are one site", "
   CHECK(plan.sites[0].reached == 5);
 }
 
-TEST_CASE("--process, --call and --kinds narrow the plan", "[explore][plan]") {
+TEST_CASE("The process, call and kind filters narrow the plan", "[explore][plan]") {
   auto s = scenario_of({"server", "client"});
   auto b = baseline({recorded("server", "accept4", 0x10, 1), recorded("client", "recv", 0x20, 1)});
   PlanOptions only_client;

@@ -316,7 +316,7 @@ TEST_CASE("A hard fault: failing with a word on stderr is clean, failing mute is
   }
 }
 
-TEST_CASE("--compare-baseline: a different exit status or stdout is a wrong result",
+TEST_CASE("Compared with the baseline, a different exit status or stdout is a wrong result",
           "[explore][verdict]") {
   Fixture f("error=EINTR", FaultClass::transient);
   ScenarioResult baseline = f.result;
