@@ -132,7 +132,12 @@ class PointRunner final {
         Running r{point, scratch_.path() / fmt::format("{}-{}.json", point, serial_++), recheck};
         std::cout.flush();
         std::cerr.flush();
+        const auto fork_start = Clock::now();
         pid_t pid = ::fork();
+        if (pid > 0 && options_.costs) {
+          options_.costs->fork_ms += seconds_since(fork_start) * 1e3;
+          ++options_.costs->forks;
+        }
         if (pid < 0) throw std::runtime_error(fmt::format("fork failed: {}", std::strerror(errno)));
         if (pid == 0)
           run_point_child(scenario_, plan_, plan_.points[point], options_, r.json,
@@ -164,6 +169,7 @@ class PointRunner final {
 
  private:
   std::optional<Outcome> collect(const Running& r) {
+    const auto t0 = Clock::now();
     std::ifstream in(r.json);
     if (!in) return std::nullopt;
     auto j = nlohmann::json::parse(in, nullptr, false);
@@ -177,8 +183,14 @@ class PointRunner final {
       return std::nullopt;
     }
     if (result.interrupted_by != 0) return std::nullopt;
+    const auto t1 = Clock::now();
     ClassifyOptions co{options_.compare_baseline, baseline_};
-    return classify(plan_, plan_.points[r.point], result, co);
+    Outcome o = classify(plan_, plan_.points[r.point], result, co);
+    if (options_.costs) {
+      options_.costs->hand_back_ms += std::chrono::duration<double, std::milli>(t1 - t0).count();
+      options_.costs->classify_ms += seconds_since(t1) * 1e3;
+    }
+    return o;
   }
 
   const Scenario& scenario_;
