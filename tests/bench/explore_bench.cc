@@ -78,6 +78,8 @@ void print(const std::string& name, unsigned jobs, const Figures& f) {
   std::printf("  runs/s          %8.1f   (wall %.2f s)\n", n / (f.wall_ms / 1e3), f.wall_ms / 1e3);
   std::printf("  CPU ms per run  %8.2f   (explorer %.2f, its workers and their processes %.2f)\n",
               (f.self_cpu_ms + f.children_cpu_ms) / n, f.self_cpu_ms / n, f.children_cpu_ms / n);
+  std::printf("    of which the runners (the workers' own CPU)  %.2f, their programs %.2f\n",
+              c.runner_cpu_ms / reported, f.children_cpu_ms / n - c.runner_cpu_ms / reported);
   std::printf("  verdicts       ");
   for (const auto& [v, k] : f.verdicts) std::printf(" %s %zu,", v.c_str(), k);
   std::printf(" no verdict %zu\n", f.lost);

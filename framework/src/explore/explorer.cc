@@ -11,6 +11,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -83,12 +84,20 @@ struct Report {
   double duration_ms = 0;
   double provision_ms = 0, control_ms = 0, spawn_ms = 0, supervise_ms = 0, reap_ms = 0,
          verdict_ms = 0, cleanup_ms = 0, run_ms = 0, classify_ms = 0, encode_ms = 0;
+  double cpu_ms = 0;  // the worker's own CPU for this point (its programs' not included)
 };
 // A detail is one line; a longer one is cut so that a report always fits one message.
 constexpr std::size_t kMaxText = 16 * 1024;
 constexpr std::size_t kMaxMessage = sizeof(Report) + 2 * kMaxText;
 
 double ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+double own_cpu_ms() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto tv = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e3 + t.tv_usec / 1e3; };
+  return tv(u.ru_utime) + tv(u.ru_stime);
+}
 
 // The run of one point in the worker, with the fault first (`:optional`: a fault that does
 // not fire is `unreached`, not a failed expectation).
@@ -126,6 +135,7 @@ RunOptions point_options(const ExploreOptions& options, const Plan& plan, const 
     while (::recv(channel, &t, sizeof t, 0) == static_cast<ssize_t>(sizeof t)) {
       if (t.point >= plan.points.size()) break;
       const Point& point = plan.points[t.point];
+      const double cpu0 = own_cpu_ms();
       Runner runner(point_options(options, plan, point));
       const auto t0 = Clock::now();
       ScenarioResult result = runner.run(scenario);
@@ -136,7 +146,8 @@ RunOptions point_options(const ExploreOptions& options, const Plan& plan, const 
       std::string_view process, detail;
       Outcome outcome;
       if (!r.interrupted) {
-        outcome = classify(plan, point, result, ClassifyOptions{options.compare_baseline, baseline});
+        outcome =
+            classify(plan, point, result, ClassifyOptions{options.compare_baseline, baseline});
         r.verdict = static_cast<std::uint8_t>(outcome.verdict);
         r.duration_ms = outcome.duration_ms;
         process = std::string_view(outcome.process).substr(0, kMaxText);
@@ -160,6 +171,7 @@ RunOptions point_options(const ExploreOptions& options, const Plan& plan, const 
       message.append(detail);
       Report* head = reinterpret_cast<Report*>(message.data());
       head->encode_ms = seconds_since(t2) * 1e3;
+      head->cpu_ms = own_cpu_ms() - cpu0;
       if (::send(channel, message.data(), message.size(), MSG_NOSIGNAL) !=
           static_cast<ssize_t>(message.size()))
         break;
@@ -246,6 +258,7 @@ class PointRunner final {
           c->verdict_ms += r.verdict_ms;
           c->cleanup_ms += r.cleanup_ms;
           c->run_ms += r.run_ms;
+          c->runner_cpu_ms += r.cpu_ms;
           c->classify_ms += r.classify_ms;
           c->hand_back_ms += r.encode_ms + seconds_since(t0) * 1e3;
         }
@@ -353,12 +366,14 @@ class PointRunner final {
     Outcome o;
     o.verdict = Verdict::setup;
     o.detail = WIFSIGNALED(status)
-                   ? fmt::format("the explorer's worker running this point was killed by "
-                                 "signal {} ({}): no verdict",
-                                 WTERMSIG(status), ::strsignal(WTERMSIG(status)))
-                   : fmt::format("the explorer's worker running this point exited with status "
-                                 "{} before it reported: no verdict",
-                                 WEXITSTATUS(status));
+                   ? fmt::format(
+                         "the explorer's worker running this point was killed by "
+                         "signal {} ({}): no verdict",
+                         WTERMSIG(status), ::strsignal(WTERMSIG(status)))
+                   : fmt::format(
+                         "the explorer's worker running this point exited with status "
+                         "{} before it reported: no verdict",
+                         WEXITSTATUS(status));
     return o;
   }
 

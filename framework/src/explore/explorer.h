@@ -28,10 +28,11 @@ struct ExploreCosts {
   std::size_t runs = 0;  // point runs that reported back
   double provision_ms = 0, control_ms = 0, spawn_ms = 0, supervise_ms = 0, reap_ms = 0,
          verdict_ms = 0, cleanup_ms = 0;
-  double run_ms = 0;        // the whole of Runner::run
-  double classify_ms = 0;   // classify()
-  double hand_back_ms = 0;  // the result from the run's process to the explorer: written, read
-  double fork_ms = 0;       // fork() of the processes that run the points, in the explorer
+  double run_ms = 0;         // the whole of Runner::run
+  double runner_cpu_ms = 0;  // CPU of the processes that ran the points (not of their programs)
+  double classify_ms = 0;    // classify()
+  double hand_back_ms = 0;   // the result from the run's process to the explorer: written, read
+  double fork_ms = 0;        // fork() of the processes that run the points, in the explorer
   std::size_t forks = 0;
 };
 
