@@ -1,5 +1,6 @@
 // Runs an exploration: the baseline (recording runs), then one scenario run per fault point,
-// N at a time, each in a process of its own, then each finding once more from its repro.
+// N at a time in N worker processes (each point its own Runner::run), then each finding once
+// more from its repro.
 #pragma once
 
 #include <functional>
