@@ -1,5 +1,6 @@
 // Runs an exploration: the baseline (recording runs), then one scenario run per fault point,
-// N at a time, each in a process of its own, then each finding once more from its repro.
+// N at a time in N worker processes (each point its own Runner::run), then each finding once
+// more from its repro.
 #pragma once
 
 #include <functional>
@@ -21,6 +22,21 @@ struct Progress {
   double eta_seconds = 0;
 };
 
+// Where the point runs of run_plan() spent their time, summed over runs (wall ms, steady
+// clock): the phases of Runner::run as each run stamped them (RunTimings), and explore's own
+// costs around them. Filled for the benchmark (tests/bench/explore_bench.cc).
+struct ExploreCosts {
+  std::size_t runs = 0;  // point runs that reported back
+  double provision_ms = 0, control_ms = 0, spawn_ms = 0, supervise_ms = 0, reap_ms = 0,
+         verdict_ms = 0, cleanup_ms = 0;
+  double run_ms = 0;         // the whole of Runner::run
+  double runner_cpu_ms = 0;  // CPU of the processes that ran the points (not of their programs)
+  double classify_ms = 0;    // classify()
+  double hand_back_ms = 0;   // the result from the run's process to the explorer: written, read
+  double fork_ms = 0;        // fork() of the processes that run the points, in the explorer
+  std::size_t forks = 0;
+};
+
 struct ExploreOptions {
   PlanOptions plan;
   unsigned baseline_runs = 2;
@@ -32,6 +48,7 @@ struct ExploreOptions {
   bool recheck = true;  // run each finding's repro once more (flaky when it differs)
   RunOptions run;       // seed, interposer, backtraces
   std::function<void(const Progress&)> progress;
+  ExploreCosts* costs = nullptr;  // when set, run_plan() adds its point runs' costs to it
 };
 
 struct Baseline {
