@@ -24,8 +24,8 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < sizeof kShardVariables / sizeof kShardVariables[0]; ++i) {
     const char* value = getenv(kShardVariables[i]);
     if (value) {
-      fprintf(stderr, "shard_env_guard: %s=%s reached the program under test\n",
-              kShardVariables[i], value);
+      fprintf(stderr, "shard_env_guard: %s=%s reached the program under test\n", kShardVariables[i],
+              value);
       found = 1;
     }
   }
