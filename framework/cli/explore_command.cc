@@ -3,10 +3,12 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <optional>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -27,13 +29,18 @@ using namespace faultline::explore;
 
 bool use_color(int fd) { return ::isatty(fd) && std::getenv("NO_COLOR") == nullptr; }
 
+// The whole text as a decimal number: no sign, no trailing characters, no overflow.
+std::optional<unsigned> parse_unsigned(std::string_view text) {
+  unsigned n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return n;
+}
+
 std::optional<unsigned> env_unsigned(const char* name) {
   const char* v = std::getenv(name);
-  if (!v || !*v) return std::nullopt;
-  char* end = nullptr;
-  unsigned long n = std::strtoul(v, &end, 10);
-  if (*end != '\0') return std::nullopt;
-  return static_cast<unsigned>(n);
+  if (!v) return std::nullopt;
+  return parse_unsigned(v);
 }
 
 // The variables CI engines shard tests with. Read here, then removed from the environment
@@ -70,11 +77,9 @@ ShardChoice choose_shard(const ExploreArgs& args) {
     auto slash = args.shard.find('/');
     std::optional<unsigned> i, n;
     if (slash != std::string::npos) {
-      try {
-        i = static_cast<unsigned>(std::stoul(args.shard.substr(0, slash)));
-        n = static_cast<unsigned>(std::stoul(args.shard.substr(slash + 1)));
-      } catch (const std::exception&) {
-      }
+      const std::string_view text = args.shard;
+      i = parse_unsigned(text.substr(0, slash));
+      n = parse_unsigned(text.substr(slash + 1));
     }
     pair(i, n, true, "--shard " + args.shard);
     if (!c.error.empty()) c.error += " (write I/N, 1 <= I <= N)";
@@ -85,6 +90,9 @@ ShardChoice choose_shard(const ExploreArgs& args) {
   else if (std::getenv("GTEST_TOTAL_SHARDS"))
     pair(env_unsigned("GTEST_SHARD_INDEX"), env_unsigned("GTEST_TOTAL_SHARDS"), false,
          "GoogleTest");
+  else if (std::getenv("CI_NODE_TOTAL") && !std::getenv("CI_NODE_INDEX") &&
+           env_unsigned("CI_NODE_TOTAL") == 1u)
+    return c;  // GitLab sets CI_NODE_TOTAL=1 in every job without `parallel:`: no shards
   else if (std::getenv("CI_NODE_TOTAL"))
     pair(env_unsigned("CI_NODE_INDEX"), env_unsigned("CI_NODE_TOTAL"), true, "GitLab");
   else if (std::getenv("JOB_COMPLETION_INDEX")) {

@@ -254,7 +254,20 @@ std::vector<Exploration> merge(const std::vector<std::vector<Exploration>>& part
       }
     }
   }
-  for (auto& e : out) e.findings = group_findings(e.plan, e.results);
+  for (auto& e : out) {
+    e.findings = group_findings(e.plan, e.results);
+    // Each shard re-checked the first point of every finding it saw; an unsharded run
+    // re-checks only the first of all the finding's points (which its shard re-checked
+    // too). The other shards' re-checks are not part of the joined result.
+    std::vector<bool> representative(e.results.size(), false);
+    for (const auto& f : e.findings) representative[f.points.front()] = true;
+    for (std::size_t i = 0; i < e.results.size(); ++i) {
+      if (representative[i] || !e.results[i].rerun) continue;
+      e.results[i].rerun.reset();
+      e.results[i].rerun_detail.clear();
+      if (e.runs > 0) --e.runs;
+    }
+  }
   return out;
 }
 
