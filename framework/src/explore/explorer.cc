@@ -79,6 +79,7 @@ struct Report {
   std::uint32_t point = 0;
   std::uint8_t interrupted = 0;  // the run was stopped by SIGINT/SIGTERM: no outcome
   std::uint8_t verdict = 0;
+  std::uint8_t setup_limit = 0;  // Outcome::setup_limit
   std::uint32_t process_size = 0;
   std::uint32_t detail_size = 0;
   double duration_ms = 0;
@@ -149,6 +150,7 @@ RunOptions point_options(const ExploreOptions& options, const Plan& plan, const 
         outcome =
             classify(plan, point, result, ClassifyOptions{options.compare_baseline, baseline});
         r.verdict = static_cast<std::uint8_t>(outcome.verdict);
+        r.setup_limit = outcome.setup_limit ? 1 : 0;
         r.duration_ms = outcome.duration_ms;
         process = std::string_view(outcome.process).substr(0, kMaxText);
         detail = std::string_view(outcome.detail).substr(0, kMaxText);
@@ -245,6 +247,7 @@ class PointRunner final {
           outcome.emplace();
           outcome->verdict = static_cast<Verdict>(r.verdict);
           outcome->duration_ms = r.duration_ms;
+          outcome->setup_limit = r.setup_limit != 0;
           outcome->process.assign(buffer.data() + sizeof r, r.process_size);
           outcome->detail.assign(buffer.data() + sizeof r + r.process_size, r.detail_size);
         }
@@ -458,6 +461,30 @@ Exploration run_plan(const Scenario& scenario, Plan plan, const ExploreOptions& 
                                ex.results[point].outcome = std::move(outcome);
                                report_progress(todo.size());
                              });
+  // Points that met a per-user or system limit the runs beside them shared (msgmni,
+  // RLIMIT_MSGQUEUE, ...) run again one at a time, as `run -j` does: a limit is no verdict.
+  if (options.jobs > 1 && !*interrupted) {
+    std::vector<std::size_t> again;
+    for (std::size_t i : todo)
+      if (const auto& o = ex.results[i].outcome;
+          o && o->verdict == Verdict::setup && o->setup_limit)
+        again.push_back(i);
+    if (!again.empty()) {
+      ExploreOptions alone = options;
+      alone.jobs = 1;
+      alone.budget.reset();
+      PointRunner serial(scenario, ex.plan, alone, baseline);
+      (void)serial.run(again, false, started, interrupted,
+                       [&](std::size_t point, std::optional<Outcome> outcome, bool) {
+                         ++ex.runs;
+                         if (outcome) ex.results[point].outcome = std::move(outcome);
+                       });
+      ex.notes.push_back(fmt::format(
+          "{} point{} met a per-user or system limit while other runs were going on, and "
+          "ran again alone",
+          again.size(), again.size() == 1 ? "" : "s"));
+    }
+  }
   ex.stopped_by_budget = !complete;
   if (ex.stopped_by_budget) {
     std::size_t left = todo.size() - done;

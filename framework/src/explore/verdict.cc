@@ -134,6 +134,7 @@ Outcome classify(const Plan& plan, const Point& point, const ScenarioResult& res
   out.process = faulted;
   if (result.setup_failed() || result.interrupted_by != 0) {
     out.verdict = Verdict::setup;
+    out.setup_limit = result.setup_limit;
     for (const auto& v : result.violations)
       if (v.kind == "setup" || v.kind == "interrupted") out.detail = v.message;
     return out;

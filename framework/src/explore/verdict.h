@@ -38,6 +38,9 @@ struct Outcome {
   std::string process;  // the process the verdict is about ("" scenario-wide)
   std::string detail;   // one line: why
   double duration_ms = 0;
+  // A setup outcome because of a per-user or system limit other runs share (RLIMIT_MSGQUEUE,
+  // msgmni, ...): run alone, the point may get a verdict.
+  bool setup_limit = false;
 };
 
 struct ClassifyOptions {
