@@ -173,7 +173,8 @@ TEST_CASE("explore finds (a), a short read misparsed: a silent wrong result",
           "[integration][explore][explore-subjects]") {
   check_naive("short_read", {{"silent wrong result"}, "reader", {"read", "__read_chk"}});
 }
-TEST_CASE("explore finds nothing on (a)'s robust twin", "[integration][explore][explore-subjects]") {
+TEST_CASE("explore finds nothing on (a)'s robust twin",
+          "[integration][explore][explore-subjects]") {
   check_robust("short_read");
 }
 
@@ -181,7 +182,8 @@ TEST_CASE("explore finds (b), an EINTR on a FIFO write lost: propagated",
           "[integration][explore][explore-subjects]") {
   check_naive("fifo_eintr", {{"propagated", "not absorbed"}, "writer", {"write"}});
 }
-TEST_CASE("explore finds nothing on (b)'s robust twin", "[integration][explore][explore-subjects]") {
+TEST_CASE("explore finds nothing on (b)'s robust twin",
+          "[integration][explore][explore-subjects]") {
   check_robust("fifo_eintr");
 }
 
@@ -189,7 +191,8 @@ TEST_CASE("explore finds (c), msgrcv EINTR taken as stop: a hang",
           "[integration][explore][explore-subjects]") {
   check_naive("msgrcv_eintr", {{"hang"}, "receiver", {"msgrcv"}});
 }
-TEST_CASE("explore finds nothing on (c)'s robust twin", "[integration][explore][explore-subjects]") {
+TEST_CASE("explore finds nothing on (c)'s robust twin",
+          "[integration][explore][explore-subjects]") {
   check_robust("msgrcv_eintr");
 }
 
@@ -197,7 +200,8 @@ TEST_CASE("explore finds (d), an unchecked shmat: a crash",
           "[integration][explore][explore-subjects]") {
   check_naive("shmat_unchecked", {{"crash"}, "writer", {"shmat"}});
 }
-TEST_CASE("explore finds nothing on (d)'s robust twin", "[integration][explore][explore-subjects]") {
+TEST_CASE("explore finds nothing on (d)'s robust twin",
+          "[integration][explore][explore-subjects]") {
   check_robust("shmat_unchecked");
 }
 
@@ -205,7 +209,8 @@ TEST_CASE("explore finds (e), a queue leaked on an error path: a leak",
           "[integration][explore][explore-subjects]") {
   check_naive("sysv_leak", {{"leak"}, "client", {"msgsnd"}});
 }
-TEST_CASE("explore finds nothing on (e)'s robust twin", "[integration][explore][explore-subjects]") {
+TEST_CASE("explore finds nothing on (e)'s robust twin",
+          "[integration][explore][explore-subjects]") {
   check_robust("sysv_leak");
 }
 
@@ -213,7 +218,8 @@ TEST_CASE("explore finds (f), an accept loop that ends on ECONNABORTED: not abso
           "[integration][explore][explore-subjects]") {
   check_naive("accept_abort", {{"not absorbed", "hang"}, "server", {"accept"}});
 }
-TEST_CASE("explore finds nothing on (f)'s robust twin", "[integration][explore][explore-subjects]") {
+TEST_CASE("explore finds nothing on (f)'s robust twin",
+          "[integration][explore][explore-subjects]") {
   check_robust("accept_abort");
 }
 
@@ -221,7 +227,8 @@ TEST_CASE("explore finds (g), ECONNRESET taken as end of data: a silent wrong re
           "[integration][explore][explore-subjects]") {
   check_naive("reset_eof", {{"silent wrong result"}, "client", {"recv"}});
 }
-TEST_CASE("explore finds nothing on (g)'s robust twin", "[integration][explore][explore-subjects]") {
+TEST_CASE("explore finds nothing on (g)'s robust twin",
+          "[integration][explore][explore-subjects]") {
   check_robust("reset_eof");
 }
 
@@ -229,7 +236,8 @@ TEST_CASE("explore finds (h), a blocking accept after a spurious readiness: a ha
           "[integration][explore][explore-subjects]") {
   check_naive("spurious_accept", {{"hang"}, "server", {"poll"}});
 }
-TEST_CASE("explore finds nothing on (h)'s robust twin", "[integration][explore][explore-subjects]") {
+TEST_CASE("explore finds nothing on (h)'s robust twin",
+          "[integration][explore][explore-subjects]") {
   check_robust("spurious_accept");
 }
 
