@@ -21,7 +21,7 @@ static void on_alarm(int sig) {
 
 static void fail(const char* what) {
   fprintf(stderr, "fifo_eintr_robust: %s: %s\n", watchdog_fired ? "watchdog" : what,
-          watchdog_fired ? "no progress for 3 s" : strerror(errno));
+          watchdog_fired ? "no progress for 1 s" : strerror(errno));
   exit(1);
 }
 
@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   sa.sa_handler = on_alarm; /* no SA_RESTART: the alarm must be able to end a blocked write */
   sigaction(SIGALRM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN); /* a reader that went away is an error to report (EPIPE) */
-  alarm(3); /* the whole transfer takes milliseconds; a reader that never comes, seconds */
+  alarm(1); /* the whole transfer takes milliseconds; a reader that never comes, seconds */
   int fd;
   while ((fd = open(argv[1], O_WRONLY)) < 0) {
     if (errno == EINTR && !watchdog_fired) continue;

@@ -22,7 +22,7 @@ static void on_alarm(int sig) {
 
 static void fail(const char* what) {
   fprintf(stderr, "line_sink: %s: %s\n", watchdog_fired ? "watchdog" : what,
-          watchdog_fired ? "no writer or no end for 3 s" : strerror(errno));
+          watchdog_fired ? "no writer or no end for 1 s" : strerror(errno));
   exit(1);
 }
 
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_alarm;
   sigaction(SIGALRM, &sa, NULL);
-  alarm(3);
+  alarm(1);
   int fd;
   while ((fd = open(argv[1], O_RDONLY)) < 0) {
     if (errno != EINTR || watchdog_fired) fail("open");

@@ -41,7 +41,7 @@ static void on_alarm(int sig) {
 
 /* Says what failed, tells the sender that no acknowledgement will come, and exits 1. */
 static void fail(const char* what) {
-  const char* why = watchdog_fired ? "no job for 3 s" : strerror(errno);
+  const char* why = watchdog_fired ? "no job for 1 s" : strerror(errno);
   fprintf(stderr, "msgrcv_eintr_naive: %s: %s\n", what, why);
   struct job_message notice = {.mtype = ABORT};
   snprintf(notice.text, sizeof notice.text, "%s: %s", what, why);
@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
       report_asked = 0;
       fprintf(stderr, "msgrcv_eintr_naive: %ld jobs so far\n", done);
     }
-    alarm(3); /* a sender that died before sending everything would keep us waiting */
+    alarm(1); /* a sender that died before sending everything would keep us waiting */
     struct job_message m;
     if (msgrcv(queue, &m, sizeof m.text, JOB, 0) < 0) {
       if (errno == EINTR && !watchdog_fired) { /* the mistake: taken as a request to stop */
