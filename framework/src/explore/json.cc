@@ -254,6 +254,20 @@ std::vector<Exploration> merge(const std::vector<std::vector<Exploration>>& part
       }
     }
   }
+  // Shards of one plan say which of how many they are: a lost one (an artifact that did not
+  // arrive) would make the whole look smaller and maybe clean.
+  if (!parts.front().empty() && parts.front().front().shard.total > 1) {
+    const unsigned total = parts.front().front().shard.total;
+    std::vector<bool> seen(total, false);
+    for (const auto& part : parts)
+      for (const auto& e : part)
+        if (e.shard.total == total && e.shard.index < total) seen[e.shard.index] = true;
+    for (unsigned i = 0; i < total; ++i)
+      if (!seen[i])
+        throw std::runtime_error(fmt::format(
+            "shard {}/{} is missing: its points were run nowhere (give every shard's result)",
+            i + 1, total));
+  }
   for (auto& e : out) {
     e.findings = group_findings(e.plan, e.results);
     // Each shard re-checked the first point of every finding it saw; an unsharded run

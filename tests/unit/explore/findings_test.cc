@@ -145,6 +145,10 @@ TEST_CASE("Shards merged equal the unsharded result, minus timings", "[explore][
     parts[1][0].plan.seed = 1;
     CHECK_THROWS_WITH(merge(parts), Catch::Contains("differently"));
   }
+  SECTION("a missing shard is refused: its points were run nowhere") {
+    parts.pop_back();
+    CHECK_THROWS_WITH(merge(parts), Catch::Contains("shard 3/3 is missing"));
+  }
   SECTION("a point run by two shards is refused") {
     parts[1][0].results = parts[0][0].results;
     CHECK_THROWS_WITH(merge(parts), Catch::Contains("two shards"));
