@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define FL_CONTROL_MAGIC 0x4c544c46u /* "FLTL" little-endian */
-#define FL_CONTROL_VERSION 4u
+#define FL_CONTROL_VERSION 5u
 
 #define FL_MAX_RULES 64
 #define FL_MAX_CALLS 128 /* capacity of the call-id space (see calls.def) */
@@ -282,6 +282,8 @@ struct fl_call_counts {
 #define FL_REC_EAGAIN 2u  /* an EAGAIN was */
 #define FL_REC_SHORT 4u   /* a short transfer was */
 #define FL_REC_SECCOMP 8u /* seen by the seccomp backend */
+#define FL_REC_EAGAIN_NB 16u /* an EAGAIN was, on a non-blocking fd or call (O_NONBLOCK,   \
+                                MSG_DONTWAIT), not only because a socket timeout expired */
 
 struct fl_recorded {
   FL_ATOMIC(uint32_t) state;

@@ -138,6 +138,9 @@ unsigned fl_record_realistic(int call, unsigned want, uint64_t size, const struc
         FL_WHY_NONE)
       bits |= fl_record_probes[i].bit;
   }
+  /* Without O_NONBLOCK or MSG_DONTWAIT, an EAGAIN means the socket's own timeout expired: the
+   * program asked to give up then, so explore treats that EAGAIN as hard, not transient. */
+  if ((bits & FL_REC_EAGAIN) && st->nonblocking == 1) bits |= FL_REC_EAGAIN_NB;
   return bits;
 }
 

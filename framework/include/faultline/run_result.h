@@ -129,6 +129,9 @@ struct RecordedCall {
   std::string shape;              // the object of the first call: pipe, stream, message, ...
   bool eintr_realistic = false;   // EINTR was what the kernel could do at one of these calls
   bool eagain_realistic = false;  // EAGAIN/EWOULDBLOCK was
+  // ... on a non-blocking fd or call; false when only a socket timeout (SO_RCVTIMEO,
+  // SO_SNDTIMEO) made it realistic: the program's own deadline, which it may give up on.
+  bool eagain_nonblocking = false;
   bool short_realistic = false;   // a short transfer was
   bool seccomp = false;           // seen by the seccomp backend (no site, error/delay/signal)
 };

@@ -36,6 +36,7 @@ json site_json(const Site& s) {
           {"shape", c.shape},
           {"eintr_realistic", c.eintr_realistic},
           {"eagain_realistic", c.eagain_realistic},
+          {"eagain_nonblocking", c.eagain_nonblocking},
           {"short_realistic", c.short_realistic},
           {"seccomp", c.seccomp}};
 }
@@ -56,6 +57,7 @@ Site site_from(const json& j) {
   c.shape = j.at("shape");
   c.eintr_realistic = j.at("eintr_realistic");
   c.eagain_realistic = j.at("eagain_realistic");
+  c.eagain_nonblocking = j.value("eagain_nonblocking", false);
   c.short_realistic = j.at("short_realistic");
   c.seccomp = j.at("seccomp");
   return s;

@@ -106,6 +106,7 @@ Plan make_plan(const Scenario& scenario, const std::vector<ScenarioResult>& base
       // What was realistic at one call of one run is realistic at the site.
       s.call.eintr_realistic = s.call.eintr_realistic || c.eintr_realistic;
       s.call.eagain_realistic = s.call.eagain_realistic || c.eagain_realistic;
+      s.call.eagain_nonblocking = s.call.eagain_nonblocking || c.eagain_nonblocking;
       s.call.short_realistic = s.call.short_realistic || c.short_realistic;
       if (s.call.function.empty()) s.call.function = c.function;
       if (s.call.location.empty()) s.call.location = c.location;

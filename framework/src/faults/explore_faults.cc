@@ -122,9 +122,13 @@ std::vector<CandidateFault> candidate_faults(const RecordedCall& site, ErrnoSet 
   for (std::string_view name : call->errnos) {
     auto err = errno_from_name(name);
     if (!err || std::find(taken.begin(), taken.end(), *err) != taken.end()) continue;
-    const bool transient = lists(call->transient, name);
+    // EAGAIN where only a socket timeout makes it happen is the program's own deadline
+    // expiring: giving up then is its policy, so the fault is hard there.
+    const bool own_deadline =
+        lists(would_block(), name) && site.eagain_realistic && !site.eagain_nonblocking;
+    const bool transient = lists(call->transient, name) && !own_deadline;
     if (set == ErrnoSet::realistic) {
-      if (!transient && !lists(call->hard, name)) continue;
+      if (!lists(call->transient, name) && !lists(call->hard, name)) continue;
       if (*err == EINTR && !site.eintr_realistic) continue;
       if (lists(would_block(), name) && !site.eagain_realistic) continue;
       // Calls whose non-blocking mode is a flag argument (IPC_NOWAIT for msgsnd, msgrcv and

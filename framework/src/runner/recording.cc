@@ -92,6 +92,7 @@ std::vector<RecordedCall> read_recording(const ControlBlock& control,
     c.count += r.count;
     c.eintr_realistic = c.eintr_realistic || (r.flags & FL_REC_EINTR);
     c.eagain_realistic = c.eagain_realistic || (r.flags & FL_REC_EAGAIN);
+    c.eagain_nonblocking = c.eagain_nonblocking || (r.flags & FL_REC_EAGAIN_NB);
     c.short_realistic = c.short_realistic || (r.flags & FL_REC_SHORT);
     if (c.module.empty()) c.module = r.module;
   }

@@ -30,6 +30,7 @@ struct Flags {
   bool eagain = false;
   bool shortens = false;
   bool seccomp = false;
+  bool timeout_only = false;  // EAGAIN realistic only because of SO_RCVTIMEO/SO_SNDTIMEO
 };
 
 RecordedCall site(std::string call, std::string shape, Flags f) {
@@ -39,6 +40,7 @@ RecordedCall site(std::string call, std::string shape, Flags f) {
   r.shape = std::move(shape);
   r.eintr_realistic = f.eintr;
   r.eagain_realistic = f.eagain;
+  r.eagain_nonblocking = f.eagain && !f.timeout_only;
   r.short_realistic = f.shortens;
   r.seccomp = f.seccomp;
   return r;
@@ -115,6 +117,16 @@ TEST_CASE("msgsnd and msgrcv: EINTR transient, EIDRM hard, a queue loses no mess
             .find("error=ENOMSG:t") != std::string::npos);
   // A queue never loses a message it accepted: no drop.
   CHECK(realistic(site("mq_send", "other", {})) == "signal=SIGKILL:h");
+}
+
+TEST_CASE("EAGAIN from a socket's own timeout is hard: the program chose to give up then") {
+  const std::string nonblocking =
+      listed(candidate_faults(site("send", "stream", {.eagain = true}), ErrnoSet::realistic));
+  const std::string deadline = listed(candidate_faults(
+      site("send", "stream", {.eagain = true, .timeout_only = true}), ErrnoSet::realistic));
+  CHECK(nonblocking.find("error=EAGAIN:t") != std::string::npos);
+  CHECK(deadline.find("error=EAGAIN:h") != std::string::npos);
+  CHECK(deadline.find("error=EAGAIN:t") == std::string::npos);
 }
 
 TEST_CASE("poll: EINTR transient, ENOMEM hard, spurious readiness transient") {
