@@ -127,8 +127,7 @@ TEST_CASE("A recording counts each IPC call site once per caller, with function,
     REQUIRE(c != nullptr);
     CHECK(c->count == e.count);
     const bool in_plugin = std::string(e.function) == "plugin_write";
-    CHECK(c->location ==
-          marked_line(in_plugin ? "record_plugin.c" : "record_probe.c", e.marker));
+    CHECK(c->location == marked_line(in_plugin ? "record_plugin.c" : "record_probe.c", e.marker));
     // A caller in a scenario program is written with its basename, one in a library with
     // the library's absolute path.
     CHECK(fs::equivalent(c->module, in_plugin ? plugin() : probe()));
@@ -160,8 +159,7 @@ TEST_CASE("A recorded site given to --fault fires at that caller's nth call and 
   json sc = run_json(s, {"--fault", "proc/write:error=EIO:site=" + a->site + ":nth=2"}, r);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
-  CHECK(sc["processes"][0]["stdout"] ==
-        "stdout\na1=ok a2=EIO a3=ok b1=ok b2=ok p1=ok read=6\n");
+  CHECK(sc["processes"][0]["stdout"] == "stdout\na1=ok a2=EIO a3=ok b1=ok b2=ok p1=ok read=6\n");
   CHECK(sc["faults"][0]["fired"] == 1);
   CHECK(sc["faults"][0]["hits"] == 3);  // write_a's calls only
   REQUIRE(sc["events"].size() == 1);
@@ -173,8 +171,7 @@ TEST_CASE("A recorded site given to --fault fires at that caller's nth call and 
   sc = run_json(s, {"--fault", "proc/write:error=EIO:site=" + p->site + ":nth=1"}, r);
   INFO(r.out << r.err);
   CHECK(r.exit_code == 0);
-  CHECK(sc["processes"][0]["stdout"] ==
-        "stdout\na1=ok a2=ok a3=ok b1=ok b2=ok p1=EIO read=6\n");
+  CHECK(sc["processes"][0]["stdout"] == "stdout\na1=ok a2=ok a3=ok b1=ok b2=ok p1=EIO read=6\n");
   CHECK(sc["faults"][0]["hits"] == 1);
 }
 
@@ -186,8 +183,7 @@ TEST_CASE("A --fault rule comes before the scenario's own rules on the same call
   CommandResult r;
   json sc = run_json(s, {"--fault", "proc/write:error=EIO:nth=1"}, r);
   INFO(r.out << r.err);
-  CHECK(sc["processes"][0]["stdout"] ==
-        "stdout\na1=EIO a2=ok a3=ok b1=ok b2=ok p1=ok read=6\n");
+  CHECK(sc["processes"][0]["stdout"] == "stdout\na1=EIO a2=ok a3=ok b1=ok b2=ok p1=ok read=6\n");
   // In rule order: the --fault first.
   REQUIRE(sc["faults"].size() == 2);
   CHECK(sc["faults"][0]["spec"].get<std::string>().find("EIO") != std::string::npos);
@@ -196,6 +192,35 @@ TEST_CASE("A --fault rule comes before the scenario's own rules on the same call
   REQUIRE(sc["events"].size() == 1);
   CHECK(sc["events"][0]["errno"] == "EIO");
   CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("A send whose EAGAIN only a socket timeout makes realistic is recorded as such",
+          "[integration][record]") {
+  NothingLeftBehind guard;
+  const std::string programs = (faultline::test::scenarios_dir() / "programs").string();
+  TempScenario s(R"y(scenario: sndtimeo-recorded
+timeout: 20s
+channels: { ctl: { type: unix-stream } }
+processes:
+  server:
+    run: [")y" + programs +
+                 R"y(/echo_server", "${ctl.path}"]
+    lifetime: service
+    ready: { listening: ctl }
+  client:
+    after: [server]
+    run: [")y" + programs +
+                 R"y(/echo_client", "${ctl.path}", "3", "3"]
+    expect: { exit: 0, stdout: { contains: "3 ok" } }
+)y");
+  ScenarioResult r = record(s);
+  REQUIRE(r.passed);
+  const RecordedCall* send = find_call(r, "client", "send");
+  REQUIRE(send != nullptr);
+  // echo_client sets SO_SNDTIMEO on a blocking socket: EAGAIN is realistic there only as its
+  // own deadline expiring.
+  CHECK(send->eagain_realistic);
+  CHECK_FALSE(send->eagain_nonblocking);
 }
 
 TEST_CASE("memcached from Debian is recorded: its accept4 site, as module+offset, targets it",
@@ -226,6 +251,10 @@ processes:
   CHECK(accept->location.empty());
   CHECK(std::regex_match(accept->site, std::regex("memcached\\+0x[0-9a-f]+")));
   CHECK(accept->shape == "stream");
+  // memcached's listening socket is non-blocking (O_NONBLOCK): an EAGAIN there is realistic
+  // and transient, not a deadline of its own.
+  CHECK(accept->eagain_realistic);
+  CHECK(accept->eagain_nonblocking);
   // The client's calls are its own.
   CHECK(find_call(r, "client", "accept4") == nullptr);
 
