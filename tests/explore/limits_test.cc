@@ -1,6 +1,6 @@
-// `faultline explore -j N` within a per-user limit that parallel runs share: a point whose run
-// could not be provisioned because the run beside it held the room (RLIMIT_MSGQUEUE here)
-// runs again alone and gets a verdict; it is never left as `setup`.
+// Points that must never end as `setup`: one whose run could not be provisioned because the
+// run beside it held the room of a per-user limit (RLIMIT_MSGQUEUE here) runs again alone;
+// one at a call site of a `run:` string's shell is named so that its run resolves it.
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -53,4 +53,34 @@ processes:
   for (const auto& n : e["notes"])
     ran_alone = ran_alone || n.get<std::string>().find("ran again alone") != std::string::npos;
   CHECK(ran_alone);
+}
+
+TEST_CASE("explore names the call sites of a run: string's shell so that their runs resolve them",
+          "[integration][explore][setup]") {
+  NothingLeftBehind guard;
+  // The writer is /bin/sh running its builtin printf: the writes are the shell's own.
+  TempScenario s(R"y(scenario: explore-shell-sites
+timeout: 5s
+channels: { p: { type: pipe } }
+processes:
+  writer:
+    run: "printf 'a\\nb\\n'"
+    stdout: { channel: p }
+  reader:
+    run: [wc, -l]
+    stdin: { channel: p }
+    expect: { exit: 0, stdout: { contains: "2" } }
+)y");
+  TempDir dir("flshell");
+  CommandResult r = run_command({faultline_exe().string(), "explore", s.path().string(), "-j", "2",
+                                 "--process", "writer", "--json", dir / "e.json"});
+  INFO(r.out << r.err);
+  REQUIRE((r.exit_code == 0 || r.exit_code == 1));
+  std::ifstream in(dir / "e.json");
+  json e = json::parse(in)["scenarios"][0];
+  REQUIRE_FALSE(e["points"].empty());
+  for (const auto& p : e["points"]) {
+    INFO(p.dump());
+    CHECK(p["verdict"] != "setup");
+  }
 }

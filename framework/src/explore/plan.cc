@@ -10,6 +10,8 @@
 
 #include "faultline/fault_spec.h"
 #include "faults/call_table.h"
+#include "faults/site_resolver.h"
+#include "runner/control_context.h"
 
 namespace faultline::explore {
 namespace {
@@ -128,6 +130,16 @@ Plan make_plan(const Scenario& scenario, const std::vector<ScenarioResult>& base
     return std::make_tuple(process_rank(a.call.process), a.call.call, a.call.site, a.call.offset) <
            std::make_tuple(process_rank(b.call.process), b.call.call, b.call.site, b.call.offset);
   });
+
+  // A site named by a program's basename must resolve the way a repro command resolves it,
+  // before any run (a program named through a channel is known only during one): else the
+  // module's absolute path names it, which resolves everywhere.
+  const auto programs = scenario_programs(scenario);
+  for (auto& site : plan.sites) {
+    RecordedCall& c = site.call;
+    if (c.site.empty() || c.site.front() == '/' || c.module.empty()) continue;
+    if (!resolve_site(c.site, programs).ok()) c.site = fmt::format("{}+{:#x}", c.module, c.offset);
+  }
 
   struct Pending {
     Point point;

@@ -557,7 +557,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     }
     result.events_lost = control.events_lost();
     if (options_.record) {
-      result.recorded = read_recording(control, programs);
+      result.recorded = read_recording(control, context.programs);
       if (auto lost = control.recorded_lost())
         result.notes.push_back(
             fmt::format("{} calls were not recorded (more than {} call sites, or {} process names)",
