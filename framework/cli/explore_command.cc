@@ -20,6 +20,7 @@
 #include "explore/report.h"
 #include "faults/call_table.h"
 #include "runner/run_directory.h"
+#include "scenario_paths.h"
 
 namespace faultline::cli {
 namespace {
@@ -114,29 +115,6 @@ ShardChoice choose_shard(const ExploreArgs& args) {
 // Bazel asks a test that shards to touch this file, to tell it the test knows how.
 void touch_bazel_status_file() {
   if (const char* f = std::getenv("TEST_SHARD_STATUS_FILE"); f && *f) std::ofstream(f).flush();
-}
-
-std::vector<fs::path> scenario_files(const std::vector<std::string>& args, Diagnostics& diags) {
-  std::vector<fs::path> files;
-  for (const auto& a : args) {
-    std::error_code ec;
-    if (fs::is_directory(a, ec)) {
-      std::vector<fs::path> found;
-      for (const auto& e : fs::recursive_directory_iterator(a, ec))
-        if (e.is_regular_file() &&
-            (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
-          found.push_back(e.path());
-      std::sort(found.begin(), found.end());
-      if (found.empty())
-        diags.push_back({{a, 0, 0}, "no scenario files (*.yaml) in this folder", ""});
-      files.insert(files.end(), found.begin(), found.end());
-    } else if (fs::exists(a, ec)) {
-      files.emplace_back(a);
-    } else {
-      diags.push_back({{a, 0, 0}, "no such file or folder", ""});
-    }
-  }
-  return files;
 }
 
 std::vector<std::string> split_commas(const std::vector<std::string>& values) {
@@ -268,7 +246,7 @@ int run_explore(ExploreArgs args) {
       scenarios.push_back(std::move(*r.scenario));
     }
   } else {
-    auto files = scenario_files(args.paths, diags);
+    auto files = expand_scenario_paths(args.paths, diags);
     for (const auto& f : files) {
       LoadResult r = load_scenario(f);
       diags.insert(diags.end(), r.diagnostics.begin(), r.diagnostics.end());

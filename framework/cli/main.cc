@@ -18,8 +18,8 @@
 
 #include "dsl/did_you_mean.h"
 #include "exec_command.h"
-#include "explore_command.h"
 #include "exit_status.h"
+#include "explore_command.h"
 #include "faultline/runner.h"
 #include "faultline/scenario.h"
 #include "faultline_control.h"
@@ -31,6 +31,7 @@
 #include "report/junit.h"
 #include "report/result_summary.h"
 #include "runner/run_directory.h"
+#include "scenario_paths.h"
 
 namespace fs = std::filesystem;
 using namespace faultline;
@@ -47,30 +48,6 @@ bool use_color(int fd) { return ::isatty(fd) && std::getenv("NO_COLOR") == nullp
 
 void print_diagnostics(const Diagnostics& diags) {
   for (const auto& d : diags) std::cerr << d.format() << '\n';
-}
-
-// Scenario files named on the command line: files as given, folders searched for *.yaml.
-std::vector<fs::path> expand_paths(const std::vector<std::string>& args, Diagnostics& diags) {
-  std::vector<fs::path> files;
-  for (const auto& a : args) {
-    std::error_code ec;
-    if (fs::is_directory(a, ec)) {
-      std::vector<fs::path> found;
-      for (const auto& e : fs::recursive_directory_iterator(a, ec))
-        if (e.is_regular_file() &&
-            (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
-          found.push_back(e.path());
-      std::sort(found.begin(), found.end());
-      if (found.empty())
-        diags.push_back({{a, 0, 0}, "no scenario files (*.yaml) in this folder", ""});
-      files.insert(files.end(), found.begin(), found.end());
-    } else if (fs::exists(a, ec)) {
-      files.emplace_back(a);
-    } else {
-      diags.push_back({{a, 0, 0}, "no such file or folder", ""});
-    }
-  }
-  return files;
 }
 
 std::vector<Scenario> load_all(const std::vector<fs::path>& files, Diagnostics& diags) {
@@ -111,7 +88,7 @@ void check_fault_processes(const std::vector<FaultSpec>& faults,
 
 int cmd_check(const std::vector<std::string>& paths) {
   Diagnostics diags;
-  auto files = expand_paths(paths, diags);
+  auto files = cli::expand_scenario_paths(paths, diags);
   std::size_t ok = 0;
   for (const auto& f : files) {
     LoadResult r = load_scenario(f);
@@ -156,7 +133,7 @@ int cmd_run(const RunArgs& args) {
   for (const auto& text : args.faults) {
     if (auto spec = parse_fault_spec(text, diags)) options.extra_faults.push_back(std::move(*spec));
   }
-  auto files = expand_paths(args.paths, diags);
+  auto files = cli::expand_scenario_paths(args.paths, diags);
   auto scenarios = load_all(files, diags);
   options.without_faults = args.without_faults;
   if (args.without_faults)
@@ -413,8 +390,9 @@ int main(int argc, char** argv) {
   explore->add_option("--occurrences", explore_args.occurrences,
                       "all, or K: the first K occurrences of each site (default 1, 2, 3, "
                       "powers of two, the last)");
-  explore->add_option("--kinds", explore_args.kinds,
-                      "only these kinds: error,short,eof,reset,drop,spurious,crash")
+  explore
+      ->add_option("--kinds", explore_args.kinds,
+                   "only these kinds: error,short,eof,reset,drop,spurious,crash")
       ->delimiter(',')
       ->allow_extra_args(false);
   explore->add_option("--process", explore_args.processes, "only calls of these processes")
@@ -434,14 +412,14 @@ int main(int argc, char** argv) {
   explore->add_flag("--plan-only", explore_args.plan_only,
                     "run the baselines, write the plan (--json) and stop");
   explore->add_option("--json", explore_args.json, "write the result (or plan) as JSON");
-  explore->add_option("--junit", explore_args.junit,
-                      "write JUnit XML: a testcase per finding");
+  explore->add_option("--junit", explore_args.junit, "write JUnit XML: a testcase per finding");
   explore->add_flag("--compare-baseline", explore_args.compare_baseline,
                     "any difference from the baseline's exit statuses and stdout is a wrong "
                     "result (for deterministic programs)");
   explore->add_option("--seed", explore_args.seed, "seed of every run (default: random, printed)");
-  explore->add_option("--baseline-runs", explore_args.baseline_runs,
-                      "recording runs before planning (default 2)")
+  explore
+      ->add_option("--baseline-runs", explore_args.baseline_runs,
+                   "recording runs before planning (default 2)")
       ->check(CLI::Range(1, 100));
   explore->add_flag("--without-faults", explore_args.without_faults,
                     "leave out the scenario's own faults: block (baseline and every run)");
@@ -456,8 +434,7 @@ int main(int argc, char** argv) {
 
   cli::MergeArgs merge_args;
   auto* merge = app.add_subcommand("merge", "join the JSON results of explore's shards");
-  merge->add_option("files", merge_args.files, "results of `faultline explore --json`")
-      ->required();
+  merge->add_option("files", merge_args.files, "results of `faultline explore --json`")->required();
   merge->add_option("--json", merge_args.json, "write the joined result as JSON");
   merge->add_option("--junit", merge_args.junit, "write the joined result as JUnit XML");
 
