@@ -16,7 +16,6 @@
 
 #include <fmt/format.h>
 
-#include "dsl/did_you_mean.h"
 #include "exec_command.h"
 #include "exit_status.h"
 #include "explore_command.h"
@@ -32,6 +31,7 @@
 #include "report/result_summary.h"
 #include "runner/run_directory.h"
 #include "scenario_paths.h"
+#include "util/did_you_mean.h"
 
 namespace fs = std::filesystem;
 using namespace faultline;

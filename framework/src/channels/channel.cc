@@ -11,7 +11,7 @@
 namespace faultline {
 namespace {
 
-std::unique_ptr<Channel> make_channel(const ChannelSpec& spec, RunDirectory& dir) {
+std::unique_ptr<Channel> make_channel(const ChannelSpec& spec, RunFolder& dir) {
   switch (spec.type) {
     case ChannelType::pipe:
       return make_pipe_channel(spec);
@@ -57,7 +57,7 @@ std::optional<FileIdentity> Channel::identity() const {
   return FileIdentity{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
 }
 
-std::unique_ptr<Channel> provision_channel(const ChannelSpec& spec, RunDirectory& dir) {
+std::unique_ptr<Channel> provision_channel(const ChannelSpec& spec, RunFolder& dir) {
   try {
     return make_channel(spec, dir);
   } catch (const ChannelError&) {

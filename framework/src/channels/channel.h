@@ -15,7 +15,7 @@
 
 namespace faultline {
 
-class RunDirectory;
+class RunFolder;
 
 // The file an fd on a channel refers to, as fstat(2) reports it.
 struct FileIdentity {
@@ -72,8 +72,7 @@ class Channel {
 // Creates the object for `spec` inside `dir` (objects 0600, keys from ftok on files of `dir`),
 // and records it in the directory's manifest so `faultline gc` can remove it after a crash.
 // Throws ChannelError with a message that says what failed and why.
-[[nodiscard]] std::unique_ptr<Channel> provision_channel(const ChannelSpec& spec,
-                                                         RunDirectory& dir);
+[[nodiscard]] std::unique_ptr<Channel> provision_channel(const ChannelSpec& spec, RunFolder& dir);
 
 // The attribute names a channel of this spec will have (what attributes() returns once it is
 // provisioned), for checking ${NAME.ATTR} before anything is provisioned.

@@ -12,7 +12,7 @@
 
 namespace faultline {
 
-std::unique_ptr<Channel> make_fifo_channel(const ChannelSpec& spec, RunDirectory& dir) {
+std::unique_ptr<Channel> make_fifo_channel(const ChannelSpec& spec, RunFolder& dir) {
   auto path = fresh_path_in(dir, spec.name, ".fifo");
   if (::mkfifo(path.c_str(), 0600) != 0) {
     int err = errno;

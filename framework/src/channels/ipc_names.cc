@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "runner/run_directory.h"
+#include "channels/run_folder.h"
 
 namespace faultline {
 
@@ -27,7 +27,7 @@ std::string posix_ipc_name(std::string_view channel_name) {
   return fmt::format("/faultline-{}-{:08x}-{}", ::getpid(), random(), safe_component(channel_name));
 }
 
-std::filesystem::path fresh_path_in(const RunDirectory& dir, std::string_view channel_name,
+std::filesystem::path fresh_path_in(const RunFolder& dir, std::string_view channel_name,
                                     std::string_view extension) {
   std::string stem = safe_component(channel_name);
   for (int n = 1;; ++n) {

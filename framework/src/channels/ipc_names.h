@@ -8,7 +8,7 @@
 
 namespace faultline {
 
-class RunDirectory;
+class RunFolder;
 
 // `name` reduced to [A-Za-z0-9_-] and at most 64 characters, so it is safe in any name.
 [[nodiscard]] std::string safe_component(std::string_view name);
@@ -18,7 +18,7 @@ class RunDirectory;
 [[nodiscard]] std::string posix_ipc_name(std::string_view channel_name);
 
 // "<run dir>/<name><extension>", with "-2", "-3" ... added while that path exists.
-[[nodiscard]] std::filesystem::path fresh_path_in(const RunDirectory& dir,
+[[nodiscard]] std::filesystem::path fresh_path_in(const RunFolder& dir,
                                                   std::string_view channel_name,
                                                   std::string_view extension);
 

@@ -23,7 +23,7 @@ std::string ftruncate_hint(int err) {
   return err == EFBIG || err == EINVAL || err == ENOSPC ? "give a smaller `size`" : "";
 }
 
-std::unique_ptr<Channel> make_shm_backed(const ChannelSpec& spec, RunDirectory& dir,
+std::unique_ptr<Channel> make_shm_backed(const ChannelSpec& spec, RunFolder& dir,
                                          std::uint64_t size) {
   std::string name = posix_ipc_name(spec.name);
   UniqueFd fd(::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
@@ -41,7 +41,7 @@ std::unique_ptr<Channel> make_shm_backed(const ChannelSpec& spec, RunDirectory& 
   return channel;
 }
 
-std::unique_ptr<Channel> make_file_backed(const ChannelSpec& spec, RunDirectory& dir,
+std::unique_ptr<Channel> make_file_backed(const ChannelSpec& spec, RunFolder& dir,
                                           std::uint64_t size) {
   auto path = fresh_path_in(dir, spec.name, ".mmap");
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
@@ -58,7 +58,7 @@ std::unique_ptr<Channel> make_file_backed(const ChannelSpec& spec, RunDirectory&
 
 }  // namespace
 
-std::unique_ptr<Channel> make_mmap_channel(const ChannelSpec& spec, RunDirectory& dir) {
+std::unique_ptr<Channel> make_mmap_channel(const ChannelSpec& spec, RunFolder& dir) {
   std::uint64_t size = spec.size ? spec.size : kDefaultSize;
   if (spec.backing.empty() || spec.backing == "shm") return make_shm_backed(spec, dir, size);
   if (spec.backing == "file") return make_file_backed(spec, dir, size);

@@ -63,7 +63,7 @@ std::string mq_open_hint(int err, const mq_attr& attr) {
 
 }  // namespace
 
-std::unique_ptr<Channel> make_posix_mq_channel(const ChannelSpec& spec, RunDirectory& dir) {
+std::unique_ptr<Channel> make_posix_mq_channel(const ChannelSpec& spec, RunFolder& dir) {
   mq_attr attr{};
   // Unprivileged callers get EINVAL above the sysctl limits, so the defaults bow to them.
   attr.mq_maxmsg =

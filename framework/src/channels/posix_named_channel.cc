@@ -1,7 +1,7 @@
 // POSIX-named channel support; see posix_named_channel.h.
 #include "channels/posix_named_channel.h"
 
-#include "runner/run_directory.h"
+#include "channels/run_folder.h"
 
 namespace faultline {
 
@@ -28,7 +28,7 @@ void PosixNamedChannel::remove() noexcept {
   }
 }
 
-std::unique_ptr<PosixNamedChannel> adopt_posix_object(const ChannelSpec& spec, RunDirectory& dir,
+std::unique_ptr<PosixNamedChannel> adopt_posix_object(const ChannelSpec& spec, RunFolder& dir,
                                                       std::string kind, std::string name,
                                                       std::map<std::string, std::string> extra) {
   auto channel = std::make_unique<PosixNamedChannel>(spec, kind, name, std::move(extra));

@@ -30,7 +30,7 @@ class PosixNamedChannel final : public Channel {
 // Wraps the newly created object in a channel and records it in the manifest; if recording
 // fails, the object is removed again before the error propagates.
 [[nodiscard]] std::unique_ptr<PosixNamedChannel> adopt_posix_object(
-    const ChannelSpec& spec, RunDirectory& dir, std::string kind, std::string name,
+    const ChannelSpec& spec, RunFolder& dir, std::string kind, std::string name,
     std::map<std::string, std::string> extra = {});
 
 }  // namespace faultline

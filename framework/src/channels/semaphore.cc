@@ -39,7 +39,7 @@ std::string semget_hint(int err) {
 
 }  // namespace
 
-std::unique_ptr<Channel> make_semaphore_channel(const ChannelSpec& spec, RunDirectory& dir) {
+std::unique_ptr<Channel> make_semaphore_channel(const ChannelSpec& spec, RunFolder& dir) {
   std::uint32_t count = spec.count ? spec.count : kDefaultCount;
   auto object = create_sysv_object(
       spec, dir, fmt::format("semget(count {}, IPC_CREAT|IPC_EXCL|0600)", count),

@@ -28,7 +28,7 @@ std::string shmget_hint(int err) {
 
 }  // namespace
 
-std::unique_ptr<Channel> make_shm_channel(const ChannelSpec& spec, RunDirectory& dir) {
+std::unique_ptr<Channel> make_shm_channel(const ChannelSpec& spec, RunFolder& dir) {
   std::uint64_t size = spec.size ? spec.size : kDefaultSize;
   auto object = create_sysv_object(
       spec, dir, fmt::format("shmget(size {}, IPC_CREAT|IPC_EXCL|0600)", size),

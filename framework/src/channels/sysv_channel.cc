@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "channels/channel_failure.h"
-#include "runner/run_directory.h"
+#include "channels/run_folder.h"
 
 namespace faultline {
 namespace {
@@ -46,7 +46,7 @@ void SysvChannel::remove() noexcept {
   }
 }
 
-SysvObject create_sysv_object(const ChannelSpec& spec, RunDirectory& dir, std::string_view call,
+SysvObject create_sysv_object(const ChannelSpec& spec, RunFolder& dir, std::string_view call,
                               const std::function<int(key_t)>& create,
                               const std::function<std::string(int)>& hint) {
   for (int file = 0; file < kKeyFiles; ++file) {
@@ -69,7 +69,7 @@ SysvObject create_sysv_object(const ChannelSpec& spec, RunDirectory& dir, std::s
       "remove stale objects with `faultline gc` or `ipcrm`, then retry");
 }
 
-std::unique_ptr<SysvChannel> adopt_sysv_object(const ChannelSpec& spec, RunDirectory& dir,
+std::unique_ptr<SysvChannel> adopt_sysv_object(const ChannelSpec& spec, RunFolder& dir,
                                                std::string kind, SysvObject object,
                                                std::map<std::string, std::string> extra) {
   auto channel = std::make_unique<SysvChannel>(spec, kind, object, std::move(extra));

@@ -43,7 +43,7 @@ class SysvChannel final : public Channel {
 // of `dir`. A key already in use (EEXIST: another run's file shares our inode's low 16 bits)
 // is retried with another project id, then another key file. Other errors throw a
 // ChannelError naming `call`, with `hint(errno)` appended.
-[[nodiscard]] SysvObject create_sysv_object(const ChannelSpec& spec, RunDirectory& dir,
+[[nodiscard]] SysvObject create_sysv_object(const ChannelSpec& spec, RunFolder& dir,
                                             std::string_view call,
                                             const std::function<int(key_t)>& create,
                                             const std::function<std::string(int)>& hint);
@@ -51,7 +51,7 @@ class SysvChannel final : public Channel {
 // Wraps the new object in a channel and records it in the manifest; if recording fails, the
 // object is removed again before the error propagates.
 [[nodiscard]] std::unique_ptr<SysvChannel> adopt_sysv_object(
-    const ChannelSpec& spec, RunDirectory& dir, std::string kind, SysvObject object,
+    const ChannelSpec& spec, RunFolder& dir, std::string kind, SysvObject object,
     std::map<std::string, std::string> extra = {});
 
 }  // namespace faultline

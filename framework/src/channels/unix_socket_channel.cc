@@ -31,7 +31,7 @@ void UnixSocketChannel::remove() noexcept {
   if (::lstat(path_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) (void)::unlink(path_.c_str());
 }
 
-std::unique_ptr<Channel> make_unix_socket_channel(const ChannelSpec& spec, RunDirectory& dir,
+std::unique_ptr<Channel> make_unix_socket_channel(const ChannelSpec& spec, RunFolder& dir,
                                                   int socket_type) {
   auto path = fresh_path_in(dir, spec.name, ".sock");
   constexpr std::size_t kMaxPath = sizeof(sockaddr_un::sun_path) - 1;  // room for the NUL

@@ -27,6 +27,6 @@ class UnixSocketChannel final : public Channel {
 
 // Picks the path (checked against the 108 bytes of sun_path) for a channel of `socket_type`.
 [[nodiscard]] std::unique_ptr<Channel> make_unix_socket_channel(const ChannelSpec& spec,
-                                                                RunDirectory& dir, int socket_type);
+                                                                RunFolder& dir, int socket_type);
 
 }  // namespace faultline

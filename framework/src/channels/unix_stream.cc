@@ -6,7 +6,7 @@
 
 namespace faultline {
 
-std::unique_ptr<Channel> make_unix_stream_channel(const ChannelSpec& spec, RunDirectory& dir) {
+std::unique_ptr<Channel> make_unix_stream_channel(const ChannelSpec& spec, RunFolder& dir) {
   return make_unix_socket_channel(spec, dir, SOCK_STREAM);
 }
 

@@ -7,7 +7,7 @@
 #include <charconv>
 #include <regex>
 
-#include "dsl/did_you_mean.h"
+#include "util/did_you_mean.h"
 
 namespace faultline {
 namespace {

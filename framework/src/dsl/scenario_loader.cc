@@ -7,11 +7,11 @@
 #include <map>
 #include <sstream>
 
-#include "dsl/did_you_mean.h"
 #include "dsl/process_loader.h"
 #include "dsl/yaml_reader.h"
 #include "faultline/scenario.h"
 #include "faults/channel_kinds.h"
+#include "util/did_you_mean.h"
 
 namespace faultline {
 namespace {

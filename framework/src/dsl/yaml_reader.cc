@@ -7,8 +7,8 @@
 #include <charconv>
 #include <regex>
 
-#include "dsl/did_you_mean.h"
 #include "faults/call_table.h"
+#include "util/did_you_mean.h"
 
 namespace faultline {
 

@@ -10,8 +10,8 @@
 #include <charconv>
 #include <cmath>
 
-#include "dsl/did_you_mean.h"
 #include "faults/call_table.h"
+#include "util/did_you_mean.h"
 
 namespace faultline {
 namespace {

@@ -11,12 +11,13 @@
 #include <string_view>
 #include <vector>
 
+#include "channels/run_folder.h"
 #include "runner/leftover_processes.h"
 #include "util/unique_fd.h"
 
 namespace faultline {
 
-class RunDirectory final {
+class RunDirectory final : public RunFolder {
  public:
   // Creates $TMPDIR/faultline-<label>-XXXXXX (default /tmp), mode 0700, and writes the
   // owner's pid and start time into it. Throws std::system_error when it cannot.
@@ -27,14 +28,11 @@ class RunDirectory final {
   // then the folder and all it holds.
   ~RunDirectory();
 
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+  [[nodiscard]] const std::filesystem::path& path() const override { return path_; }
 
-  // A new empty file (0600) in the folder for ftok(); unique per name.
-  [[nodiscard]] std::filesystem::path make_key_file(std::string_view name);
-
-  // Manifest entries: kind is "shm", "msg", "sem" (SysV ids), "posix-mq", "posix-shm"
-  // (names), or "path" (outside the folder). Appended and flushed at once.
-  void record(std::string_view kind, std::string_view what);
+  // See RunFolder.
+  [[nodiscard]] std::filesystem::path make_key_file(std::string_view name) override;
+  void record(std::string_view kind, std::string_view what) override;
 
   // Records a process group the run started ("pgroup PID START_TIME"), so that gc can end it
   // if the runner dies; the start time tells the group's leader from a later process that got
@@ -56,8 +54,5 @@ class RunDirectory final {
 // recorded process groups, and whatever carries its FAULTLINE_RUN_DIR). Returns one line per
 // thing removed or ended, each starting with what was done ("removed ...", "ended ...").
 std::vector<std::string> collect_garbage();
-
-// Removes one manifest entry's object; true when something was removed.
-bool remove_recorded_object(std::string_view kind, std::string_view what);
 
 }  // namespace faultline

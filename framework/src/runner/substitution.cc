@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "channels/channel.h"
-#include "dsl/did_you_mean.h"
+#include "util/did_you_mean.h"
 
 namespace faultline {
 namespace {

@@ -1,5 +1,5 @@
 // Closest-match suggestions; see did_you_mean.h.
-#include "dsl/did_you_mean.h"
+#include "util/did_you_mean.h"
 
 #include <algorithm>
 #include <cctype>

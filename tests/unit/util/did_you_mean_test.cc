@@ -1,7 +1,7 @@
 // Suggestions for misspelt words.
 #include <catch2/catch.hpp>
 
-#include "dsl/did_you_mean.h"
+#include "util/did_you_mean.h"
 
 using faultline::closest_match;
 
