@@ -18,7 +18,7 @@ constexpr int kEndMarkersLossy = 3;
 class Exchange final {
  public:
   Exchange(const PeerOptions& o, Transport& t, Deadline deadline)
-      : o_(o), t_(t), deadline_(deadline), tally_(o.count) {
+      : o_(o), t_(t), deadline_(deadline), tally_(o.messages) {
     summary_.mode = o.mode;
     summary_.type = o.type;
     doing_ = o.sends_first() ? Doing::sending : Doing::receiving;
@@ -73,14 +73,14 @@ class Exchange final {
     s.intact = false;
     std::string doing;
     if (doing_ == Doing::receiving && o_.mode == Mode::request && summary_.sent > 0) {
-      doing = fmt::format("waiting for the answer to message {} of {}", summary_.sent, o_.count);
+      doing = fmt::format("waiting for the answer to message {} of {}", summary_.sent, o_.messages);
     } else if (doing_ == Doing::receiving) {
       doing = fmt::format("waiting for messages, {} of {} still to come", tally_.still_to_come(),
-                          o_.count);
+                          o_.messages);
     } else if (o_.mode == Mode::echo) {
       doing = fmt::format("sending answer {}", summary_.sent + 1);
     } else {
-      doing = fmt::format("sending message {} of {}", summary_.sent + 1, o_.count);
+      doing = fmt::format("sending message {} of {}", summary_.sent + 1, o_.messages);
     }
     s.error = "stopped by a signal while " + doing;
     return to_json_line(s);
@@ -124,7 +124,7 @@ class Exchange final {
   }
 
   void send_end() {
-    auto end = encode_frame(FrameHeader{o_.count, 0, kFlagEnd}, {});
+    auto end = encode_frame(FrameHeader{o_.messages, 0, kFlagEnd}, {});
     int markers = t_.message_based() ? kEndMarkersLossy : 1;
     // The receiver may already have stopped (it had everything): a failure here is no news.
     for (int i = 0; i < markers; ++i) {
@@ -141,7 +141,7 @@ class Exchange final {
   }
 
   void send_all() {
-    for (std::uint32_t seq = 0; seq < o_.count; ++seq) {
+    for (std::uint32_t seq = 0; seq < o_.messages; ++seq) {
       pace(seq);
       if (!send_frame(data_frame(seq), "send")) return;
       ++summary_.sent;
@@ -176,7 +176,7 @@ class Exchange final {
 
   void request_all() {
     bool got_any = false;
-    for (std::uint32_t seq = 0; seq < o_.count; ++seq) {
+    for (std::uint32_t seq = 0; seq < o_.messages; ++seq) {
       pace(seq);
       if (!send_frame(data_frame(seq), "request")) return;
       ++summary_.sent;
@@ -208,7 +208,7 @@ class Exchange final {
   Outcome finish() {
     Outcome out;
     Summary s = tallied();
-    bool all_sent = o_.mode == Mode::recv || o_.mode == Mode::echo || s.sent == o_.count;
+    bool all_sent = o_.mode == Mode::recv || o_.mode == Mode::echo || s.sent == o_.messages;
     s.intact = all_sent && s.lost == 0 && s.duplicated == 0 && s.reordered == 0 &&
                s.corrupted == 0 && s.error.empty();
     bool allowed = all_sent && s.error.empty() && s.duplicated == 0 && s.reordered == 0 &&

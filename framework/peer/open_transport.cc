@@ -27,7 +27,7 @@
 namespace faultline::peer {
 namespace {
 
-bool is_server(const PeerOptions& o) { return o.mode == Mode::recv || o.mode == Mode::echo; }
+bool is_server(const PeerOptions& o) { return faultline::is_server(o.mode); }
 
 void set_nonblocking(int fd) {
   int flags = ::fcntl(fd, F_GETFL);
@@ -51,7 +51,7 @@ struct Address {
 
 Address address_of(const PeerOptions& o) {
   Address a;
-  if (o.type == "unix-stream" || o.type == "unix-dgram") {
+  if (channel_type_info(o.type).address == ChannelAddress::path) {  // unix-stream, unix-dgram
     auto* un = reinterpret_cast<sockaddr_un*>(&a.storage);
     un->sun_family = AF_UNIX;
     if (o.path.size() >= sizeof un->sun_path) {
@@ -199,8 +199,7 @@ class BoundPath final {
 
 std::unique_ptr<Transport> open_socket(const PeerOptions& o, Deadline deadline, IoStats& stats) {
   Address a = address_of(o);
-  bool stream = o.type == "unix-stream" || o.type == "tcp";
-  if (stream) {
+  if (channel_type_info(o.type).stream_socket) {
     std::shared_ptr<BoundPath> bound;
     std::shared_ptr<UniqueFd> listener;
     UniqueFd fd;
@@ -327,49 +326,64 @@ int sysv_id(const PeerOptions& o, int (*get)(key_t), const char* call) {
 std::unique_ptr<Transport> open_transport(const PeerOptions& o, Deadline deadline) {
   IoStats stats;  // what opening absorbed is merged into the transport's counters
   std::unique_ptr<Transport> t;
-  const std::string& type = o.type;
   bool client = !is_server(o);
-  if (type == "pipe") {
-    t = open_pipe(o);
-  } else if (type == "fifo") {
-    t = open_fifo(o, deadline, stats);
-  } else if (type == "unix-stream" || type == "tcp" || type == "unix-dgram" || type == "udp") {
-    t = open_socket(o, deadline, stats);
-  } else if (type == "msgqueue") {
-    int id = sysv_id(
-        o, [](key_t k) { return ::msgget(k, 0); }, "msgget");
-    t = std::make_unique<MsgqueueTransport>(id, client, o.size_max);
-  } else if (type == "posix-mq") {
-    // Frames go over the first queue, answers over the second.
-    std::string in, out;
-    if (o.mode == Mode::recv || o.mode == Mode::echo) in = o.name;
-    if (o.mode == Mode::echo) out = o.reply_name;
-    if (o.mode == Mode::send || o.mode == Mode::request) out = o.name;
-    if (o.mode == Mode::request) in = o.reply_name;
-    auto q = std::make_unique<PosixMqTransport>(in, out);
-    if (q->message_size() < kHeaderSize + o.size_max) {
-      throw ChannelFailure("the queue's messages hold " + std::to_string(q->message_size()) +
-                               " bytes, a frame needs up to " +
-                               std::to_string(kHeaderSize + o.size_max) +
-                               "; give the channel a larger `size` or the peer a smaller --size",
-                           EMSGSIZE);
+  switch (o.type) {
+    case ChannelType::pipe:
+      t = open_pipe(o);
+      break;
+    case ChannelType::fifo:
+      t = open_fifo(o, deadline, stats);
+      break;
+    case ChannelType::unix_stream:
+    case ChannelType::tcp:
+    case ChannelType::unix_dgram:
+    case ChannelType::udp:
+      t = open_socket(o, deadline, stats);
+      break;
+    case ChannelType::msgqueue: {
+      int id = sysv_id(
+          o, [](key_t k) { return ::msgget(k, 0); }, "msgget");
+      t = std::make_unique<MsgqueueTransport>(id, client, o.size_max);
+      break;
     }
-    t = std::move(q);
-  } else if (type == "shm" || type == "mmap") {
-    auto segment = type == "shm" ? attach_sysv_segment(sysv_id(
-                                       o, [](key_t k) { return ::shmget(k, 0, 0); }, "shmget"))
-                                 : map_shared_object(o.name, o.path);
-    std::unique_ptr<RingSignal> signal;
-    if (o.sem_id || o.sem_key) {
-      int sem = o.sem_id ? *o.sem_id : ::semget(static_cast<key_t>(*o.sem_key), 0, 0);
-      if (sem < 0) throw ChannelFailure("semget(key " + std::to_string(*o.sem_key) + ")", errno);
-      signal = make_semaphore_signal(sem, o.mode == Mode::send || o.mode == Mode::recv ? 2 : 4);
-    } else {
-      signal = make_futex_signal();
+    case ChannelType::posix_mq: {
+      // Frames go over the first queue, answers over the second.
+      std::string in, out;
+      if (o.mode == Mode::recv || o.mode == Mode::echo) in = o.name;
+      if (o.mode == Mode::echo) out = o.reply_name;
+      if (o.mode == Mode::send || o.mode == Mode::request) out = o.name;
+      if (o.mode == Mode::request) in = o.reply_name;
+      auto q = std::make_unique<PosixMqTransport>(in, out);
+      if (q->message_size() < kHeaderSize + o.size_max) {
+        throw ChannelFailure("the queue's messages hold " + std::to_string(q->message_size()) +
+                                 " bytes, a frame needs up to " +
+                                 std::to_string(kHeaderSize + o.size_max) +
+                                 "; give the channel a larger `size` or the peer a smaller --size",
+                             EMSGSIZE);
+      }
+      t = std::move(q);
+      break;
     }
-    t = std::make_unique<RingTransport>(std::move(segment), std::move(signal), client, o.size_max);
-  } else {
-    throw ChannelFailure("unknown channel type " + type, EINVAL);
+    case ChannelType::shm:
+    case ChannelType::mmap: {
+      auto segment = o.type == ChannelType::shm
+                         ? attach_sysv_segment(sysv_id(
+                               o, [](key_t k) { return ::shmget(k, 0, 0); }, "shmget"))
+                         : map_shared_object(o.name, o.path);
+      std::unique_ptr<RingSignal> signal;
+      if (o.sem_id || o.sem_key) {
+        int sem = o.sem_id ? *o.sem_id : ::semget(static_cast<key_t>(*o.sem_key), 0, 0);
+        if (sem < 0) throw ChannelFailure("semget(key " + std::to_string(*o.sem_key) + ")", errno);
+        signal = make_semaphore_signal(sem, o.mode == Mode::send || o.mode == Mode::recv ? 2 : 4);
+      } else {
+        signal = make_futex_signal();
+      }
+      t = std::make_unique<RingTransport>(std::move(segment), std::move(signal), client,
+                                          o.size_max);
+      break;
+    }
+    case ChannelType::semaphore:
+      throw ChannelFailure("a semaphore channel carries no messages", EINVAL);
   }
   for (const auto& [name, n] : stats.errors) t->stats().errors[name] += n;
   t->stats().short_transfers += stats.short_transfers;

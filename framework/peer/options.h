@@ -8,14 +8,18 @@
 #include <variant>
 
 #include "faultline/duration.h"
+#include "model/channel_type.h"
+#include "model/peer_contract.h"
 
 namespace faultline::peer {
 
-enum class Mode { send, recv, echo, request };
+using Mode = PeerMode;
 
-struct PeerOptions {
+// The exchange settings (count, size, rate, timeout, allow_loss, allow_corrupt, reconnect)
+// are the peer contract's PeerExchange, as the command line gave them.
+struct PeerOptions : PeerExchange {
   Mode mode = Mode::send;
-  std::string type;  // a channel type of DESIGN.md section 1
+  ChannelType type = ChannelType::pipe;
 
   // Channel attributes, as provisioned.
   std::string path;  // fifo, unix-stream, unix-dgram, mmap (file backing)
@@ -31,22 +35,15 @@ struct PeerOptions {
   std::optional<int> sem_id, sem_key;  // shm/mmap: signal through this semaphore set
   int summary_fd = 1;
 
-  // The exchange.
-  std::uint32_t count = 100;
+  // The exchange as the peer runs it: count and size with the peer's defaults filled in.
+  std::uint32_t messages = 100;
   std::uint32_t size_min = 1;
   std::uint32_t size_max = 512;
-  double rate = 0;  // messages per second, 0: as fast as the channel goes
-  Duration timeout = std::chrono::seconds(10);
   Duration idle = std::chrono::seconds(1);  // with allow_loss: end after this long without news
-  bool allow_loss = false;
-  bool allow_corrupt = false;
-  bool reconnect = false;  // unix-stream, tcp: go on over a new connection when one breaks
   std::uint64_t seed = 1;
 
   [[nodiscard]] bool sends_first() const { return mode == Mode::send || mode == Mode::request; }
 };
-
-[[nodiscard]] std::string_view to_string(Mode mode);
 
 // The options, or the exit status to leave with: 0 after --help, 2 after a usage error
 // (already printed to stderr with a hint).

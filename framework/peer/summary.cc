@@ -8,7 +8,7 @@ namespace faultline::peer {
 std::string to_json_line(const Summary& s) {
   nlohmann::ordered_json j;
   j["peer"] = std::string(to_string(s.mode));
-  j["type"] = s.type;
+  j["type"] = std::string(to_string(s.type));
   j["sent"] = s.sent;
   j["received"] = s.received;
   j["lost"] = s.lost;

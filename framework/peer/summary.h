@@ -11,7 +11,7 @@ namespace faultline::peer {
 
 struct Summary {
   Mode mode = Mode::send;
-  std::string type;
+  ChannelType type = ChannelType::pipe;
   std::uint64_t sent = 0;      // frames sent (echo: answers sent), end markers not counted
   std::uint64_t received = 0;  // distinct intact frames received
   std::uint64_t lost = 0;

@@ -13,25 +13,10 @@
 #include "faultline/diagnostic.h"
 #include "faultline/duration.h"
 #include "faultline/fault_spec.h"
+#include "model/channel_type.h"  // ChannelType, to_string, channel_type_from_string
+#include "model/peer_contract.h"
 
 namespace faultline {
-
-enum class ChannelType {
-  pipe,
-  fifo,
-  msgqueue,
-  posix_mq,
-  shm,
-  mmap,
-  semaphore,
-  unix_stream,
-  unix_dgram,
-  tcp,
-  udp
-};
-// "pipe", "posix-mq", "unix-stream", ... as written in scenario files.
-[[nodiscard]] std::string_view to_string(ChannelType t);
-[[nodiscard]] std::optional<ChannelType> channel_type_from_string(std::string_view s);
 
 struct ChannelSpec {
   std::string name;
@@ -82,20 +67,13 @@ enum class Lifetime { task, service };
 // (static programs, raw syscall(2), calls inside libc), or both. docs/seccomp.md.
 enum class Backend { preload, seccomp, both };
 
-// `peer:`: the built-in peer (faultline-peer, docs/peer.md) instead of a program.
-struct PeerSpec {
+// `peer:`: the built-in peer (faultline-peer, docs/peer.md) instead of a program. The
+// exchange settings (count, size, rate, timeout, allow_loss, ...) are the peer contract's
+// (model/peer_contract.h), shared with the peer's command line.
+struct PeerSpec : PeerExchange {
   std::string mode;     // send, recv, echo (server) or request (client)
   std::string channel;  // the channel it speaks
-  // Unset: the other peer's on the same channel (the two ends must agree), else the peer's
-  // own default (100 messages of 1..512 bytes).
-  std::optional<std::uint64_t> count;
-  std::optional<std::string> size;  // payload bytes: N or MIN..MAX
-  std::uint64_t rate = 0;           // messages per second, 0 = as fast as it goes
-  Duration timeout = std::chrono::seconds(10);
-  bool allow_loss = false;     // lost messages (drop faults) do not fail the exchange
-  bool allow_corrupt = false;  // nor do corrupted ones
-  bool reconnect = false;      // unix-stream/tcp: go on over a new connection when one breaks
-  std::string signal;          // shm/mmap: a semaphore channel instead of the futex
+  std::string signal;   // shm/mmap: a semaphore channel instead of the futex
   // echo/request over a one-way type (pipe, fifo, posix-mq): a second channel of that type
   // carrying the server's answers; `channel` carries the client's frames.
   std::string reply;

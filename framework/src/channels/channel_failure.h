@@ -9,11 +9,7 @@
 
 namespace faultline {
 
-// "msgqueue", "posix-mq", ... as in scenario files (kept here so channel messages do not
-// depend on the scenario helpers).
-[[nodiscard]] std::string_view channel_type_name(ChannelType type);
-
-// "channel 'NAME' (TYPE)"
+// "channel 'NAME' (TYPE)", TYPE as in scenario files (model/channel_type.h)
 [[nodiscard]] std::string channel_label(const ChannelSpec& spec);
 
 // "channel 'q' (msgqueue): msgget failed: No space left on device; HINT"

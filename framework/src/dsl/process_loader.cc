@@ -6,8 +6,12 @@
 #include <algorithm>
 #include <charconv>
 #include <regex>
+#include <variant>
 
 #include "util/did_you_mean.h"
+#include "model/channel_type.h"
+#include "model/peer_contract.h"
+#include "util/overloaded.h"
 
 namespace faultline {
 namespace {
@@ -15,17 +19,20 @@ namespace {
 const std::vector<std::string_view> kProcessKeys{
     "run",    "peer", "after", "ready", "lifetime", "stop_signal", "grace", "stdin",
     "stdout", "fds",  "env",   "cwd",   "expect",   "backend",     "stdio"};
-const std::vector<std::string_view> kPeerKeys{"mode",          "channel", "count",    "size",
-                                              "rate",          "timeout", "signal",   "allow_loss",
-                                              "allow_corrupt", "reply",   "reconnect"};
+// The keys of `peer:`: what it speaks over, then the exchange settings of the peer contract
+// (model/peer_contract.h), then the channels that carry answers and signals.
+const std::vector<std::string_view>& peer_keys() {
+  static const std::vector<std::string_view> keys = [] {
+    std::vector<std::string_view> k{"mode", "channel"};
+    for (const PeerSetting& s : peer_settings()) k.push_back(s.key);
+    k.insert(k.end(), {"signal", "reply"});
+    return k;
+  }();
+  return keys;
+}
 const std::vector<std::string_view> kReadyKeys{"listening", "stdout", "stderr", "file", "delay"};
 const std::vector<std::string_view> kExpectKeys{"exit", "signal", "stdout", "stderr", "within"};
 const std::vector<std::string_view> kTextKeys{"contains", "matches", "equals"};
-
-bool can_listen(ChannelType t) {
-  return t == ChannelType::unix_stream || t == ChannelType::unix_dgram || t == ChannelType::tcp ||
-         t == ChannelType::udp;
-}
 
 const Field* find(const std::vector<Field>& fields, std::string_view name) {
   for (const auto& f : fields) {
@@ -119,12 +126,47 @@ class ProcessLoader final {
     }
   }
 
+  // One exchange setting of `peer:`, read as its type in the peer contract says.
+  void load_peer_setting(const Field& f, const PeerSetting& setting, PeerExchange& x) {
+    const std::string what = fmt::format("peer {}", setting.key);
+    std::visit(
+        Overloaded{
+            [&](std::optional<std::uint64_t> PeerExchange::*count) {
+              if (auto v = r_.unsigned_number(f, what, 1)) x.*count = *v;
+            },
+            [&](std::optional<std::string> PeerExchange::*size) {
+              auto v = r_.scalar(f, what);
+              if (!v) return;
+              if (is_peer_size(*v)) {
+                x.*size = *v;
+              } else {
+                r_.error(f.value_at, fmt::format("{} '{}' is not N or MIN..MAX", what, *v),
+                         fmt::format("write {0}: 64 or {0}: 1..512 (payload bytes)", setting.key));
+              }
+            },
+            [&](double PeerExchange::*rate) {
+              if (auto v = r_.unsigned_number(f, what)) x.*rate = static_cast<double>(*v);
+            },
+            [&](Duration PeerExchange::*duration) {
+              if (auto d = r_.duration(f, what)) x.*duration = *d;
+            },
+            [&](bool PeerExchange::*flag) {
+              if (auto v = r_.choice(f, what, {"true", "false"})) x.*flag = *v == "true";
+            },
+        },
+        setting.field);
+  }
+
   void load_peer(const Field& f, ProcessSpec& p) {
     PeerSpec peer;
-    auto fields = r_.entries(f, prefix_ + " peer:", kPeerKeys);
+    auto fields = r_.entries(f, prefix_ + " peer:", peer_keys());
     const ChannelSpec* channel = nullptr;
+    std::optional<PeerMode> mode;
     if (const Field* m = find(fields, "mode")) {
-      if (auto v = r_.choice(*m, "peer mode", {"send", "recv", "echo", "request"})) peer.mode = *v;
+      if (auto v = r_.choice(*m, "peer mode", peer_mode_names())) {
+        peer.mode = *v;
+        mode = peer_mode_from_string(*v);
+      }
     } else {
       r_.error(f.key_at, fmt::format("{} peer: has no mode", prefix_),
                "add mode: send, recv, echo (a server) or request (a client)");
@@ -138,36 +180,12 @@ class ProcessLoader final {
       r_.error(f.key_at, fmt::format("{} peer: has no channel", prefix_),
                "add channel: NAME, a channel declared under channels:");
     }
-    if (const Field* c = find(fields, "count")) {
-      if (auto v = r_.unsigned_number(*c, "peer count", 1)) peer.count = *v;
+    for (const PeerSetting& setting : peer_settings()) {
+      if (const Field* v = find(fields, setting.key)) load_peer_setting(*v, setting, peer);
     }
-    if (const Field* c = find(fields, "size")) {
-      if (auto v = r_.scalar(*c, "peer size")) {
-        static const std::regex size_re(R"(\d+(\.\.\d+)?)");
-        if (std::regex_match(*v, size_re))
-          peer.size = *v;
-        else
-          r_.error(c->value_at, fmt::format("peer size '{}' is not N or MIN..MAX", *v),
-                   "write size: 64 or size: 1..512 (payload bytes)");
-      }
-    }
-    if (const Field* c = find(fields, "rate")) {
-      if (auto v = r_.unsigned_number(*c, "peer rate")) peer.rate = *v;
-    }
-    if (const Field* t = find(fields, "timeout")) {
-      if (auto d = r_.duration(*t, "peer timeout")) peer.timeout = *d;
-    }
-    for (auto [key, flag] : {std::pair{"allow_loss", &peer.allow_loss},
-                             {"allow_corrupt", &peer.allow_corrupt},
-                             {"reconnect", &peer.reconnect}}) {
-      const Field* b = find(fields, key);
-      if (!b) continue;
-      auto v = r_.choice(*b, fmt::format("peer {}", key), {"true", "false"});
-      if (v) *flag = *v == "true";
-    }
-    if (const Field* b = find(fields, "reconnect"); b && peer.reconnect && channel &&
-                                                    channel->type != ChannelType::unix_stream &&
-                                                    channel->type != ChannelType::tcp) {
+    const ChannelTypeInfo* type = channel ? &channel_type_info(channel->type) : nullptr;
+    if (const Field* b = find(fields, "reconnect");
+        b && peer.reconnect && type && !type->stream_socket) {
       r_.error(b->key_at,
                fmt::format("{} peer: reconnect: is for stream sockets, and '{}' is a {}", prefix_,
                            channel->name, to_string(channel->type)),
@@ -190,17 +208,15 @@ class ProcessLoader final {
       if (auto name = r_.scalar(*reply_field, "peer reply"))
         reply = channel_reference(r_, *reply_field, *name, "peer reply", names_);
     }
-    const bool two_way = peer.mode == "echo" || peer.mode == "request";
-    const bool one_way_type =
-        channel && (channel->type == ChannelType::pipe || channel->type == ChannelType::fifo ||
-                    channel->type == ChannelType::posix_mq);
-    if (reply_field && channel && (!two_way || !one_way_type)) {
+    const bool both_ways = mode && two_way(*mode);
+    const bool one_way_type = type && type->one_way;
+    if (reply_field && channel && (!both_ways || !one_way_type)) {
       r_.error(
           reply_field->key_at,
           fmt::format("{} peer: reply: is for echo/request over a pipe, fifo or posix-mq", prefix_),
-          two_way ? fmt::format("a {} channel carries both directions: drop reply:",
-                                to_string(channel->type))
-                  : "send and recv use one channel: drop reply:");
+          both_ways ? fmt::format("a {} channel carries both directions: drop reply:",
+                                  to_string(channel->type))
+                    : "send and recv use one channel: drop reply:");
     } else if (reply && channel && reply->type != channel->type) {
       r_.error(
           reply_field->value_at,
@@ -214,7 +230,7 @@ class ProcessLoader final {
           "declare a second channel for the answers");
     } else if (reply) {
       peer.reply = reply->name;
-    } else if (one_way_type && two_way && !reply_field) {
+    } else if (one_way_type && both_ways && !reply_field) {
       r_.error(f.key_at,
                fmt::format("{} peer: mode {} needs two directions, a {} carries one", prefix_,
                            peer.mode, to_string(channel->type)),
@@ -224,16 +240,16 @@ class ProcessLoader final {
     }
     // A pipe carries one direction: the peer's ends are its stdin and stdout. Frames travel
     // over channel:, answers over reply:.
-    if (channel && channel->type == ChannelType::pipe) {
-      if (peer.mode == "recv" || peer.mode == "echo") p.stdin_channel = peer.channel;
-      if (peer.mode == "send" || peer.mode == "request") p.stdout_channel = peer.channel;
+    if (channel && channel->type == ChannelType::pipe && mode) {
+      if (is_server(*mode)) p.stdin_channel = peer.channel;
+      if (!is_server(*mode)) p.stdout_channel = peer.channel;
       if (!peer.reply.empty()) {
-        if (peer.mode == "echo") p.stdout_channel = peer.reply;
-        if (peer.mode == "request") p.stdin_channel = peer.reply;
+        if (*mode == PeerMode::echo) p.stdout_channel = peer.reply;
+        if (*mode == PeerMode::request) p.stdin_channel = peer.reply;
       }
     }
     // A server on a socket is ready once it listens, unless the file says otherwise.
-    if (channel && (peer.mode == "recv" || peer.mode == "echo") && can_listen(channel->type) &&
+    if (type && mode && is_server(*mode) && type->socket() &&
         p.ready.kind == Readiness::Kind::none) {
       p.ready.kind = Readiness::Kind::listening;
       p.ready.value = peer.channel;
@@ -367,7 +383,7 @@ class ProcessLoader final {
       if (!name) return;
       const ChannelSpec* ch = channel_reference(r_, c, *name, "ready listening", names_);
       if (!ch) return;
-      if (!can_listen(ch->type)) {
+      if (!channel_type_info(ch->type).socket()) {
         r_.error(c.value_at,
                  fmt::format("{}: ready: listening needs a socket channel, and '{}' is a {}",
                              prefix_, *name, to_string(ch->type)),

@@ -11,6 +11,7 @@
 #include "dsl/yaml_reader.h"
 #include "faultline/scenario.h"
 #include "faults/channel_kinds.h"
+#include "model/channel_type.h"
 #include "util/did_you_mean.h"
 
 namespace faultline {
@@ -21,9 +22,6 @@ namespace fs = std::filesystem;
 const std::vector<std::string_view> kTopKeys{"scenario", "description", "timeout", "seed",
                                              "channels", "processes",   "faults",  "expect"};
 const std::vector<std::string_view> kChannelKeys{"type", "size", "count", "backing"};
-const std::vector<std::string_view> kChannelTypeNames{
-    "pipe",      "fifo",        "msgqueue",   "posix-mq", "shm", "mmap",
-    "semaphore", "unix-stream", "unix-dgram", "tcp",      "udp"};
 
 const Field* find(const std::vector<Field>& fields, std::string_view name) {
   for (const auto& f : fields) {
@@ -138,17 +136,17 @@ class ScenarioLoader final {
       if (!type) {
         if (e.value.IsMap() || e.value.IsNull()) {
           r_.error(e.key_at, fmt::format("{} has no type", what),
-                   "add type: with one of " + join_words(kChannelTypeNames));
+                   "add type: with one of " + join_words(channel_type_names()));
         }
         ok = false;
       } else if (auto name = r_.scalar(*type, what + " type")) {
         if (auto t = channel_type_from_string(*name)) {
           c.type = *t;
         } else {
-          std::string suggestion = did_you_mean(*name, kChannelTypeNames);
+          std::string suggestion = did_you_mean(*name, channel_type_names());
           r_.error(type->value_at, fmt::format("{}: unknown type '{}'", what, *name),
                    (suggestion.empty() ? std::string() : suggestion + " ") +
-                       "the types are: " + join_words(kChannelTypeNames));
+                       "the types are: " + join_words(channel_type_names()));
           ok = false;
         }
       } else {

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "faultline/duration.h"
+#include "model/peer_contract.h"
 
 namespace faultline {
 
@@ -27,53 +27,35 @@ std::vector<std::string> peer_argv(
   if (found == channels.end())
     throw std::runtime_error("peer channel '" + peer.channel + "' was not provisioned");
   const Channel& ch = *found->second;
-  const auto attrs = ch.attributes();
-  auto attr = [&](const char* name) -> std::optional<std::string> {
-    auto it = attrs.find(name);
-    if (it == attrs.end()) return std::nullopt;
-    return it->second;
-  };
-  std::vector<std::string> argv{program.string(), "--mode", peer.mode, "--type",
-                                std::string(to_string(ch.spec().type))};
-  // One flag per attribute the peer understands; the runner's attribute names are its flags.
-  for (const char* name : {"path", "name", "id", "port", "host"}) {
-    if (auto v = attr(name)) {
-      argv.push_back(std::string("--") + name);
-      argv.push_back(*v);
-    }
-  }
+  auto mode = peer_mode_from_string(peer.mode);
+  if (!mode) throw std::runtime_error("peer mode '" + peer.mode + "' is not one of the peer's");
+  PeerInvocation in;
+  in.mode = *mode;
+  in.type = ch.spec().type;
+  in.channel = ch.attributes();
   if (!peer.reply.empty() && ch.spec().type != ChannelType::pipe) {
     // A pipe's answers arrive on stdin or leave on stdout; the others name a second object.
     auto reply = channels.find(peer.reply);
     if (reply == channels.end())
       throw std::runtime_error("peer reply channel '" + peer.reply + "' was not provisioned");
-    auto reply_attrs = reply->second->attributes();
-    if (auto it = reply_attrs.find("path"); it != reply_attrs.end())
-      argv.insert(argv.end(), {"--reply-path", it->second});
-    if (auto it = reply_attrs.find("name"); it != reply_attrs.end())
-      argv.insert(argv.end(), {"--reply-name", it->second});
+    in.reply = reply->second->attributes();
   }
   if (!peer.signal.empty()) {
     auto sem = channels.find(peer.signal);
     if (sem == channels.end())
       throw std::runtime_error("peer signal channel '" + peer.signal + "' was not provisioned");
-    auto sem_attrs = sem->second->attributes();
-    argv.insert(argv.end(), {"--sem-id", sem_attrs.at("id")});
+    in.signal = sem->second->attributes();
+    (void)in.signal.at("id");  // throws, as before, when the semaphore exports no id
   }
-  auto count = peer.count;
-  auto size = peer.size;
+  in.exchange = peer;
   for (const auto& other : scenario.processes) {
     if (!other.peer || &*other.peer == &peer || other.peer->channel != peer.channel) continue;
-    if (!count) count = other.peer->count;
-    if (!size) size = other.peer->size;
+    if (!in.exchange.count) in.exchange.count = other.peer->count;
+    if (!in.exchange.size) in.exchange.size = other.peer->size;
   }
-  if (count) argv.insert(argv.end(), {"--count", std::to_string(*count)});
-  if (size) argv.insert(argv.end(), {"--size", *size});
-  argv.insert(argv.end(),
-              {"--rate", std::to_string(peer.rate), "--timeout", format_duration(peer.timeout)});
-  if (peer.allow_loss) argv.emplace_back("--allow-loss");
-  if (peer.allow_corrupt) argv.emplace_back("--allow-corrupt");
-  if (peer.reconnect) argv.emplace_back("--reconnect");
+  std::vector<std::string> argv{program.string()};
+  auto args = peer_arguments(in);
+  argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }
 
