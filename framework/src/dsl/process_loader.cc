@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "dsl/did_you_mean.h"
+#include "util/join_words.h"
 
 namespace faultline {
 namespace {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "dsl/did_you_mean.h"
+#include "util/join_words.h"
 #include "dsl/process_loader.h"
 #include "dsl/yaml_reader.h"
 #include "faultline/scenario.h"

@@ -8,7 +8,8 @@
 #include <regex>
 
 #include "dsl/did_you_mean.h"
-#include "faults/call_table.h"
+#include "util/join_words.h"
+#include "util/signal_names.h"
 
 namespace faultline {
 
