@@ -32,6 +32,7 @@
 #include "runner/run_directory.h"
 #include "scenario_paths.h"
 #include "util/did_you_mean.h"
+#include "util/join_words.h"
 
 namespace fs = std::filesystem;
 using namespace faultline;
@@ -183,12 +184,6 @@ int cmd_run(const RunArgs& args) {
   return failed ? kExitFailed : setup ? kExitSetup : kExitOk;
 }
 
-std::string joined(const std::vector<std::string_view>& words, std::string_view sep) {
-  std::string out;
-  for (auto w : words) out += (out.empty() ? "" : std::string(sep)) + std::string(w);
-  return out;
-}
-
 // calls.def's object column in words: what fd=, channel= and the events look at.
 std::string describe_object(std::string_view object) {
   auto arg = object.substr(object.find('(') + 1);
@@ -209,7 +204,7 @@ std::string describe_object(std::string_view object) {
 // (calls.def's transient and hard columns; docs/faults.md, "Transient and hard").
 std::string explore_classes(const CallInfo& c) {
   auto or_none = [](const std::vector<std::string_view>& w) {
-    return w.empty() ? std::string("none") : joined(w, " ");
+    return w.empty() ? std::string("none") : join_words(w, " ");
   };
   std::vector<std::string_view> transient_kinds, hard_kinds;
   for (std::string_view kind : kind_names(c)) {
@@ -221,7 +216,7 @@ std::string explore_classes(const CallInfo& c) {
   return fmt::format(
       "  explore  transient: {}; hard: {}; any other errno hard\n"
       "           kinds: transient {}; hard {}\n",
-      or_none(c.transient), or_none(c.hard), or_none(transient_kinds), joined(hard_kinds, " "));
+      or_none(c.transient), or_none(c.hard), or_none(transient_kinds), join_words(hard_kinds, " "));
 }
 
 int cmd_calls(const std::string& name) {
@@ -229,7 +224,7 @@ int cmd_calls(const std::string& name) {
     std::cout << fmt::format("{:<16} {:<11} {:<11} {}\n", "CALL", "NAME", "FAILS WITH", "KINDS");
     for (const auto& c : call_table())
       std::cout << fmt::format("{:<16} {:<11} {:<11} {}\n", c.symbol, c.base, c.failure,
-                               joined(kind_names(c), ","));
+                               join_words(kind_names(c), ","));
     std::cout << "\n`faultline calls NAME` shows a call's signature and the errnos it accepts.\n";
     return kExitOk;
   }
@@ -247,8 +242,8 @@ int cmd_calls(const std::string& name) {
                                     c->base, c->symbol));
     std::cout << fmt::format("  fails    returns {} and sets errno\n", c->failure);
     std::cout << fmt::format("  on       {}\n", describe_object(c->object));
-    std::cout << fmt::format("  kinds    {}\n", joined(kind_names(*c), " "));
-    std::cout << fmt::format("  errnos   {}\n", joined(c->errnos, " "));
+    std::cout << fmt::format("  kinds    {}\n", join_words(kind_names(*c), " "));
+    std::cout << fmt::format("  errnos   {}\n", join_words(c->errnos, " "));
     std::cout << explore_classes(*c);
     auto realism = realism_lines(*c);
     if (!realism.empty()) {

@@ -4,7 +4,6 @@
 //                   [--no-seccomp]
 #include <fcntl.h>
 #include <sched.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -29,6 +28,9 @@
 
 #include "faultline/fault_spec.h"
 #include "faults/control_block.h"
+#include "processes/spawn_program.h"
+#include "util/temp_dir.h"
+#include "util/unique_fd.h"
 
 extern char** environ;
 
@@ -37,28 +39,7 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// A fresh folder under the temporary directory, removed with everything in it.
-class ScratchDir final {
- public:
-  ScratchDir() {
-    std::string tmpl = (fs::temp_directory_path() / "faultline-bench-XXXXXX").string();
-    if (!mkdtemp(tmpl.data()))
-      throw std::system_error(errno, std::generic_category(),
-                              "cannot create a scratch folder in " +
-                                  fs::temp_directory_path().string() + " (set TMPDIR)");
-    path_ = tmpl;
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using ScratchDir = faultline::TempDir;
 
 // One child process; killed and reaped on destruction unless waited for.
 class Child final {
@@ -66,14 +47,18 @@ class Child final {
   // Runs argv with envp (no PATH search), stdout to `out`, stdin from /dev/null.
   Child(const std::vector<std::string>& argv, const std::vector<std::string>& envp,
         const fs::path& out) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    std::vector<char*> a = pointers(argv), e = pointers(envp);
-    int err = posix_spawn(&pid_, a[0], &actions, nullptr, a.data(), e.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (err != 0) throw std::system_error(err, std::generic_category(), "cannot run " + argv[0]);
+    faultline::UniqueFd null_in(open("/dev/null", O_RDONLY | O_CLOEXEC));
+    faultline::UniqueFd to(open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!null_in || !to)
+      throw std::system_error(errno, std::generic_category(), "cannot open " + out.string());
+    faultline::ProgramSpec spec;
+    spec.argv = argv;
+    spec.env = envp;
+    spec.fds = {{0, null_in.get()}, {1, to.get()}};
+    faultline::StartOutcome started = faultline::spawn_program(spec);
+    if (!started.child)
+      throw std::system_error(started.error, std::generic_category(), "cannot run " + argv[0]);
+    pid_ = started.child->pid;
   }
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
@@ -85,20 +70,12 @@ class Child final {
   }
   // The wait status.
   [[nodiscard]] int wait() {
-    int status = 0;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
+    const int status = faultline::wait_for_exit(pid_);
     pid_ = -1;
     return status;
   }
 
  private:
-  static std::vector<char*> pointers(const std::vector<std::string>& v) {
-    std::vector<char*> p;
-    for (const auto& s : v) p.push_back(const_cast<char*>(s.c_str()));
-    p.push_back(nullptr);
-    return p;
-  }
   pid_t pid_ = -1;
 };
 
@@ -317,7 +294,7 @@ int run(const Options& o) {
   int cpu = pin(o.cpu);
   std::string load_before = load_average();
 
-  ScratchDir scratch;
+  ScratchDir scratch("faultline-bench");
   // (b): rules on calls the benchmarks never make; (c): a rule on the measured calls whose
   // trigger is never reached, so every call takes the rule engine's path and nothing fires.
   auto other = faultline::ControlBlock::create(

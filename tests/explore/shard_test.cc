@@ -11,7 +11,6 @@
 // whichever process noticed.
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,7 +27,9 @@
 #include <thread>
 #include <vector>
 
+#include "processes/spawn_program.h"
 #include "support.h"
+#include "util/unique_fd.h"
 
 extern char** environ;
 
@@ -183,19 +184,17 @@ class BackgroundFaultline final {
     for (const auto& e : env_store) by_name[e.substr(0, e.find('='))] = e;
     std::vector<std::string> envs;
     for (auto& [name, entry] : by_name) envs.push_back(entry);
-    std::vector<char*> argp, envp;
-    for (auto& a : argv) argp.push_back(a.data());
-    argp.push_back(nullptr);
-    for (auto& e : envs) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int rc = posix_spawn(&pid_, argp[0], &fa, nullptr, argp.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) throw std::runtime_error("posix_spawn faultline failed");
+    faultline::UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    faultline::UniqueFd out(::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    faultline::UniqueFd err(::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    if (!devnull || !out || !err) throw std::runtime_error("cannot open faultline's output files");
+    faultline::ProgramSpec spec;
+    spec.argv = std::move(argv);
+    spec.env = std::move(envs);
+    spec.fds = {{0, devnull.get()}, {1, out.get()}, {2, err.get()}};
+    faultline::StartOutcome started = faultline::spawn_program(spec);
+    if (!started.child) throw std::runtime_error(started.message);
+    pid_ = started.child->pid;
   }
   ~BackgroundFaultline() {
     if (pid_ > 0) {  // a failed check left it running: stop it as a user would
@@ -217,10 +216,7 @@ class BackgroundFaultline final {
   void signal(int sig) const { ::kill(pid_, sig); }
   CommandResult wait() {
     if (pid_ > 0) {
-      int status = 0;
-      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-      }
-      finish(status);
+      finish(faultline::wait_for_exit(pid_));
     }
     result_.out = read_all(out_);
     result_.err = read_all(err_);

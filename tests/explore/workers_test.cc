@@ -16,6 +16,7 @@
 namespace fs = std::filesystem;
 namespace fx = faultline::explore;
 using faultline::test::NothingLeftBehind;
+using faultline::test::PrivateTmpdir;
 using faultline::test::TempDir;
 using faultline::test::TempScenario;
 
@@ -26,28 +27,6 @@ faultline::Scenario load(const fs::path& file) {
   REQUIRE(loaded.scenario);
   return std::move(*loaded.scenario);
 }
-
-// TMPDIR pointed at a folder of the test's own while it lives, so that the gc below sees only
-// the runs of this test.
-class PrivateTmpdir final {
- public:
-  PrivateTmpdir() : dir_("flworkers") {
-    if (const char* t = std::getenv("TMPDIR")) old_ = t;
-    ::setenv("TMPDIR", dir_.path().c_str(), 1);
-  }
-  ~PrivateTmpdir() {
-    if (old_)
-      ::setenv("TMPDIR", old_->c_str(), 1);
-    else
-      ::unsetenv("TMPDIR");
-  }
-  PrivateTmpdir(const PrivateTmpdir&) = delete;
-  PrivateTmpdir& operator=(const PrivateTmpdir&) = delete;
-
- private:
-  TempDir dir_;
-  std::optional<std::string> old_;
-};
 
 }  // namespace
 
@@ -112,7 +91,9 @@ TEST_CASE("a worker of explore that dies takes only the point it was running, an
   fx::Exploration ex;
   std::size_t points = 0;
   {
-    PrivateTmpdir tmp;
+    // TMPDIR pointed at a folder of the test's own while it lives, so that the gc below sees
+    // only the runs of this test.
+    PrivateTmpdir tmp("flworkers");
     fx::ExploreOptions options;
     options.jobs = 2;
     options.recheck = false;

@@ -2,7 +2,6 @@
 // must end those processes, and only those.
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/inotify.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,10 +18,13 @@
 
 #include <fmt/format.h>
 
+#include "processes/spawn_program.h"
 #include "support.h"
+#include "util/unique_fd.h"
 
 namespace fs = std::filesystem;
 using faultline::test::NothingLeftBehind;
+using faultline::test::PrivateTmpdir;
 using faultline::test::run_faultline;
 using faultline::test::TempDir;
 using faultline::test::TempScenario;
@@ -80,33 +82,19 @@ bool wait_for_file(const fs::path& dir, const std::string& name, std::chrono::se
 }
 
 pid_t spawn(const std::vector<std::string>& argv, bool own_group) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  if (own_group) {
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attr, 0);
-  }
-  std::vector<char*> args;
-  std::vector<std::string> store = argv;
-  for (auto& a : store) args.push_back(a.data());
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawnp(&pid, args[0], &fa, &attr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  return rc == 0 ? pid : -1;
+  faultline::UniqueFd null_in(open("/dev/null", O_RDONLY | O_CLOEXEC));
+  faultline::UniqueFd null_out(open("/dev/null", O_WRONLY | O_CLOEXEC));
+  if (!null_in || !null_out) return -1;
+  faultline::ProgramSpec spec;
+  spec.argv = argv;
+  spec.search_path = true;
+  spec.fds = {{0, null_in.get()}, {1, null_out.get()}, {2, null_out.get()}};
+  spec.own_process_group = own_group;
+  faultline::StartOutcome started = faultline::spawn_program(spec);
+  return started.child ? started.child->pid : -1;
 }
 
-void reap(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-}
+void reap(pid_t pid) { (void)faultline::wait_for_exit(pid); }
 
 std::string run_directory_of_live_run(const std::string& label) {
   for (const auto& e : fs::directory_iterator(fs::temp_directory_path())) {
@@ -115,28 +103,6 @@ std::string run_directory_of_live_run(const std::string& label) {
   }
   return "";
 }
-
-// Points TMPDIR (where run directories go) at a private folder for the scope: a `faultline gc`
-// run by anyone else on the machine would otherwise collect our dead run first.
-class PrivateTmpdir final {
- public:
-  PrivateTmpdir() : dir_("fltest-tmpdir") {
-    if (const char* old = std::getenv("TMPDIR")) old_ = old;
-    setenv("TMPDIR", dir_.path().c_str(), 1);
-  }
-  ~PrivateTmpdir() {
-    if (old_)
-      setenv("TMPDIR", old_->c_str(), 1);
-    else
-      unsetenv("TMPDIR");
-  }
-  PrivateTmpdir(const PrivateTmpdir&) = delete;
-  PrivateTmpdir& operator=(const PrivateTmpdir&) = delete;
-
- private:
-  TempDir dir_;
-  std::optional<std::string> old_;
-};
 
 // Runs `faultline gc` at the end of the scope, so that a failed REQUIRE leaves nothing running.
 struct GcOnExit {

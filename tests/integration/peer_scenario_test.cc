@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "processes/spawn_program.h"
 #include "run_json.h"
 #include "support.h"
 
@@ -279,22 +280,16 @@ namespace {
 class CpuHogs final {
  public:
   explicit CpuHogs(int n) {
+    faultline::ProgramSpec spec;
+    spec.argv = {"/bin/sh", "-c", "while :; do :; done"};
     for (int i = 0; i < n; ++i) {
-      pid_t pid = ::fork();
-      if (pid == 0) {
-        ::execl("/bin/sh", "sh", "-c", "while :; do :; done", static_cast<char*>(nullptr));
-        ::_exit(127);
-      }
-      if (pid > 0) pids_.push_back(pid);
+      faultline::StartOutcome started = faultline::spawn_program(spec);
+      if (started.child) pids_.push_back(started.child->pid);
     }
   }
   ~CpuHogs() {
     for (pid_t pid : pids_) ::kill(pid, SIGKILL);
-    for (pid_t pid : pids_) {
-      int status = 0;
-      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-      }
-    }
+    for (pid_t pid : pids_) (void)faultline::wait_for_exit(pid);
   }
   CpuHogs(const CpuHogs&) = delete;
   CpuHogs& operator=(const CpuHogs&) = delete;

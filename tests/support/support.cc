@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +12,9 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "processes/spawn_program.h"
+#include "util/unique_fd.h"
 
 extern char** environ;
 
@@ -29,11 +31,8 @@ CommandResult run_command(const std::vector<std::string>& argv,
                           const std::vector<std::string>& extra_env) {
   int out[2], err[2];
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!devnull) throw std::runtime_error("open /dev/null");
   // extra_env overrides: an inherited variable it names is left out (getenv takes the first).
   auto overridden = [&](std::string_view entry) {
     auto name = entry.substr(0, entry.find('=') + 1);
@@ -45,24 +44,22 @@ CommandResult run_command(const std::vector<std::string>& argv,
     if (!overridden(*e)) env_store.emplace_back(*e);
   }
   for (const auto& e : extra_env) env_store.push_back(e);
-  std::vector<char*> envp, args;
-  for (auto& e : env_store) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_store = argv;
-  for (auto& a : argv_store) args.push_back(a.data());
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
+  ProgramSpec spec;
+  spec.argv = argv;
+  spec.search_path = true;
+  spec.env = std::move(env_store);
+  spec.fds = {{0, devnull.get()}, {1, out[1]}, {2, err[1]}};
+  StartOutcome started = spawn_program(spec);
   close(out[1]);
   close(err[1]);
   CommandResult r;
-  if (rc != 0) {
+  if (!started.child) {
     close(out[0]);
     close(err[0]);
-    r.err = "spawn failed: " + std::string(strerror(rc));
+    r.err = "spawn failed: " + std::string(strerror(started.error));
     return r;
   }
+  const pid_t pid = started.child->pid;
   pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
   int open_count = 2;
   char buf[4096];
@@ -83,9 +80,7 @@ CommandResult run_command(const std::vector<std::string>& argv,
       }
     }
   }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  const int status = wait_for_exit(pid);
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) r.term_signal = WTERMSIG(status);
   return r;
@@ -143,28 +138,23 @@ std::string new_leftovers(const Leftovers& before, const Leftovers& after) {
   return diff;
 }
 
-TempScenario::TempScenario(const std::string& yaml, const std::string& file_name) {
-  std::string templ = (fs::temp_directory_path() / "fltest-XXXXXX").string();
-  if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp");
-  path_ = fs::path(templ) / file_name;
+TempScenario::TempScenario(const std::string& yaml, const std::string& file_name)
+    : path_(dir_.path() / file_name) {
   std::ofstream(path_) << yaml;
 }
-TempScenario::~TempScenario() {
-  std::error_code ec;
-  fs::remove_all(path_.parent_path(), ec);
+TempScenario::~TempScenario() = default;
+
+PrivateTmpdir::PrivateTmpdir(std::string_view prefix) : dir_(prefix) {
+  if (const char* old = std::getenv("TMPDIR")) previous_ = old;
+  ::setenv("TMPDIR", dir_.path().c_str(), 1);
 }
 
-TempDir::TempDir(std::string_view prefix) {
-  std::string templ = (fs::temp_directory_path() / (std::string(prefix) + "-XXXXXX")).string();
-  if (::mkdtemp(templ.data()) == nullptr) {
-    throw std::runtime_error("mkdtemp " + templ + " failed; is TMPDIR writable?");
+PrivateTmpdir::~PrivateTmpdir() {
+  if (previous_) {
+    ::setenv("TMPDIR", previous_->c_str(), 1);
+  } else {
+    ::unsetenv("TMPDIR");
   }
-  path_ = templ;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
 }
 
 }  // namespace faultline::test

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "util/temp_dir.h"
 
 namespace faultline::test {
 
@@ -52,20 +55,23 @@ class NothingLeftBehind final {
 };
 
 // A fresh folder $TMPDIR/<prefix>-XXXXXX, removed with everything in it on destruction.
-class TempDir final {
+using faultline::TempDir;
+
+// Points TMPDIR (where run directories go) at a fresh TempDir for the scope, and back after:
+// the test then neither sees nor disturbs the runs of other tests, and a `faultline gc` run
+// by anyone else does not collect its runs. Declare it before NothingLeftBehind so that the
+// check sees the same TMPDIR.
+class PrivateTmpdir final {
  public:
-  explicit TempDir(std::string_view prefix = "fltest");
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-  // A path inside it, as text (for command lines and scripts).
-  [[nodiscard]] std::string operator/(std::string_view name) const {
-    return (path_ / name).string();
-  }
+  explicit PrivateTmpdir(std::string_view prefix = "fltest-tmpdir");
+  ~PrivateTmpdir();
+  PrivateTmpdir(const PrivateTmpdir&) = delete;
+  PrivateTmpdir& operator=(const PrivateTmpdir&) = delete;
+  [[nodiscard]] const std::filesystem::path& path() const { return dir_.path(); }
 
  private:
-  std::filesystem::path path_;
+  TempDir dir_;
+  std::optional<std::string> previous_;
 };
 
 // A scenario file in a fresh temporary folder, removed on destruction.
@@ -76,9 +82,10 @@ class TempScenario final {
   TempScenario(const TempScenario&) = delete;
   TempScenario& operator=(const TempScenario&) = delete;
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-  [[nodiscard]] std::filesystem::path dir() const { return path_.parent_path(); }
+  [[nodiscard]] std::filesystem::path dir() const { return dir_.path(); }
 
  private:
+  TempDir dir_{"fltest"};
   std::filesystem::path path_;
 };
 

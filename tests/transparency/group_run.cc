@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 
 #include "processes/process_tree.h"
 #include "processes/reaper.h"
+#include "processes/spawn_program.h"
 #include "util/unique_fd.h"
 
 namespace faultline::test {
@@ -33,22 +33,6 @@ Pipe make_pipe() {
   }
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
-
-// posix_spawn's attribute and file-action objects, destroyed on every path.
-struct SpawnSetup final {
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  SpawnSetup() {
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&actions);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
-};
 
 // list_processes() can throw std::ios_base::failure when a process exits between the open and
 // the read of its /proc/PID/stat (ESRCH from read). Listing again is the remedy: the process is
@@ -99,40 +83,28 @@ GroupRunResult run_in_own_group(const std::vector<std::string>& argv,
   SubreaperScope subreaper;
   Pipe out = make_pipe(), err = make_pipe();
 
-  SpawnSetup setup;
+  UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!devnull) throw std::runtime_error(std::string("open /dev/null: ") + std::strerror(errno));
+  ProgramSpec spec;
+  spec.argv = argv;
+  spec.env = env;
+  spec.fds = {{0, devnull.get()}, {1, out.write.get()}, {2, err.write.get()}};
+  spec.cwd = cwd.string();
+  spec.own_process_group = true;
   // The test runner may ignore or block signals (SIGPIPE above all) that the corpus programs
   // must see with their defaults, as they would from a shell.
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  for (int s : {SIGPIPE, SIGINT, SIGQUIT, SIGTERM, SIGCHLD, SIGHUP}) sigaddset(&defaults, s);
-  posix_spawnattr_setsigmask(&setup.attr, &none);
-  posix_spawnattr_setsigdefault(&setup.attr, &defaults);
-  posix_spawnattr_setpgroup(&setup.attr, 0);
-  posix_spawnattr_setflags(&setup.attr,
-                           POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawn_file_actions_addopen(&setup.actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&setup.actions, out.write.get(), 1);
-  posix_spawn_file_actions_adddup2(&setup.actions, err.write.get(), 2);
-  posix_spawn_file_actions_addchdir_np(&setup.actions, cwd.c_str());
-
-  std::vector<std::string> argv_store = argv, env_store = env;
-  std::vector<char*> args, envp;
-  for (auto& a : argv_store) args.push_back(a.data());
-  args.push_back(nullptr);
-  for (auto& e : env_store) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  spec.default_signals = true;
 
   GroupRunResult r;
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, args[0], &setup.actions, &setup.attr, args.data(), envp.data());
+  StartOutcome started = spawn_program(spec);
   out.write.reset();
   err.write.reset();
-  if (rc != 0) {
-    r.result.err = "spawn of " + argv[0] + " failed: " + std::strerror(rc);
+  if (!started.child) {
+    r.result.err = "spawn of " + argv[0] + " failed: " + std::strerror(started.error);
     return r;
   }
-  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  const pid_t pid = started.child->pid;
+  UniqueFd pidfd = std::move(started.child->pidfd);
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   pollfd p[3] = {
@@ -162,9 +134,7 @@ GroupRunResult run_in_own_group(const std::vector<std::string>& argv,
     if (p[2].fd >= 0 && (p[2].revents & POLLIN)) p[2].fd = -1;  // the command has exited
   }
 
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  const int status = wait_for_exit(pid);
   if (WIFEXITED(status)) r.result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) r.result.term_signal = WTERMSIG(status);
   if (!r.timed_out) let_orphans_finish(std::chrono::steady_clock::now() + orphan_grace);

@@ -12,6 +12,7 @@
 #include "model/channel_type.h"
 #include "model/peer_contract.h"
 #include "util/overloaded.h"
+#include "util/join_words.h"
 
 namespace faultline {
 namespace {

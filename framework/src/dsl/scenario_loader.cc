@@ -7,6 +7,8 @@
 #include <map>
 #include <sstream>
 
+#include "util/did_you_mean.h"
+#include "util/join_words.h"
 #include "dsl/process_loader.h"
 #include "dsl/yaml_reader.h"
 #include "faultline/scenario.h"

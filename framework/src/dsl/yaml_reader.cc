@@ -9,6 +9,8 @@
 
 #include "faults/call_table.h"
 #include "util/did_you_mean.h"
+#include "util/join_words.h"
+#include "util/signal_names.h"
 
 namespace faultline {
 

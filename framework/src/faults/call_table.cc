@@ -174,24 +174,4 @@ std::string errno_name(int err) {
   return n ? n : "";
 }
 
-std::optional<int> signal_from_name(std::string_view name) {
-  if (!name.empty() &&
-      std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    int n = std::stoi(std::string(name));
-    if (n > 0 && n < NSIG) return n;
-    return std::nullopt;
-  }
-  if (name.substr(0, 3) == "SIG") name.remove_prefix(3);
-  for (int s = 1; s < NSIG; ++s) {
-    const char* n = sigabbrev_np(s);
-    if (n && name == n) return s;
-  }
-  return std::nullopt;
-}
-
-std::string signal_name(int sig) {
-  const char* n = sigabbrev_np(sig);
-  return n ? std::string("SIG") + n : std::to_string(sig);
-}
-
 }  // namespace faultline

@@ -40,9 +40,6 @@ struct CallInfo {
 // "ECONNABORTED" <-> 103. nullopt / "" when unknown.
 [[nodiscard]] std::optional<int> errno_from_name(std::string_view name);
 [[nodiscard]] std::string errno_name(int err);
-// "SIGSEGV", "SEGV" or "11" <-> 11.
-[[nodiscard]] std::optional<int> signal_from_name(std::string_view name);
-[[nodiscard]] std::string signal_name(int sig);
 
 // The fault kinds a call accepts, by name ("error", "short", ...), in FaultAction order.
 [[nodiscard]] std::vector<std::string_view> kind_names(const CallInfo& call);

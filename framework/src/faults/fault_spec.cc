@@ -9,9 +9,14 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <functional>
+#include <optional>
+#include <utility>
 
 #include "faults/call_table.h"
 #include "util/did_you_mean.h"
+#include "util/join_words.h"
+#include "util/signal_names.h"
 
 namespace faultline {
 namespace {
@@ -19,13 +24,6 @@ namespace {
 constexpr std::string_view kActionHint =
     "give exactly one of: error=ERRNO, short=N, eof, delay=DURATION or MIN..MAX, reset, "
     "corrupt[=BITS], drop, signal=SIG, spurious";
-
-const std::vector<std::string_view> kActionKeys{"error",   "short", "eof",    "delay",   "reset",
-                                                "corrupt", "drop",  "signal", "spurious"};
-
-bool is_action_key(std::string_view key) {
-  return std::find(kActionKeys.begin(), kActionKeys.end(), key) != kActionKeys.end();
-}
 
 std::optional<std::uint64_t> parse_uint(std::string_view s) {
   std::uint64_t v = 0;
@@ -121,6 +119,231 @@ std::string signal_problem(int sig) {
   }
 }
 
+// One key=value being applied to a spec: what a key's rule reads and writes.
+struct KeySetting {
+  FaultSpec& spec;
+  SourceLocation& error_at;
+  std::vector<std::string>& pending_errors;
+  std::string_view key;
+  std::string_view value;
+  SourceLocation loc;
+
+  // Records the problem (build() reports it) and returns it.
+  std::string fail(std::string_view message, std::string_view hint) const {
+    std::string text = with_hint(message, hint);
+    pending_errors.push_back(text);
+    return text;
+  }
+  std::string needs_value(std::string_view example) const {
+    return fail(fmt::format("'{}' needs a value", key), fmt::format("write {}", example));
+  }
+  std::string takes_no_value() const {
+    return fail(fmt::format("'{}' takes no value, got '{}'", key, value),
+                fmt::format("write just '{}'", key));
+  }
+};
+
+// What set() does with a key: the action it selects (for an action key) and how it reads the
+// value. Returns "" or the problem.
+struct KeyRule {
+  std::string_view key;
+  std::optional<FaultAction> action;
+  std::function<std::string(KeySetting&)> apply;
+};
+
+// eof, reset, drop, spurious: a flag, no value.
+std::string flag_only(KeySetting& s) { return is_flag_true(s.value) ? "" : s.takes_no_value(); }
+
+// force and optional: a flag that may also be written false/no.
+std::function<std::string(KeySetting&)> boolean_into(bool FaultSpec::*field) {
+  return [field](KeySetting& s) -> std::string {
+    if (s.value == "false" || s.value == "no") {
+      s.spec.*field = false;
+    } else if (is_flag_true(s.value)) {
+      s.spec.*field = true;
+    } else {
+      return s.takes_no_value();
+    }
+    return "";
+  };
+}
+
+// nth, every, times, after: a whole number (>= 1, or >= 0 for after) and what it means.
+std::function<std::string(KeySetting&)> count_into(std::optional<std::uint64_t> FaultSpec::*field,
+                                                   bool zero_ok, std::string_view meaning) {
+  return [field, zero_ok, meaning](KeySetting& s) -> std::string {
+    auto n = parse_uint(s.value);
+    if (!n || (*n == 0 && !zero_ok)) {
+      return s.fail(fmt::format("{} needs a whole number {}, got '{}'", s.key,
+                                zero_ok ? ">= 0" : ">= 1", s.value),
+                    meaning);
+    }
+    s.spec.*field = n;
+    return "";
+  };
+}
+
+// Every key set() accepts, in the order `faultline` lists them; `call` is applied by set()
+// itself (it may be repeated and holds several calls).
+const std::vector<KeyRule>& key_rules() {
+  static const std::vector<KeyRule> rules{
+      {"process", std::nullopt,
+       [](KeySetting& s) -> std::string {
+         if (!is_name(s.value)) {
+           return s.fail(
+               fmt::format("'{}' is not a process name", s.value),
+               "process names are letters, digits, '_' and '-', starting with a letter or '_'");
+         }
+         s.spec.process = std::string(s.value);
+         return "";
+       }},
+      {"call", std::nullopt, nullptr},
+      {"error", FaultAction::error,
+       [](KeySetting& s) -> std::string {
+         s.error_at = s.loc;
+         if (s.value.empty()) return s.needs_value("error=ERRNO, e.g. error=ECONNRESET");
+         std::optional<int> err = errno_from_name(s.value);
+         if (!err) {
+           if (auto n = parse_uint(s.value); n && *n > 0 && *n < 4096) err = static_cast<int>(*n);
+         }
+         if (!err) {
+           std::string suggestion = did_you_mean(s.value, errno_names());
+           return s.fail(fmt::format("unknown errno '{}'", s.value),
+                         suggestion.empty()
+                             ? "use an errno name such as EINTR, EAGAIN or ECONNRESET"
+                             : suggestion);
+         }
+         s.spec.error = *err;
+         return "";
+       }},
+      {"short", FaultAction::short_transfer,
+       [](KeySetting& s) -> std::string {
+         if (s.value.empty()) return s.needs_value("short=N (transfer at most N bytes)");
+         auto n = parse_uint(s.value);
+         if (!n || *n == 0) {
+           return s.fail(fmt::format("short needs a byte count of at least 1, got '{}'", s.value),
+                         "write short=N with N >= 1; to make a read return 0 use eof");
+         }
+         s.spec.short_bytes = *n;
+         return "";
+       }},
+      {"eof", FaultAction::eof, flag_only},
+      {"delay", FaultAction::delay,
+       [](KeySetting& s) -> std::string {
+         if (s.value.empty())
+           return s.needs_value("delay=DURATION or delay=MIN..MAX, e.g. delay=10ms..50ms");
+         auto dots = s.value.find("..");
+         auto lo = parse_duration(s.value.substr(0, dots));
+         auto hi = dots == std::string_view::npos ? lo : parse_duration(s.value.substr(dots + 2));
+         if (!lo || !hi) {
+           return s.fail(fmt::format("'{}' is not a delay", s.value),
+                         "write a duration with its unit (10ms, 1.5s; units ns, us, ms, s, m) or "
+                         "a range MIN..MAX such as 10ms..50ms");
+         }
+         if (*lo > *hi) {
+           return s.fail(fmt::format("delay range '{}' ends before it starts", s.value),
+                         "write the smaller duration first: MIN..MAX");
+         }
+         s.spec.delay_min = *lo;
+         s.spec.delay_max = *hi;
+         return "";
+       }},
+      {"reset", FaultAction::reset, flag_only},
+      {"corrupt", FaultAction::corrupt,
+       [](KeySetting& s) -> std::string {
+         if (is_flag_true(s.value)) {
+           s.spec.corrupt_bits = 1;
+           return "";
+         }
+         auto n = parse_uint(s.value);
+         if (!n || *n == 0 || *n > 4096) {
+           return s.fail(
+               fmt::format("corrupt needs a number of bits from 1 to 4096, got '{}'", s.value),
+               "write corrupt (one bit) or corrupt=BITS");
+         }
+         s.spec.corrupt_bits = static_cast<int>(*n);
+         return "";
+       }},
+      {"drop", FaultAction::drop, flag_only},
+      {"signal", FaultAction::signal,
+       [](KeySetting& s) -> std::string {
+         if (s.value.empty()) return s.needs_value("signal=SIG, e.g. signal=SIGSEGV");
+         auto sig = signal_from_name(s.value);
+         if (!sig) {
+           return s.fail(fmt::format("unknown signal '{}'", s.value),
+                         "use a signal name such as SIGSEGV, SIGKILL, SIGABRT (or its number)");
+         }
+         s.spec.signal = *sig;
+         return "";
+       }},
+      {"spurious", FaultAction::spurious, flag_only},
+      {"nth", std::nullopt,
+       count_into(&FaultSpec::nth, false,
+                  "nth=N fires on the N-th matching call, counting from 1")},
+      {"after", std::nullopt,
+       count_into(&FaultSpec::after, true, "after=N fires on every call after the first N")},
+      {"every", std::nullopt,
+       count_into(&FaultSpec::every, false, "every=K fires on the K-th, 2K-th, ... call, K >= 1")},
+      {"probability", std::nullopt,
+       [](KeySetting& s) -> std::string {
+         auto p = parse_double(s.value);
+         if (!p || !std::isfinite(*p) || *p <= 0.0 || *p > 1.0) {
+           return s.fail(fmt::format("probability must be in (0, 1], got '{}'", s.value),
+                         "write e.g. probability=0.3 for 30% of the matching calls");
+         }
+         s.spec.probability = p;
+         return "";
+       }},
+      {"times", std::nullopt,
+       count_into(&FaultSpec::times, false, "times=M caps the fires at M, M >= 1")},
+      {"channel", std::nullopt,
+       [](KeySetting& s) -> std::string {
+         if (!is_name(s.value)) {
+           return s.fail(fmt::format("'{}' is not a channel name", s.value),
+                         "write channel=NAME with a channel of the scenario");
+         }
+         s.spec.channel = std::string(s.value);
+         return "";
+       }},
+      {"fd", std::nullopt,
+       [](KeySetting& s) -> std::string {
+         static const std::pair<std::string_view, FdClass> kClasses[] = {{"ipc", FdClass::ipc},
+                                                                         {"file", FdClass::file},
+                                                                         {"anon", FdClass::anon},
+                                                                         {"any", FdClass::any}};
+         for (const auto& [name, fd_class] : kClasses) {
+           if (s.value == name) {
+             s.spec.fd = fd_class;
+             return "";
+           }
+         }
+         std::string suggestion = did_you_mean(s.value, {"ipc", "file", "anon", "any"});
+         return s.fail(fmt::format("fd must be ipc, file, anon or any, got '{}'", s.value),
+                       suggestion.empty()
+                           ? "ipc (default): pipes, FIFOs, sockets, queues; file: regular files, "
+                             "directories, devices; anon: eventfd, signalfd, timerfd, epoll, "
+                             "inotify, pidfd; any: all of them"
+                           : suggestion);
+       }},
+      {"site", std::nullopt,
+       [](KeySetting& s) -> std::string {
+         if (s.value.empty()) return s.needs_value("site=FUNCTION or site=FILE:LINE");
+         s.spec.site = std::string(s.value);
+         return "";
+       }},
+      {"force", std::nullopt, boolean_into(&FaultSpec::force)},
+      {"optional", std::nullopt, boolean_into(&FaultSpec::optional)},
+  };
+  return rules;
+}
+
+const KeyRule* find_key_rule(std::string_view key) {
+  const auto& rules = key_rules();
+  auto it =
+      std::find_if(rules.begin(), rules.end(), [&](const KeyRule& r) { return r.key == key; });
+  return it == rules.end() ? nullptr : &*it;
+}
+
 }  // namespace
 
 std::string_view to_string(FaultAction a) {
@@ -198,10 +421,11 @@ FaultSpecBuilder::FaultSpecBuilder(SourceLocation where) {
 }
 
 const std::vector<std::string_view>& FaultSpecBuilder::keys() {
-  static const std::vector<std::string_view> k{
-      "process",     "call",  "error",   "short",    "eof",  "delay", "reset",
-      "corrupt",     "drop",  "signal",  "spurious", "nth",  "after", "every",
-      "probability", "times", "channel", "fd",       "site", "force", "optional"};
+  static const std::vector<std::string_view> k = [] {
+    std::vector<std::string_view> names;
+    for (const KeyRule& rule : key_rules()) names.push_back(rule.key);
+    return names;
+  }();
   return k;
 }
 
@@ -235,16 +459,13 @@ std::string FaultSpecBuilder::add_call(std::string_view call, std::optional<Sour
 std::string FaultSpecBuilder::set(std::string_view key, std::string_view value,
                                   std::optional<SourceLocation> at) {
   SourceLocation loc = at.value_or(spec_.where);
-  auto fail = [&](std::string_view message, std::string_view hint) {
-    std::string text = with_hint(message, hint);
-    pending_errors_.push_back(text);
-    return text;
-  };
-  const auto& known = keys();
-  if (std::find(known.begin(), known.end(), key) == known.end()) {
+  KeySetting setting{spec_, error_at_, pending_errors_, key, value, loc};
+  const KeyRule* rule = find_key_rule(key);
+  if (rule == nullptr) {
+    const auto& known = keys();
     std::string suggestion = did_you_mean(key, known);
-    return fail(fmt::format("unknown fault key '{}'", key),
-                suggestion.empty() ? "the keys are: " + join_words(known) : suggestion);
+    return setting.fail(fmt::format("unknown fault key '{}'", key),
+                        suggestion.empty() ? "the keys are: " + join_words(known) : suggestion);
   }
   if (key == "call") {
     std::string first_error;
@@ -259,169 +480,21 @@ std::string FaultSpecBuilder::set(std::string_view key, std::string_view value,
     return first_error;
   }
   if (std::find(keys_seen_.begin(), keys_seen_.end(), key) != keys_seen_.end()) {
-    return fail(fmt::format("'{}' is given twice", key), "keep only one of them");
+    return setting.fail(fmt::format("'{}' is given twice", key), "keep only one of them");
   }
   keys_seen_.emplace_back(key);
 
-  if (is_action_key(key)) {
+  if (rule->action) {
     ++actions_;
     if (actions_ > 1) {
-      return fail(fmt::format("a fault has exactly one action, but '{}' comes after '{}'", key,
-                              faultline::to_string(spec_.action)),
-                  "split them into two faults, one action each");
+      return setting.fail(fmt::format("a fault has exactly one action, but '{}' comes after '{}'",
+                                      key, faultline::to_string(spec_.action)),
+                          "split them into two faults, one action each");
     }
     action_at_ = loc;
+    spec_.action = *rule->action;
   }
-  auto needs_value = [&](std::string_view example) {
-    return fail(fmt::format("'{}' needs a value", key), fmt::format("write {}", example));
-  };
-  auto takes_no_value = [&]() {
-    return fail(fmt::format("'{}' takes no value, got '{}'", key, value),
-                fmt::format("write just '{}'", key));
-  };
-
-  if (key == "process") {
-    if (!is_name(value)) {
-      return fail(fmt::format("'{}' is not a process name", value),
-                  "process names are letters, digits, '_' and '-', starting with a letter or '_'");
-    }
-    spec_.process = std::string(value);
-  } else if (key == "error") {
-    spec_.action = FaultAction::error;
-    error_at_ = loc;
-    if (value.empty()) return needs_value("error=ERRNO, e.g. error=ECONNRESET");
-    std::optional<int> err = errno_from_name(value);
-    if (!err) {
-      if (auto n = parse_uint(value); n && *n > 0 && *n < 4096) err = static_cast<int>(*n);
-    }
-    if (!err) {
-      std::string suggestion = did_you_mean(value, errno_names());
-      return fail(fmt::format("unknown errno '{}'", value),
-                  suggestion.empty() ? "use an errno name such as EINTR, EAGAIN or ECONNRESET"
-                                     : suggestion);
-    }
-    spec_.error = *err;
-  } else if (key == "short") {
-    spec_.action = FaultAction::short_transfer;
-    if (value.empty()) return needs_value("short=N (transfer at most N bytes)");
-    auto n = parse_uint(value);
-    if (!n || *n == 0) {
-      return fail(fmt::format("short needs a byte count of at least 1, got '{}'", value),
-                  "write short=N with N >= 1; to make a read return 0 use eof");
-    }
-    spec_.short_bytes = *n;
-  } else if (key == "eof" || key == "reset" || key == "drop" || key == "spurious") {
-    if (key == "eof") spec_.action = FaultAction::eof;
-    if (key == "reset") spec_.action = FaultAction::reset;
-    if (key == "drop") spec_.action = FaultAction::drop;
-    if (key == "spurious") spec_.action = FaultAction::spurious;
-    if (!is_flag_true(value)) return takes_no_value();
-  } else if (key == "delay") {
-    spec_.action = FaultAction::delay;
-    if (value.empty())
-      return needs_value("delay=DURATION or delay=MIN..MAX, e.g. delay=10ms..50ms");
-    auto dots = value.find("..");
-    auto lo = parse_duration(value.substr(0, dots));
-    auto hi = dots == std::string_view::npos ? lo : parse_duration(value.substr(dots + 2));
-    if (!lo || !hi) {
-      return fail(fmt::format("'{}' is not a delay", value),
-                  "write a duration with its unit (10ms, 1.5s; units ns, us, ms, s, m) or a "
-                  "range MIN..MAX such as 10ms..50ms");
-    }
-    if (*lo > *hi) {
-      return fail(fmt::format("delay range '{}' ends before it starts", value),
-                  "write the smaller duration first: MIN..MAX");
-    }
-    spec_.delay_min = *lo;
-    spec_.delay_max = *hi;
-  } else if (key == "corrupt") {
-    spec_.action = FaultAction::corrupt;
-    if (is_flag_true(value)) {
-      spec_.corrupt_bits = 1;
-    } else {
-      auto n = parse_uint(value);
-      if (!n || *n == 0 || *n > 4096) {
-        return fail(fmt::format("corrupt needs a number of bits from 1 to 4096, got '{}'", value),
-                    "write corrupt (one bit) or corrupt=BITS");
-      }
-      spec_.corrupt_bits = static_cast<int>(*n);
-    }
-  } else if (key == "signal") {
-    spec_.action = FaultAction::signal;
-    if (value.empty()) return needs_value("signal=SIG, e.g. signal=SIGSEGV");
-    auto sig = signal_from_name(value);
-    if (!sig) {
-      return fail(fmt::format("unknown signal '{}'", value),
-                  "use a signal name such as SIGSEGV, SIGKILL, SIGABRT (or its number)");
-    }
-    spec_.signal = *sig;
-  } else if (key == "nth" || key == "every" || key == "times" || key == "after") {
-    bool zero_ok = key == "after";
-    auto n = parse_uint(value);
-    if (!n || (*n == 0 && !zero_ok)) {
-      return fail(fmt::format("{} needs a whole number {}, got '{}'", key,
-                              zero_ok ? ">= 0" : ">= 1", value),
-                  key == "nth"     ? "nth=N fires on the N-th matching call, counting from 1"
-                  : key == "every" ? "every=K fires on the K-th, 2K-th, ... call, K >= 1"
-                  : key == "times" ? "times=M caps the fires at M, M >= 1"
-                                   : "after=N fires on every call after the first N");
-    }
-    if (key == "nth") spec_.nth = n;
-    if (key == "every") spec_.every = n;
-    if (key == "times") spec_.times = n;
-    if (key == "after") spec_.after = n;
-  } else if (key == "probability") {
-    auto p = parse_double(value);
-    if (!p || !std::isfinite(*p) || *p <= 0.0 || *p > 1.0) {
-      return fail(fmt::format("probability must be in (0, 1], got '{}'", value),
-                  "write e.g. probability=0.3 for 30% of the matching calls");
-    }
-    spec_.probability = p;
-  } else if (key == "channel") {
-    if (!is_name(value)) {
-      return fail(fmt::format("'{}' is not a channel name", value),
-                  "write channel=NAME with a channel of the scenario");
-    }
-    spec_.channel = std::string(value);
-  } else if (key == "fd") {
-    if (value == "ipc") {
-      spec_.fd = FdClass::ipc;
-    } else if (value == "file") {
-      spec_.fd = FdClass::file;
-    } else if (value == "anon") {
-      spec_.fd = FdClass::anon;
-    } else if (value == "any") {
-      spec_.fd = FdClass::any;
-    } else {
-      std::string suggestion = did_you_mean(value, {"ipc", "file", "anon", "any"});
-      return fail(fmt::format("fd must be ipc, file, anon or any, got '{}'", value),
-                  suggestion.empty()
-                      ? "ipc (default): pipes, FIFOs, sockets, queues; file: regular files, "
-                        "directories, devices; anon: eventfd, signalfd, timerfd, epoll, inotify, "
-                        "pidfd; any: all of them"
-                      : suggestion);
-    }
-  } else if (key == "site") {
-    if (value.empty()) return needs_value("site=FUNCTION or site=FILE:LINE");
-    spec_.site = std::string(value);
-  } else if (key == "force") {
-    if (value == "false" || value == "no") {
-      spec_.force = false;
-    } else if (is_flag_true(value)) {
-      spec_.force = true;
-    } else {
-      return takes_no_value();
-    }
-  } else if (key == "optional") {
-    if (value == "false" || value == "no") {
-      spec_.optional = false;
-    } else if (is_flag_true(value)) {
-      spec_.optional = true;
-    } else {
-      return takes_no_value();
-    }
-  }
-  return "";
+  return rule->apply(setting);
 }
 
 std::optional<FaultSpec> FaultSpecBuilder::build(Diagnostics& out) const {

@@ -21,6 +21,7 @@
 #include <set>
 #include <utility>
 
+#include "util/join_words.h"
 #include "util/unique_fd.h"
 
 namespace faultline {
@@ -298,12 +299,6 @@ std::string line_miss(const fs::path& program, const FileLine& where, const Line
   return m;
 }
 
-std::string join(const std::vector<std::string>& parts, std::string_view sep) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : std::string(sep)) + p;
-  return out;
-}
-
 std::string hex(std::uint64_t v) {
   char buf[20];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, 16);
@@ -344,9 +339,10 @@ SiteResolution resolve_module_offset(const ModuleOffset& where,
       names.push_back(p.filename().string());
     }
     if (files.empty())
-      return fail("no program of the scenario is named " + where.module + " (" +
-                  (names.empty() ? std::string("it runs none") : "programs: " + join(names, ", ")) +
-                  "); name one of them, or write the absolute path of a library: " + form);
+      return fail(
+          "no program of the scenario is named " + where.module + " (" +
+          (names.empty() ? std::string("it runs none") : "programs: " + join_words(names, ", ")) +
+          "); name one of them, or write the absolute path of a library: " + form);
   }
   std::set<std::pair<std::uint64_t, std::uint64_t>> seen;
   for (const fs::path& path : files) {
@@ -462,15 +458,15 @@ SiteResolution resolve_site_uncached(std::string_view site, const std::vector<fs
   if (result.ranges.empty()) {
     if (programs.empty()) return fail("the scenario has no program to look for it in");
     if (!any_elf)
-      return fail("no compiled program to look for it in (" + join(skipped, "; ") +
+      return fail("no compiled program to look for it in (" + join_words(skipped, "; ") +
                   "); site= matches calls made by the code of ELF programs");
     if (!lacking.empty()) {
-      std::string m = "no function " + std::string(site) + " in " + join(lacking, ", ") +
+      std::string m = "no function " + std::string(site) + " in " + join_words(lacking, ", ") +
                       " (is it static and stripped? build with -g";
-      if (!similar.empty()) m += "; similar: " + join(similar, ", ");
+      if (!similar.empty()) m += "; similar: " + join_words(similar, ", ");
       misses.insert(misses.begin(), m + ")");
     }
-    return fail(join(misses, "; "));
+    return fail(join_words(misses, "; "));
   }
   if (result.ranges.size() > FL_SITE_RANGES)
     return fail("resolves to " + std::to_string(result.ranges.size()) +

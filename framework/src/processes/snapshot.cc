@@ -5,7 +5,6 @@
 #include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "processes/process_tree.h"
+#include "processes/spawn_program.h"
 #include "util/unique_fd.h"
 
 namespace faultline {
@@ -38,33 +38,19 @@ std::string run_gdb(pid_t pid, Duration limit) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) != 0) return {};
   UniqueFd read_end(p[0]), write_end(p[1]);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t empty, all;
-  sigemptyset(&empty);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-  std::string pid_text = std::to_string(pid);
-  std::vector<std::string> args{
-      "gdb", "-p", pid_text, "-batch", "-nx", "-ex", "thread apply all bt"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t gdb = 0;
-  int rc = ::posix_spawnp(&gdb, "gdb", &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!devnull) return {};
+  ProgramSpec spec;
+  spec.argv = {"gdb", "-p", std::to_string(pid), "-batch", "-nx", "-ex", "thread apply all bt"};
+  spec.search_path = true;
+  spec.fds = {{0, devnull.get()}, {1, write_end.get()}, {2, write_end.get()}};
+  // Its own group (killed as one when it takes too long), a clean signal state.
+  spec.own_process_group = true;
+  spec.default_signals = true;
+  StartOutcome started = spawn_program(spec);
   write_end.reset();
-  if (rc != 0) return {};  // gdb is not installed
+  if (!started.child) return {};  // gdb is not installed
+  const pid_t gdb = started.child->pid;
 
   std::string output;
   const auto deadline = std::chrono::steady_clock::now() + limit;
@@ -86,8 +72,7 @@ std::string run_gdb(pid_t pid, Duration limit) {
     if (got <= 0) break;  // gdb closed its output: done
     output.append(buf, static_cast<std::size_t>(got));
   }
-  while (::waitpid(gdb, nullptr, 0) < 0 && errno == EINTR) {
-  }
+  (void)wait_for_exit(gdb);
   return output;
 }
 

@@ -26,6 +26,7 @@
 #include "processes/snapshot.h"
 #include "processes/spawn.h"
 #include "seccomp/notify_supervisor.h"
+#include "util/signal_names.h"
 
 namespace faultline {
 namespace {
@@ -46,13 +47,8 @@ constexpr Duration kTimeoutGrace = milliseconds(500);
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr int kReadsPerWakeup = 16;
 
-std::string signal_name(int sig) {
-  const char* abbrev = ::sigabbrev_np(sig);
-  return abbrev != nullptr ? fmt::format("SIG{}", abbrev) : fmt::format("signal {}", sig);
-}
-
 std::string describe_end(const ProcessOutcome& o) {
-  if (o.term_signal != 0) return "was killed by " + signal_name(o.term_signal);
+  if (o.term_signal != 0) return "was killed by " + signal_in_words(o.term_signal);
   return fmt::format("exited with code {}", o.exit_code);
 }
 
@@ -444,7 +440,7 @@ void Supervisor::interrupt(int sig, Clock::time_point now) {
   for (std::size_t i = 0; i < plans_.size(); ++i) {
     Child& c = children_[i];
     if (c.state == Child::State::waiting) {
-      give_up(i, fmt::format("the runner was interrupted by {} first", signal_name(sig)));
+      give_up(i, fmt::format("the runner was interrupted by {} first", signal_in_words(sig)));
     } else if (c.state == Child::State::running) {
       // A second signal means "now".
       Duration grace = again ? Duration::zero() : std::min(plans_[i].grace, kInterruptGrace);

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "faults/call_table.h"
+#include "util/signal_names.h"
 #include "report/console.h"
 #include "report/event_line.h"
 

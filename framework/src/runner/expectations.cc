@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <regex>
 
-#include "faults/call_table.h"
+#include "util/signal_names.h"
 
 namespace faultline {
 namespace {

@@ -9,6 +9,7 @@
 
 #include "channels/channel.h"
 #include "util/did_you_mean.h"
+#include "util/join_words.h"
 
 namespace faultline {
 namespace {

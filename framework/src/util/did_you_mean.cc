@@ -57,13 +57,4 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string_vi
   return match.empty() ? std::string() : "did you mean '" + match + "'?";
 }
 
-std::string join_words(const std::vector<std::string_view>& words, std::string_view separator) {
-  std::string out;
-  for (auto w : words) {
-    if (!out.empty()) out += separator;
-    out += w;
-  }
-  return out;
-}
-
 }  // namespace faultline

@@ -16,8 +16,4 @@ namespace faultline {
 [[nodiscard]] std::string did_you_mean(std::string_view word,
                                        const std::vector<std::string_view>& candidates);
 
-// "a, b, c" for listing the accepted values in a hint.
-[[nodiscard]] std::string join_words(const std::vector<std::string_view>& words,
-                                     std::string_view separator = ", ");
-
 }  // namespace faultline

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,9 +11,8 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "processes/spawn_program.h"
 #include "support.h"
-
-extern char** environ;
 
 namespace faultline::test {
 
@@ -29,27 +27,6 @@ ChannelSpec spec_of(std::string name, ChannelType type, std::uint64_t size, std:
   return spec;
 }
 
-ScopedTmpdir::ScopedTmpdir(const std::string& prefix) {
-  std::string templ = "/tmp/" + prefix + "-XXXXXX";
-  if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp " + templ);
-  path_ = templ;
-  if (const char* old = std::getenv("TMPDIR")) {
-    previous_ = old;
-    had_previous_ = true;
-  }
-  ::setenv("TMPDIR", path_.c_str(), 1);
-}
-
-ScopedTmpdir::~ScopedTmpdir() {
-  if (had_previous_) {
-    ::setenv("TMPDIR", previous_.c_str(), 1);
-  } else {
-    ::unsetenv("TMPDIR");
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 LiveProcess::LiveProcess(const std::vector<std::string>& argv) {
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) != 0) throw std::runtime_error("pipe2");
@@ -58,21 +35,17 @@ LiveProcess::LiveProcess(const std::vector<std::string>& argv) {
     ::close(in[1]);
     throw std::runtime_error("pipe2");
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  std::vector<std::string> store = argv;
-  std::vector<char*> args;
-  for (auto& a : store) args.push_back(a.data());
-  args.push_back(nullptr);
-  int rc = posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
+  ProgramSpec spec;
+  spec.argv = argv;
+  spec.search_path = true;
+  spec.fds = {{0, in[0]}, {1, out[1]}};
+  StartOutcome started = spawn_program(spec);
   ::close(in[0]);
   ::close(out[1]);
   to_child_ = in[1];
   from_child_ = out[0];
-  if (rc != 0) {
+  if (started.child) pid_ = started.child->pid;
+  if (!started.child) {
     pid_ = -1;
     stop();
     throw std::runtime_error("cannot start " + argv.at(0));
@@ -84,8 +57,7 @@ LiveProcess::~LiveProcess() { stop(); }
 void LiveProcess::stop() {
   if (pid_ > 0) {
     ::kill(pid_, SIGKILL);
-    while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-    }
+    (void)wait_for_exit(pid_);
     pid_ = -1;
   }
   if (to_child_ >= 0) ::close(to_child_);

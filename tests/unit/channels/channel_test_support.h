@@ -10,28 +10,16 @@
 #include <vector>
 
 #include "faultline/scenario.h"
+#include "support.h"
 
 namespace faultline::test {
 
 [[nodiscard]] ChannelSpec spec_of(std::string name, ChannelType type, std::uint64_t size = 0,
                                   std::uint32_t count = 0, std::string backing = "");
 
-// Points TMPDIR at a fresh folder for the scope, so these tests neither see nor disturb the
-// run directories of other test programs running at the same time. Declare it before
-// NothingLeftBehind so that the check sees the same TMPDIR.
-class ScopedTmpdir final {
- public:
-  explicit ScopedTmpdir(const std::string& prefix = "fltest-ch");
-  ~ScopedTmpdir();
-  ScopedTmpdir(const ScopedTmpdir&) = delete;
-  ScopedTmpdir& operator=(const ScopedTmpdir&) = delete;
-  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-  std::string previous_;
-  bool had_previous_ = false;
-};
+// A private TMPDIR for the scope (support.h), so these tests neither see nor disturb the run
+// directories of other test programs running at the same time.
+using ScopedTmpdir = PrivateTmpdir;
 
 // A child process with a pipe to its stdin and one from its stdout; killed (SIGKILL) and
 // reaped on destruction.

@@ -1,16 +1,14 @@
 // pipe channels: an unnamed pipe whose ends the runner takes once each.
 #include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
 
 #include "channel_test_support.h"
 #include "channels/channel.h"
+#include "processes/spawn_program.h"
 #include "runner/run_directory.h"
 #include "support.h"
-
-extern char** environ;
 
 namespace faultline::test {
 namespace {
@@ -38,20 +36,19 @@ TEST_CASE("A pipe channel carries what a child process writes to its write end")
   auto ch = provision_channel(spec_of("p", ChannelType::pipe), dir);
   UniqueFd read_end = ch->take_pipe_end(false);
   UniqueFd write_end = ch->take_pipe_end(true);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), 1);
-  char arg0[] = "echo", arg1[] = "through the pipe";
-  char* argv[] = {arg0, arg1, nullptr};
-  pid_t pid = 0;
-  REQUIRE(posix_spawnp(&pid, "echo", &actions, nullptr, argv, environ) == 0);
-  posix_spawn_file_actions_destroy(&actions);
+  ProgramSpec spec;
+  spec.argv = {"echo", "through the pipe"};
+  spec.search_path = true;
+  spec.fds = {{1, write_end.get()}};
+  StartOutcome started = spawn_program(spec);
+  REQUIRE(started.child);
+  const pid_t pid = started.child->pid;
   write_end.reset();  // the child now holds the only write end: EOF when it exits
   std::string got;
   char buf[64];
   ssize_t n;
   while ((n = read(read_end.get(), buf, sizeof buf)) > 0) got.append(buf, static_cast<size_t>(n));
-  waitpid(pid, nullptr, 0);
+  (void)wait_for_exit(pid);
   CHECK(got == "through the pipe\n");
 }
 

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <mqueue.h>
 #include <netinet/in.h>
-#include <spawn.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
@@ -26,6 +25,7 @@
 #include <thread>
 
 #include "channels/socket_table.h"
+#include "processes/spawn_program.h"
 #include "support.h"
 #include "util/unique_fd.h"
 
@@ -169,24 +169,20 @@ class Spawned final {
   Spawned(const PeerScratch& dir, const std::string& name, const std::vector<std::string>& args,
           const std::vector<std::pair<int, int>>& fds, const std::vector<std::string>& env)
       : out_(dir.path() / (name + ".out")), err_(dir.path() / (name + ".err")) {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&fa, 2, err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    for (auto [child, parent] : fds) posix_spawn_file_actions_adddup2(&fa, parent, child);
-    std::vector<std::string> env_store;
-    for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
-    env_store.insert(env_store.end(), env.begin(), env.end());
-    std::vector<char*> envp, argv;
-    for (auto& e : env_store) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    std::vector<std::string> argv_store = args;
-    for (auto& a : argv_store) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int rc = ::posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) throw std::runtime_error("posix_spawn " + args[0] + ": " + std::strerror(rc));
+    UniqueFd devnull(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+    UniqueFd out(::open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    UniqueFd err(::open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+    check(devnull && out && err, "open " + name + "'s output files");
+    ProgramSpec spec;
+    spec.argv = args;
+    spec.env.emplace();
+    for (char** e = environ; *e; ++e) spec.env->emplace_back(*e);
+    spec.env->insert(spec.env->end(), env.begin(), env.end());
+    spec.fds = {{0, devnull.get()}, {1, out.get()}, {2, err.get()}};
+    spec.fds.insert(spec.fds.end(), fds.begin(), fds.end());
+    StartOutcome started = spawn_program(spec);
+    if (!started.child) throw std::runtime_error(started.message);
+    pid_ = started.child->pid;
   }
   ~Spawned() {
     if (pid_ > 0) {
@@ -198,9 +194,7 @@ class Spawned final {
   Spawned& operator=(const Spawned&) = delete;
 
   PeerResult wait() {
-    int status = 0;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
+    const int status = wait_for_exit(pid_);
     pid_ = -1;
     PeerResult r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

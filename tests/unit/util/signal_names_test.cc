@@ -1,0 +1,47 @@
+// Signal names: the one table behind the DSL (signal=, expect: { signal: }), the reports and
+// the runner's messages.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+
+#include "util/signal_names.h"
+
+using faultline::signal_from_name;
+using faultline::signal_in_words;
+using faultline::signal_name;
+
+TEST_CASE("A signal is named with its SIG prefix") {
+  CHECK(signal_name(SIGSEGV) == "SIGSEGV");
+  CHECK(signal_name(SIGTERM) == "SIGTERM");
+  CHECK(signal_name(SIGKILL) == "SIGKILL");
+  CHECK(signal_in_words(SIGINT) == "SIGINT");
+}
+
+TEST_CASE("A signal is read by its name, its short name or its number") {
+  CHECK(signal_from_name("SIGSEGV") == SIGSEGV);
+  CHECK(signal_from_name("SEGV") == SIGSEGV);
+  CHECK(signal_from_name("11") == 11);
+  CHECK(signal_from_name("SIGUSR1") == SIGUSR1);
+}
+
+TEST_CASE("What names no signal is not read as one") {
+  CHECK_FALSE(signal_from_name(""));
+  CHECK_FALSE(signal_from_name("SIGNOPE"));
+  CHECK_FALSE(signal_from_name("sigterm"));
+  CHECK_FALSE(signal_from_name("0"));
+  CHECK_FALSE(signal_from_name(std::to_string(NSIG)));
+}
+
+TEST_CASE("A signal without a name is its number, which reads back") {
+  const int rt = SIGRTMIN + 1;
+  CHECK(signal_name(rt) == std::to_string(rt));
+  CHECK(signal_from_name(signal_name(rt)) == rt);
+  CHECK(signal_in_words(rt) == "signal " + std::to_string(rt));
+}
+
+TEST_CASE("Every named signal reads back from its name") {
+  for (int sig = 1; sig < SIGRTMIN; ++sig) {
+    INFO(sig);
+    CHECK(signal_from_name(signal_name(sig)) == sig);
+  }
+}
