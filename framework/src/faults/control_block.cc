@@ -278,11 +278,15 @@ std::vector<std::uint64_t> ControlBlock::misses(std::size_t rule) const {
 
 std::vector<ControlBlock::Event> ControlBlock::events() const {
   std::vector<Event> out;
-  if (!control_) return out;
+  read_events([&out](Event&& e) { out.push_back(std::move(e)); });
+  return out;
+}
+
+void ControlBlock::read_events(const std::function<void(Event&&)>& sink) const {
+  if (!control_) return;
   const auto& table = call_table();
   const std::uint64_t next = control_->event_next.load(std::memory_order_acquire);
   const std::uint64_t first = next > FL_EVENT_RING ? next - FL_EVENT_RING : 0;
-  out.reserve(next - first);
   for (std::uint64_t idx = first; idx < next; ++idx) {
     const fl_event& e = control_->events[idx % FL_EVENT_RING];
     if (e.seq.load(std::memory_order_acquire) != idx + 1) continue;  // still being written
@@ -312,9 +316,8 @@ std::vector<ControlBlock::Event> ControlBlock::events() const {
         channel < FL_MAX_CHANNELS)
       ev.channel.assign(control_->channels[channel].name,
                         strnlen(control_->channels[channel].name, FL_NAME_MAX));
-    out.push_back(std::move(ev));
+    sink(std::move(ev));
   }
-  return out;
 }
 
 std::vector<ControlBlock::Created> ControlBlock::created() const {

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,9 @@ class ControlBlock final {
   };
   // The complete records still in the ring, in sequence order.
   [[nodiscard]] std::vector<Event> events() const;
+  // The same records, each handed to `sink` as it is read, for the caller to move from: the
+  // runner's results take them without a second copy.
+  void read_events(const std::function<void(Event&&)>& sink) const;
   // Events overwritten because more than FL_EVENT_RING faults fired. Once the ring wraps, a
   // slot two threads write at once is skipped by events() rather than returned torn.
   [[nodiscard]] std::uint64_t events_lost() const;
