@@ -35,8 +35,8 @@ BackendResources::BackendResources(std::filesystem::path interposer, int control
 
 const std::shared_ptr<const seccomp::FilterProgram>& BackendResources::seccomp_filter() {
   if (!filter_)
-    filter_ = std::make_shared<const seccomp::FilterProgram>(
-        seccomp::FilterProgram::build(*control_));
+    filter_ =
+        std::make_shared<const seccomp::FilterProgram>(seccomp::FilterProgram::build(*control_));
   return filter_;
 }
 

@@ -52,8 +52,8 @@ class InjectionBackend {
   [[nodiscard]] virtual Backend kind() const = 0;
   // Messages for the faults meant for `process` that this backend cannot inject; the first
   // one is why the scenario cannot start. Empty: all of them work.
-  [[nodiscard]] virtual std::vector<std::string> cannot_inject(
-      const std::vector<FaultSpec>& faults, std::string_view process) const = 0;
+  [[nodiscard]] virtual std::vector<std::string> cannot_inject(const std::vector<FaultSpec>& faults,
+                                                               std::string_view process) const = 0;
   // The process's LD_PRELOAD, from the run's environment (which holds the runner's own).
   virtual void compose_environment(Environment& env) const = 0;
   // What the process inherits besides its environment: the control file as a descriptor,

@@ -257,9 +257,8 @@ LaunchSet LaunchPlanner::plan(ProvisionedRun& run, CompiledControl& control) con
   env["FAULTLINE_SEED"] = std::to_string(seed_);
   // Declared before the pipe ends: the runner's references all go when planning ends.
   std::optional<RunBackends> backends(
-      std::in_place,
-      BackendResources(options_.interposer, control_fd, std::move(control.file),
-                       control.block.raw()));
+      std::in_place, BackendResources(options_.interposer, control_fd, std::move(control.file),
+                                      control.block.raw()));
 
   std::optional<PipeEnds> pipes(std::in_place, run.channels);
   // Copies of the runner's stdio for inherit_stdio; one closed in the runner is left to

@@ -67,9 +67,9 @@ struct CompiledControl final {
 // backend, fds, readiness), in scenario order.
 struct LaunchSet {
   std::vector<LaunchPlan> plans;
-  std::vector<Backend> backends;               // as chosen, per process
+  std::vector<Backend> backends;                // as chosen, per process
   std::vector<std::filesystem::path> programs;  // what each process runs
-  std::vector<std::string> notices;            // for the report: a backend chosen for the user
+  std::vector<std::string> notices;             // for the report: a backend chosen for the user
   std::string setup_error;  // set: the scenario cannot start (the plans are incomplete)
 };
 class LaunchPlanner final {
@@ -94,13 +94,11 @@ class LaunchPlanner final {
 // 5. Collect results: processes, fault counters, events, recording, blind spots and leaks
 // into `result` (whose faults list the run's rules). Returns when each process ended, in ms
 // since `started` (-1: never), which orders the violations.
-[[nodiscard]] std::vector<double> collect_results(const Scenario& scenario,
-                                                  const std::vector<FaultSpec>& faults,
-                                                  const RunOptions& options, const LaunchSet& launch,
-                                                  ProvisionedRun& run, CompiledControl& control,
-                                                  SupervisionResult supervision,
-                                                  std::chrono::steady_clock::time_point started,
-                                                  ScenarioResult& result);
+[[nodiscard]] std::vector<double> collect_results(
+    const Scenario& scenario, const std::vector<FaultSpec>& faults, const RunOptions& options,
+    const LaunchSet& launch, ProvisionedRun& run, CompiledControl& control,
+    SupervisionResult supervision, std::chrono::steady_clock::time_point started,
+    ScenarioResult& result);
 
 // 6. Judge: the violations of the expectations, the root cause first, and the verdict.
 void judge(const Scenario& scenario, const std::vector<FaultSpec>& faults,
