@@ -230,8 +230,11 @@ ProvisionedRun::ProvisionedRun(const Scenario& scenario, bool inherit_stdio)
 // privilege drop (the run directory is the runner's alone), and by path as a fallback; a
 // process that can use neither reports itself to `status` (docs/how-it-works.md).
 CompiledControl::CompiledControl(const ProvisionedRun& run, const std::vector<FaultSpec>& faults,
-                                 std::uint64_t seed, bool record)
-    : block(ControlBlock::create(run.dir.path() / "control", faults, seed, run.context)),
+                                 const CheckedFaults* checked, std::uint64_t seed, bool record)
+    : block(checked && checked->checked_for(faults, run.context)
+                ? ControlBlock::create(run.dir.path() / "control", *checked, seed, run.context)
+                : ControlBlock::create(run.dir.path() / "control",
+                                       check_faults(faults, run.context), seed, run.context)),
       fd_number(control_fd_number()),
       file(open_control_file(block)) {
   // Before any process starts: the seccomp filter is built from the armed calls.

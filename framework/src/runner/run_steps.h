@@ -52,8 +52,10 @@ struct ProvisionedRun final {
 // for the processes to inherit on `fd_number`; the status socket that processes which
 // cannot attach report to.
 struct CompiledControl final {
+  // `checked`: the faults as preflight checked them, used when they were checked for this
+  // run's faults, channels and programs; else they are checked here.
   CompiledControl(const ProvisionedRun& run, const std::vector<FaultSpec>& faults,
-                  std::uint64_t seed, bool record);
+                  const CheckedFaults* checked, std::uint64_t seed, bool record);
   CompiledControl(const CompiledControl&) = delete;
   CompiledControl& operator=(const CompiledControl&) = delete;
 

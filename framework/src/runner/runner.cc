@@ -33,28 +33,21 @@ std::uint64_t random_seed() {
   return (static_cast<std::uint64_t>(rd()) << 32 | rd()) % 1000000000ULL;
 }
 
-// The rules of this run, in order: the first rule that fires wins, so command-line faults
-// come first and a --fault is never shadowed by the scenario's own rules (`faultline
-// explore`'s repro commands). Lists them in `result`, one FaultResult per rule.
+// The rules of a run, in order: the first rule that fires wins, so command-line faults come
+// first and a --fault is never shadowed by the scenario's own rules (`faultline explore`'s
+// repro commands). A --fault for a process the scenario does not have goes to `left_out`:
+// meant for other scenarios of the run (`run` refuses a process no scenario has), it is not
+// applied here, so it cannot fail this one by never firing.
 std::vector<FaultSpec> faults_of_run(const Scenario& scenario, const RunOptions& options,
-                                     ScenarioResult& result) {
+                                     std::vector<FaultSpec>& left_out) {
   std::vector<FaultSpec> faults;
   for (const auto& f : options.extra_faults) {
-    // Meant for other scenarios of the run (`run` refuses a process no scenario has): not
-    // applied here, so it cannot fail this one by never firing.
-    if (!f.process.empty() && !scenario.process(f.process)) {
-      result.notes.push_back(
-          fmt::format("fault {} names process '{}', which this scenario does not have; not "
-                      "applied here",
-                      f.to_string(), f.process));
-      continue;
-    }
-    faults.push_back(f);
+    if (!f.process.empty() && !scenario.process(f.process))
+      left_out.push_back(f);
+    else
+      faults.push_back(f);
   }
   faults.insert(faults.end(), scenario.faults.begin(), scenario.faults.end());
-  for (const auto& f : options.extra_faults) result.command_faults.push_back(f.to_string());
-  result.without_faults = options.without_faults;
-  for (const auto& f : faults) result.faults.push_back({f.to_string(), 0, 0, f.optional, {}});
   return faults;
 }
 
@@ -74,7 +67,7 @@ fs::path default_interposer_path() {
   return {};
 }
 
-Diagnostics preflight(const Scenario& scenario, const RunOptions& options) {
+PreflightResult check_before_run(const Scenario& scenario, const RunOptions& options) {
   Diagnostics out;
   const bool has_peer = std::any_of(scenario.processes.begin(), scenario.processes.end(),
                                     [](const ProcessSpec& p) { return p.peer.has_value(); });
@@ -107,12 +100,21 @@ Diagnostics preflight(const Scenario& scenario, const RunOptions& options) {
     if (p.ready.kind == Readiness::Kind::file) check(p.ready.value, "ready");
   }
   // Faults the control block could not compile: a site in no program, a --fault channel the
-  // scenario does not have. Wrong input, found before anything is provisioned.
-  std::optional<std::vector<fs::path>> programs;
-  auto check_fault = [&](const FaultSpec& f) {
-    if (!f.channel.empty() &&
-        std::none_of(scenario.channels.begin(), scenario.channels.end(),
-                     [&](const ChannelSpec& c) { return c.name == f.channel; }))
+  // scenario does not have. Wrong input, found before anything is provisioned. Each fault is
+  // looked up once: the run's (kept for Runner::run) and the --faults it leaves out.
+  std::vector<FaultSpec> left_out;
+  std::vector<FaultSpec> run_faults = faults_of_run(scenario, options, left_out);
+  const bool any_site =
+      std::any_of(run_faults.begin(), run_faults.end(), [](auto& f) { return !f.site.empty(); }) ||
+      std::any_of(left_out.begin(), left_out.end(), [](auto& f) { return !f.site.empty(); });
+  std::vector<std::string> channel_names;
+  for (const auto& c : scenario.channels) channel_names.push_back(c.name);
+  std::vector<fs::path> programs = any_site ? scenario_programs(scenario) : std::vector<fs::path>{};
+  auto checked = std::make_shared<const CheckedFaults>(
+      check_faults(std::move(run_faults), channel_names, programs));
+  const CheckedFaults others = check_faults(std::move(left_out), channel_names, programs);
+  auto say = [&](const FaultSpec& f, const CheckedFaults::Target& t) {
+    if (t.unknown_channel)
       out.push_back({f.where,
                      fmt::format("fault {}: unknown channel '{}' in scenario '{}'", f.to_string(),
                                  f.channel, scenario.name),
@@ -123,14 +125,24 @@ Diagnostics preflight(const Scenario& scenario, const RunOptions& options) {
         out.push_back({f.where, problem->substr(0, nl), problem->substr(nl + 1)});
       }
     }
-    if (f.site.empty()) return;
-    if (!programs) programs = scenario_programs(scenario);
-    SiteResolution site = resolve_site(f.site, *programs);
-    if (!site.ok())
-      out.push_back({f.where, fmt::format("fault {}: {}", f.to_string(), site.error), ""});
+    if (!t.site.ok())
+      out.push_back({f.where, fmt::format("fault {}: {}", f.to_string(), t.site.error), ""});
   };
-  for (const auto& f : scenario.faults) check_fault(f);
-  for (const auto& f : options.extra_faults) check_fault(f);
+  // In the order of the scenario's faults, then the --faults; the run puts the --faults it
+  // applies first.
+  std::size_t applied = 0, skipped = 0;
+  std::vector<std::size_t> extra_at;  // index of each --fault in `checked` or `others`
+  std::vector<bool> extra_applied;
+  for (const auto& f : options.extra_faults) {
+    const bool applies = f.process.empty() || scenario.process(f.process);
+    extra_applied.push_back(applies);
+    extra_at.push_back(applies ? applied++ : skipped++);
+  }
+  for (std::size_t i = 0; i < scenario.faults.size(); ++i)
+    say(scenario.faults[i], checked->targets()[applied + i]);
+  for (std::size_t i = 0; i < options.extra_faults.size(); ++i)
+    say(options.extra_faults[i], extra_applied[i] ? checked->targets()[extra_at[i]]
+                                                  : others.targets()[extra_at[i]]);
   // Fault kinds the seccomp backend cannot inject, for processes that run under it.
   for (const auto& p : scenario.processes) {
     Backend backend = p.backend;
@@ -150,21 +162,33 @@ Diagnostics preflight(const Scenario& scenario, const RunOptions& options) {
                    "libfaultline-interpose.so not found",
                    "set FAULTLINE_INTERPOSE to its path, or keep it in ../lib next to faultline"});
   }
-  return out;
+  return {std::move(out), std::move(checked)};
+}
+
+Diagnostics preflight(const Scenario& scenario, const RunOptions& options) {
+  return check_before_run(scenario, options).problems;
 }
 
 Runner::Runner(RunOptions options) : options_(std::move(options)) {
   if (options_.interposer.empty()) options_.interposer = default_interposer_path();
 }
 
-ScenarioResult Runner::run(const Scenario& scenario) {
+ScenarioResult Runner::run(const Scenario& scenario, const PreflightResult* checked) {
   ScenarioResult result;
   result.scenario = scenario.name;
   result.file = scenario.file;
   result.timeout = scenario.timeout;
   result.seed = options_.seed ? *options_.seed : scenario.seed ? *scenario.seed : random_seed();
   const auto started = Clock::now();
-  const std::vector<FaultSpec> faults = faults_of_run(scenario, options_, result);
+  std::vector<FaultSpec> left_out;
+  const std::vector<FaultSpec> faults = faults_of_run(scenario, options_, left_out);
+  for (const auto& f : left_out)
+    result.notes.push_back(fmt::format(
+        "fault {} names process '{}', which this scenario does not have; not applied here",
+        f.to_string(), f.process));
+  for (const auto& f : options_.extra_faults) result.command_faults.push_back(f.to_string());
+  result.without_faults = options_.without_faults;
+  for (const auto& f : faults) result.faults.push_back({f.to_string(), 0, 0, f.optional, {}});
 
   auto fail_setup = [&](const std::string& message) {
     result.violations.push_back({"setup", "", message});
@@ -180,7 +204,8 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     // Declared in step order, so destroyed in reverse: channels go before their folder.
     ProvisionedRun run(scenario, options_.inherit_stdio);
     provisioned = Clock::now();
-    CompiledControl control(run, faults, result.seed, options_.record);
+    CompiledControl control(run, faults, checked ? checked->faults.get() : nullptr, result.seed,
+                            options_.record);
     LaunchSet launch = LaunchPlanner(scenario, options_, faults, result.seed).plan(run, control);
     result.notes.insert(result.notes.end(), launch.notices.begin(), launch.notices.end());
     if (!launch.setup_error.empty()) return fail_setup(launch.setup_error);

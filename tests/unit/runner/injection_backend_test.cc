@@ -64,7 +64,7 @@ Planned plan_one(const Scenario& scenario, const char* runner_preload) {
     run.env["LD_PRELOAD"] = runner_preload;
   else
     run.env.erase("LD_PRELOAD");
-  CompiledControl control(run, scenario.faults, 1, false);
+  CompiledControl control(run, scenario.faults, nullptr, 1, false);
   LaunchSet launch = LaunchPlanner(scenario, options, scenario.faults, 1).plan(run, control);
   Planned out;
   out.setup_error = launch.setup_error;
