@@ -144,9 +144,10 @@ int run_exec(const ExecArgs& args) {
   options.backtraces = !args.no_backtrace;
   options.inherit_stdio = true;
   // preflight() also finds a missing program, but speaks of scenario files.
+  PreflightResult checked;
   if (found) {
-    Diagnostics pre = preflight(scenario, options);
-    diags.insert(diags.end(), pre.begin(), pre.end());
+    checked = check_before_run(scenario, options);
+    diags.insert(diags.end(), checked.problems.begin(), checked.problems.end());
   }
   if (!diags.empty()) {
     for (const auto& d : diags) std::cerr << d.format() << '\n';
@@ -157,7 +158,7 @@ int run_exec(const ExecArgs& args) {
     std::cerr << "faultline: cleaning up after a dead run: " << line << '\n';
 
   Runner runner(options);
-  ScenarioResult result = runner.run(scenario);
+  ScenarioResult result = runner.run(scenario, &checked);
   if (args.timeout.empty()) result.timeout = Duration::zero();
   if (!args.json.empty()) write_json(args.json, {result});
   print_exec_summary(std::cerr, result, args.quiet);

@@ -139,9 +139,10 @@ int cmd_run(const RunArgs& args) {
   options.without_faults = args.without_faults;
   if (args.without_faults)
     for (auto& s : scenarios) s.faults.clear();
+  std::vector<PreflightResult> checked;  // per scenario, reused by its run
   for (const auto& s : scenarios) {
-    Diagnostics pre = preflight(s, options);
-    diags.insert(diags.end(), pre.begin(), pre.end());
+    checked.push_back(check_before_run(s, options));
+    diags.insert(diags.end(), checked.back().problems.begin(), checked.back().problems.end());
   }
   if (diags.empty()) check_fault_processes(options.extra_faults, scenarios, diags);
   if (!diags.empty()) {
@@ -165,8 +166,8 @@ int cmd_run(const RunArgs& args) {
         &interrupted);
   } else {
     Runner runner(options);
-    for (const auto& s : scenarios) {
-      results.push_back(runner.run(s));
+    for (std::size_t i = 0; i < scenarios.size(); ++i) {
+      results.push_back(runner.run(scenarios[i], &checked[i]));
       print_scenario(std::cout, results.back(), style);
       std::cout.flush();
       if ((interrupted = results.back().interrupted_by) != 0) break;

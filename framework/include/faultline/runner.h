@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <vector>
@@ -35,15 +36,31 @@ struct RunOptions {
 // <exe dir>. Empty when none exists.
 [[nodiscard]] std::filesystem::path default_interposer_path();
 
+class CheckedFaults;  // faults/control_block.h
+
+// What preflight found, and what it looked up for the run: its faults with their channel=
+// and site= checked, which Runner::run reuses instead of looking them up again.
+struct PreflightResult {
+  Diagnostics problems;
+  std::shared_ptr<const CheckedFaults> faults;
+};
+
 // Problems that make a scenario impossible to start (exit status 2): programs that cannot
 // be found, faults naming unknown processes. Checked before anything is provisioned.
+[[nodiscard]] PreflightResult check_before_run(const Scenario& scenario,
+                                               const RunOptions& options);
+// check_before_run's problems alone.
 [[nodiscard]] Diagnostics preflight(const Scenario& scenario, const RunOptions& options);
 
 class Runner final {
  public:
   explicit Runner(RunOptions options);
   // Never throws for problems of the scenario or its processes: they become violations.
-  [[nodiscard]] ScenarioResult run(const Scenario& scenario);
+  // `checked`: check_before_run's for this scenario and these options, whose look-ups the
+  // run reuses (it looks up again what the run knows otherwise, e.g. a program under
+  // ${run_dir}).
+  [[nodiscard]] ScenarioResult run(const Scenario& scenario,
+                                   const PreflightResult* checked = nullptr);
 
  private:
   RunOptions options_;

@@ -40,12 +40,11 @@ std::int32_t clamp_arg(std::uint64_t v) {
              : static_cast<std::int32_t>(v);
 }
 
-int channel_index(const FaultSpec& f, const std::string& what, const ControlContext& context) {
+// Why channel= cannot be compiled: it names none of `channels`.
+[[noreturn]] void throw_unknown_channel(const FaultSpec& f, const std::string& what,
+                                        const std::vector<std::string>& channels) {
   std::string names;
-  for (std::size_t i = 0; i < context.channels.size(); ++i) {
-    if (context.channels[i].name == f.channel) return static_cast<int>(i);
-    names += (names.empty() ? "" : ", ") + context.channels[i].name;
-  }
+  for (const auto& name : channels) names += (names.empty() ? "" : ", ") + name;
   throw std::runtime_error(
       what + ": channel=" + f.channel + " names no channel of this run" +
       (names.empty() ? std::string(" (it declares none)") : " (channels: " + names + ")"));
@@ -60,8 +59,8 @@ void copy_text(char (&dst)[N], const std::string& src, const std::string& what, 
   dst[src.size()] = '\0';
 }
 
-void compile_rule(const FaultSpec& f, std::size_t index, fl_rule& r,
-                  const ControlContext& context) {
+void compile_rule(const FaultSpec& f, const CheckedFaults::Target& target, std::size_t index,
+                  fl_rule& r, const std::vector<std::string>& channels) {
   const std::string what = describe(f, index);
   if (f.calls.empty()) throw std::runtime_error(what + ": names no call");
   for (const auto& name : f.calls) {
@@ -104,9 +103,10 @@ void compile_rule(const FaultSpec& f, std::size_t index, fl_rule& r,
                : f.fd == FdClass::anon ? FL_FD_ANON
                                        : FL_FD_ANY;
   r.flags = f.force ? FL_RULE_FORCE : 0;
-  r.channel = f.channel.empty() ? -1 : channel_index(f, what, context);
+  if (target.unknown_channel) throw_unknown_channel(f, what, channels);
+  r.channel = target.channel;
   if (!f.site.empty()) {
-    SiteResolution site = resolve_site(f.site, context.programs);
+    const SiteResolution& site = target.site;
     if (!site.error.empty()) throw std::runtime_error(what + ": " + site.error);
     copy_text(r.site, f.site, what, "site=");
     r.site_count =
@@ -149,9 +149,63 @@ void count_family(const fl_rule& r, std::uint64_t (&counted)[FL_MAX_CALLS / 64])
 
 }  // namespace
 
+CheckedFaults check_faults(std::vector<FaultSpec> faults, std::vector<std::string> channels,
+                           std::vector<std::filesystem::path> programs) {
+  CheckedFaults out;
+  out.targets_.reserve(faults.size());
+  for (const FaultSpec& f : faults) {
+    CheckedFaults::Target t;
+    if (!f.channel.empty()) {
+      auto found = std::find(channels.begin(), channels.end(), f.channel);
+      if (found == channels.end())
+        t.unknown_channel = true;
+      else
+        t.channel = static_cast<int>(found - channels.begin());
+    }
+    if (!f.site.empty()) t.site = resolve_site(f.site, programs);
+    out.targets_.push_back(std::move(t));
+  }
+  out.faults_ = std::move(faults);
+  out.channels_ = std::move(channels);
+  out.programs_ = std::move(programs);
+  return out;
+}
+
+CheckedFaults check_faults(const std::vector<FaultSpec>& faults, const ControlContext& context) {
+  std::vector<std::string> channels;
+  channels.reserve(context.channels.size());
+  for (const auto& c : context.channels) channels.push_back(c.name);
+  return check_faults(faults, std::move(channels), context.programs);
+}
+
+bool CheckedFaults::checked_for(const std::vector<FaultSpec>& faults,
+                                const ControlContext& context) const {
+  if (faults.size() != faults_.size() || context.channels.size() != channels_.size()) return false;
+  for (std::size_t i = 0; i < channels_.size(); ++i)
+    if (context.channels[i].name != channels_[i]) return false;
+  bool any_site = false;
+  for (std::size_t i = 0; i < faults.size(); ++i) {
+    if (faults[i].to_string() != faults_[i].to_string()) return false;
+    any_site = any_site || !faults[i].site.empty();
+  }
+  return !any_site || context.programs == programs_;
+}
+
 ControlBlock ControlBlock::create(const std::filesystem::path& path,
                                   const std::vector<FaultSpec>& faults, std::uint64_t seed,
                                   const ControlContext& context) {
+  return create(path, check_faults(faults, context), seed, context);
+}
+
+ControlBlock ControlBlock::create(const std::filesystem::path& path, const CheckedFaults& checked,
+                                  std::uint64_t seed, const ControlContext& context) {
+  const std::vector<FaultSpec>& faults = checked.faults();
+  if (checked.channels().size() != context.channels.size() ||
+      !std::equal(checked.channels().begin(), checked.channels().end(), context.channels.begin(),
+                  [](const std::string& name, const ControlContext::Channel& c) {
+                    return name == c.name;
+                  }))
+    throw std::invalid_argument("the faults were checked against other channels than the run's");
   if (context.channels.size() > FL_MAX_CHANNELS)
     throw std::runtime_error(std::to_string(context.channels.size()) +
                              " channels, but a run holds at most " +
@@ -202,7 +256,7 @@ ControlBlock ControlBlock::create(const std::filesystem::path& path,
     c.captures[i] = {context.captures[i].dev, context.captures[i].ino};
   c.capture_count = static_cast<std::uint32_t>(context.captures.size());
   for (std::size_t i = 0; i < faults.size(); ++i) {
-    compile_rule(faults[i], i, c.rules[i], context);
+    compile_rule(faults[i], checked.targets()[i], i, c.rules[i], checked.channels());
     for (std::size_t w = 0; w < FL_MAX_CALLS / 64; ++w) c.armed[w] |= c.rules[i].call_mask[w];
     count_family(c.rules[i], c.counted);
   }
@@ -278,11 +332,15 @@ std::vector<std::uint64_t> ControlBlock::misses(std::size_t rule) const {
 
 std::vector<ControlBlock::Event> ControlBlock::events() const {
   std::vector<Event> out;
-  if (!control_) return out;
+  read_events([&out](Event&& e) { out.push_back(std::move(e)); });
+  return out;
+}
+
+void ControlBlock::read_events(const std::function<void(Event&&)>& sink) const {
+  if (!control_) return;
   const auto& table = call_table();
   const std::uint64_t next = control_->event_next.load(std::memory_order_acquire);
   const std::uint64_t first = next > FL_EVENT_RING ? next - FL_EVENT_RING : 0;
-  out.reserve(next - first);
   for (std::uint64_t idx = first; idx < next; ++idx) {
     const fl_event& e = control_->events[idx % FL_EVENT_RING];
     if (e.seq.load(std::memory_order_acquire) != idx + 1) continue;  // still being written
@@ -312,9 +370,8 @@ std::vector<ControlBlock::Event> ControlBlock::events() const {
         channel < FL_MAX_CHANNELS)
       ev.channel.assign(control_->channels[channel].name,
                         strnlen(control_->channels[channel].name, FL_NAME_MAX));
-    out.push_back(std::move(ev));
+    sink(std::move(ev));
   }
-  return out;
 }
 
 std::vector<ControlBlock::Created> ControlBlock::created() const {

@@ -5,10 +5,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "faultline/fault_spec.h"
+#include "faults/site_resolver.h"
 
 struct fl_control;
 
@@ -37,6 +39,47 @@ struct ControlContext {
   std::vector<std::filesystem::path> programs;  // ELF files site= is resolved in
 };
 
+// The faults of a run with what they name looked up once: each channel= as an index into
+// the run's channels, each site= as address ranges in its programs. Only check_faults()
+// builds one; ControlBlock::create compiles from it without looking anything up again, and
+// `preflight`'s is handed to Runner::run, which reuses it (docs/how-it-works.md, "The runner").
+class CheckedFaults final {
+ public:
+  struct Target {
+    int channel = -1;          // index into channels(); -1: none named, or unknown_channel
+    bool unknown_channel = false;
+    SiteResolution site;       // no site=: no ranges and no error
+  };
+  [[nodiscard]] const std::vector<FaultSpec>& faults() const { return faults_; }
+  [[nodiscard]] const std::vector<Target>& targets() const { return targets_; }
+  // What channel= and site= were looked up in.
+  [[nodiscard]] const std::vector<std::string>& channels() const { return channels_; }
+  [[nodiscard]] const std::vector<std::filesystem::path>& programs() const { return programs_; }
+  // Checked for these very faults and the channels and programs of `context` (the programs
+  // only matter when a fault names a site): then it can stand for checking them again.
+  [[nodiscard]] bool checked_for(const std::vector<FaultSpec>& faults,
+                                 const ControlContext& context) const;
+
+ private:
+  friend CheckedFaults check_faults(std::vector<FaultSpec> faults,
+                                    std::vector<std::string> channels,
+                                    std::vector<std::filesystem::path> programs);
+  CheckedFaults() = default;
+  std::vector<FaultSpec> faults_;
+  std::vector<Target> targets_;
+  std::vector<std::string> channels_;
+  std::vector<std::filesystem::path> programs_;
+};
+
+// Looks up each fault's channel= among `channels` and its site= in `programs`; what is not
+// found is recorded in its Target (the caller says it in its own words), not thrown.
+[[nodiscard]] CheckedFaults check_faults(std::vector<FaultSpec> faults,
+                                         std::vector<std::string> channels,
+                                         std::vector<std::filesystem::path> programs);
+// The same against a run's channels and programs.
+[[nodiscard]] CheckedFaults check_faults(const std::vector<FaultSpec>& faults,
+                                         const ControlContext& context);
+
 class ControlBlock final {
  public:
   // Creates `path` (0600, must not exist), writes the header, the channel table and one rule
@@ -46,6 +89,12 @@ class ControlBlock final {
   // cannot be created or mapped.
   [[nodiscard]] static ControlBlock create(const std::filesystem::path& path,
                                            const std::vector<FaultSpec>& faults, std::uint64_t seed,
+                                           const ControlContext& context = {});
+  // The same from faults already checked against `context` (check_faults): what they name is
+  // not looked up again. Throws std::invalid_argument when they were checked against other
+  // channels.
+  [[nodiscard]] static ControlBlock create(const std::filesystem::path& path,
+                                           const CheckedFaults& faults, std::uint64_t seed,
                                            const ControlContext& context = {});
   ControlBlock(ControlBlock&& other) noexcept;
   ControlBlock& operator=(ControlBlock&& other) noexcept;
@@ -87,6 +136,9 @@ class ControlBlock final {
   };
   // The complete records still in the ring, in sequence order.
   [[nodiscard]] std::vector<Event> events() const;
+  // The same records, each handed to `sink` as it is read, for the caller to move from: the
+  // runner's results take them without a second copy.
+  void read_events(const std::function<void(Event&&)>& sink) const;
   // Events overwritten because more than FL_EVENT_RING faults fired. Once the ring wraps, a
   // slot two threads write at once is skipped by events() rather than returned torn.
   [[nodiscard]] std::uint64_t events_lost() const;
