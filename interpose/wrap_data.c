@@ -1,4 +1,5 @@
-/* The exported wrappers, one per row of calls.def. Each one checks its armed bit and calls
+/* The exported wrappers, one per row of calls.def (this file was wrappers.c; it is split by
+ * job next). Each one checks its armed bit and calls
  * the real function; only when a rule exists for the call does it take the slow path that
  * asks the rule engine and applies the fault. Rows of family SYS are generated from the
  * table; the other families (data transfers, messages, readiness, variadic opens) share the
