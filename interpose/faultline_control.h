@@ -41,7 +41,8 @@ extern "C" {
 
 /* Call ids: one per row of calls.def, in file order. */
 enum fl_call_id {
-#define FL_CALL(name, base, family, ret, fail, params, args, obj, kinds, errnos, transient, hard) \
+#define FL_CALL(name, base, family, ret, fail, params, args, obj, kinds, errnos, transient, hard, \
+                data)                                                                             \
   FL_CALL_##name,
 #include "calls.def"
 #undef FL_CALL

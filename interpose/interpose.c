@@ -1,10 +1,10 @@
-/* The interposer's global state and its load-time constructor: the globals the other files
- * share live in this file (file-local state stays with its file: the fd cache and hook
- * pointers in wrappers.c, the observing wrappers' pointers in observe.c).
- *
- * Rules of the house for everything in interpose/: no allocation, locks, stdio or exceptions
- * on the call path; errno preserved exactly when nothing is injected; files are opened and
- * mapped with raw syscalls so that our own wrappers never see them; no thread of our own. */
+/* The interposer's global state and its load-time constructor. Every global that more than
+ * one file uses lives in this file (declared in interpose.h and wrap.h); state that one file
+ * alone uses is `static` in that file: the fd cache's entries (fd_attribution.c), the reset
+ * marks (reset.c), the epoll interest (wrap_ready.c), the hooks' real functions
+ * (wrap_hooks.c), the observing wrappers' real functions (observe.c), the module list
+ * (record.c). The house rules of the call path, which hold for everything in interpose/, are
+ * at the top of decide.c. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -54,10 +54,25 @@ __thread int fl_busy __attribute__((tls_model("initial-exec")));
  * same value). */
 _Atomic(void*) fl_real[FL_CALL_COUNT];
 
+/* site= matching (site.c). Written by fl_site_init, before fl_site_ready is set; afterwards
+ * only by fl_site_refresh, which fills in modules loaded since (an aligned 64-bit store: a
+ * reader sees the old or the new base). */
+uint64_t fl_site_base[FL_MAX_RULES * FL_SITE_RANGES];
+int fl_site_ready;
+int fl_site_pending;
+
+/* Set by fl_record_init (record.c) from the constructor when the control block asks for a
+ * recording. */
+int fl_recording;
+
+/* Set once the fd cache (fd_attribution.c) holds an entry: until then the wrappers that
+ * forget an fd pay one load (wrap.h). */
+_Atomic int fl_fd_cache_on;
+
 static const char* const fl_symbols[FL_CALL_COUNT] = {
 #define FL_CALL(name, base, family, ret, fail, params, args, object, kinds, errnos, transient, \
-                hard)                                                                          \
-  #name,
+                hard, data)                                                                    \
+#name,
 #include "calls.def"
 #undef FL_CALL
 };

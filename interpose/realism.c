@@ -107,7 +107,9 @@ static const struct {
 #define FL_RECORD_PROBES (sizeof fl_record_probes / sizeof fl_record_probes[0])
 
 static const uint32_t fl_record_kinds[FL_CALL_COUNT] = {
-#define FL_CALL(name, base, family, ret, fail, params, args, obj, kinds, errnos, transient, hard) kinds,
+#define FL_CALL(name, base, family, ret, fail, params, args, obj, kinds, errnos, transient, hard, \
+                data)                                                                             \
+  kinds,
 #include "calls.def"
 #undef FL_CALL
 };

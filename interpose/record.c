@@ -33,7 +33,6 @@ static struct fl_local_module fl_modules[FL_LOCAL_MODULES];
 static _Atomic uint32_t fl_module_count;
 static _Atomic int fl_scanning;
 static _Atomic int fl_rescans_left;
-int fl_recording;
 
 /* A path into the control block's module table, once per file (a race may add it twice). */
 static void fl_module_publish(struct fl_control* ctl, uint64_t dev, uint64_t ino,

@@ -7,7 +7,8 @@
 #include <time.h>
 
 static const uint32_t fl_kinds_table[FL_CALL_COUNT] = {
-#define FL_CALL(name, base, family, ret, fail, params, args, obj, kinds, errnos, transient, hard) \
+#define FL_CALL(name, base, family, ret, fail, params, args, obj, kinds, errnos, transient, hard, \
+                data)                                                                             \
   kinds,
 #include "calls.def"
 #undef FL_CALL

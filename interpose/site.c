@@ -14,13 +14,6 @@
 
 #include "interpose.h"
 
-/* Written by fl_site_init, before fl_site_ready is set; afterwards only by fl_site_refresh,
- * which fills in modules loaded since (an aligned 64-bit store: a reader sees the old or the
- * new base). */
-uint64_t fl_site_base[FL_MAX_RULES * FL_SITE_RANGES];
-int fl_site_ready;
-int fl_site_pending;
-
 /* The (st_dev, st_ino) of `path`, as stat(2) in the runner reports them. */
 static int fl_site_stat(const char* path, uint64_t* dev, uint64_t* ino) {
 #ifdef SYS_newfstatat

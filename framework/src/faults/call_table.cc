@@ -34,7 +34,7 @@ const std::vector<CallInfo>& call_table() {
   static const std::vector<CallInfo> table = [] {
     std::vector<CallInfo> t;
 #define FL_CALL(name, base, family, ret, fail, params, args, object, kinds, errnos, transient, \
-                hard)                                                                          \
+                hard, data)                                                                    \
   t.push_back(CallInfo{FL_CALL_##name, #name, #base, #family, #ret, #fail, #params, #object,   \
                        (kinds), split_words(errnos), split_words(transient), split_words(hard)});
 #include "calls.def"

@@ -1,5 +1,5 @@
 // Classifying another process's objects; see remote_subject.h. Mirrors fl_resolve_fd and
-// fl_resolve_subject of interpose/wrappers.c, from the outside.
+// fl_resolve_subject of interpose/fd_attribution.c, from the outside.
 #include "seccomp/remote_subject.h"
 
 #include <arpa/inet.h>

@@ -1,0 +1,86 @@
+# The interposer exports exactly the rows of its tables (calls.def, hooks.def, observe.def),
+# and defines no wrapper the tables do not list. The version script is generated from the
+# tables, so a wrapper written without a row is not exported (`local: *`) and silently never
+# runs; this finds it by its name: a function of the library's own symbol table named like a
+# function libc exports, that the library does not export. And a row whose wrapper was never
+# written (or generated) is missing from the exports.
+#   cmake -DLIB=libfaultline-interpose.so -DTABLES=interpose/ -DNM=nm -P exports_match_tables.cmake
+cmake_minimum_required(VERSION 3.20)
+foreach(var LIB TABLES NM)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "exports_match_tables: -D${var}= is required")
+  endif()
+endforeach()
+
+set(rows "")
+foreach(table calls hooks observe)
+  file(STRINGS ${TABLES}/${table}.def lines REGEX "^FL_(CALL|HOOK|OBSERVE)\\(")
+  foreach(line IN LISTS lines)
+    string(REGEX REPLACE "^FL_(CALL|HOOK|OBSERVE)\\(([A-Za-z0-9_]+)[,)].*" "\\2" sym "${line}")
+    list(APPEND rows ${sym})
+  endforeach()
+endforeach()
+list(SORT rows)
+list(LENGTH rows row_count)
+if(row_count LESS 100)
+  message(FATAL_ERROR "exports_match_tables: only ${row_count} rows read from ${TABLES}")
+endif()
+
+# Defined symbols of an `nm` listing whose type letter matches `types`, versions stripped.
+function(symbols out types)
+  execute_process(COMMAND ${NM} ${ARGN} OUTPUT_VARIABLE text RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "exports_match_tables: ${NM} ${ARGN} failed")
+  endif()
+  string(REPLACE "\n" ";" lines "${text}")
+  set(syms "")
+  foreach(line IN LISTS lines)
+    if(line MATCHES "^[0-9a-fA-F]+ ([A-Za-z]) ([^@ ]+)")
+      set(type ${CMAKE_MATCH_1})
+      set(name ${CMAKE_MATCH_2})
+      if(type MATCHES "^[${types}]$")
+        list(APPEND syms ${name})
+      endif()
+    endif()
+  endforeach()
+  list(REMOVE_DUPLICATES syms)
+  list(SORT syms)
+  set(${out} "${syms}" PARENT_SCOPE)
+endfunction()
+
+symbols(exported "TtWwi" -D --defined-only ${LIB})
+set(failed "")
+foreach(sym IN LISTS exported)
+  if(NOT sym IN_LIST rows)
+    string(APPEND failed "  ${sym}: exported, but no row of calls.def, hooks.def or observe.def\n")
+  endif()
+endforeach()
+foreach(sym IN LISTS rows)
+  if(NOT sym IN_LIST exported)
+    string(APPEND failed "  ${sym}: a table row, but the library exports no wrapper for it\n")
+  endif()
+endforeach()
+
+# Wrappers without a row: functions of the library named like libc's own.
+execute_process(COMMAND ldd ${LIB} OUTPUT_VARIABLE ldd_out)
+if(NOT ldd_out MATCHES "libc\\.so\\.6 => ([^ ]+) ")
+  message(FATAL_ERROR "exports_match_tables: cannot find the libc ${LIB} links:\n${ldd_out}")
+endif()
+symbols(libc "TtWwi" -D --defined-only ${CMAKE_MATCH_1})
+symbols(functions "TtWw" ${LIB})
+if(NOT functions)
+  message(FATAL_ERROR "exports_match_tables: ${LIB} has no symbol table (stripped?)")
+endif()
+foreach(sym IN LISTS functions)
+  if(sym IN_LIST libc AND NOT sym IN_LIST exported)
+    string(APPEND failed
+           "  ${sym}: a function named like libc's, not exported: a wrapper without a table row?\n")
+  endif()
+endforeach()
+
+list(LENGTH exported exported_count)
+if(failed)
+  message(FATAL_ERROR "exports_match_tables: the interposer's exports and its tables differ:\n"
+                      "${failed}")
+endif()
+message(STATUS "exports_match_tables: ${exported_count} exports, one per row of the tables")
