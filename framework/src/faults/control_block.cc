@@ -194,10 +194,10 @@ bool CheckedFaults::checked_for(const std::vector<FaultSpec>& faults,
 ControlBlock ControlBlock::create(const std::filesystem::path& path,
                                   const std::vector<FaultSpec>& faults, std::uint64_t seed,
                                   const ControlContext& context) {
-  return create(path, check_faults(faults, context), seed, context);
+  return compile(path, check_faults(faults, context), seed, context);
 }
 
-ControlBlock ControlBlock::create(const std::filesystem::path& path, const CheckedFaults& checked,
+ControlBlock ControlBlock::compile(const std::filesystem::path& path, const CheckedFaults& checked,
                                   std::uint64_t seed, const ControlContext& context) {
   const std::vector<FaultSpec>& faults = checked.faults();
   if (checked.channels().size() != context.channels.size() ||
