@@ -46,9 +46,9 @@ struct ControlContext {
 class CheckedFaults final {
  public:
   struct Target {
-    int channel = -1;          // index into channels(); -1: none named, or unknown_channel
+    int channel = -1;  // index into channels(); -1: none named, or unknown_channel
     bool unknown_channel = false;
-    SiteResolution site;       // no site=: no ranges and no error
+    SiteResolution site;  // no site=: no ranges and no error
   };
   [[nodiscard]] const std::vector<FaultSpec>& faults() const { return faults_; }
   [[nodiscard]] const std::vector<Target>& targets() const { return targets_; }
