@@ -47,8 +47,7 @@ struct PreflightResult {
 
 // Problems that make a scenario impossible to start (exit status 2): programs that cannot
 // be found, faults naming unknown processes. Checked before anything is provisioned.
-[[nodiscard]] PreflightResult check_before_run(const Scenario& scenario,
-                                               const RunOptions& options);
+[[nodiscard]] PreflightResult check_before_run(const Scenario& scenario, const RunOptions& options);
 // check_before_run's problems alone.
 [[nodiscard]] Diagnostics preflight(const Scenario& scenario, const RunOptions& options);
 

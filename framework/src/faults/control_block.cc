@@ -194,17 +194,16 @@ bool CheckedFaults::checked_for(const std::vector<FaultSpec>& faults,
 ControlBlock ControlBlock::create(const std::filesystem::path& path,
                                   const std::vector<FaultSpec>& faults, std::uint64_t seed,
                                   const ControlContext& context) {
-  return create(path, check_faults(faults, context), seed, context);
+  return compile(path, check_faults(faults, context), seed, context);
 }
 
-ControlBlock ControlBlock::create(const std::filesystem::path& path, const CheckedFaults& checked,
-                                  std::uint64_t seed, const ControlContext& context) {
+ControlBlock ControlBlock::compile(const std::filesystem::path& path, const CheckedFaults& checked,
+                                   std::uint64_t seed, const ControlContext& context) {
   const std::vector<FaultSpec>& faults = checked.faults();
   if (checked.channels().size() != context.channels.size() ||
-      !std::equal(checked.channels().begin(), checked.channels().end(), context.channels.begin(),
-                  [](const std::string& name, const ControlContext::Channel& c) {
-                    return name == c.name;
-                  }))
+      !std::equal(
+          checked.channels().begin(), checked.channels().end(), context.channels.begin(),
+          [](const std::string& name, const ControlContext::Channel& c) { return name == c.name; }))
     throw std::invalid_argument("the faults were checked against other channels than the run's");
   if (context.channels.size() > FL_MAX_CHANNELS)
     throw std::runtime_error(std::to_string(context.channels.size()) +

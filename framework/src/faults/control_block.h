@@ -41,14 +41,14 @@ struct ControlContext {
 
 // The faults of a run with what they name looked up once: each channel= as an index into
 // the run's channels, each site= as address ranges in its programs. Only check_faults()
-// builds one; ControlBlock::create compiles from it without looking anything up again, and
+// builds one; ControlBlock::compile compiles from it without looking anything up again, and
 // `preflight`'s is handed to Runner::run, which reuses it (docs/how-it-works.md, "The runner").
 class CheckedFaults final {
  public:
   struct Target {
-    int channel = -1;          // index into channels(); -1: none named, or unknown_channel
+    int channel = -1;  // index into channels(); -1: none named, or unknown_channel
     bool unknown_channel = false;
-    SiteResolution site;       // no site=: no ranges and no error
+    SiteResolution site;  // no site=: no ranges and no error
   };
   [[nodiscard]] const std::vector<FaultSpec>& faults() const { return faults_; }
   [[nodiscard]] const std::vector<Target>& targets() const { return targets_; }
@@ -90,12 +90,12 @@ class ControlBlock final {
   [[nodiscard]] static ControlBlock create(const std::filesystem::path& path,
                                            const std::vector<FaultSpec>& faults, std::uint64_t seed,
                                            const ControlContext& context = {});
-  // The same from faults already checked against `context` (check_faults): what they name is
-  // not looked up again. Throws std::invalid_argument when they were checked against other
-  // channels.
-  [[nodiscard]] static ControlBlock create(const std::filesystem::path& path,
-                                           const CheckedFaults& faults, std::uint64_t seed,
-                                           const ControlContext& context = {});
+  // create() from faults already checked against `context` (check_faults): what they name
+  // is not looked up again. Throws std::invalid_argument when they were checked against
+  // other channels.
+  [[nodiscard]] static ControlBlock compile(const std::filesystem::path& path,
+                                            const CheckedFaults& faults, std::uint64_t seed,
+                                            const ControlContext& context = {});
   ControlBlock(ControlBlock&& other) noexcept;
   ControlBlock& operator=(ControlBlock&& other) noexcept;
   ControlBlock(const ControlBlock&) = delete;

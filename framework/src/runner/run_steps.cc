@@ -232,9 +232,9 @@ ProvisionedRun::ProvisionedRun(const Scenario& scenario, bool inherit_stdio)
 CompiledControl::CompiledControl(const ProvisionedRun& run, const std::vector<FaultSpec>& faults,
                                  const CheckedFaults* checked, std::uint64_t seed, bool record)
     : block(checked && checked->checked_for(faults, run.context)
-                ? ControlBlock::create(run.dir.path() / "control", *checked, seed, run.context)
-                : ControlBlock::create(run.dir.path() / "control",
-                                       check_faults(faults, run.context), seed, run.context)),
+                ? ControlBlock::compile(run.dir.path() / "control", *checked, seed, run.context)
+                : ControlBlock::compile(run.dir.path() / "control",
+                                        check_faults(faults, run.context), seed, run.context)),
       fd_number(control_fd_number()),
       file(open_control_file(block)) {
   // Before any process starts: the seccomp filter is built from the armed calls.

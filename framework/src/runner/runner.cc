@@ -141,8 +141,8 @@ PreflightResult check_before_run(const Scenario& scenario, const RunOptions& opt
   for (std::size_t i = 0; i < scenario.faults.size(); ++i)
     say(scenario.faults[i], checked->targets()[applied + i]);
   for (std::size_t i = 0; i < options.extra_faults.size(); ++i)
-    say(options.extra_faults[i], extra_applied[i] ? checked->targets()[extra_at[i]]
-                                                  : others.targets()[extra_at[i]]);
+    say(options.extra_faults[i],
+        extra_applied[i] ? checked->targets()[extra_at[i]] : others.targets()[extra_at[i]]);
   // Fault kinds the seccomp backend cannot inject, for processes that run under it.
   for (const auto& p : scenario.processes) {
     Backend backend = p.backend;

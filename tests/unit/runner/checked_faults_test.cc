@@ -64,14 +64,14 @@ TEST_CASE("a channel= or site= that is not found is recorded, and said by the co
   context.channels.push_back({});
   context.channels.back().name = "a";
   try {
-    (void)ControlBlock::create(dir.path() / "control", checked, 1, context);
+    (void)ControlBlock::compile(dir.path() / "control", checked, 1, context);
     FAIL("an unknown channel compiled");
   } catch (const std::runtime_error& e) {
     CHECK(std::string(e.what()) ==
           "fault #1 (read): channel=b names no channel of this run (channels: a)");
   }
   CHECK_FALSE(fs::exists(dir.path() / "control"));
-  CHECK_THROWS_AS(ControlBlock::create(dir.path() / "control", checked, 1, ControlContext{}),
+  CHECK_THROWS_AS(ControlBlock::compile(dir.path() / "control", checked, 1, ControlContext{}),
                   std::invalid_argument);
 }
 
