@@ -21,6 +21,7 @@ static struct {
 } fl_epoll_last[FL_FD_TABLE];
 
 static int fl_spurious_poll(struct fl_shot* s, struct pollfd* fds, nfds_t n) {
+  if (!fds) return -1; /* the real call says EFAULT */
   for (nfds_t i = 0; i < n; ++i) {
     if (fds[i].fd < 0 || !(fds[i].events & (POLLIN | POLLOUT))) continue;
     for (nfds_t k = 0; k < n; ++k) fds[k].revents = 0;
@@ -49,7 +50,7 @@ static int fl_spurious_select(struct fl_shot* s, int n, fd_set* r, fd_set* w, fd
 }
 
 static int fl_spurious_epoll(struct fl_shot* s, int epfd, struct epoll_event* ev, int max) {
-  if (epfd < 0 || epfd >= FL_FD_TABLE || max < 1) return -1;
+  if (!ev || epfd < 0 || epfd >= FL_FD_TABLE || max < 1) return -1;
   uint32_t events = atomic_load_explicit(&fl_epoll_last[epfd].events, memory_order_relaxed);
   if (!(events & (EPOLLIN | EPOLLOUT))) return -1;
   ev[0].events = events & (EPOLLIN | EPOLLOUT);
