@@ -366,6 +366,7 @@ __attribute__((constructor)) static void fl_init(void) {
   fl_resolve_all();
   fl_site_init(ctl);
   fl_record_init(ctl);
+  fl_context_init(ctl);
   fl_ctl = ctl;
   memcpy(fl_armed, ctl->armed, sizeof fl_armed);
   /* The rules' call families too: counted, so that a rule that never fired can say which

@@ -135,7 +135,8 @@ class ControlBlock final {
   // Recording (RunOptions::record): arms every call and has the interposers and the seccomp
   // supervisor count each call on an IPC object per (process, call, caller). Before any
   // process starts (the seccomp filter is built from the armed calls).
-  void start_recording();
+  // `context` frames per site (K of `explore --context K`, at most FL_CONTEXT_MAX).
+  void start_recording(unsigned context = 1);
   struct Recorded {
     std::string process;  // FAULTLINE_PROCESS
     int call_id = -1;
@@ -144,6 +145,14 @@ class ControlBlock final {
     std::uint64_t ino = 0;
     std::string module;        // its path as a process saw it, "" when unknown
     std::uint64_t offset = 0;  // link-time return address (absolute when no module)
+    // With a context (start_recording(K > 1)): the frames outside the caller, placed alike.
+    struct Frame {
+      std::uint64_t dev = 0;
+      std::uint64_t ino = 0;
+      std::string module;
+      std::uint64_t offset = 0;
+    };
+    std::vector<Frame> outer;
     std::uint64_t count = 0;
     unsigned shape = 0;  // enum fl_shape of the first call
     unsigned flags = 0;  // FL_REC_*

@@ -335,7 +335,7 @@ ScenarioResult Runner::run(const Scenario& scenario) {
     provisioned = Clock::now();
     ControlBlock control =
         ControlBlock::create(dir.path() / "control", faults, result.seed, context);
-    if (options_.record) control.start_recording();
+    if (options_.record) control.start_recording(options_.context);
 
     // The control file reaches the processes as an inherited descriptor, which survives a
     // privilege drop (the run directory is the runner's alone), and by path as a fallback;
