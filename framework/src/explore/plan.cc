@@ -30,12 +30,14 @@ std::string site_key(const RecordedCall& c) {
 }  // namespace
 
 std::string Site::where() const {
-  std::string at = call.function.empty() ? call.site : call.function;
+  // The innermost frame here; a calling context's outer frames follow.
+  const std::string inner(site_context(call.site).front());
+  std::string at = call.function.empty() ? inner : call.function;
   if (at.empty()) at = "any caller";
   if (!call.location.empty())
     at += fmt::format(" ({})", call.location);
-  else if (!call.function.empty() && !call.site.empty())
-    at += fmt::format(" ({})", site_context(call.site).front());
+  else if (!call.function.empty() && !inner.empty())
+    at += fmt::format(" ({})", inner);
   for (const RecordedCall::Frame& f : call.context) {
     at += " < " + (f.function.empty() ? f.site : f.function);
     if (!f.location.empty())
