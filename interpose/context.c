@@ -103,8 +103,8 @@ void fl_context_init(const struct fl_control* ctl) {
   int (*set_caching)(unw_addr_space_t, unw_caching_policy_t) =
       (int (*)(unw_addr_space_t, unw_caching_policy_t))dlsym(lib, "_ULx86_64_set_caching_policy");
   unw_addr_space_t* local = (unw_addr_space_t*)dlsym(lib, "_ULx86_64_local_addr_space");
-  if (!fl_unw.getcontext || !fl_unw.init_local || !fl_unw.step || !fl_unw.get_reg ||
-      !set_caching || !local)
+  if (!fl_unw.getcontext || !fl_unw.init_local || !fl_unw.step || !fl_unw.get_reg || !set_caching ||
+      !local)
     fl_context_unavailable("a symbol of libunwind 1.x for x86_64 is missing");
   set_caching(*local, UNW_CACHE_NONE);
   fl_rules_context_base = fl_context_base;

@@ -62,8 +62,7 @@ struct fl_frames {
 };
 
 /* The frames 1..K-1 of a context rule whose frame 0 (the caller) matched. */
-static int fl_context_ok(const struct fl_rule* r, int index, uint64_t caller,
-                         struct fl_frames* f) {
+static int fl_context_ok(const struct fl_rule* r, int index, uint64_t caller, struct fl_frames* f) {
   int outer = (int)(r->context_depth < FL_CONTEXT_MAX ? r->context_depth : FL_CONTEXT_MAX) - 1;
   const uint64_t* bases = fl_rules_context_base;
   if (!fl_rules_unwind || !bases) return 0;
@@ -133,8 +132,8 @@ static int fl_missed(struct fl_control* ctl, int index, int why) {
 }
 
 /* Cheapest tests first: the ones that need a system call come last. */
-static int fl_matches(struct fl_control* ctl, struct fl_rule* r, int index,
-                      struct fl_subject* s, struct fl_frames* frames) {
+static int fl_matches(struct fl_control* ctl, struct fl_rule* r, int index, struct fl_subject* s,
+                      struct fl_frames* frames) {
   int call = s->call;
   if (!(r->call_mask[call >> 6] & (1ull << (call & 63)))) return 0;
   /* The process first: the reasons counted after it are all about the rule's process. */

@@ -294,11 +294,12 @@ TEST_CASE("explore --context 2 tells apart the callers of one IPC helper",
     CHECK(site.at("context").at(0).at("function") == "send_body");
     CHECK_THAT(site.at("context").at(0).at("location").get<std::string>(),
                Catch::StartsWith("ctx_helper_naive.c:"));
-    CHECK_THAT(f->at("where").get<std::string>(), Catch::Contains("xwrite") &&
-                                                      Catch::Contains("< send_body"));
+    CHECK_THAT(f->at("where").get<std::string>(),
+               Catch::Contains("xwrite") && Catch::Contains("< send_body"));
     // The repro targets the context: MODULE+0xOFFSET<MODULE+0xOFFSET.
-    CHECK_THAT(f->at("fault").get<std::string>(),
-               Catch::Matches(".*:site=ctx_helper_naive\\+0x[0-9a-f]+<ctx_helper_naive\\+0x[0-9a-f]+.*"));
+    CHECK_THAT(
+        f->at("fault").get<std::string>(),
+        Catch::Matches(".*:site=ctx_helper_naive\\+0x[0-9a-f]+<ctx_helper_naive\\+0x[0-9a-f]+.*"));
   }
   check_repro(deep, *found.front());
 }
@@ -306,19 +307,18 @@ TEST_CASE("explore --context 2 tells apart the callers of one IPC helper",
 TEST_CASE("explore --context 2 finds nothing on the helper's robust twin",
           "[integration][explore][explore-subjects][context]") {
   NothingLeftBehind guard;
-  const ExploreRun run = explore(subject("ctx_helper"), {"FAULTLINE_TWIN=robust"}, {"--context", "2"});
+  const ExploreRun run =
+      explore(subject("ctx_helper"), {"FAULTLINE_TWIN=robust"}, {"--context", "2"});
   INFO(run.describe() << "\nfindings:\n" << summary(run.findings()));
   CHECK(run.command.exit_code == 0);
   CHECK(run.findings().empty());
   CHECK(run.scenario.at("points_run").get<std::size_t>() > 0);
 }
 
-TEST_CASE("explore --context takes 1 to 8 frames",
-          "[integration][explore][context]") {
+TEST_CASE("explore --context takes 1 to 8 frames", "[integration][explore][context]") {
   for (const std::string k : {"0", "9", "two"}) {
-    const CommandResult r =
-        run_faultline({"explore", subject("ctx_helper").string(), "--context", k},
-                      {"FAULTLINE_TWIN=naive"});
+    const CommandResult r = run_faultline(
+        {"explore", subject("ctx_helper").string(), "--context", k}, {"FAULTLINE_TWIN=naive"});
     INFO(r.out << r.err);
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::Contains("--context " + k + ": not a number of frames from 1 to 8"));

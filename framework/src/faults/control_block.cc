@@ -76,8 +76,8 @@ void require_unwinder(const std::string& what) {
     return std::string();
   }();
   if (!problem.empty())
-    throw std::runtime_error(what + ": a calling context needs libunwind.so.8 (Debian: " +
-                             "libunwind8): " + problem);
+    throw std::runtime_error(
+        what + ": a calling context needs libunwind.so.8 (Debian: libunwind8): " + problem);
 }
 
 void compile_rule(const FaultSpec& f, std::size_t index, fl_rule& r,
@@ -143,8 +143,8 @@ void compile_rule(const FaultSpec& f, std::size_t index, fl_rule& r,
     for (std::size_t frame = 1; frame < frames.size(); ++frame) {
       SiteResolution outer = resolve_site(frames[frame], context.programs);
       if (!outer.error.empty())
-        throw std::runtime_error(fmt::format("{}: frame {} of the calling context: {}", what,
-                                             frame + 1, outer.error));
+        throw std::runtime_error(
+            fmt::format("{}: frame {} of the calling context: {}", what, frame + 1, outer.error));
       for (const fl_site_range& range : outer.ranges) {
         if (r.context_count >= FL_CONTEXT_RANGES)
           throw std::runtime_error(fmt::format(
@@ -449,9 +449,8 @@ std::vector<ControlBlock::Recorded> ControlBlock::recorded() const {
     r.ino = e.ino;
     r.offset = e.offset;
     for (std::uint32_t i = 0; i < std::min<std::uint32_t>(e.depth, FL_CONTEXT_MAX - 1); ++i)
-      r.outer.push_back({e.outer[i].dev, e.outer[i].ino, module_path(e.outer[i].dev,
-                                                                     e.outer[i].ino),
-                         e.outer[i].offset});
+      r.outer.push_back({e.outer[i].dev, e.outer[i].ino,
+                         module_path(e.outer[i].dev, e.outer[i].ino), e.outer[i].offset});
     r.count = e.count.load(std::memory_order_relaxed);
     r.shape = e.shape;
     r.flags = e.flags.load(std::memory_order_relaxed);

@@ -166,8 +166,8 @@ std::string site_context_problem(std::string_view site) {
       "site=xwrite<send_body, each frame a FUNCTION, FILE:LINE or MODULE+0xOFFSET";
   for (std::size_t i = 0; i < frames.size(); ++i) {
     if (frames[i].empty())
-      return with_hint(fmt::format("site={}: frame {} of the calling context is empty", site, i + 1),
-                       form);
+      return with_hint(
+          fmt::format("site={}: frame {} of the calling context is empty", site, i + 1), form);
   }
   if (frames.size() > kMaxContextFrames)
     return with_hint(fmt::format("site={}: a calling context of {} frames; at most {}", site,

@@ -77,7 +77,7 @@ std::vector<RecordedCall> read_recording(const ControlBlock& control,
                          bool, Frames>;
   std::map<Key, RecordedCall> merged;
   std::map<Key, std::pair<std::uint64_t, std::uint64_t>> identity;  // dev, ino of each key
-  std::map<Key, std::vector<ControlBlock::Recorded::Frame>> outer;   // of each key
+  std::map<Key, std::vector<ControlBlock::Recorded::Frame>> outer;  // of each key
   for (const ControlBlock::Recorded& r : control.recorded()) {
     const bool seccomp = (r.flags & FL_REC_SECCOMP) != 0;
     Frames frames;

@@ -188,9 +188,9 @@ TEST_CASE("With a calling context, one caller's calls from two places are two si
   PlanOptions options;
   options.context = 2;
   options.kinds = {"error"};
-  auto plan = make_plan(scenario_of({"server"}),
-                        {baseline({via("send_header", 0x200, 3), via("send_body", 0x300, 3)})},
-                        options);
+  auto plan =
+      make_plan(scenario_of({"server"}),
+                {baseline({via("send_header", 0x200, 3), via("send_body", 0x300, 3)})}, options);
   CHECK(plan.context == 2);
   REQUIRE(plan.sites.size() == 2);
   std::set<std::string> specs;

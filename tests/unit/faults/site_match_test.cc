@@ -39,9 +39,8 @@ ProbeOutcome run_probe_under(const std::string& fault, const std::string& mode =
   std::vector<std::string> command{probe_program().string()};
   if (!mode.empty()) command.push_back(mode);
   test::CommandResult r = test::run_command(
-      command,
-      {"LD_PRELOAD=" + test::interposer_path().string(),
-       "FAULTLINE_CONTROL=" + control.path().string(), "FAULTLINE_PROCESS=probe"});
+      command, {"LD_PRELOAD=" + test::interposer_path().string(),
+                "FAULTLINE_CONTROL=" + control.path().string(), "FAULTLINE_PROCESS=probe"});
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
   CHECK(r.exit_code == 0);
   return {r.out, control.stats(0)};
@@ -78,7 +77,8 @@ TEST_CASE("A fault with site= counts no call made from elsewhere") {
 // called from the named caller (the interposer walks the stack with libunwind).
 TEST_CASE("A fault with a calling context fires only for calls from the named caller") {
   test::NothingLeftBehind guard;
-  auto second = run_probe_under("read:error=EIO:site=probe_read_helper<probe_via_second", "context");
+  auto second =
+      run_probe_under("read:error=EIO:site=probe_read_helper<probe_via_second", "context");
   CHECK_THAT(second.out, Catch::StartsWith("via first ok\nvia second fail EIO\n"));
   CHECK(second.stats.hits == 1);
   CHECK(second.stats.fires == 1);
@@ -86,8 +86,8 @@ TEST_CASE("A fault with a calling context fires only for calls from the named ca
   CHECK_THAT(first.out, Catch::StartsWith("via first fail EIO\nvia second ok\n"));
   CHECK(first.stats.hits == 1);
   // Three frames: the callers' own caller is main.
-  auto deep = run_probe_under("read:error=EIO:site=probe_read_helper<probe_via_second<main",
-                              "context");
+  auto deep =
+      run_probe_under("read:error=EIO:site=probe_read_helper<probe_via_second<main", "context");
   CHECK_THAT(deep.out, Catch::StartsWith("via first ok\nvia second fail EIO\n"));
   // The helper is never called from main itself: the caller matches, the context does not.
   auto none = run_probe_under("read:error=EIO:site=probe_read_helper<main", "context");

@@ -93,9 +93,8 @@ int main(int argc, char** argv) {
     /* libunwind, loaded for contexts, must not have become the program's C++ unwinder. */
     Dl_info info;
     void* unwinder = dlsym(RTLD_DEFAULT, "_Unwind_RaiseException");
-    printf("unwinder %s\n", unwinder && dladdr(unwinder, &info) && info.dli_fname
-                                 ? info.dli_fname
-                                 : "none");
+    printf("unwinder %s\n",
+           unwinder && dladdr(unwinder, &info) && info.dli_fname ? info.dli_fname : "none");
     return 0;
   }
   report("first", probe_read_first(fds[0]));
