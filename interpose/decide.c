@@ -177,10 +177,7 @@ static void fl_record_call(struct fl_shot* s, uint64_t caller, int nowait) {
     sub->known |= need;
   }
   if (sub->fd_class != FL_FD_IPC) return;
-  uint64_t dev, ino, offset;
-  fl_module_of(fl_ctl, caller, &dev, &ino, &offset);
-  struct fl_recorded* e =
-      fl_record_slot(fl_ctl, fl_process, sub->call, dev, ino, offset, sub->shape & 7u, 0);
+  struct fl_recorded* e = fl_record_site(fl_ctl, caller, sub->call, sub->shape & 7u);
   if (!e) return;
   uint64_t n = atomic_fetch_add_explicit(&e->count, 1, memory_order_relaxed) + 1;
   unsigned possible = fl_record_possible(sub->call, sub->shape);

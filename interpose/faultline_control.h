@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define FL_CONTROL_MAGIC 0x4c544c46u /* "FLTL" little-endian */
-#define FL_CONTROL_VERSION 5u
+#define FL_CONTROL_VERSION 6u
 
 #define FL_MAX_RULES 64
 #define FL_MAX_CALLS 128 /* capacity of the call-id space (see calls.def) */
@@ -38,6 +38,8 @@ extern "C" {
 #define FL_MAX_RECORDED 2048  /* recorded call sites (power of two: open addressing) */
 #define FL_MAX_MODULES 256    /* ELF files the recorded call sites lie in */
 #define FL_MODULE_PATH 256
+#define FL_CONTEXT_MAX 8     /* frames of a calling context (explore --context K, site=A<B) */
+#define FL_CONTEXT_RANGES 16 /* ranges of one context rule's outer frames, all together */
 
 /* Call ids: one per row of calls.def, in file order. */
 enum fl_call_id {
@@ -126,8 +128,14 @@ struct fl_rule {
   char process[FL_NAME_MAX]; /* process name it applies to (and descendants); "" = any */
   char site[FL_SITE_MAX];    /* caller match as written; "" = any */
   uint32_t site_count; /* ranges in site_ranges; a rule with site[0] and none matches nothing */
-  uint32_t reserved2;
+  /* Frames site= names: 0 or 1, the caller (site_ranges); K > 1, a calling context
+   * `INNER<CALLER<...`: site_ranges hold the caller's (frame 0), context_ranges the K-1
+   * frames outside it, each range tagged with its frame (1..K-1) in context_frame. */
+  uint32_t context_depth;
   struct fl_site_range site_ranges[FL_SITE_RANGES];
+  uint32_t context_count; /* ranges in context_ranges */
+  uint8_t context_frame[FL_CONTEXT_RANGES];
+  struct fl_site_range context_ranges[FL_CONTEXT_RANGES];
   char text[FL_SITE_MAX];    /* the spec as the user wrote it, for reports */
   FL_ATOMIC(uint64_t) hits;  /* calls that matched this rule, all processes together */
   FL_ATOMIC(uint64_t) fires; /* faults injected by this rule */
@@ -286,6 +294,14 @@ struct fl_call_counts {
 #define FL_REC_EAGAIN_NB 16u /* an EAGAIN was, on a non-blocking fd or call (O_NONBLOCK,   \
                                 MSG_DONTWAIT), not only because a socket timeout expired */
 
+/* A return address as the recording keeps it: a link-time address in the ELF file
+ * (dev, ino), or dev = ino = 0 and the absolute address. */
+struct fl_frame {
+  uint64_t dev;
+  uint64_t ino;
+  uint64_t offset;
+};
+
 struct fl_recorded {
   FL_ATOMIC(uint32_t) state;
   uint16_t call;   /* enum fl_call_id */
@@ -296,7 +312,10 @@ struct fl_recorded {
   uint64_t offset;
   FL_ATOMIC(uint64_t) count;
   FL_ATOMIC(uint32_t) flags; /* FL_REC_* (sticky) */
-  uint32_t reserved;
+  /* With record_context K > 1: the frames outside the caller that the key includes (the
+   * caller's caller first), fewer than K-1 when the stack ends sooner. */
+  uint32_t depth;
+  struct fl_frame outer[FL_CONTEXT_MAX - 1];
 };
 
 /* An ELF file recorded call sites lie in, so that the runner can symbolize them after the
@@ -343,7 +362,7 @@ struct fl_control {
   /* Recording: with `record` set the runner arms every call, and each call on an object a
    * default (fd=ipc) rule would match is counted in recorded[]. */
   uint32_t record;
-  uint32_t reserved4;
+  uint32_t record_context; /* K of `explore --context K`: frames per recorded site; 0/1: caller */
   FL_ATOMIC(uint64_t) recorded_lost; /* calls not recorded: table full, or no process slot */
   struct fl_module modules[FL_MAX_MODULES];
   struct fl_recorded recorded[FL_MAX_RECORDED];

@@ -3,7 +3,9 @@
  * alone uses is `static` in that file: the fd cache's entries (fd_attribution.c), the reset
  * marks (reset.c), the epoll interest (wrap_ready.c), the hooks' real functions
  * (wrap_hooks.c), the observing wrappers' real functions (observe.c), the module list
- * (record.c). The house rules of the call path, which hold for everything in interpose/, are
+ * (record.c), libunwind's entry points (context.c). The rule engine's two hooks for calling
+ * contexts, fl_rules_unwind and fl_rules_context_base, live in rule_engine.c, which the C++
+ * side also builds (faultline_rules) without this file. The house rules of the call path, which hold for everything in interpose/, are
  * at the top of decide.c. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -58,7 +60,10 @@ _Atomic(void*) fl_real[FL_CALL_COUNT];
  * only by fl_site_refresh, which fills in modules loaded since (an aligned 64-bit store: a
  * reader sees the old or the new base). */
 uint64_t fl_site_base[FL_MAX_RULES * FL_SITE_RANGES];
+uint64_t fl_context_base[FL_MAX_RULES * FL_CONTEXT_RANGES]; /* a context's outer frames */
 int fl_site_ready;
+/* Set by fl_context_init (context.c) once libunwind is loaded, before any rule can match. */
+int fl_context_ready;
 int fl_site_pending;
 
 /* Set by fl_record_init (record.c) from the constructor when the control block asks for a
@@ -381,6 +386,7 @@ __attribute__((constructor)) static void fl_init(void) {
   fl_resolve_all();
   fl_site_init(ctl);
   fl_record_init(ctl);
+  fl_context_init(ctl);
   fl_ctl = ctl;
   memcpy(fl_armed, ctl->armed, sizeof fl_armed);
   /* The rules' call families too: counted, so that a rule that never fired can say which

@@ -52,6 +52,24 @@ void fl_record_init(struct fl_control* ctl);
 int fl_module_of(struct fl_control* ctl, uint64_t caller, uint64_t* dev, uint64_t* ino,
                  uint64_t* offset);
 
+/* Calling contexts (context.c): with a context rule (site=A<B) or a recording of K > 1
+ * frames, fl_context_init (constructor) loads libunwind.so.8 privately (RTLD_LOCAL: its
+ * _Unwind_* must not replace the program's C++ unwinder) and sets fl_context_ready; when it
+ * cannot, the process says so on stderr and exits 127 (a process that cannot be matched would
+ * be an escape). fl_context_base: per rule and context range, the load address of its module
+ * in this process (UINT64_MAX: not loaded), filled by site.c with fl_site_base. */
+extern uint64_t fl_context_base[FL_MAX_RULES * FL_CONTEXT_RANGES];
+extern int fl_context_ready;
+void fl_context_init(const struct fl_control* ctl);
+/* The return addresses of up to `want` frames outside the frame that `caller` returns into
+ * (its caller's first); the count found, 0 when none (no context loaded, `caller` not on the
+ * stack). No allocation, no lock of its own, errno preserved. */
+int fl_context_frames(uint64_t caller, uint64_t* out, int want);
+/* Recording: the slot of this call at its caller (and, with record_context K > 1, its K-1
+ * outer frames), found or claimed; NULL when the table is full. */
+struct fl_recorded* fl_record_site(struct fl_control* ctl, uint64_t caller, int call,
+                                   unsigned shape);
+
 /* Resolves the next definitions of the observing wrappers (observe.c) from the constructor:
  * syscall() always (the pass-through is hot in some programs and must not run dlsym from
  * main on), the others when `all` (under a control block); liburing's stay unresolved in a

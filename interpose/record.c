@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "interpose.h"
+#include "rule_engine.h"
 
 #define FL_LOCAL_MODULES 512
 #define FL_RESCANS 8 /* dl_iterate_phdr calls after the constructor's, per process */
@@ -146,4 +147,23 @@ int fl_module_of(struct fl_control* ctl, uint64_t caller, uint64_t* dev, uint64_
   *ino = 0;
   *offset = caller;
   return 0;
+}
+
+struct fl_recorded* fl_record_site(struct fl_control* ctl, uint64_t caller, int call,
+                                   unsigned shape) {
+  uint64_t dev, ino, offset;
+  fl_module_of(ctl, caller, &dev, &ino, &offset);
+  unsigned depth = 0;
+  struct fl_frame outer[FL_CONTEXT_MAX - 1];
+  if (__builtin_expect(ctl->record_context > 1, 0)) {
+    /* The calling context: the frames outside the caller, each placed like the caller. */
+    uint64_t pcs[FL_CONTEXT_MAX - 1];
+    uint32_t want = ctl->record_context < FL_CONTEXT_MAX ? ctl->record_context : FL_CONTEXT_MAX;
+    int n = fl_context_frames(caller, pcs, (int)want - 1);
+    for (int i = 0; i < n; ++i) {
+      fl_module_of(ctl, pcs[i], &outer[i].dev, &outer[i].ino, &outer[i].offset);
+      depth = (unsigned)i + 1;
+    }
+  }
+  return fl_record_slot_context(ctl, fl_process, call, dev, ino, offset, outer, depth, shape, 0);
 }

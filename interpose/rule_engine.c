@@ -51,7 +51,44 @@ static void fl_need(struct fl_subject* s, unsigned need) {
   s->known |= need;
 }
 
-static int fl_site_ok(const struct fl_rule* r, int index, const struct fl_subject* s) {
+int (*fl_rules_unwind)(uint64_t caller, uint64_t* out, int want);
+const uint64_t* fl_rules_context_base;
+
+/* The frames outside one call's caller, walked once per call and only as deep as a context
+ * rule whose caller matched asks: `n` < 0 until then; `ended`: the stack ends after n. */
+struct fl_frames {
+  int n;
+  int ended;
+  uint64_t pc[FL_CONTEXT_MAX - 1];
+};
+
+/* The frames 1..K-1 of a context rule whose frame 0 (the caller) matched. */
+static int fl_context_ok(const struct fl_rule* r, int index, uint64_t caller, struct fl_frames* f) {
+  int outer = (int)(r->context_depth < FL_CONTEXT_MAX ? r->context_depth : FL_CONTEXT_MAX) - 1;
+  const uint64_t* bases = fl_rules_context_base;
+  if (!fl_rules_unwind || !bases) return 0;
+  if (f->n < outer && !f->ended) {
+    f->n = fl_rules_unwind(caller, f->pc, outer);
+    f->ended = f->n < outer;
+  }
+  if (f->n < outer) return 0;
+  uint32_t n = r->context_count < FL_CONTEXT_RANGES ? r->context_count : FL_CONTEXT_RANGES;
+  for (int frame = 1; frame <= outer; ++frame) {
+    uint64_t pc = f->pc[frame - 1] - 1;
+    int found = 0;
+    for (uint32_t k = 0; k < n && !found; ++k) {
+      if (r->context_frame[k] != frame) continue;
+      uint64_t base = bases[(uint64_t)index * FL_CONTEXT_RANGES + k];
+      if (base == UINT64_MAX) continue;
+      found = pc >= base + r->context_ranges[k].lo && pc < base + r->context_ranges[k].hi;
+    }
+    if (!found) return 0;
+  }
+  return 1;
+}
+
+static int fl_site_ok(const struct fl_rule* r, int index, const struct fl_subject* s,
+                      struct fl_frames* f) {
   if (r->site[0] == '\0') return 1;
   if (!s->site_base || s->caller == 0) return 0;
   /* The return address is one past the call instruction, which may be a line's last. */
@@ -60,7 +97,8 @@ static int fl_site_ok(const struct fl_rule* r, int index, const struct fl_subjec
   for (uint32_t k = 0; k < n; ++k) {
     uint64_t base = s->site_base[(uint64_t)index * FL_SITE_RANGES + k];
     if (base == UINT64_MAX) continue;
-    if (pc >= base + r->site_ranges[k].lo && pc < base + r->site_ranges[k].hi) return 1;
+    if (pc >= base + r->site_ranges[k].lo && pc < base + r->site_ranges[k].hi)
+      return r->context_depth <= 1 || fl_context_ok(r, index, s->caller, f);
   }
   return 0;
 }
@@ -95,8 +133,8 @@ static int fl_missed(struct fl_control* ctl, int index, int why) {
 }
 
 /* Cheapest tests first: the ones that need a system call come last. */
-static int fl_matches(struct fl_control* ctl, struct fl_rule* r, int index,
-                      struct fl_subject* s) {
+static int fl_matches(struct fl_control* ctl, struct fl_rule* r, int index, struct fl_subject* s,
+                      struct fl_frames* frames) {
   int call = s->call;
   if (!(r->call_mask[call >> 6] & (1ull << (call & 63)))) return 0;
   /* The process first: the reasons counted after it are all about the rule's process. */
@@ -106,7 +144,7 @@ static int fl_matches(struct fl_control* ctl, struct fl_rule* r, int index,
   /* Checks that cost nothing before those that may cost a system call. */
   if (r->action == FL_ACT_SHORT && r->arg >= 0 && s->size <= (uint64_t)r->arg)
     return fl_missed(ctl, index, FL_MISS_SIZE);
-  if (!fl_site_ok(r, index, s)) return fl_missed(ctl, index, FL_MISS_SITE);
+  if (!fl_site_ok(r, index, s, frames)) return fl_missed(ctl, index, FL_MISS_SITE);
   if (r->channel >= 0) {
     /* A channel names its objects exactly: the fd class does not apply. */
     fl_need(s, FL_NEED_CHANNEL);
@@ -160,15 +198,35 @@ static int fl_count_slot(struct fl_control* ctl, const char* name) {
  * more than this many looks. */
 #define FL_RECORD_PROBES 256
 
+static int fl_same_context(const struct fl_recorded* e, const struct fl_frame* outer,
+                           unsigned depth) {
+  if (e->depth != depth) return 0;
+  for (unsigned i = 0; i < depth; ++i)
+    if (e->outer[i].offset != outer[i].offset || e->outer[i].dev != outer[i].dev ||
+        e->outer[i].ino != outer[i].ino)
+      return 0;
+  return 1;
+}
+
 struct fl_recorded* fl_record_slot(struct fl_control* ctl, const char* process, int call,
                                    uint64_t dev, uint64_t ino, uint64_t offset, unsigned shape,
                                    unsigned flags) {
+  return fl_record_slot_context(ctl, process, call, dev, ino, offset, 0, 0, shape, flags);
+}
+
+struct fl_recorded* fl_record_slot_context(struct fl_control* ctl, const char* process, int call,
+                                           uint64_t dev, uint64_t ino, uint64_t offset,
+                                           const struct fl_frame* outer, unsigned depth,
+                                           unsigned shape, unsigned flags) {
   int slot = fl_count_slot(ctl, process);
   if (slot < 0 || call < 0 || call >= FL_CALL_COUNT) {
     atomic_fetch_add_explicit(&ctl->recorded_lost, 1, memory_order_relaxed);
     return 0;
   }
+  if (depth > FL_CONTEXT_MAX - 1) depth = FL_CONTEXT_MAX - 1;
   uint64_t h = fl_mix(fl_mix(fl_mix(dev ^ ino) ^ offset) ^ ((uint64_t)slot << 16 | (uint64_t)call));
+  for (unsigned i = 0; i < depth; ++i)
+    h = fl_mix(h ^ fl_mix(outer[i].dev ^ outer[i].ino) ^ outer[i].offset);
   for (uint32_t k = 0; k < FL_RECORD_PROBES; ++k) {
     struct fl_recorded* e = &ctl->recorded[(h + k) & (FL_MAX_RECORDED - 1)];
     uint32_t state = atomic_load_explicit(&e->state, memory_order_acquire);
@@ -182,6 +240,8 @@ struct fl_recorded* fl_record_slot(struct fl_control* ctl, const char* process, 
         e->dev = dev;
         e->ino = ino;
         e->offset = offset;
+        e->depth = depth;
+        for (unsigned i = 0; i < depth; ++i) e->outer[i] = outer[i];
         atomic_store_explicit(&e->flags, flags, memory_order_relaxed);
         atomic_store_explicit(&e->state, 2, memory_order_release);
         return e;
@@ -192,7 +252,7 @@ struct fl_recorded* fl_record_slot(struct fl_control* ctl, const char* process, 
      * the runner merges; waiting for it would be a lock. */
     if (state != 2) continue;
     if (e->call == call && e->process == slot && e->offset == offset && e->dev == dev &&
-        e->ino == ino)
+        e->ino == ino && fl_same_context(e, outer, depth))
       return e;
   }
   atomic_fetch_add_explicit(&ctl->recorded_lost, 1, memory_order_relaxed);
@@ -236,13 +296,16 @@ int fl_rules_decide(struct fl_control* ctl, struct fl_subject* s, uint64_t* hit)
   uint32_t count = ctl->rule_count < FL_MAX_RULES ? ctl->rule_count : FL_MAX_RULES;
   int winner;
   uint64_t counted; /* rules this call was counted against (FL_MAX_RULES is 64) */
+  struct fl_frames frames;
+  frames.n = -1;
+  frames.ended = 0;
   fl_count_call(ctl, s);
 again:
   winner = -1;
   counted = 0;
   for (uint32_t i = 0; i < count; ++i) {
     struct fl_rule* r = &ctl->rules[i];
-    if (!fl_matches(ctl, r, (int)i, s)) continue;
+    if (!fl_matches(ctl, r, (int)i, s, &frames)) continue;
     uint64_t n = atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed) + 1;
     counted |= 1ull << i;
     if (winner >= 0) continue; /* later rules count the call but do not fire */

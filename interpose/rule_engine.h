@@ -106,6 +106,22 @@ struct fl_recorded* fl_record_slot(struct fl_control* ctl, const char* process, 
                                    uint64_t dev, uint64_t ino, uint64_t offset, unsigned shape,
                                    unsigned flags);
 
+/* The same with a calling context: `depth` frames outside the caller (fl_recorded.outer),
+ * part of the key. fl_record_slot is this with none. */
+struct fl_recorded* fl_record_slot_context(struct fl_control* ctl, const char* process, int call,
+                                           uint64_t dev, uint64_t ino, uint64_t offset,
+                                           const struct fl_frame* outer, unsigned depth,
+                                           unsigned shape, unsigned flags);
+
+/* Calling-context rules (fl_rule.context_depth > 1) match only where the stack can be
+ * walked: the interposer sets these once libunwind is loaded (context.c). Unset (the
+ * runner's seccomp supervisor), such a rule matches nothing. `fl_rules_unwind` gives the
+ * return addresses of up to `want` frames outside the one `caller` returns into;
+ * `fl_rules_context_base` the load addresses of the rules' context ranges
+ * (FL_MAX_RULES x FL_CONTEXT_RANGES, UINT64_MAX: not loaded). */
+extern int (*fl_rules_unwind)(uint64_t caller, uint64_t* out, int want);
+extern const uint64_t* fl_rules_context_base;
+
 /* The FL_KIND bits of the fault kinds that make sense for a call (calls.def). */
 uint32_t fl_call_kinds(int call);
 

@@ -39,6 +39,11 @@ static uint32_t fl_site_range_count(const struct fl_rule* r) {
   return r->site_count < FL_SITE_RANGES ? r->site_count : FL_SITE_RANGES;
 }
 
+static uint32_t fl_context_range_count(const struct fl_rule* r) {
+  if (r->site[0] == '\0' || r->context_depth <= 1) return 0;
+  return r->context_count < FL_CONTEXT_RANGES ? r->context_count : FL_CONTEXT_RANGES;
+}
+
 static int fl_site_module(struct dl_phdr_info* info, size_t size, void* data) {
   (void)size;
   const struct fl_control* ctl = data;
@@ -55,6 +60,12 @@ static int fl_site_module(struct dl_phdr_info* info, size_t size, void* data) {
         __atomic_store_n(&fl_site_base[(uint64_t)i * FL_SITE_RANGES + k],
                          (uint64_t)info->dlpi_addr, __ATOMIC_RELAXED);
     }
+    uint32_t c = fl_context_range_count(r);
+    for (uint32_t k = 0; k < c; ++k) {
+      if (r->context_ranges[k].dev == dev && r->context_ranges[k].ino == ino)
+        __atomic_store_n(&fl_context_base[(uint64_t)i * FL_CONTEXT_RANGES + k],
+                         (uint64_t)info->dlpi_addr, __ATOMIC_RELAXED);
+    }
   }
   return 0;
 }
@@ -67,12 +78,16 @@ static int fl_site_unloaded(const struct fl_control* ctl) {
     uint32_t n = fl_site_range_count(&ctl->rules[i]);
     for (uint32_t k = 0; k < n; ++k)
       if (fl_site_base[(uint64_t)i * FL_SITE_RANGES + k] == UINT64_MAX) return 1;
+    uint32_t c = fl_context_range_count(&ctl->rules[i]);
+    for (uint32_t k = 0; k < c; ++k)
+      if (fl_context_base[(uint64_t)i * FL_CONTEXT_RANGES + k] == UINT64_MAX) return 1;
   }
   return 0;
 }
 
 void fl_site_init(const struct fl_control* ctl) {
   for (size_t i = 0; i < FL_MAX_RULES * FL_SITE_RANGES; ++i) fl_site_base[i] = UINT64_MAX;
+  for (size_t i = 0; i < FL_MAX_RULES * FL_CONTEXT_RANGES; ++i) fl_context_base[i] = UINT64_MAX;
   int wanted = 0;
   if (ctl) {
     uint32_t rules = fl_site_rule_count(ctl);

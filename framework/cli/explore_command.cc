@@ -201,6 +201,26 @@ int run_explore(ExploreArgs args) {
                  "all, or K > 0 for the first K occurrences of each site");
     }
   }
+  if (!args.context.empty()) {
+    std::size_t used = 0;
+    unsigned long k = 0;
+    try {
+      k = std::stoul(args.context, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != args.context.size() || k < 1 || k > kMaxContextFrames)
+      return bad("--context " + args.context + ": not a number of frames from 1 to " +
+                     std::to_string(kMaxContextFrames),
+                 "--context K makes a site the K innermost frames of a call (1, the default: "
+                 "the caller; 2: the caller and its caller, for programs that wrap every IPC "
+                 "call in one helper)");
+    options.plan.context = static_cast<unsigned>(k);
+    if (!args.plan.empty())
+      return bad("--context with --plan: the plan says how many frames a site is",
+                 "give --context when the plan is made (`--plan-only --json plan.json`)");
+  }
+  options.run.context = options.plan.context;
   options.plan.kinds = split_commas(args.kinds);
   static const std::vector<std::string> kKinds{"error", "short",    "eof",  "reset",
                                                "drop",  "spurious", "crash"};
@@ -283,6 +303,7 @@ int run_explore(ExploreArgs args) {
         ExploreOptions once = options;
         once.baseline_runs = 1;
         once.run.seed = plan->seed;
+        once.plan.context = once.run.context = plan->context;
         Baseline b = run_baseline(scenario, once, &interrupted);
         if (b.runs.empty() || !b.plan) {
           if (!b.runs.empty()) print_baseline_failure(std::cout, b.runs.back(), 1, 1);

@@ -15,6 +15,7 @@ struct ExploreArgs {
   std::optional<std::uint64_t> max_runs;
   std::string errnos = "realistic";
   std::string occurrences;  // "" = 1, 2, 3, powers of two, last; "all"; K
+  std::string context;      // "" = 1: a site is the caller; K: the K innermost frames
   std::vector<std::string> kinds, processes, calls;
   std::string shard;               // "I/N", 1-based; "" = from the environment
   std::optional<unsigned> shards;  // N for JOB_COMPLETION_INDEX

@@ -386,6 +386,9 @@ int main(int argc, char** argv) {
   explore->add_option("--occurrences", explore_args.occurrences,
                       "all, or K: the first K occurrences of each site (default 1, 2, 3, "
                       "powers of two, the last)");
+  explore->add_option("--context", explore_args.context,
+                      "K: a site is the K innermost frames of a call, 1 to 8 (default 1, the "
+                      "caller); for programs that make every IPC call through one helper");
   explore
       ->add_option("--kinds", explore_args.kinds,
                    "only these kinds: error,short,eof,reset,drop,spurious,crash")

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -239,6 +240,89 @@ TEST_CASE("explore finds (h), a blocking accept after a spurious readiness: a ha
 TEST_CASE("explore finds nothing on (h)'s robust twin",
           "[integration][explore][explore-subjects]") {
   check_robust("spurious_accept");
+}
+
+// --context K: ctx_helper_naive makes every write through xwrite(), called from send_header()
+// (which writes an interrupted line again) and send_body() (which loses it). A site is the
+// caller by default: both callers are xwrite's one site, and its findings name xwrite only.
+// With --context 2 the two callers are two sites, and only send_body's is a finding.
+TEST_CASE("explore --context 2 tells apart the callers of one IPC helper",
+          "[integration][explore][explore-subjects][context]") {
+  NothingLeftBehind guard;
+  const std::vector<std::string> env{"FAULTLINE_TWIN=naive"};
+  auto write_findings = [](const ExploreRun& run) {
+    std::vector<const json*> out;
+    for (const auto& f : run.findings())
+      if (run.site_of(f).at("call") == "write") out.push_back(&f);
+    return out;
+  };
+
+  const ExploreRun flat = explore(subject("ctx_helper"), env);
+  {
+    INFO(flat.describe() << "\nfindings:\n" << summary(flat.findings()));
+    CHECK(flat.command.exit_code == 1);
+    CHECK(flat.scenario.at("context") == 1);
+    const auto found = write_findings(flat);
+    REQUIRE_FALSE(found.empty());
+    std::set<std::size_t> sites;
+    for (const json* f : found) {
+      sites.insert(f->at("site").get<std::size_t>());
+      CHECK(flat.site_of(*f).at("function") == "xwrite");
+      CHECK(flat.site_of(*f).at("context").empty());
+    }
+    CHECK(sites.size() == 1);  // one site: the helper's
+  }
+
+  const ExploreRun deep = explore(subject("ctx_helper"), env, {"--context", "2"});
+  INFO(deep.describe() << "\nfindings:\n" << summary(deep.findings()));
+  CHECK(deep.command.exit_code == 1);
+  CHECK(deep.scenario.at("context") == 2);
+  // The plan has xwrite's write twice, once per caller.
+  std::set<std::string> callers;
+  for (const auto& site : deep.scenario.at("sites")) {
+    if (site.at("call") != "write") continue;
+    CHECK(site.at("function") == "xwrite");
+    REQUIRE(site.at("context").size() == 1);
+    callers.insert(site.at("context").at(0).at("function").get<std::string>());
+  }
+  CHECK(callers == std::set<std::string>{"send_header", "send_body"});
+  const auto found = write_findings(deep);
+  REQUIRE_FALSE(found.empty());
+  for (const json* f : found) {
+    const json& site = deep.site_of(*f);
+    REQUIRE(site.at("context").size() == 1);
+    CHECK(site.at("context").at(0).at("function") == "send_body");
+    CHECK_THAT(site.at("context").at(0).at("location").get<std::string>(),
+               Catch::StartsWith("ctx_helper_naive.c:"));
+    CHECK_THAT(f->at("where").get<std::string>(),
+               Catch::Contains("xwrite") && Catch::Contains("< send_body"));
+    // The repro targets the context: MODULE+0xOFFSET<MODULE+0xOFFSET.
+    CHECK_THAT(
+        f->at("fault").get<std::string>(),
+        Catch::Matches(".*:site=ctx_helper_naive\\+0x[0-9a-f]+<ctx_helper_naive\\+0x[0-9a-f]+.*"));
+  }
+  check_repro(deep, *found.front());
+}
+
+TEST_CASE("explore --context 2 finds nothing on the helper's robust twin",
+          "[integration][explore][explore-subjects][context]") {
+  NothingLeftBehind guard;
+  const ExploreRun run =
+      explore(subject("ctx_helper"), {"FAULTLINE_TWIN=robust"}, {"--context", "2"});
+  INFO(run.describe() << "\nfindings:\n" << summary(run.findings()));
+  CHECK(run.command.exit_code == 0);
+  CHECK(run.findings().empty());
+  CHECK(run.scenario.at("points_run").get<std::size_t>() > 0);
+}
+
+TEST_CASE("explore --context takes 1 to 8 frames", "[integration][explore][context]") {
+  for (const std::string k : {"0", "9", "two"}) {
+    const CommandResult r = run_faultline(
+        {"explore", subject("ctx_helper").string(), "--context", k}, {"FAULTLINE_TWIN=naive"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--context " + k + ": not a number of frames from 1 to 8"));
+  }
 }
 
 TEST_CASE("explore finds memcached's accept4 EMFILE: the next client hangs",

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <cerrno>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -282,6 +283,30 @@ TEST_CASE("The recording table gives one slot per (process, call, caller) and co
     CHECK(r.count == 2);
   }
   CHECK(found);
+}
+
+TEST_CASE("With a calling context, the recording keys a caller's calls by their outer frames") {
+  Engine e({});
+  fl_control* c = e.c();
+  const fl_frame header[1] = {{1, 2, 0x200}};
+  const fl_frame body[1] = {{1, 2, 0x300}};
+  fl_recorded* a = fl_record_slot_context(c, "p", FL_CALL_write, 1, 2, 0x100, header, 1, 0, 0);
+  REQUIRE(a != nullptr);
+  CHECK(fl_record_slot_context(c, "p", FL_CALL_write, 1, 2, 0x100, header, 1, 0, 0) == a);
+  fl_recorded* b = fl_record_slot_context(c, "p", FL_CALL_write, 1, 2, 0x100, body, 1, 0, 0);
+  CHECK(b != nullptr);
+  CHECK(b != a);
+  // The caller alone (a stack that ended there) is a third key.
+  CHECK(fl_record_slot(c, "p", FL_CALL_write, 1, 2, 0x100, 0, 0) != a);
+  CHECK(fl_record_slot(c, "p", FL_CALL_write, 1, 2, 0x100, 0, 0) != b);
+  auto rows = e.cb.recorded();
+  REQUIRE(rows.size() == 3);
+  std::set<std::uint64_t> outer;
+  for (const auto& r : rows) {
+    CHECK(r.offset == 0x100);
+    if (!r.outer.empty()) outer.insert(r.outer.front().offset);
+  }
+  CHECK(outer == std::set<std::uint64_t>{0x200, 0x300});
 }
 
 TEST_CASE("The recording table loses no call to threads racing for the same slots") {

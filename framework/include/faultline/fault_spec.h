@@ -40,7 +40,9 @@ struct FaultSpec {
   std::optional<double> probability;
   std::string channel;  // "" = any
   FdClass fd = FdClass::ipc;
-  std::string site;  // "" = any caller
+  // "" = any caller; a calling context INNER<CALLER<... names the frames outward from the
+  // caller (site_context()).
+  std::string site;
   bool force = false;
   bool optional = false;  // may never fire without failing the scenario
   SourceLocation where;  // where it was declared (scenario file or command line)
@@ -83,5 +85,15 @@ class FaultSpecBuilder final {
 [[nodiscard]] std::optional<FaultSpec> parse_fault_spec(std::string_view text, Diagnostics& out);
 
 [[nodiscard]] std::string_view to_string(FaultAction a);
+
+// The most frames a calling context (`site=A<B<...`, `faultline explore --context K`) names.
+inline constexpr std::size_t kMaxContextFrames = 8;
+
+// The frames of a site= value, innermost first: "xwrite<copy_body" is {"xwrite", "copy_body"},
+// a plain site one frame. Each frame is what a site is (FUNCTION, FILE:LINE,
+// MODULE+0xOFFSET). Empty frames are kept (site_context_problem reports them).
+[[nodiscard]] std::vector<std::string_view> site_context(std::string_view site);
+// "" when `site` is a well-formed site or calling context, else what is wrong and how to fix it.
+[[nodiscard]] std::string site_context_problem(std::string_view site);
 
 }  // namespace faultline

@@ -134,6 +134,17 @@ struct RecordedCall {
   bool eagain_nonblocking = false;
   bool short_realistic = false;   // a short transfer was
   bool seccomp = false;           // seen by the seccomp backend (no site, error/delay/signal)
+  // A recording of K > 1 frames (`faultline explore --context K`): the frames outside the
+  // caller, its caller's first (fewer than K-1 where the stack ends), each named like the
+  // caller. `site` is then the whole calling context, INNER<CALLER<...
+  struct Frame {
+    std::string module;
+    std::uint64_t offset = 0;
+    std::string function;
+    std::string location;
+    std::string site;  // this frame alone, as site= names it
+  };
+  std::vector<Frame> context;
 };
 
 // Where the runner's own time went in one run (steady clock), for the benchmark of its fixed

@@ -28,6 +28,9 @@ struct RunOptions {
   // Record every interposed call on an IPC object per (process, call, caller) into
   // ScenarioResult::recorded (`faultline explore`'s baseline).
   bool record = false;
+  // Frames a recorded site is (`faultline explore --context K`): 1, the caller; K > 1, the
+  // calling context of K innermost frames (the interposer walks the stack with libunwind).
+  unsigned context = 1;
   // The scenario's own faults were left out (`--without-faults`); only reported.
   bool without_faults = false;
 };

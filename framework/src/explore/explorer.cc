@@ -404,6 +404,7 @@ Baseline run_baseline(const Scenario& scenario, const ExploreOptions& options, i
   Baseline out;
   RunOptions run = options.run;
   run.record = true;
+  run.context = options.plan.context;
   if (!run.seed) run.seed = scenario.seed ? *scenario.seed : std::random_device{}();
   Runner runner(run);
   for (unsigned i = 0; i < std::max(1u, options.baseline_runs); ++i) {

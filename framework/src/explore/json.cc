@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "faultline/fault_spec.h"
+
 namespace faultline::explore {
 namespace {
 
@@ -24,6 +26,13 @@ Verdict verdict_from(const std::string& s) {
 
 json site_json(const Site& s) {
   const RecordedCall& c = s.call;
+  json context = json::array();
+  for (const RecordedCall::Frame& f : c.context)
+    context.push_back({{"module", f.module},
+                       {"offset", f.offset},
+                       {"function", f.function},
+                       {"location", f.location},
+                       {"site", f.site}});
   return {{"process", c.process},
           {"call", c.call},
           {"module", c.module},
@@ -38,7 +47,8 @@ json site_json(const Site& s) {
           {"eagain_realistic", c.eagain_realistic},
           {"eagain_nonblocking", c.eagain_nonblocking},
           {"short_realistic", c.short_realistic},
-          {"seccomp", c.seccomp}};
+          {"seccomp", c.seccomp},
+          {"context", std::move(context)}};
 }
 
 Site site_from(const json& j) {
@@ -60,6 +70,17 @@ Site site_from(const json& j) {
   c.eagain_nonblocking = j.value("eagain_nonblocking", false);
   c.short_realistic = j.at("short_realistic");
   c.seccomp = j.at("seccomp");
+  if (j.contains("context")) {
+    for (const auto& fj : j.at("context")) {
+      RecordedCall::Frame f;
+      f.module = fj.at("module");
+      f.offset = fj.at("offset");
+      f.function = fj.at("function");
+      f.location = fj.at("location");
+      f.site = fj.at("site");
+      c.context.push_back(std::move(f));
+    }
+  }
   return s;
 }
 
@@ -72,6 +93,7 @@ json to_json(const Exploration& e, bool with_timings) {
   j["file"] = p.file.string();
   j["seed"] = p.seed;
   j["without_faults"] = p.without_faults;
+  j["context"] = p.context;
   j["baseline"] = {{"runs", p.baseline_runs}};
   if (with_timings) j["baseline"]["duration_ms"] = p.baseline_ms;
   auto& sites = j["sites"] = json::array();
@@ -167,6 +189,10 @@ std::vector<Exploration> explorations_from_json(const json& j) {
       p.file = s.at("file").get<std::string>();
       p.seed = s.at("seed");
       p.without_faults = s.at("without_faults");
+      p.context = s.value("context", 1u);
+      if (p.context < 1 || p.context > kMaxContextFrames)
+        throw std::runtime_error(fmt::format("scenario {}: context {} is not 1 to {} frames",
+                                             p.scenario, p.context, kMaxContextFrames));
       p.baseline_runs = s.at("baseline").at("runs");
       p.baseline_ms = s.at("baseline").value("duration_ms", 0.0);
       for (const auto& sj : s.at("sites")) p.sites.push_back(site_from(sj));
@@ -235,6 +261,11 @@ std::vector<Exploration> merge(const std::vector<std::vector<Exploration>>& part
     for (std::size_t s = 0; s < out.size(); ++s) {
       const Exploration& part = parts[k][s];
       Exploration& into = out[s];
+      if (part.plan.context != into.plan.context)
+        throw std::runtime_error(fmt::format(
+            "result {} explored scenario {} with --context {}, the first with --context {}: "
+            "sites of different depths are different plans",
+            k + 1, part.plan.scenario, part.plan.context, into.plan.context));
       if (!same_plan(part.plan, into.plan))
         throw std::runtime_error(fmt::format(
             "result {} planned scenario {} differently (other points or seed): shards must "

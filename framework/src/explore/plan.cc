@@ -30,12 +30,21 @@ std::string site_key(const RecordedCall& c) {
 }  // namespace
 
 std::string Site::where() const {
-  std::string at = call.function.empty() ? call.site : call.function;
+  // The innermost frame here; a calling context's outer frames follow.
+  const std::string inner(site_context(call.site).front());
+  std::string at = call.function.empty() ? inner : call.function;
   if (at.empty()) at = "any caller";
   if (!call.location.empty())
     at += fmt::format(" ({})", call.location);
-  else if (!call.function.empty() && !call.site.empty())
-    at += fmt::format(" ({})", call.site);
+  else if (!call.function.empty() && !inner.empty())
+    at += fmt::format(" ({})", inner);
+  for (const RecordedCall::Frame& f : call.context) {
+    at += " < " + (f.function.empty() ? f.site : f.function);
+    if (!f.location.empty())
+      at += fmt::format(" ({})", f.location);
+    else if (!f.function.empty())
+      at += fmt::format(" ({})", f.site);
+  }
   return fmt::format("{} {} at {}", call.process, call.call, at);
 }
 
@@ -84,6 +93,7 @@ Plan make_plan(const Scenario& scenario, const std::vector<ScenarioResult>& base
   plan.scenario = scenario.name;
   plan.file = scenario.file;
   plan.baseline_runs = static_cast<unsigned>(baselines.size());
+  plan.context = options.context;
   if (!baselines.empty()) plan.seed = baselines.front().seed;
   for (const auto& b : baselines)
     plan.baseline_ms =
@@ -135,10 +145,25 @@ Plan make_plan(const Scenario& scenario, const std::vector<ScenarioResult>& base
   // before any run (a program named through a channel is known only during one): else the
   // module's absolute path names it, which resolves everywhere.
   const auto programs = scenario_programs(scenario);
+  auto resolvable = [&](std::string& text, const std::string& module, std::uint64_t offset) {
+    if (text.empty() || text.front() == '/' || module.empty()) return;
+    if (!resolve_site(text, programs).ok()) text = fmt::format("{}+{:#x}", module, offset);
+  };
   for (auto& site : plan.sites) {
     RecordedCall& c = site.call;
-    if (c.site.empty() || c.site.front() == '/' || c.module.empty()) continue;
-    if (!resolve_site(c.site, programs).ok()) c.site = fmt::format("{}+{:#x}", c.module, c.offset);
+    if (c.context.empty()) {
+      resolvable(c.site, c.module, c.offset);
+      continue;
+    }
+    // A calling context: each frame on its own, then the whole again.
+    if (c.site.empty()) continue;
+    std::string inner(site_context(c.site).front());
+    resolvable(inner, c.module, c.offset);
+    c.site = inner;
+    for (auto& f : c.context) {
+      resolvable(f.site, f.module, f.offset);
+      c.site += "<" + f.site;
+    }
   }
 
   struct Pending {

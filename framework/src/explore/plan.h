@@ -19,7 +19,8 @@ struct Site {
   RecordedCall call;
   std::uint64_t reached = 0;  // the most calls made there in one baseline run
   bool unstable = false;      // reached in some baseline runs only, or a different number of times
-  // How the reports name it: "server accept4 at accept_loop (server.c:41)" parts.
+  // How the reports name it: "server accept4 at accept_loop (server.c:41)"; with a calling
+  // context, each frame outward after "<": "... at xwrite (io.c:9) < send_body (main.c:40)".
   [[nodiscard]] std::string where() const;
 };
 
@@ -43,6 +44,8 @@ struct PlanOptions {
   std::vector<std::string> kinds;      // empty = every kind
   std::vector<std::string> processes;  // empty = every process
   std::vector<std::string> calls;      // call symbols or base names; empty = every call
+  // Frames a site is (`--context K`): 1, the caller; K, the K innermost (calling context).
+  unsigned context = 1;
 };
 
 struct Plan {
@@ -50,6 +53,7 @@ struct Plan {
   std::filesystem::path file;   // absolute path of the scenario file
   std::uint64_t seed = 0;       // every run of the plan uses it
   bool without_faults = false;  // the scenario's own faults: block was left out
+  unsigned context = 1;         // frames per site (--context K); shards of a plan share it
   unsigned baseline_runs = 0;
   double baseline_ms = 0;  // the longest baseline run
   std::vector<Site> sites;

@@ -1,7 +1,9 @@
 // The runner's side of the control block; see control_block.h.
 #include "faults/control_block.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -59,6 +61,24 @@ void copy_text(char (&dst)[N], const std::string& src, const std::string& what, 
   dst[src.size()] = '\0';
 }
 
+// A calling context is matched by walking the stack with libunwind, which the interposer
+// loads when a process starts; a machine without it would make every process of the run
+// exit there (context.c). Said once, before anything starts.
+void require_unwinder(const std::string& what) {
+  static const std::string problem = [] {
+    void* lib = ::dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      const char* e = ::dlerror();
+      return std::string(e ? e : "libunwind.so.8 cannot be loaded");
+    }
+    ::dlclose(lib);
+    return std::string();
+  }();
+  if (!problem.empty())
+    throw std::runtime_error(
+        what + ": a calling context needs libunwind.so.8 (Debian: libunwind8): " + problem);
+}
+
 void compile_rule(const FaultSpec& f, const CheckedFaults::Target& target, std::size_t index,
                   fl_rule& r, const std::vector<std::string>& channels) {
   const std::string what = describe(f, index);
@@ -108,10 +128,31 @@ void compile_rule(const FaultSpec& f, const CheckedFaults::Target& target, std::
   if (!f.site.empty()) {
     const SiteResolution& site = target.site;
     if (!site.error.empty()) throw std::runtime_error(what + ": " + site.error);
-    copy_text(r.site, f.site, what, "site=");
+    // The text only says that a site is given, and names it in reports: a long context
+    // (library paths) is cut, its frames are in the ranges.
+    std::string text = f.site.size() < FL_SITE_MAX ? f.site : f.site.substr(0, FL_SITE_MAX - 1);
+    copy_text(r.site, text, what, "site=");
     r.site_count =
         static_cast<std::uint32_t>(std::min<std::size_t>(site.ranges.size(), FL_SITE_RANGES));
     std::copy_n(site.ranges.begin(), r.site_count, r.site_ranges);
+    const std::size_t frames = target.outer.size() + 1;
+    r.context_depth = static_cast<std::uint32_t>(frames);
+    if (frames > 1) require_unwinder(what + ": site=" + f.site);
+    for (std::size_t frame = 1; frame < frames; ++frame) {
+      const SiteResolution& outer = target.outer[frame - 1];
+      if (!outer.error.empty())
+        throw std::runtime_error(
+            fmt::format("{}: frame {} of the calling context: {}", what, frame + 1, outer.error));
+      for (const fl_site_range& range : outer.ranges) {
+        if (r.context_count >= FL_CONTEXT_RANGES)
+          throw std::runtime_error(fmt::format(
+              "{}: site={}: the frames outside the innermost resolve to more than {} code "
+              "ranges (FL_CONTEXT_RANGES); name them by MODULE+0xOFFSET or by lines",
+              what, f.site, FL_CONTEXT_RANGES));
+        r.context_frame[r.context_count] = static_cast<std::uint8_t>(frame);
+        r.context_ranges[r.context_count++] = range;
+      }
+    }
   }
   if (f.process.size() >= FL_NAME_MAX)
     throw std::runtime_error(what + ": process name longer than " +
@@ -162,7 +203,12 @@ CheckedFaults check_faults(std::vector<FaultSpec> faults, std::vector<std::strin
       else
         t.channel = static_cast<int>(found - channels.begin());
     }
-    if (!f.site.empty()) t.site = resolve_site(f.site, programs);
+    if (!f.site.empty()) {
+      t.site = resolve_site(f.site, programs);  // every frame of a calling context
+      const auto frames = site_context(f.site);
+      for (std::size_t frame = 1; t.site.ok() && frame < frames.size(); ++frame)
+        t.outer.push_back(resolve_site(frames[frame], programs));
+    }
     out.targets_.push_back(std::move(t));
   }
   out.faults_ = std::move(faults);
@@ -429,9 +475,11 @@ std::uint64_t ControlBlock::facts_lost() const {
   return n > FL_MAX_FACTS ? n - FL_MAX_FACTS : 0;
 }
 
-void ControlBlock::start_recording() {
+void ControlBlock::start_recording(unsigned context) {
   if (!control_) return;
+  if (context > 1) require_unwinder(fmt::format("--context {}", context));
   control_->record = 1;
+  control_->record_context = std::min<unsigned>(std::max(context, 1u), FL_CONTEXT_MAX);
   for (int id = 0; id < FL_CALL_COUNT; ++id)
     control_->armed[id / 64] |= std::uint64_t{1} << (id % 64);
 }
@@ -439,6 +487,14 @@ void ControlBlock::start_recording() {
 std::vector<ControlBlock::Recorded> ControlBlock::recorded() const {
   std::vector<Recorded> out;
   if (!control_) return out;
+  auto module_path = [this](std::uint64_t dev, std::uint64_t ino) {
+    if (dev == 0 && ino == 0) return std::string();
+    for (const fl_module& m : control_->modules) {
+      if (m.state.load(std::memory_order_acquire) == 2 && m.dev == dev && m.ino == ino)
+        return std::string(m.path, ::strnlen(m.path, FL_MODULE_PATH));
+    }
+    return std::string();
+  };
   const auto& table = call_table();
   for (const fl_recorded& e : control_->recorded) {
     if (e.state.load(std::memory_order_acquire) != 2) continue;
@@ -451,17 +507,13 @@ std::vector<ControlBlock::Recorded> ControlBlock::recorded() const {
     r.dev = e.dev;
     r.ino = e.ino;
     r.offset = e.offset;
+    for (std::uint32_t i = 0; i < std::min<std::uint32_t>(e.depth, FL_CONTEXT_MAX - 1); ++i)
+      r.outer.push_back({e.outer[i].dev, e.outer[i].ino,
+                         module_path(e.outer[i].dev, e.outer[i].ino), e.outer[i].offset});
     r.count = e.count.load(std::memory_order_relaxed);
     r.shape = e.shape;
     r.flags = e.flags.load(std::memory_order_relaxed);
-    if (r.dev != 0 || r.ino != 0) {
-      for (const fl_module& m : control_->modules) {
-        if (m.state.load(std::memory_order_acquire) == 2 && m.dev == r.dev && m.ino == r.ino) {
-          r.module.assign(m.path, ::strnlen(m.path, FL_MODULE_PATH));
-          break;
-        }
-      }
-    }
+    r.module = module_path(r.dev, r.ino);
     out.push_back(std::move(r));
   }
   return out;

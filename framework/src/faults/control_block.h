@@ -48,7 +48,10 @@ class CheckedFaults final {
   struct Target {
     int channel = -1;  // index into channels(); -1: none named, or unknown_channel
     bool unknown_channel = false;
-    SiteResolution site;  // no site=: no ranges and no error
+    // No site=: no ranges and no error. A calling context (site=INNER<CALLER<...): the
+    // innermost frame's ranges, or the first frame's error; `outer` the frames 2..K.
+    SiteResolution site;
+    std::vector<SiteResolution> outer;
   };
   [[nodiscard]] const std::vector<FaultSpec>& faults() const { return faults_; }
   [[nodiscard]] const std::vector<Target>& targets() const { return targets_; }
@@ -187,7 +190,8 @@ class ControlBlock final {
   // Recording (RunOptions::record): arms every call and has the interposers and the seccomp
   // supervisor count each call on an IPC object per (process, call, caller). Before any
   // process starts (the seccomp filter is built from the armed calls).
-  void start_recording();
+  // `context` frames per site (K of `explore --context K`, at most FL_CONTEXT_MAX).
+  void start_recording(unsigned context = 1);
   struct Recorded {
     std::string process;  // FAULTLINE_PROCESS
     int call_id = -1;
@@ -196,6 +200,14 @@ class ControlBlock final {
     std::uint64_t ino = 0;
     std::string module;        // its path as a process saw it, "" when unknown
     std::uint64_t offset = 0;  // link-time return address (absolute when no module)
+    // With a context (start_recording(K > 1)): the frames outside the caller, placed alike.
+    struct Frame {
+      std::uint64_t dev = 0;
+      std::uint64_t ino = 0;
+      std::string module;
+      std::uint64_t offset = 0;
+    };
+    std::vector<Frame> outer;
     std::uint64_t count = 0;
     unsigned shape = 0;  // enum fl_shape of the first call
     unsigned flags = 0;  // FL_REC_*

@@ -328,6 +328,10 @@ const std::vector<KeyRule>& key_rules() {
       {"site", std::nullopt,
        [](KeySetting& s) -> std::string {
          if (s.value.empty()) return s.needs_value("site=FUNCTION or site=FILE:LINE");
+         if (std::string problem = site_context_problem(s.value); !problem.empty()) {
+           s.pending_errors.push_back(problem);
+           return problem;
+         }
          s.spec.site = std::string(s.value);
          return "";
        }},
@@ -368,6 +372,37 @@ std::string_view to_string(FaultAction a) {
       return "spurious";
   }
   return "?";
+}
+
+std::vector<std::string_view> site_context(std::string_view site) {
+  std::vector<std::string_view> frames;
+  while (true) {
+    auto lt = site.find('<');
+    frames.push_back(site.substr(0, lt));
+    if (lt == std::string_view::npos) break;
+    site.remove_prefix(lt + 1);
+  }
+  return frames;
+}
+
+std::string site_context_problem(std::string_view site) {
+  if (site.find('<') == std::string_view::npos) return "";
+  const auto frames = site_context(site);
+  const std::string form =
+      "write site=INNER<CALLER[<...], innermost frame first (`<` reads \"called from\"), e.g. "
+      "site=xwrite<send_body, each frame a FUNCTION, FILE:LINE or MODULE+0xOFFSET";
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (frames[i].empty())
+      return with_hint(
+          fmt::format("site={}: frame {} of the calling context is empty", site, i + 1), form);
+  }
+  if (frames.size() > kMaxContextFrames)
+    return with_hint(fmt::format("site={}: a calling context of {} frames; at most {}", site,
+                                 frames.size(), kMaxContextFrames),
+                     "name the innermost frames only (`faultline explore --context K` takes K "
+                     "up to " +
+                         std::to_string(kMaxContextFrames) + ")");
+  return "";
 }
 
 std::string FaultSpec::to_string() const {
@@ -597,8 +632,10 @@ std::optional<FaultSpec> parse_fault_spec(std::string_view text, Diagnostics& ou
       while (end < text.size()) {
         std::size_t next = std::min(text.find(':', end + 1), text.size());
         std::string_view piece = text.substr(end + 1, next - end - 1);
-        bool digits = !piece.empty() && std::all_of(piece.begin(), piece.end(),
-                                                    [](char c) { return c >= '0' && c <= '9'; });
+        // A calling context's FILE:LINE frame ends at its `<`: "a.c:12<b.c".
+        std::string_view line = piece.substr(0, piece.find('<'));
+        bool digits = !line.empty() && std::all_of(line.begin(), line.end(),
+                                                   [](char c) { return c >= '0' && c <= '9'; });
         if (!digits) break;
         value += ":" + std::string(piece);
         end = next;

@@ -21,6 +21,7 @@
 #include <set>
 #include <utility>
 
+#include "faultline/fault_spec.h"
 #include "util/join_words.h"
 #include "util/unique_fd.h"
 
@@ -390,6 +391,26 @@ std::string cache_key(std::string_view site, const std::vector<fs::path>& progra
 }  // namespace
 
 SiteResolution resolve_site(std::string_view site, const std::vector<fs::path>& programs) {
+  if (site.find('<') != std::string_view::npos) {
+    // A calling context: every frame must resolve; the ranges are the innermost frame's.
+    SiteResolution inner;
+    if (std::string problem = site_context_problem(site); !problem.empty()) {
+      inner.error = problem.substr(0, problem.find('\n'));
+      return inner;
+    }
+    const auto frames = site_context(site);
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      SiteResolution r = resolve_site(frames[i], programs);
+      if (!r.ok()) {
+        inner.ranges.clear();
+        inner.error = "site=" + std::string(site) + ": frame " + std::to_string(i + 1) +
+                      " of the calling context: " + r.error;
+        return inner;
+      }
+      if (i == 0) inner = std::move(r);
+    }
+    return inner;
+  }
   // `faultline explore` runs one scenario hundreds of times with the same sites: each is
   // resolved once per process, again only when a file it looked into changed.
   static std::mutex mutex;

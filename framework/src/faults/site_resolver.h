@@ -32,6 +32,8 @@ struct SiteResolution {
 // named twice counts once. Or MODULE+0xOFFSET (what a recording prints): the call whose
 // return address is the link-time address OFFSET of MODULE, the basename of one of
 // `programs` or the absolute path of any ELF file. Never throws for bad input or files.
+// A calling context INNER<CALLER<... (fault_spec.h) resolves when every frame does; its
+// ranges are then the innermost frame's (ControlBlock resolves the others frame by frame).
 // Results are remembered for the process, keyed by the text and the files' identity and
 // modification time (thread-safe).
 [[nodiscard]] SiteResolution resolve_site(std::string_view site,

@@ -71,13 +71,18 @@ std::vector<RecordedCall> read_recording(const ControlBlock& control,
     return path;
   };
 
-  using Key =
-      std::tuple<std::string, std::string, std::uint64_t, std::uint64_t, std::uint64_t, bool>;
+  // A calling context's outer frames, (dev, ino, offset) each, are part of the key.
+  using Frames = std::vector<std::tuple<std::uint64_t, std::uint64_t, std::uint64_t>>;
+  using Key = std::tuple<std::string, std::string, std::uint64_t, std::uint64_t, std::uint64_t,
+                         bool, Frames>;
   std::map<Key, RecordedCall> merged;
   std::map<Key, std::pair<std::uint64_t, std::uint64_t>> identity;  // dev, ino of each key
+  std::map<Key, std::vector<ControlBlock::Recorded::Frame>> outer;  // of each key
   for (const ControlBlock::Recorded& r : control.recorded()) {
     const bool seccomp = (r.flags & FL_REC_SECCOMP) != 0;
-    Key key{r.process, r.call, r.dev, r.ino, r.offset, seccomp};
+    Frames frames;
+    for (const auto& f : r.outer) frames.emplace_back(f.dev, f.ino, f.offset);
+    Key key{r.process, r.call, r.dev, r.ino, r.offset, seccomp, std::move(frames)};
     auto [it, fresh] = merged.try_emplace(key);
     RecordedCall& c = it->second;
     if (fresh) {
@@ -88,6 +93,7 @@ std::vector<RecordedCall> read_recording(const ControlBlock& control,
       c.shape = shape_name(r.shape);
       c.seccomp = seccomp;
       identity[key] = {r.dev, r.ino};
+      outer[key] = r.outer;
     }
     c.count += r.count;
     c.eintr_realistic = c.eintr_realistic || (r.flags & FL_REC_EINTR);
@@ -111,6 +117,20 @@ std::vector<RecordedCall> read_recording(const ControlBlock& control,
         c.function = std::move(code.function);
         c.location = std::move(code.location);
         c.site = fmt::format("{}+{:#x}", site_module(dev, ino, c.module), c.offset);
+      }
+      // The calling context, as far as its frames can be named (a frame in no known
+      // module ends it: site= could not target it).
+      for (const auto& f : outer[key]) {
+        if (c.site.empty() || (f.dev == 0 && f.ino == 0) || f.module.empty()) break;
+        RecordedCall::Frame frame;
+        frame.module = f.module;
+        frame.offset = f.offset;
+        auto code = symbols.at_return_address(f.module, f.offset);
+        frame.function = std::move(code.function);
+        frame.location = std::move(code.location);
+        frame.site = fmt::format("{}+{:#x}", site_module(f.dev, f.ino, f.module), f.offset);
+        c.site += "<" + frame.site;
+        c.context.push_back(std::move(frame));
       }
     }
     out.push_back(std::move(c));

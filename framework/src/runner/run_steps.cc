@@ -230,7 +230,8 @@ ProvisionedRun::ProvisionedRun(const Scenario& scenario, bool inherit_stdio)
 // privilege drop (the run directory is the runner's alone), and by path as a fallback; a
 // process that can use neither reports itself to `status` (docs/how-it-works.md).
 CompiledControl::CompiledControl(const ProvisionedRun& run, const std::vector<FaultSpec>& faults,
-                                 const CheckedFaults* checked, std::uint64_t seed, bool record)
+                                 const CheckedFaults* checked, std::uint64_t seed, bool record,
+                                 unsigned context)
     : block(checked && checked->checked_for(faults, run.context)
                 ? ControlBlock::compile(run.dir.path() / "control", *checked, seed, run.context)
                 : ControlBlock::compile(run.dir.path() / "control",
@@ -238,7 +239,7 @@ CompiledControl::CompiledControl(const ProvisionedRun& run, const std::vector<Fa
       fd_number(control_fd_number()),
       file(open_control_file(block)) {
   // Before any process starts: the seccomp filter is built from the armed calls.
-  if (record) block.start_recording();
+  if (record) block.start_recording(context);
 }
 
 LaunchPlanner::LaunchPlanner(const Scenario& scenario, const RunOptions& options,

@@ -55,7 +55,8 @@ struct CompiledControl final {
   // `checked`: the faults as preflight checked them, used when they were checked for this
   // run's faults, channels and programs; else they are checked here.
   CompiledControl(const ProvisionedRun& run, const std::vector<FaultSpec>& faults,
-                  const CheckedFaults* checked, std::uint64_t seed, bool record);
+                  const CheckedFaults* checked, std::uint64_t seed, bool record,
+                  unsigned context);
   CompiledControl(const CompiledControl&) = delete;
   CompiledControl& operator=(const CompiledControl&) = delete;
 

@@ -205,7 +205,7 @@ ScenarioResult Runner::run(const Scenario& scenario, const PreflightResult* chec
     ProvisionedRun run(scenario, options_.inherit_stdio);
     provisioned = Clock::now();
     CompiledControl control(run, faults, checked ? checked->faults.get() : nullptr, result.seed,
-                            options_.record);
+                            options_.record, options_.context);
     LaunchSet launch = LaunchPlanner(scenario, options_, faults, result.seed).plan(run, control);
     result.notes.insert(result.notes.end(), launch.notices.begin(), launch.notices.end());
     if (!launch.setup_error.empty()) return fail_setup(launch.setup_error);

@@ -107,6 +107,37 @@ TEST_CASE("An exploration survives its JSON", "[explore][json]") {
   CHECK_THROWS(explorations_from_json(nlohmann::json{{"scenarios", nlohmann::json::array()}}));
 }
 
+TEST_CASE("A plan of calling contexts survives its JSON and names every frame",
+          "[explore][json][context]") {
+  Exploration e;
+  e.plan = plan_with(1, 1);
+  e.plan.context = 2;
+  RecordedCall& c = e.plan.sites[0].call;
+  c.function = "xwrite";
+  c.location = "io.c:9";
+  c.site = "server+0x100<server+0x2a0";
+  c.context.push_back({"/work/x/server", 0x2a0, "send_body", "main.c:40", "server+0x2a0"});
+  e.results.resize(e.plan.points.size());
+  e.results[0].outcome = outcome(Verdict::propagated);
+  e.findings = group_findings(e.plan, e.results);
+  auto j = to_json(std::vector<Exploration>{e});
+  CHECK(j["scenarios"][0]["context"] == 2);
+  CHECK(j["scenarios"][0]["findings"][0]["where"] ==
+        "server read at xwrite (io.c:9) < send_body (main.c:40)");
+  auto back = explorations_from_json(j);
+  REQUIRE(back.size() == 1);
+  CHECK(back[0].plan.context == 2);
+  REQUIRE(back[0].plan.sites[0].call.context.size() == 1);
+  CHECK(back[0].plan.sites[0].call.context[0].function == "send_body");
+  CHECK(back[0].plan.sites[0].call.context[0].offset == 0x2a0);
+  CHECK(to_json(back) == j);
+  // A plan written before contexts existed is of the caller alone.
+  j["scenarios"][0].erase("context");
+  CHECK(explorations_from_json(j)[0].plan.context == 1);
+  j["scenarios"][0]["context"] = 9;
+  CHECK_THROWS_WITH(explorations_from_json(j), Catch::Contains("context 9 is not 1 to 8"));
+}
+
 TEST_CASE("Shards merged equal the unsharded result, minus timings", "[explore][merge]") {
   Plan plan = plan_with(3, 4);
   auto verdict_of = [](std::size_t i) {
@@ -144,6 +175,10 @@ TEST_CASE("Shards merged equal the unsharded result, minus timings", "[explore][
   SECTION("results of different plans are refused") {
     parts[1][0].plan.seed = 1;
     CHECK_THROWS_WITH(merge(parts), Catch::Contains("differently"));
+  }
+  SECTION("results explored with different --context are refused") {
+    parts[1][0].plan.context = 2;
+    CHECK_THROWS_WITH(merge(parts), Catch::Contains("--context 2, the first with --context 1"));
   }
   SECTION("a missing shard is refused: its points were run nowhere") {
     parts.pop_back();

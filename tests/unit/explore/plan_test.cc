@@ -171,3 +171,30 @@ TEST_CASE("Shards split the points: each in exactly one, the same on every call"
   CHECK(stable_hash("server/accept4@prog+0x10/error=EMFILE#1") ==
         stable_hash("server/accept4@prog+0x10/error=EMFILE#1"));
 }
+
+TEST_CASE("With a calling context, one caller's calls from two places are two sites",
+          "[explore][plan][context]") {
+  auto via = [](const char* caller, std::uint64_t outer, std::uint64_t count) {
+    RecordedCall c = recorded("server", "write", 0x100, count);
+    RecordedCall::Frame f;
+    f.module = "/bin/prog";
+    f.offset = outer;
+    f.function = caller;
+    f.site = fmt::format("prog+{:#x}", outer);
+    c.site += "<" + f.site;
+    c.context.push_back(f);
+    return c;
+  };
+  PlanOptions options;
+  options.context = 2;
+  options.kinds = {"error"};
+  auto plan =
+      make_plan(scenario_of({"server"}),
+                {baseline({via("send_header", 0x200, 3), via("send_body", 0x300, 3)})}, options);
+  CHECK(plan.context == 2);
+  REQUIRE(plan.sites.size() == 2);
+  std::set<std::string> specs;
+  for (const auto& p : plan.points) specs.insert(p.spec.substr(0, p.spec.find(":nth=")));
+  CHECK(specs.count("server/write:error=EINTR:site=/bin/prog+0x100</bin/prog+0x200") == 1);
+  CHECK(specs.count("server/write:error=EINTR:site=/bin/prog+0x100</bin/prog+0x300") == 1);
+}

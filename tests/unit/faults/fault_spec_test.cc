@@ -119,12 +119,43 @@ TEST_CASE("A site may be a function or FILE:LINE") {
   CHECK(s.nth == 2u);
 }
 
+TEST_CASE("A site may be a calling context, innermost frame first") {
+  auto s = parse_ok("writer/write:error=EINTR:site=xwrite<send_body:nth=2");
+  CHECK(s.site == "xwrite<send_body");
+  CHECK(s.nth == 2u);
+  CHECK(faultline::site_context(s.site) == std::vector<std::string_view>{"xwrite", "send_body"});
+  // Each frame is what a site is: MODULE+0xOFFSET, FILE:LINE (its `:LINE` kept), FUNCTION.
+  auto m = parse_ok("read:eof:site=prog+0x1a2f</usr/lib/libx.so+0x40<main:times=1");
+  CHECK(m.site == "prog+0x1a2f</usr/lib/libx.so+0x40<main");
+  CHECK(m.times == 1u);
+  CHECK(faultline::site_context(m.site) ==
+        std::vector<std::string_view>{"prog+0x1a2f", "/usr/lib/libx.so+0x40", "main"});
+  auto l = parse_ok("read:eof:site=io.c:12<main.c:40:nth=3");
+  CHECK(l.site == "io.c:12<main.c:40");
+  CHECK(l.nth == 3u);
+  CHECK(faultline::site_context("plain") == std::vector<std::string_view>{"plain"});
+  CHECK(faultline::site_context_problem("a<b<c<d<e<f<g<h").empty());
+  CHECK(parse_ok("write:error=EINTR:site=a<b").to_string() == "write:error=EINTR:site=a<b");
+}
+
+TEST_CASE("A calling context with an empty frame or too many frames is refused") {
+  // The column is the value's: site= starts at column 20 of "read:error=EINTR:site=...".
+  parse_error("read:error=EINTR:site=xwrite<", 23, "frame 2 of the calling context is empty");
+  parse_error("read:error=EINTR:site=<send_body", 23, "frame 1 of the calling context is empty");
+  parse_error("read:error=EINTR:site=a<<b", 23, "frame 2 of the calling context is empty");
+  parse_error("read:error=EINTR:site=a<b<c<d<e<f<g<h<i", 23,
+              "a calling context of 9 frames; at most 8");
+  CHECK_THAT(faultline::site_context_problem("a<"), Catch::Contains("site=INNER<CALLER"));
+}
+
 TEST_CASE("The canonical text parses back to the same spec") {
   for (std::string_view text :
        {"server/accept:error=ECONNABORTED:nth=1", "read,recv:short=1:probability=0.3:channel=ctl",
         "client/shmat:error=ENOMEM", "read:delay=10ms..50ms", "read:delay=250ms",
         "read:short=3:after=2:every=3:times=4:fd=any:site=server.c:42", "write:error=ENOMEM:force",
-        "write:signal=SIGABRT:fd=file", "read:eof", "write:delay=1m..90s:probability=0.125"}) {
+        "write:signal=SIGABRT:fd=file", "read:eof", "write:delay=1m..90s:probability=0.125",
+        "writer/write:error=EINTR:nth=4:site=prog+0x11d6<prog+0x1260",
+        "read:eof:site=io.c:12<main.c:40<main"}) {
     auto spec = parse_ok(text);
     CHECK(spec.to_string() == text);
     auto again = parse_ok(spec.to_string());
