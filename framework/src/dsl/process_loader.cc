@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <regex>
 #include <variant>
 
 #include "dsl/did_you_mean.h"
