@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <regex>
 #include <variant>
 
 #include "util/did_you_mean.h"
