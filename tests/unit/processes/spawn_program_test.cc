@@ -177,7 +177,7 @@ TEST_CASE("Fds may be wired crosswise: a source that is another pair's target is
   CHECK(WEXITSTATUS(wait_for_exit(started.child->pid)) == 0);
 }
 
-TEST_CASE("close_other_fds keeps only the wired fds; without it inheritable fds stay open") {
+TEST_CASE("close_other_fds keeps only the wired fds, and without it inheritable fds stay open") {
   UniqueFd inheritable(::open("/dev/null", O_RDONLY));  // no O_CLOEXEC
   REQUIRE(inheritable);
   const std::string probe = "if [ -e /proc/self/fd/" + std::to_string(inheritable.get()) +
@@ -203,7 +203,7 @@ TEST_CASE("A spawned program leads its own process group only when asked") {
   CHECK(own.substr(0, space) + "\n" == own.substr(space + 1));
 }
 
-TEST_CASE("default_signals undoes an ignored signal; without it the program inherits it") {
+TEST_CASE("default_signals undoes an ignored signal, which the program inherits without it") {
   struct sigaction ignore {
   }, previous{};
   ignore.sa_handler = SIG_IGN;
