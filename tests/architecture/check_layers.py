@@ -13,10 +13,6 @@ Every edge must be one the table allows ("may use"), and the table itself must k
 rules (`never`, `only`, on what a part reaches through the parts it uses), and
 docs/how-it-works.md must quote the table as it is.
 
-A part marked "pending" is expected to break its row (work under way on another branch): its
-violations are printed but do not fail the check; a pending part that keeps to its row fails
-it, so that the mark is removed when the work lands.
-
 Usage: check_layers.py --source DIR --links FILE    (exit 0: the architecture holds)
        check_layers.py --source DIR --self-test     (proves the check catches bad edges)
 """
@@ -35,7 +31,6 @@ class Table:
         self.uses = {}      # part -> set of parts it may use
         self.targets = {}   # CMake target -> part
         self.paths = []     # (path, part), most specific first
-        self.pending = set()
         self.rules = []     # (kind, part, set of parts)
         for number, raw in enumerate(text.splitlines(), 1):
             line = raw.split('#', 1)[0].strip()
@@ -56,8 +51,6 @@ class Table:
                 self.targets[target] = part
             for path in columns[3].split():
                 self.paths.append((path.rstrip('/'), part))
-            if len(columns) > 4 and columns[4].startswith('pending'):
-                self.pending.add(part)
         self.paths.sort(key=lambda p: -len(p[0]))
         for part, used in self.uses.items():
             for other in used:
@@ -188,7 +181,7 @@ def read_symbols(archives):
 
 
 def check(table, files, exists, link_lines, symbols=None):
-    """Returns (violations, expected): lists of (part, message)."""
+    """Returns the violations: a list of (part, message)."""
     found_inc, problems = include_edges(table, files, exists)
     found = found_inc + link_edges(table, link_lines) + symbol_edges(table, symbols or {})
     violations = list(problems)
@@ -202,14 +195,7 @@ def check(table, files, exists, link_lines, symbols=None):
         actual.setdefault(part, set()).add(used)
     violations += rule_violations(table, actual, 'the edges found')
     violations = list(dict.fromkeys(violations))  # a link edge shows in both link lists
-    # A pending part's own row and rules may be broken; whatever else breaks is a violation.
-    expected = [v for v in violations if v[0] in table.pending]
-    violations = [v for v in violations if v[0] not in table.pending]
-    for part in sorted(table.pending):
-        if not any(v[0] == part for v in expected):
-            violations.append((part, f'{part} keeps to its row now: remove its "pending" mark '
-                                     'in framework/layers.txt'))
-    return violations, expected
+    return violations
 
 
 def table_rows(text):
@@ -264,15 +250,13 @@ def self_test(root, table_text):
         'faultline_channels\tfaultline_model;$<LINK_ONLY:faultline_faults>',
         'faultline_peer\tfaultline_util;fmt::fmt',
     ])
-    # The clean case: a few allowed edges, no complaint (except the peer's pending mark,
-    # which is reported because the fed peer keeps to its row).
-    violations, _ = check(table, [('framework/src/dsl/ok.cc', '#include "faults/call_table.h"\n'
+    # The clean case: a few allowed edges, no complaint.
+    violations = check(table, [('framework/src/dsl/ok.cc', '#include "faults/call_table.h"\n'
                                    '#include "util/did_you_mean.h"\n#include <vector>\n')],
                           exists, clean_links)
-    if any(p != 'peer' for p, _ in violations):
+    if violations:
         failures.append(f'allowed edges reported: {violations}')
     checks.append('allowed edges')
-    expect('pending mark on a clean peer', violations, 'remove its "pending" mark')
 
     cases = [
         ('dsl includes processes', [('framework/src/dsl/bad.cc', '#include "processes/spawn.h"\n')],
@@ -299,29 +283,22 @@ def self_test(root, table_text):
          'interpose may not use util'),
     ]
     for name, files, links, needle in cases:
-        violations, _ = check(table, files, exists, links)
+        violations = check(table, files, exists, links)
         expect(name, violations, needle)
 
     # Symbols: channels calling what only the runner defines, with nothing in the includes.
     symbols = {'faultline_channels': ({'_ZN9faultline4pipeEv'}, {'_ZN9faultline3gcEv'}),
                'faultline_runner': ({'_ZN9faultline3gcEv'}, {'_ZN9faultline4pipeEv'})}
-    violations, _ = check(table, [], exists, '', symbols)
+    violations = check(table, [], exists, '', symbols)
     expect('channels call the runner', violations,
            'faultline_channels calls _ZN9faultline3gcEv, defined in runner')
 
-    # The peer: pending, so its breaches are expected...
-    violations, expected = check(table, [], exists, 'faultline_peer\tfaultline_core;CLI11::CLI11')
-    expect('peer links core (pending: expected)', expected, 'faultline_peer links faultline_core')
-    if any(p == 'peer' for p, _ in violations):
-        failures.append(f'a pending peer failed the check: {violations}')
-    checks.append('a pending peer passes')
-    # ...and once the mark is gone, the same link fails.
-    unmarked = Table(re.sub(r'\|\s*pending\s*$', '', table_text, flags=re.MULTILINE))
+    # The peer: util and the model only.
     core = 'faultline_core\tfaultline_runner;faultline_util\nfaultline_runner\tfaultline_model'
-    violations, _ = check(unmarked, [], exists, 'faultline_peer\tfaultline_core\n' + core)
+    violations = check(table, [], exists, 'faultline_peer\tfaultline_core\n' + core)
     expect('peer links core', violations, 'peer may not use core')
     expect('peer reaches the runner', violations, 'peer reaches runner')
-    violations, _ = check(unmarked, [('framework/peer/bad.cc', '#include "dsl/yaml_reader.h"\n')],
+    violations = check(table, [('framework/peer/bad.cc', '#include "dsl/yaml_reader.h"\n')],
                           exists, '')
     expect('peer includes dsl', violations, 'peer may not use dsl')
 
@@ -337,7 +314,7 @@ def self_test(root, table_text):
         if old not in table_text:
             failures.append(f'{name}: the self test no longer matches layers.txt ("{old}")')
             continue
-        violations, _ = check(Table(table_text.replace(old, new)), [], exists, '')
+        violations = check(Table(table_text.replace(old, new)), [], exists, '')
         expect(name, violations, needle)
 
     doc = f'<!-- layers.txt: begin -->\n```\n{table_text}```\n<!-- layers.txt: end -->\n'
@@ -373,15 +350,12 @@ def main():
     if args.archives:
         with open(args.archives) as f:
             symbols = read_symbols(f.read())
-    violations, expected = check(table, files, exists, link_lines, symbols)
+    violations = check(table, files, exists, link_lines, symbols)
     with open(os.path.join(args.source, 'docs/how-it-works.md')) as f:
         violations += doc_violations(table_text, f.read())
-    for part, message in expected:
-        print(f'expected (pending {part}): {message}')
     for part, message in violations:
         print(f'VIOLATION ({part}): {message}')
-    print(f'{len(files)} files, {len(symbols or {})} archives, {len(table.uses)} parts: {len(violations)} violations, '
-          f'{len(expected)} expected of pending parts')
+    print(f'{len(files)} files, {len(symbols or {})} archives, {len(table.uses)} parts: {len(violations)} violations')
     return 1 if violations else 0
 
 

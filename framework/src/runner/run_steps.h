@@ -56,7 +56,7 @@ struct CompiledControl final {
   // run's faults, channels and programs; else they are checked here.
   CompiledControl(const ProvisionedRun& run, const std::vector<FaultSpec>& faults,
                   const CheckedFaults* checked, std::uint64_t seed, bool record,
-                  unsigned context);
+                  unsigned context = 1);
   CompiledControl(const CompiledControl&) = delete;
   CompiledControl& operator=(const CompiledControl&) = delete;
 

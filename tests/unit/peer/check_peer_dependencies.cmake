@@ -1,6 +1,6 @@
 # peer_dependencies: faultline-peer is a plain program. It links util and the shared model
-# and nothing of the runner, and its sources (and the model's) include nothing else.
-#   cmake -DPEER_LINKS=F -DCLI_LINKS=F -DPEER_BINARY=P -DSOURCE_DIR=D -P this-file
+# and nothing of the runner's third-party libraries, neither on its link line nor in its binary.
+#   cmake -DPEER_LINKS=F -DCLI_LINKS=F -DPEER_BINARY=P -P this-file
 # PEER_LINKS/CLI_LINKS: the link closures of faultline-peer and of faultline, written at
 # configure time (cmake/LinkClosure.cmake).
 cmake_minimum_required(VERSION 3.25)
@@ -48,22 +48,7 @@ foreach(lib IN LISTS needed)
   endif()
 endforeach()
 
-# Includes: the peer's own headers, util, the model; the model: util and itself.
-function(check_includes folder allowed)
-  file(GLOB sources "${SOURCE_DIR}/${folder}/*.h" "${SOURCE_DIR}/${folder}/*.cc")
-  foreach(source IN LISTS sources)
-    file(STRINGS "${source}" lines REGEX "^#include \"")
-    foreach(line IN LISTS lines)
-      string(REGEX REPLACE "^#include \"([^\"]+)\".*" "\\1" header "${line}")
-      if(NOT header MATCHES "${allowed}")
-        string(APPEND problems "${source} includes ${header}\n")
-      endif()
-    endforeach()
-  endforeach()
-  set(problems "${problems}" PARENT_SCOPE)
-endfunction()
-check_includes(framework/peer "^([a-z_]+\\.h|util/[a-z_]+\\.h|model/[a-z_]+\\.h|faultline/duration\\.h)$")
-check_includes(framework/src/model "^(util/[a-z_]+\\.h|model/[a-z_]+\\.h|faultline/duration\\.h)$")
+# What the peer and the model include is checked by architecture.layers (framework/layers.txt).
 
 if(problems)
   message(FATAL_ERROR "faultline-peer reaches beyond util and the shared model:\n${problems}")
