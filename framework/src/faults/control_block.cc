@@ -377,8 +377,15 @@ std::vector<std::uint64_t> ControlBlock::misses(std::size_t rule) const {
 
 std::vector<ControlBlock::Event> ControlBlock::events() const {
   std::vector<Event> out;
+  out.reserve(events_held());
   read_events([&out](Event&& e) { out.push_back(std::move(e)); });
   return out;
+}
+
+std::size_t ControlBlock::events_held() const {
+  if (!control_) return 0;
+  const std::uint64_t next = control_->event_next.load(std::memory_order_acquire);
+  return static_cast<std::size_t>(std::min<std::uint64_t>(next, FL_EVENT_RING));
 }
 
 void ControlBlock::read_events(const std::function<void(Event&&)>& sink) const {

@@ -144,6 +144,8 @@ class ControlBlock final {
   void read_events(const std::function<void(Event&&)>& sink) const;
   // Events overwritten because more than FL_EVENT_RING faults fired. Once the ring wraps, a
   // slot two threads write at once is skipped by events() rather than returned torn.
+  // How many events the ring holds now (read_events hands over at most that many).
+  [[nodiscard]] std::size_t events_held() const;
   [[nodiscard]] std::uint64_t events_lost() const;
 
   // An IPC object a process of the run created (msgget/shmget/semget with IPC_CREAT, mkfifo,

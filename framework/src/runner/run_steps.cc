@@ -170,6 +170,8 @@ void collect_events(const ControlBlock& control, Clock::time_point started,
                     ScenarioResult& result) {
   const auto start_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(started.time_since_epoch()).count();
+  // FaultEvent is large: growing the vector event by event would move every event again.
+  result.events.reserve(result.events.size() + control.events_held());
   control.read_events([&](ControlBlock::Event&& e) {
     FaultEvent fe;
     fe.time_ms = (static_cast<double>(e.time_ns) - static_cast<double>(start_ns)) / 1e6;
