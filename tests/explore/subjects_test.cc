@@ -274,7 +274,12 @@ TEST_CASE("explore subject (g): ECONNRESET taken as end of data is a cut-off suc
     INFO(run.describe());
     check_fault_honest(run);
     CHECK(run.command.exit_code == 1);
-    CHECK(run.proc("server").at("exit_code") == 0);
+    // The server, a service, has sent everything and ends by itself; when the client is
+    // quicker, the runner stops it as it stops every service once the tasks are done.
+    // Neither is a failure.
+    const json& server = run.proc("server");
+    CHECK((server.at("exit_code") == 0 || server.at("stopped_by_runner") == true));
+    CHECK(server.at("stderr") == "");
     CHECK(run.proc("client").at("exit_code") == 0);
     CHECK(run.proc("client").at("stdout") == "received 9 lines\n");
     CHECK_FALSE(violation(run.scenario, "stdout", "client").empty());
