@@ -48,6 +48,11 @@ struct ProcessResult {
   bool killed_at_timeout = false;
   bool service = false;
   Duration duration{0};
+  // Milliseconds since the scenario started: when the process was started, became ready
+  // (its `ready:` condition held) and ended; nullopt when it never did.
+  std::optional<double> start_ms;
+  std::optional<double> ready_ms;
+  std::optional<double> end_ms;
   std::string stdout_text;
   std::string stderr_text;
   std::vector<ProcessSnapshot> at_timeout;

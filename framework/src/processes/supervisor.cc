@@ -290,6 +290,7 @@ void Supervisor::start(std::size_t i, Clock::time_point now) {
   c.out.fd = std::move(spawned.process->stdout_read);
   c.err.fd = std::move(spawned.process->stderr_read);
   c.started_at = now;
+  o.started_at = now;
   o.started = true;
   o.pid = c.pid;
   if (plan.ready.kind == Readiness::Kind::file) {
@@ -337,6 +338,7 @@ void Supervisor::check_readiness(std::size_t i, Clock::time_point now) {
       o.ready = now - c.started_at >= plan.ready.delay;
       break;
   }
+  if (o.ready) o.ready_at = now;
 }
 
 void Supervisor::emit_line(std::size_t i, bool is_stderr, std::string_view line) {
@@ -347,6 +349,7 @@ void Supervisor::emit_line(std::size_t i, bool is_stderr, std::string_view line)
   if (plans_[i].ready.kind == watched && !o.ready && c.ready_regex &&
       matches(*c.ready_regex, line)) {
     o.ready = true;
+    o.ready_at = Clock::now();
   }
   if (options_.live_output != nullptr) {
     *options_.live_output << '[' << plans_[i].name << (is_stderr ? "!] " : "] ") << line << '\n';
@@ -407,6 +410,7 @@ void Supervisor::on_exit(std::size_t i, const siginfo_t& info, Clock::time_point
       std::error_code ec;
       o.ready = std::filesystem::exists(c.ready_file, ec);
     }
+    if (o.ready) o.ready_at = now;
   }
 }
 

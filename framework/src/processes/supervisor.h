@@ -78,7 +78,10 @@ struct ProcessOutcome {
   bool killed_after_grace = false;  // ... and had to be killed with SIGKILL
   bool killed_at_timeout = false;
   Duration duration{0};  // from start to exit
-  // When it exited or was given up (steady clock): orders failures in time.
+  // When it was started, became ready, and exited or was given up (steady clock; the epoch
+  // when it never did): orders failures in time and draws the timeline.
+  std::chrono::steady_clock::time_point started_at{};
+  std::chrono::steady_clock::time_point ready_at{};
   std::chrono::steady_clock::time_point ended_at{};
   std::string stdout_text;
   std::string stderr_text;

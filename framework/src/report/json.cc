@@ -54,6 +54,12 @@ nlohmann::json to_json(const ScenarioResult& r) {
                          {"stdout", p.stdout_text},
                          {"stderr", p.stderr_text}};
     if (p.exit_code) pj["exit_code"] = *p.exit_code;
+    auto since_start = [](const std::optional<double>& t) {
+      return t ? nlohmann::json(*t) : nlohmann::json(nullptr);
+    };
+    pj["start_ms"] = since_start(p.start_ms);
+    pj["ready_ms"] = since_start(p.ready_ms);
+    pj["end_ms"] = since_start(p.end_ms);
     if (p.peer_intact) {
       pj["peer"] = {{"intact", *p.peer_intact}, {"report", p.peer_report}};
     }
@@ -156,6 +162,13 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
     if (pj.at("exit_code").is_number()) p.exit_code = pj.at("exit_code").get<int>();
     p.term_signal = signal(pj.at("signal"));
     p.duration = duration(pj.at("duration_ms"));
+    auto since_start = [&](const char* key) -> std::optional<double> {
+      if (!pj.contains(key) || !pj[key].is_number()) return std::nullopt;  // older results
+      return pj[key].get<double>();
+    };
+    p.start_ms = since_start("start_ms");
+    p.ready_ms = since_start("ready_ms");
+    p.end_ms = since_start("end_ms");
     p.stopped_by_runner = pj.at("stopped_by_runner").get<bool>();
     p.killed_at_timeout = pj.at("killed_at_timeout").get<bool>();
     p.killed_after_grace = pj.value("killed_after_grace", false);

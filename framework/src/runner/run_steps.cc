@@ -398,6 +398,13 @@ std::vector<double> collect_results(const Scenario& scenario, const std::vector<
                            ? -1.0
                            : std::chrono::duration<double, std::milli>(ended_at - started).count());
     ProcessResult& pr = result.processes.back();
+    auto since_start = [&](Clock::time_point t) -> std::optional<double> {
+      if (t == Clock::time_point{}) return std::nullopt;
+      return std::chrono::duration<double, std::milli>(t - started).count();
+    };
+    pr.start_ms = since_start(supervision.processes[i].started_at);
+    pr.ready_ms = since_start(supervision.processes[i].ready_at);
+    pr.end_ms = since_start(ended_at);
     if (!scenario.processes[i].peer) continue;
     // The summary goes to stderr when the peer's stdout is its pipe channel.
     auto summary = read_peer_summary(pr.stdout_text);

@@ -30,6 +30,9 @@ ScenarioResult every_field_set() {
   p.killed_at_timeout = true;
   p.service = true;
   p.duration = milliseconds(1200);
+  p.start_ms = 1.5;
+  p.ready_ms = 2.25;
+  p.end_ms = 1201.5;
   p.stdout_text = "out\n";
   p.stderr_text = "err \xc3\xa9\n";
   p.at_timeout.push_back({4243, "sleep", "S (sleeping)", "nanosleep(...)", "hrtimer", "#0 x"});
@@ -117,6 +120,10 @@ TEST_CASE("A result read back from its JSON writes the same JSON again") {
   CHECK(back.violations.at(0).time_ms == 3000.5);
   CHECK(back.violations.at(1).time_ms < 0);
   CHECK(back.setup_limit);
+  CHECK(back.processes.at(0).start_ms == 1.5);
+  CHECK(back.processes.at(0).ready_ms == 2.25);
+  CHECK(back.processes.at(0).end_ms == 1201.5);
+  CHECK_FALSE(back.processes.at(1).start_ms);  // never started
 }
 
 TEST_CASE("A JSON document of another shape is refused, not half read") {
