@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -329,6 +330,15 @@ static void fl_keep_control_fd(long fd, int inherited, int wanted) {
 
 __attribute__((constructor)) static void fl_init(void) {
   int saved = errno;
+  /* A set-user-ID or set-group-ID program (AT_SECURE) takes nothing from its environment:
+   * whoever started it is not trusted to inject faults into it, nor to read its return
+   * addresses from the events. The loader ignores LD_PRELOAD there; this covers the library
+   * linked in or listed in /etc/ld.so.preload. The process runs unarmed and records no
+   * attach fact, so the runner reports it as not injected, never as a pass. */
+  if (getauxval(AT_SECURE)) {
+    fl_observe_init(0);
+    goto out;
+  }
   /* Copied now: programs may wipe or overwrite their environment later. */
   const char* name = getenv("FAULTLINE_PROCESS");
   if (name) {

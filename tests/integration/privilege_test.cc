@@ -245,6 +245,27 @@ TEST_CASE("A set-user-ID program is reported as running without the interposer (
   }
 }
 
+TEST_CASE("A set-user-ID program with the interposer linked in takes no fault from its caller") {
+  // The loader ignores LD_PRELOAD in an AT_SECURE process, but not a library the program
+  // links (or /etc/ld.so.preload): there the interposer must not trust FAULTLINE_CONTROL,
+  // or whoever starts a set-user-ID program could inject faults into it. The rule would make
+  // the first read fail with EIO; the program must read "hello" instead.
+  NothingLeftBehind guard;
+  TempDir dir;
+  const std::string probe = dir / "suid-probe";
+  fs::copy_file(program("secure_probe"), probe);
+  REQUIRE(::chown(probe.c_str(), 65534, 65534) == 0);
+  REQUIRE(::chmod(probe.c_str(), 04755) == 0);
+  TempScenario s(pipe_scenario("[" + probe + "]", "{ exit: 0, stdout: { contains: hello } }"));
+  CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(r.exit_code == 1);  // faults were meant for it: not injected is a failure
+  CHECK(process(sc, "reader")["exit_code"] == 0);
+  CHECK_THAT(process(sc, "reader")["stdout"].get<std::string>(), Catch::Contains("hello"));
+  CHECK(sc["faults"][0]["fired"] == 0);
+  CHECK(has_violation(sc, "uninjected", "reader", ""));
+}
+
 TEST_CASE("A process that sets up an io_uring is reported under both backends") {
   NothingLeftBehind guard;
   const std::string backend = GENERATE(std::string("preload"), std::string("seccomp"));
