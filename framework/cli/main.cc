@@ -291,14 +291,27 @@ int cmd_gc() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  // SIGINT/SIGTERM are read by the supervisor through a signalfd, so that an interrupted
-  // run still removes every process and IPC object it created. Blocked before anything else.
+namespace {
+
+// SIGINT/SIGTERM are read by the supervisor through a signalfd, so that an interrupted run
+// still removes every process and IPC object it created, and exits 130/143. Blocked from
+// .preinit_array: before the constructors of every library and of the program (a few
+// milliseconds on a loaded machine, in which a SIGTERM would otherwise kill the runner
+// outright). Only the loader's own mapping and relocation come before it.
+void block_stop_signals(int, char**, char**) {
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+}
+
+}  // namespace
+
+__attribute__((section(".preinit_array"), used)) void (*const faultline_block_stop_signals)(
+    int, char**, char**) = block_stop_signals;
+
+int main(int argc, char** argv) {
 
   CLI::App app{"faultline: tests IPC code under failure"};
   app.set_version_flag("--version", std::string("faultline ") + FAULTLINE_VERSION);

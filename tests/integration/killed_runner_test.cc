@@ -231,3 +231,14 @@ processes:
   CHECK(r.err.find(fmt::format("ended pid {} ", task)) != std::string::npos);
   CHECK(!alive(task));
 }
+
+TEST_CASE("The runner blocks SIGINT and SIGTERM before any library's constructor runs") {
+  // A SIGTERM in the runner's first milliseconds must end it through its own clean-up
+  // (exit 143), not kill it outright: the signals are blocked from .preinit_array, before
+  // the constructors of every library (a preloaded one's included) and of the program.
+  const fs::path probe = faultline::test::test_programs_dir() / "libmask_probe.so";
+  REQUIRE(fs::exists(probe));
+  auto r = run_faultline({"--version"}, {"LD_PRELOAD=" + probe.string()});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Catch::Contains("mask_probe: stop signals blocked"));
+}
