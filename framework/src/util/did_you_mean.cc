@@ -38,6 +38,11 @@ std::string closest_match(std::string_view word, const std::vector<std::string_v
   std::string best;
   std::size_t best_distance = 0;
   for (auto c : candidates) {
+    // The distance is at least the difference of the lengths: a word much longer or shorter
+    // than a candidate is no typo of it, unless one is a prefix of the other. Checked first,
+    // so that a 2 MB value costs a comparison per candidate, not 2 MB times its length.
+    const std::size_t apart = word.size() > c.size() ? word.size() - c.size() : c.size() - word.size();
+    if (apart > 2 && !is_prefix(word, c) && !is_prefix(c, word)) continue;
     std::size_t d = edit_distance(word, c);
     // Replacing every letter of a short word is not a typo of it.
     bool close = (d <= 2 && d < word.size()) || is_prefix(word, c) || is_prefix(c, word);
