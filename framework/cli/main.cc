@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
@@ -87,21 +88,54 @@ void check_fault_processes(const std::vector<FaultSpec>& faults,
   }
 }
 
-int cmd_check(const std::vector<std::string>& paths) {
+// `check --json FILE`: what build tools need to know about each file without running it
+// (CMake's faultline_add_scenario sets the CTest timeout from `timeout_ms`). A scenario that
+// loaded has its name and timeout even when preflight found a problem, such as a program
+// that is not built yet.
+nlohmann::json check_entry(const fs::path& file, const LoadResult& r, const Diagnostics& errors) {
+  nlohmann::json entry{{"file", file.string()},
+                       {"ok", errors.empty()},
+                       {"scenario", nullptr},
+                       {"timeout_ms", nullptr},
+                       {"processes", nlohmann::json::array()},
+                       {"errors", nlohmann::json::array()}};
+  if (r.scenario) {
+    entry["scenario"] = r.scenario->name;
+    entry["timeout_ms"] = std::chrono::duration<double, std::milli>(r.scenario->timeout).count();
+    for (const auto& p : r.scenario->processes) entry["processes"].push_back(p.name);
+  }
+  for (const auto& d : errors)
+    entry["errors"].push_back({{"file", d.where.file},
+                               {"line", d.where.line},
+                               {"column", d.where.column},
+                               {"message", d.message},
+                               {"hint", d.hint}});
+  return entry;
+}
+
+int cmd_check(const std::vector<std::string>& paths, const std::string& json_file) {
   Diagnostics diags;
   auto files = cli::expand_scenario_paths(paths, diags);
+  nlohmann::json checked = nlohmann::json::array();
   std::size_t ok = 0;
   for (const auto& f : files) {
     LoadResult r = load_scenario(f);
+    Diagnostics errors = r.diagnostics;
     if (r.scenario) {
       Diagnostics pre = preflight(*r.scenario, RunOptions{});
-      diags.insert(diags.end(), pre.begin(), pre.end());
+      errors.insert(errors.end(), pre.begin(), pre.end());
       if (pre.empty()) {
         ++ok;
         std::cout << "ok  " << f.string() << "  (" << r.scenario->name << ")\n";
       }
     }
-    diags.insert(diags.end(), r.diagnostics.begin(), r.diagnostics.end());
+    checked.push_back(check_entry(f, r, errors));
+    diags.insert(diags.end(), errors.begin(), errors.end());
+  }
+  if (!json_file.empty()) {
+    std::ofstream out(json_file);
+    out << nlohmann::json{{"files", checked}}.dump(2) << '\n';
+    if (!out.flush()) throw std::runtime_error("cannot write " + json_file);
   }
   print_diagnostics(diags);
   if (!diags.empty()) {
@@ -123,6 +157,9 @@ struct RunArgs {
   bool no_backtrace = false;
   bool without_faults = false;
   int jobs = 1;
+  // Globs on the scenario's file: those scenarios must fail (a bug caught), as `report
+  // --expect-fail` judges them.
+  std::vector<std::string> expect_fail;
 };
 
 int cmd_run(const RunArgs& args) {
@@ -173,10 +210,20 @@ int cmd_run(const RunArgs& args) {
       if ((interrupted = results.back().interrupted_by) != 0) break;
     }
   }
-  print_summary(std::cout, results, style);
+  // With --expect-fail the totals come from the judgement below ("1 caught"), not as failures.
+  if (args.expect_fail.empty() || interrupted) print_summary(std::cout, results, style);
   if (!args.json.empty()) write_json(args.json, results);
   if (!args.junit.empty()) write_junit(args.junit, results);
   if (interrupted) return 128 + interrupted;
+  if (!args.expect_fail.empty()) {
+    // Judged as `faultline report --expect-fail` judges: a scenario expected to fail must
+    // fail on a verdict (caught); one that could not be set up is never caught.
+    std::cout << '\n';
+    ResultSummaryOptions expected{args.expect_fail, style.color};
+    ResultSummaryCounts counts = print_result_summary(std::cout, to_json(results), expected);
+    if (counts.failed || counts.not_caught) return kExitFailed;
+    return counts.setup ? kExitSetup : kExitOk;
+  }
   // A verdict on a program outweighs a scenario that could not be set up.
   bool failed = std::any_of(results.begin(), results.end(),
                             [](const auto& r) { return !r.passed && !r.setup_failed(); });
@@ -336,6 +383,10 @@ int main(int argc, char** argv) {
   run->add_flag("--no-backtrace", run_args.no_backtrace, "do not attach gdb to hung processes");
   run->add_flag("--without-faults", run_args.without_faults,
                 "leave out the scenarios' own faults: blocks (only --fault applies)");
+  run->add_option("--expect-fail", run_args.expect_fail,
+                  "scenarios whose file matches this glob must fail: exit 0 when they do "
+                  "(caught), 1 when one passes, as `report --expect-fail` judges")
+      ->allow_extra_args(false);
 
   cli::ExecArgs exec_args;
   auto* exec = app.add_subcommand(
@@ -363,6 +414,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> check_paths;
   auto* check = app.add_subcommand("check", "validate scenario files without running them");
   check->add_option("paths", check_paths, "scenario files or folders")->required();
+  std::string check_json;
+  check->add_option("--json", check_json,
+                    "write per file its scenario name, timeout_ms, processes and errors as JSON");
 
   auto* calls = app.add_subcommand("calls", "list the interposable calls, fault kinds and errnos");
   std::string call_name;
@@ -463,7 +517,7 @@ int main(int argc, char** argv) {
   try {
     if (*run) return cmd_run(run_args);
     if (*exec) return cli::run_exec(exec_args);
-    if (*check) return cmd_check(check_paths);
+    if (*check) return cmd_check(check_paths, check_json);
     if (*calls) return cmd_calls(call_name);
     if (*report) return cmd_report(report_file, report_expect_fail);
     if (*gc) return cmd_gc();
