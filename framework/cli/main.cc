@@ -29,6 +29,7 @@
 #include "report/json.h"
 #include "report/junit.h"
 #include "report/result_summary.h"
+#include "report/trace.h"
 #include "runner/run_directory.h"
 #include "scenario_paths.h"
 #include "util/did_you_mean.h"
@@ -119,6 +120,7 @@ struct RunArgs {
   std::optional<std::uint64_t> seed;
   std::string json;
   std::string junit;
+  std::string trace;
   bool verbose = false;
   bool no_backtrace = false;
   bool without_faults = false;
@@ -176,6 +178,7 @@ int cmd_run(const RunArgs& args) {
   print_summary(std::cout, results, style);
   if (!args.json.empty()) write_json(args.json, results);
   if (!args.junit.empty()) write_junit(args.junit, results);
+  if (!args.trace.empty()) write_trace(args.trace, results);
   if (interrupted) return 128 + interrupted;
   // A verdict on a program outweighs a scenario that could not be set up.
   bool failed = std::any_of(results.begin(), results.end(),
@@ -318,6 +321,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   run->add_option("--junit", run_args.junit,
                   "write the result as JUnit XML to this file (one testcase per scenario)");
+  run->add_option("--trace", run_args.trace,
+                  "write a timeline of the processes and faults to this file (Chrome Trace "
+                  "Event JSON: open it in ui.perfetto.dev)");
   run->add_flag("-v,--verbose", run_args.verbose,
                 "show process output live and details of passing scenarios");
   run->add_flag("--no-backtrace", run_args.no_backtrace, "do not attach gdb to hung processes");
@@ -335,6 +341,9 @@ int main(int argc, char** argv) {
                    "kill the program after this long and show where it hung (default: none)");
   exec->add_option("--json", exec_args.json,
                    "write the result, with every fault event, as JSON to this file");
+  exec->add_option("--trace", exec_args.trace,
+                   "write a timeline of the program and its faults to this file (Chrome Trace "
+                   "Event JSON: open it in ui.perfetto.dev)");
   exec->add_option("--name", exec_args.name,
                    "process name the faults match (default: the program's basename)");
   exec->add_option("--backend", exec_args.backend,
