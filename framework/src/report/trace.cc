@@ -129,7 +129,7 @@ void TraceBuilder::add(const ScenarioResult& r, int pid, double offset_ms) {
 
   // The runner's own track: the scenario as a whole, its channels, what is scenario-wide.
   const int runner = track(pid, "runner", 0);
-  slice(pid, runner, "scenario", r.scenario, 0, end_of_run,
+  slice(pid, runner, "scenario", "scenario " + r.scenario, 0, end_of_run,
         {{"file", r.file.string()},
          {"outcome", outcome},
          {"seed", r.seed},

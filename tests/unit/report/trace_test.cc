@@ -236,7 +236,7 @@ TEST_CASE("A trace shows channel provisioning, the timeout, its snapshots and th
   CHECK(requests[0].at("ts").get<double>() == Approx(500.0));
   CHECK(requests[0].at("dur").get<double>() == Approx(250.0));
   CHECK(find(trace, 1, "X", "provision log (pipe)").size() == 1);
-  auto whole = find(trace, 1, "X", "pipeline");
+  auto whole = find(trace, 1, "X", "scenario pipeline");
   REQUIRE(whole.size() == 1);
   CHECK(whole[0].at("dur").get<double>() == Approx(1250000.0));
   auto timeout = find(trace, 1, "i", "timeout");
@@ -272,8 +272,8 @@ TEST_CASE("Scenarios that ran at once overlap in the trace by their real start")
 
 TEST_CASE("Scenarios whose start is not known follow one another in the trace") {
   const nlohmann::json trace = to_trace({short_scenario("a", 0), short_scenario("b", 0)});
-  CHECK(find(trace, 1, "X", "a").at(0).at("ts").get<double>() == Approx(0.0));
-  CHECK(find(trace, 2, "X", "b").at(0).at("ts").get<double>() == Approx(100000.0));
+  CHECK(find(trace, 1, "X", "scenario a").at(0).at("ts").get<double>() == Approx(0.0));
+  CHECK(find(trace, 2, "X", "scenario b").at(0).at("ts").get<double>() == Approx(100000.0));
 }
 
 }  // namespace faultline
