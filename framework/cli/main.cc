@@ -421,6 +421,9 @@ int main(int argc, char** argv) {
                     "run the baselines, write the plan (--json) and stop");
   explore->add_option("--json", explore_args.json, "write the result (or plan) as JSON");
   explore->add_option("--junit", explore_args.junit, "write JUnit XML: a testcase per finding");
+  explore->add_option("--trace", explore_args.trace,
+                      "write a timeline of the baseline runs and of each finding's repro, run "
+                      "once more (Chrome Trace Event JSON: open it in ui.perfetto.dev)");
   explore->add_flag("--compare-baseline", explore_args.compare_baseline,
                     "any difference from the baseline's exit statuses and stdout is a wrong "
                     "result (for deterministic programs)");

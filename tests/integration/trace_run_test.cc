@@ -265,3 +265,56 @@ TEST_CASE("exec --trace shows the program's lifetime and the fault it was given"
     exit_instant = exit_instant || (e.at("ph") == "i" && e.at("name") == "exit 1");
   CHECK(exit_instant);
 }
+
+TEST_CASE("explore --trace shows the baseline runs and a run of each finding's repro",
+          "[integration][trace][explore]") {
+  PrivateTmpdir tmpdir;
+  NothingLeftBehind guard;
+  TempDir out("fltrace");
+  const fs::path trace_file = out.path() / "trace.json";
+  const fs::path json_file = out.path() / "explore.json";
+  CommandResult r = faultline::test::run_faultline(
+      {"explore",
+       (faultline::test::build_dir() / "tests/explore/scenarios/shmat_unchecked.yaml").string(),
+       "--no-backtrace", "--trace", trace_file.string(), "--json", json_file.string()},
+      {"FAULTLINE_TWIN=naive", "NO_COLOR=1"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);  // the unchecked shmat crashes
+  const json result = read_json(json_file);
+  const json& findings = result.at("scenarios").at(0).at("findings");
+  REQUIRE_FALSE(findings.empty());
+  python_accepts(trace_file);
+
+  const json trace = read_json(trace_file);
+  std::map<int, std::string> scenario_of;  // trace pid -> its name
+  for (const auto& e : trace.at("traceEvents"))
+    if (e.at("ph") == "M" && e.at("name") == "process_name")
+      scenario_of[e.at("pid")] = e.at("args").at("name");
+  std::vector<int> baselines, finding_runs;
+  for (const auto& [pid, name] : scenario_of) {
+    if (name.find(" baseline ") != std::string::npos) baselines.push_back(pid);
+    if (name.find(" finding ") != std::string::npos) finding_runs.push_back(pid);
+  }
+  CHECK(baselines.size() == 2);  // explore's default --baseline-runs
+  REQUIRE(finding_runs.size() == findings.size());
+  for (std::size_t k = 0; k < findings.size(); ++k) {
+    const int pid = finding_runs[k];
+    const std::string& name = scenario_of[pid];
+    INFO(name);
+    // Named after its class and the fault of its repro; the fault fired, and the run failed.
+    CHECK(name.find(findings[k].at("class").get<std::string>()) != std::string::npos);
+    const std::string repro = findings[k].at("repro");
+    const auto quote = repro.find('\'');
+    REQUIRE(quote != std::string::npos);
+    const std::string spec = repro.substr(quote + 1, repro.find('\'', quote + 1) - quote - 1);
+    CHECK(name.find(spec) != std::string::npos);
+    std::size_t faults = 0, violations = 0;
+    for (const auto& e : trace.at("traceEvents")) {
+      if (e.at("pid") != pid || e.at("ph") != "i") continue;
+      faults += e.value("cat", "") == "fault" ? 1 : 0;
+      violations += e.value("cat", "") == "violation" ? 1 : 0;
+    }
+    CHECK(faults >= 1);
+    CHECK(violations >= 1);
+  }
+}
