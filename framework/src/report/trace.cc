@@ -66,6 +66,8 @@ class TraceBuilder final {
              nlohmann::json args);
   void instant(int pid, int tid, const char* cat, std::string name, double ts_ms,
                nlohmann::json args);
+  Timed event(const char* ph, int pid, int tid, const char* cat, std::string name, double ts_ms,
+              nlohmann::json& args);
 
   std::vector<nlohmann::json> metadata_;
   std::vector<Timed> timed_;
@@ -89,33 +91,32 @@ void TraceBuilder::metadata(int pid, int tid, const char* name, nlohmann::json a
 
 void TraceBuilder::slice(int pid, int tid, const char* cat, std::string name, double ts_ms,
                          double end_ms, nlohmann::json args) {
-  const double ts = us(offset_ms_ + ts_ms);
-  const double dur = us(std::max(0.0, end_ms - ts_ms));
-  timed_.push_back({ts,
-                    dur,
-                    {{"ph", "X"},
-                     {"ts", ts},
-                     {"dur", dur},
-                     {"pid", pid},
-                     {"tid", tid},
-                     {"cat", cat},
-                     {"name", std::move(name)},
-                     {"args", std::move(args)}}});
+  Timed& t = timed_.emplace_back(event("X", pid, tid, cat, std::move(name), ts_ms, args));
+  t.dur = us(std::max(0.0, end_ms - ts_ms));
+  t.event["dur"] = t.dur;
 }
 
 void TraceBuilder::instant(int pid, int tid, const char* cat, std::string name, double ts_ms,
                            nlohmann::json args) {
-  const double ts = us(offset_ms_ + ts_ms);
-  timed_.push_back({ts,
-                    -1,
-                    {{"ph", "i"},
-                     {"s", "t"},
-                     {"ts", ts},
-                     {"pid", pid},
-                     {"tid", tid},
-                     {"cat", cat},
-                     {"name", std::move(name)},
-                     {"args", std::move(args)}}});
+  Timed& t = timed_.emplace_back(event("i", pid, tid, cat, std::move(name), ts_ms, args));
+  t.event["s"] = "t";
+}
+
+// Member by member, not from an initializer list (which copies every value once more): a
+// run can inject thousands of faults.
+TraceBuilder::Timed TraceBuilder::event(const char* ph, int pid, int tid, const char* cat,
+                                        std::string name, double ts_ms, nlohmann::json& args) {
+  Timed t;
+  t.ts = us(offset_ms_ + ts_ms);
+  t.event = nlohmann::json::object();
+  t.event["ph"] = ph;
+  t.event["ts"] = t.ts;
+  t.event["pid"] = pid;
+  t.event["tid"] = tid;
+  t.event["cat"] = cat;
+  t.event["name"] = std::move(name);
+  t.event["args"] = std::move(args);
+  return t;
 }
 
 void TraceBuilder::add(const ScenarioResult& r, int pid, double offset_ms) {
@@ -188,22 +189,23 @@ void TraceBuilder::add(const ScenarioResult& r, int pid, double offset_ms) {
     auto [k, fresh] = kinds.try_emplace(e.fault);
     if (fresh) k->second = kind_of(e.fault);
     const std::string& kind = k->second;
-    nlohmann::json args = {{"seq", e.seq},
-                           {"call", e.call},
-                           {"errno", or_null(e.error)},
-                           {"kind", or_null(kind)},
-                           {"result", e.result},
-                           {"bytes", e.bytes},
-                           {"fd", e.fd < 0 ? nlohmann::json(nullptr) : nlohmann::json(e.fd)},
-                           {"channel", or_null(e.channel)},
-                           // The result holds the caller's return address; where it lies in the
-                           // program is for `faultline explore` (and gdb) to say.
-                           {"site", e.caller != 0 ? nlohmann::json(fmt::format("{:#x}", e.caller))
-                                                  : nlohmann::json(nullptr)},
-                           {"rule", or_null(e.fault)},
-                           {"pid", e.pid},
-                           {"tid", e.tid},
-                           {"time_ms", e.time_ms}};
+    nlohmann::json args = nlohmann::json::object();
+    args["seq"] = e.seq;
+    args["call"] = e.call;
+    args["errno"] = or_null(e.error);
+    args["kind"] = or_null(kind);
+    args["result"] = e.result;
+    args["bytes"] = e.bytes;
+    args["fd"] = e.fd < 0 ? nlohmann::json(nullptr) : nlohmann::json(e.fd);
+    args["channel"] = or_null(e.channel);
+    // The result holds the caller's return address; where it lies in the program is for
+    // `faultline explore` (and gdb) to say.
+    args["site"] =
+        e.caller != 0 ? nlohmann::json(fmt::format("{:#x}", e.caller)) : nlohmann::json(nullptr);
+    args["rule"] = or_null(e.fault);
+    args["pid"] = e.pid;
+    args["tid"] = e.tid;
+    args["time_ms"] = e.time_ms;
     if (!e.unrealistic.empty()) args["unrealistic"] = e.unrealistic;
     instant(pid, track_of(e.process), "fault",
             fmt::format("{} {}", e.call, !e.error.empty() ? e.error : kind), e.time_ms,
