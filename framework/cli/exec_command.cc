@@ -13,6 +13,7 @@
 #include "faultline/scenario.h"
 #include "report/exec_summary.h"
 #include "report/json.h"
+#include "report/trace.h"
 #include "runner/program_path.h"
 #include "runner/run_directory.h"
 #include "seccomp/backend.h"
@@ -28,6 +29,7 @@ constexpr Duration kNoTimeout = std::chrono::hours(24 * 365 * 100);
 bool takes_value(std::string_view option) {
   for (std::string_view o : {"--fault", "--seed", "--timeout", "--json", "--name", "--backend"})
     if (option == o) return true;
+  if (option == "--trace") return true;
   return false;
 }
 
@@ -161,6 +163,7 @@ int run_exec(const ExecArgs& args) {
   ScenarioResult result = runner.run(scenario, &checked);
   if (args.timeout.empty()) result.timeout = Duration::zero();
   if (!args.json.empty()) write_json(args.json, {result});
+  if (!args.trace.empty()) write_trace(args.trace, {result});
   print_exec_summary(std::cerr, result, args.quiet);
   if (result.processes.empty()) return kExitInternal;  // the run could not be set up
   if (!result.processes.front().started) return kExitInput;

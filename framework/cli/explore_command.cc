@@ -19,6 +19,7 @@
 #include "explore/json.h"
 #include "explore/report.h"
 #include "faults/call_table.h"
+#include "report/trace.h"
 #include "runner/run_directory.h"
 #include "scenario_paths.h"
 
@@ -158,6 +159,39 @@ class ProgressLine final {
   bool shown_ = false;
 };
 
+// `explore --trace`: each finding's repro (`faultline run FILE --fault SPEC --seed S`) run
+// once more here, for its timeline. A point's own run stays in the worker that ran it (only
+// its verdict comes back), so the trace shows the run a user's repro gives.
+void trace_findings(const Scenario& scenario, const Exploration& e, const RunOptions& base,
+                    std::vector<ScenarioResult>& traced, int* interrupted) {
+  for (std::size_t k = 0; k < e.findings.size() && !*interrupted; ++k) {
+    const Finding& f = e.findings[k];
+    const Point& point = e.plan.points[f.points.front()];
+    RunOptions run = base;
+    run.record = false;
+    run.seed = e.plan.seed;
+    run.without_faults = e.plan.without_faults;
+    run.extra_faults.clear();
+    Diagnostics diags;
+    auto spec = parse_fault_spec(point.spec, diags);
+    if (!spec) continue;  // the plan's own specs parse; a hand-edited --plan may not
+    run.extra_faults.push_back(std::move(*spec));
+    ScenarioResult r = Runner(run).run(scenario);
+    *interrupted = r.interrupted_by;
+    r.scenario = fmt::format("{} finding {}: {} {}", scenario.name, k + 1, to_string(f.verdict),
+                             point.spec);
+    traced.push_back(std::move(r));
+  }
+}
+
+// A baseline run, named as such on the timeline.
+void trace_baseline(std::vector<ScenarioResult> runs, std::vector<ScenarioResult>& traced) {
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    runs[i].scenario = fmt::format("{} baseline {}", runs[i].scenario, i + 1);
+    traced.push_back(std::move(runs[i]));
+  }
+}
+
 }  // namespace
 
 int run_explore(ExploreArgs args) {
@@ -290,6 +324,7 @@ int run_explore(ExploreArgs args) {
   ReportStyle style{use_color(STDOUT_FILENO), args.verbose, args.jobs};
   ProgressLine progress(args.progress);
   std::vector<Exploration> explored;
+  std::vector<ScenarioResult> traced;  // --trace: baselines and each finding's repro
   int interrupted = 0;
   bool baseline_failed = false;
   for (std::size_t s = 0; s < scenarios.size() && !interrupted; ++s) {
@@ -305,6 +340,7 @@ int run_explore(ExploreArgs args) {
         once.run.seed = plan->seed;
         once.plan.context = once.run.context = plan->context;
         Baseline b = run_baseline(scenario, once, &interrupted);
+        if (!args.trace.empty()) trace_baseline(b.runs, traced);
         if (b.runs.empty() || !b.plan) {
           if (!b.runs.empty()) print_baseline_failure(std::cout, b.runs.back(), 1, 1);
           baseline_failed = true;
@@ -316,6 +352,7 @@ int run_explore(ExploreArgs args) {
       progress.show(scenario.name, {});
       Baseline b = run_baseline(scenario, options, &interrupted);
       progress.clear();
+      if (!args.trace.empty()) trace_baseline(b.runs, traced);
       if (interrupted) break;
       if (!b.plan) {
         print_baseline_failure(std::cout, b.runs.back(), static_cast<unsigned>(b.runs.size()),
@@ -344,11 +381,13 @@ int run_explore(ExploreArgs args) {
     progress.clear();
     print_exploration(std::cout, e, style);
     std::cout.flush();
+    if (!args.trace.empty()) trace_findings(scenario, e, options.run, traced, &interrupted);
     explored.push_back(std::move(e));
   }
   if (!args.plan_only) print_explore_summary(std::cout, explored, style);
   if (!args.json.empty()) write_json_file(args.json, to_json(explored, args.plan_only));
   if (!args.junit.empty() && !args.plan_only) write_junit_file(args.junit, explored);
+  if (!args.trace.empty()) write_trace(args.trace, traced);
   if (interrupted) return 128 + interrupted;
   if (baseline_failed) return kExitInput;
   for (const auto& e : explored)

@@ -20,6 +20,7 @@ struct ExploreArgs {
   std::string shard;               // "I/N", 1-based; "" = from the environment
   std::optional<unsigned> shards;  // N for JOB_COMPLETION_INDEX
   std::string json, junit, plan;
+  std::string trace;  // baselines and each finding's repro run, as a timeline
   bool plan_only = false;
   bool compare_baseline = false;
   std::optional<std::uint64_t> seed;

@@ -30,6 +30,7 @@
 #include "report/json.h"
 #include "report/junit.h"
 #include "report/result_summary.h"
+#include "report/trace.h"
 #include "runner/run_directory.h"
 #include "scenario_paths.h"
 #include "util/did_you_mean.h"
@@ -153,6 +154,7 @@ struct RunArgs {
   std::optional<std::uint64_t> seed;
   std::string json;
   std::string junit;
+  std::string trace;
   bool verbose = false;
   bool no_backtrace = false;
   bool without_faults = false;
@@ -214,6 +216,7 @@ int cmd_run(const RunArgs& args) {
   if (args.expect_fail.empty() || interrupted) print_summary(std::cout, results, style);
   if (!args.json.empty()) write_json(args.json, results);
   if (!args.junit.empty()) write_junit(args.junit, results);
+  if (!args.trace.empty()) write_trace(args.trace, results);
   if (interrupted) return 128 + interrupted;
   if (!args.expect_fail.empty()) {
     // Judged as `faultline report --expect-fail` judges: a scenario expected to fail must
@@ -378,6 +381,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   run->add_option("--junit", run_args.junit,
                   "write the result as JUnit XML to this file (one testcase per scenario)");
+  run->add_option("--trace", run_args.trace,
+                  "write a timeline of the processes and faults to this file (Chrome Trace "
+                  "Event JSON: open it in ui.perfetto.dev)");
   run->add_flag("-v,--verbose", run_args.verbose,
                 "show process output live and details of passing scenarios");
   run->add_flag("--no-backtrace", run_args.no_backtrace, "do not attach gdb to hung processes");
@@ -399,6 +405,9 @@ int main(int argc, char** argv) {
                    "kill the program after this long and show where it hung (default: none)");
   exec->add_option("--json", exec_args.json,
                    "write the result, with every fault event, as JSON to this file");
+  exec->add_option("--trace", exec_args.trace,
+                   "write a timeline of the program and its faults to this file (Chrome Trace "
+                   "Event JSON: open it in ui.perfetto.dev)");
   exec->add_option("--name", exec_args.name,
                    "process name the faults match (default: the program's basename)");
   exec->add_option("--backend", exec_args.backend,
@@ -479,6 +488,9 @@ int main(int argc, char** argv) {
                     "run the baselines, write the plan (--json) and stop");
   explore->add_option("--json", explore_args.json, "write the result (or plan) as JSON");
   explore->add_option("--junit", explore_args.junit, "write JUnit XML: a testcase per finding");
+  explore->add_option("--trace", explore_args.trace,
+                      "write a timeline of the baseline runs and of each finding's repro, run "
+                      "once more (Chrome Trace Event JSON: open it in ui.perfetto.dev)");
   explore->add_flag("--compare-baseline", explore_args.compare_baseline,
                     "any difference from the baseline's exit statuses and stdout is a wrong "
                     "result (for deterministic programs)");

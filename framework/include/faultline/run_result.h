@@ -152,6 +152,15 @@ struct RecordedCall {
   std::vector<Frame> context;
 };
 
+// A channel of the scenario as the runner provisioned it, before any process started: the
+// provisioning slices of the timeline (`--trace`).
+struct ChannelProvisioning {
+  std::string name;
+  std::string type;     // as the scenario writes it: "pipe", "unix-stream", "posix-mq"
+  double start_ms = 0;  // since the scenario started
+  double end_ms = 0;
+};
+
 // Where the runner's own time went in one run (steady clock), for the benchmark of its fixed
 // cost (tests/bench/runner_cost.cc). Not part of the JSON result.
 struct RunTimings {
@@ -173,6 +182,11 @@ struct ScenarioResult {
   Duration timeout{0};
   bool timed_out = false;
   int interrupted_by = 0;  // SIGINT/SIGTERM that stopped the run
+  // When the scenario started (the origin of every *_ms), ms since the Unix epoch by the wall
+  // clock; 0 when not known (a result of an older faultline). Places the scenarios of one run
+  // (those of `run -j` side by side) on one timeline.
+  double started_unix_ms = 0;
+  std::vector<ChannelProvisioning> channels;  // in provisioning order
   std::vector<ProcessResult> processes;
   std::vector<FaultResult> faults;
   std::vector<FaultEvent> events;

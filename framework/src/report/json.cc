@@ -39,6 +39,12 @@ nlohmann::json to_json(const ScenarioResult& r) {
   j["interrupted"] = r.interrupted_by != 0;
   j["interrupted_by"] = r.interrupted_by != 0 ? nlohmann::json(signal_name(r.interrupted_by))
                                               : nlohmann::json(nullptr);
+  j["started_unix_ms"] =
+      r.started_unix_ms > 0 ? nlohmann::json(r.started_unix_ms) : nlohmann::json(nullptr);
+  auto& channels = j["channels"] = nlohmann::json::array();
+  for (const auto& c : r.channels)
+    channels.push_back(
+        {{"name", c.name}, {"type", c.type}, {"start_ms", c.start_ms}, {"end_ms", c.end_ms}});
   auto& procs = j["processes"] = nlohmann::json::array();
   for (const auto& p : r.processes) {
     nlohmann::json pj = {{"name", p.name},
@@ -152,6 +158,12 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
   r.timeout = duration(j.at("timeout_ms"));
   r.timed_out = j.at("timed_out").get<bool>();
   r.interrupted_by = signal(j.value("interrupted_by", nlohmann::json()));
+  // Both absent from the results of an older faultline.
+  if (auto t = j.find("started_unix_ms"); t != j.end() && t->is_number())
+    r.started_unix_ms = t->get<double>();
+  for (const auto& cj : j.value("channels", nlohmann::json::array()))
+    r.channels.push_back({cj.at("name").get<std::string>(), cj.at("type").get<std::string>(),
+                          cj.at("start_ms").get<double>(), cj.at("end_ms").get<double>()});
   for (const auto& pj : j.at("processes")) {
     ProcessResult p;
     p.name = pj.at("name").get<std::string>();

@@ -202,7 +202,9 @@ ProvisionedRun::ProvisionedRun(const Scenario& scenario, bool inherit_stdio)
   subs.set("run_dir", dir.path().string());
   subs.set("scenario_dir", scenario.dir.string());
   for (const auto& spec : scenario.channels) {
+    const auto begin = Clock::now();
     auto ch = provision_channel(spec, dir);
+    provisioned.push_back({spec.name, std::string(to_string(spec.type)), begin, Clock::now()});
     for (const auto& [attr, value] : ch->attributes()) {
       subs.set(spec.name + "." + attr, value);
       env["FAULTLINE_CH_" + upper_env_name(spec.name) + "_" + upper_env_name(attr)] = value;

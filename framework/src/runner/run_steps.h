@@ -46,6 +46,13 @@ struct ProvisionedRun final {
   Environment env;
   ControlContext context;                 // channels and programs, for the control block
   std::vector<ProcessCaptures> captures;  // per process, in scenario order
+  // When each channel's provisioning began and ended, in scenario order (the timeline).
+  struct ChannelStamp {
+    std::string name;
+    std::string type;
+    std::chrono::steady_clock::time_point begin, end;
+  };
+  std::vector<ChannelStamp> provisioned;
 };
 
 // 2. Compile the control block: the rules in the run directory, and the control file opened

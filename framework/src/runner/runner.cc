@@ -180,6 +180,9 @@ ScenarioResult Runner::run(const Scenario& scenario, const PreflightResult* chec
   result.timeout = scenario.timeout;
   result.seed = options_.seed ? *options_.seed : scenario.seed ? *scenario.seed : random_seed();
   const auto started = Clock::now();
+  result.started_unix_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   std::vector<FaultSpec> left_out;
   const std::vector<FaultSpec> faults = faults_of_run(scenario, options_, left_out);
   for (const auto& f : left_out)
@@ -204,6 +207,11 @@ ScenarioResult Runner::run(const Scenario& scenario, const PreflightResult* chec
     // Declared in step order, so destroyed in reverse: channels go before their folder.
     ProvisionedRun run(scenario, options_.inherit_stdio);
     provisioned = Clock::now();
+    auto since_start = [&](Clock::time_point t) {
+      return std::chrono::duration<double, std::milli>(t - started).count();
+    };
+    for (const auto& c : run.provisioned)
+      result.channels.push_back({c.name, c.type, since_start(c.begin), since_start(c.end)});
     CompiledControl control(run, faults, checked ? checked->faults.get() : nullptr, result.seed,
                             options_.record, options_.context);
     LaunchSet launch = LaunchPlanner(scenario, options_, faults, result.seed).plan(run, control);

@@ -20,6 +20,9 @@ ScenarioResult every_field_set() {
   r.timeout = milliseconds(3000);
   r.timed_out = true;
   r.interrupted_by = SIGINT;
+  r.started_unix_ms = 1796572800123.456;
+  r.channels.push_back({"t", "unix-stream", 0.25, 0.75});
+  r.channels.push_back({"q", "posix-mq", 0.75, 1.125});
   ProcessResult p;
   p.name = "server";
   p.pid = 4242;
@@ -124,6 +127,12 @@ TEST_CASE("A result read back from its JSON writes the same JSON again") {
   CHECK(back.processes.at(0).ready_ms == 2.25);
   CHECK(back.processes.at(0).end_ms == 1201.5);
   CHECK_FALSE(back.processes.at(1).start_ms);  // never started
+  CHECK(back.started_unix_ms == 1796572800123.456);
+  REQUIRE(back.channels.size() == 2);
+  CHECK(back.channels.at(0).name == "t");
+  CHECK(back.channels.at(0).type == "unix-stream");
+  CHECK(back.channels.at(0).start_ms == 0.25);
+  CHECK(back.channels.at(1).end_ms == 1.125);
 }
 
 TEST_CASE("A JSON document of another shape is refused, not half read") {
