@@ -21,6 +21,7 @@
 #include "faults/call_table.h"
 #include "runner/run_directory.h"
 #include "scenario_paths.h"
+#include "tap_output.h"
 
 namespace faultline::cli {
 namespace {
@@ -284,6 +285,8 @@ int run_explore(ExploreArgs args) {
     for (const auto& d : diags) std::cerr << d.format() << '\n';
     return kExitInput;
   }
+  // From here on, with --tap -, stdout carries TAP only (the console goes to stderr).
+  TapOutput tap(args.plan_only ? std::string() : args.tap);
   for (const auto& line : collect_garbage())
     std::cerr << "faultline: cleaning up after a dead run: " << line << '\n';
 
@@ -349,6 +352,7 @@ int run_explore(ExploreArgs args) {
   if (!args.plan_only) print_explore_summary(std::cout, explored, style);
   if (!args.json.empty()) write_json_file(args.json, to_json(explored, args.plan_only));
   if (!args.junit.empty() && !args.plan_only) write_junit_file(args.junit, explored);
+  tap.write(to_tap(explored));
   if (interrupted) return 128 + interrupted;
   if (baseline_failed) return kExitInput;
   for (const auto& e : explored)
@@ -379,11 +383,13 @@ int run_merge(const MergeArgs& args) {
     std::cerr << "faultline merge: " << e.what() << '\n';
     return kExitInput;
   }
+  TapOutput tap(args.tap);
   ReportStyle style{use_color(STDOUT_FILENO), false, 1};
   for (const auto& e : merged) print_exploration(std::cout, e, style);
   print_explore_summary(std::cout, merged, style);
   if (!args.json.empty()) write_json_file(args.json, to_json(merged));
   if (!args.junit.empty()) write_junit_file(args.junit, merged);
+  tap.write(to_tap(merged));
   for (const auto& e : merged)
     if (!e.findings.empty()) return kExitFailed;
   return kExitOk;
