@@ -1,5 +1,5 @@
 // to_tap(); see tap.h. The YAML block is written by hand in the subset TAP consumers read
-// (TAP::Parser's YAMLish: mappings, sequences, double-quoted scalars, numbers).
+// (TAP::Parser's YAMLish: mappings, sequences of mappings, double-quoted scalars, numbers).
 #include "report/tap.h"
 
 #include <fmt/format.h>
@@ -34,10 +34,12 @@ std::string diagnostics(const ScenarioResult& r) {
       y += fmt::format("    process: {}\n", tap_yaml_string(cause->process));
     if (cause->time_ms >= 0) y += fmt::format("    time_ms: {:.1f}\n", cause->time_ms);
   }
+  // Sequences hold mappings only: TAP::Parser's YAMLish reads `- "a: b"` as a mapping.
   if (r.violations.size() > 1) {
     y += "  more_violations:\n";
     for (std::size_t i = 1; i < r.violations.size(); ++i)
-      y += fmt::format("    - {}\n", tap_yaml_string(r.violations[i].message));
+      y += fmt::format("    - kind: {}\n      message: {}\n", tap_yaml_string(r.violations[i].kind),
+                       tap_yaml_string(r.violations[i].message));
   }
   std::uint64_t fired = 0;
   for (const auto& f : r.faults) fired += f.fired;
@@ -53,7 +55,7 @@ std::string diagnostics(const ScenarioResult& r) {
       for (const auto& e : r.events) {
         if (e.rule != static_cast<int>(i) || ++shown > kEventsShown) continue;
         if (shown == 1) y += "      events:\n";
-        y += fmt::format("        - {}\n", tap_yaml_string(format_event(e)));
+        y += fmt::format("        - event: {}\n", tap_yaml_string(format_event(e)));
       }
     }
   }

@@ -105,12 +105,13 @@ TEST_CASE("A failure's YAML block has the root cause, the faults fired, the seed
   CHECK(y["violation"]["kind"].as<std::string>() == "exit");
   CHECK(y["violation"]["process"].as<std::string>() == "client");
   REQUIRE(y["more_violations"].size() == 1);
-  CHECK(y["more_violations"][0].as<std::string>() == "client: stdout \"ok\" # not seen");
+  CHECK(y["more_violations"][0]["kind"].as<std::string>() == "stdout");
+  CHECK(y["more_violations"][0]["message"].as<std::string>() == "client: stdout \"ok\" # not seen");
   CHECK(y["faults_fired"].as<int>() == 2);
   REQUIRE(y["faults"].size() == 1);  // the optional fault that never fired is not listed
   CHECK(y["faults"][0]["spec"].as<std::string>() == "client/read:error=EIO");
   CHECK(y["faults"][0]["fired"].as<int>() == 2);
-  CHECK(y["faults"][0]["events"][0].as<std::string>().find("read") != std::string::npos);
+  CHECK(y["faults"][0]["events"][0]["event"].as<std::string>().find("read") != std::string::npos);
   CHECK(y["seed"].as<std::uint64_t>() == 4242);
   CHECK(y["repro"].as<std::string>() ==
         "faultline run scenarios/echo naive.yaml --fault 'client/read:error=EIO' --seed 4242");
