@@ -193,6 +193,28 @@ TEST_CASE("run --repeat -j 3 runs the repetitions in parallel, counted the same 
   CHECK(r.exit_code == (doc["repeat"][0].at("failed") == 0 ? 0 : 1));
 }
 
+TEST_CASE("run --repeat --until-fail -j 2 starts no run of a scenario after its failure is in",
+          "[integration][repeat][parallel]") {
+  PrivateTmpdir tmp;
+  NothingLeftBehind guard;
+  TempScenario s(kFlaky);
+  const fs::path out = s.dir() / "r.json";
+  CommandResult r = run_faultline({"run", "-j", "2", s.path().string(), "--repeat", "40",
+                                   "--until-fail", "--json", out.string()});
+  INFO(describe(r));
+  const json runs = load(out).at("scenarios");
+  // Runs start in order and every started one is reported: runs 1..M, with a failure among
+  // them, and M far below 40 (the runs in flight when the first failure came in finish).
+  bool failed = false;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    CHECK(runs[i].at("repetition") == i + 1);
+    failed = failed || runs[i].at("passed") == false;
+  }
+  CHECK(failed);
+  CHECK(runs.size() < 40);
+  CHECK(r.exit_code == 1);
+}
+
 TEST_CASE("run --until-fail without --repeat is wrong input", "[integration][repeat]") {
   TempScenario s("scenario: steady\nprocesses: { p: { run: [true] } }\n");
   CommandResult r = run_faultline({"run", s.path().string(), "--until-fail"});
