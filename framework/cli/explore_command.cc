@@ -22,6 +22,7 @@
 #include "report/trace.h"
 #include "runner/run_directory.h"
 #include "scenario_paths.h"
+#include "tap_output.h"
 
 namespace faultline::cli {
 namespace {
@@ -318,6 +319,8 @@ int run_explore(ExploreArgs args) {
     for (const auto& d : diags) std::cerr << d.format() << '\n';
     return kExitInput;
   }
+  // From here on, with --tap -, stdout carries TAP only (the console goes to stderr).
+  TapOutput tap(args.plan_only ? std::string() : args.tap);
   for (const auto& line : collect_garbage())
     std::cerr << "faultline: cleaning up after a dead run: " << line << '\n';
 
@@ -388,6 +391,7 @@ int run_explore(ExploreArgs args) {
   if (!args.json.empty()) write_json_file(args.json, to_json(explored, args.plan_only));
   if (!args.junit.empty() && !args.plan_only) write_junit_file(args.junit, explored);
   if (!args.trace.empty()) write_trace(args.trace, traced);
+  tap.write(to_tap(explored));
   if (interrupted) return 128 + interrupted;
   if (baseline_failed) return kExitInput;
   for (const auto& e : explored)
@@ -418,11 +422,13 @@ int run_merge(const MergeArgs& args) {
     std::cerr << "faultline merge: " << e.what() << '\n';
     return kExitInput;
   }
+  TapOutput tap(args.tap);
   ReportStyle style{use_color(STDOUT_FILENO), false, 1};
   for (const auto& e : merged) print_exploration(std::cout, e, style);
   print_explore_summary(std::cout, merged, style);
   if (!args.json.empty()) write_json_file(args.json, to_json(merged));
   if (!args.junit.empty()) write_junit_file(args.junit, merged);
+  tap.write(to_tap(merged));
   for (const auto& e : merged)
     if (!e.findings.empty()) return kExitFailed;
   return kExitOk;

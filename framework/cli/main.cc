@@ -29,10 +29,13 @@
 #include "report/console.h"
 #include "report/json.h"
 #include "report/junit.h"
+#include "report/repetitions.h"
 #include "report/result_summary.h"
 #include "report/trace.h"
+#include "report/tap.h"
 #include "runner/run_directory.h"
 #include "scenario_paths.h"
+#include "tap_output.h"
 #include "util/did_you_mean.h"
 #include "util/join_words.h"
 
@@ -155,6 +158,9 @@ struct RunArgs {
   std::string json;
   std::string junit;
   std::string trace;
+  std::string tap;
+  unsigned repeat = 1;
+  bool until_fail = false;
   bool verbose = false;
   bool no_backtrace = false;
   bool without_faults = false;
@@ -189,34 +195,62 @@ int cmd_run(const RunArgs& args) {
     return kExitInput;
   }
 
+  // From here on, with --tap -, stdout carries TAP only (the console goes to stderr).
+  cli::TapOutput tap(args.tap);
   for (const auto& line : collect_garbage())
     std::cerr << "faultline: cleaning up after a dead run: " << line << '\n';
 
   ConsoleStyle style{use_color(STDOUT_FILENO), args.verbose};
+  // --repeat N: run k (1-based) of scenario i is entry i*N + k-1 of the runs; each draws a
+  // seed of its own unless --seed or the scenario's `seed:` fixes it.
+  const unsigned repeat = std::max(1u, args.repeat);
+  if (repeat > 1)
+    for (const auto& s : scenarios)
+      if (options.seed || s.seed)
+        std::cout << fmt::format(
+            "note: {}: every run uses seed {} ({}): only timing differs between them\n", s.name,
+            options.seed ? *options.seed : *s.seed, options.seed ? "--seed" : "its `seed:`");
+  auto mark = [&](std::size_t run, ScenarioResult& r) {
+    if (repeat == 1) return;
+    r.repetition = static_cast<unsigned>(run % repeat) + 1;
+    r.repetitions = repeat;
+  };
   std::vector<ScenarioResult> results;
   int interrupted = 0;
-  if (args.jobs > 1 && scenarios.size() > 1) {
+  if (args.jobs > 1 && scenarios.size() * repeat > 1) {
+    std::vector<Scenario> runs;
+    for (const auto& s : scenarios) runs.insert(runs.end(), repeat, s);
+    // --until-fail: a scenario with a failed run starts no more (runs already going finish).
+    std::vector<bool> failed(scenarios.size(), false);
     results = cli::run_in_parallel(
-        scenarios, options, args.jobs,
-        [&](const ScenarioResult& r) {
+        runs, options, args.jobs,
+        [&](std::size_t run, ScenarioResult& r) {
+          mark(run, r);
+          if (!r.passed) failed[run / repeat] = true;
           print_scenario(std::cout, r, style);
           std::cout.flush();
         },
-        &interrupted);
+        &interrupted, [&](std::size_t run) { return !(args.until_fail && failed[run / repeat]); });
   } else {
     Runner runner(options);
-    for (std::size_t i = 0; i < scenarios.size(); ++i) {
-      results.push_back(runner.run(scenarios[i], &checked[i]));
-      print_scenario(std::cout, results.back(), style);
-      std::cout.flush();
-      if ((interrupted = results.back().interrupted_by) != 0) break;
+    for (std::size_t i = 0; i < scenarios.size() && !interrupted; ++i) {
+      for (std::size_t k = 0; k < repeat; ++k) {
+        results.push_back(runner.run(scenarios[i], &checked[i]));
+        mark(i * repeat + k, results.back());
+        print_scenario(std::cout, results.back(), style);
+        std::cout.flush();
+        if ((interrupted = results.back().interrupted_by) != 0) break;
+        if (args.until_fail && !results.back().passed) break;
+      }
     }
   }
   // With --expect-fail the totals come from the judgement below ("1 caught"), not as failures.
   if (args.expect_fail.empty() || interrupted) print_summary(std::cout, results, style);
+  print_repetition_summary(std::cout, results, style);
   if (!args.json.empty()) write_json(args.json, results);
   if (!args.junit.empty()) write_junit(args.junit, results);
   if (!args.trace.empty()) write_trace(args.trace, results);
+  tap.write(to_tap(results));
   if (interrupted) return 128 + interrupted;
   if (!args.expect_fail.empty()) {
     // Judged as `faultline report --expect-fail` judges: a scenario expected to fail must
@@ -380,10 +414,22 @@ int main(int argc, char** argv) {
                   "run up to N scenarios at once, each in its own runner process (default 1)")
       ->check(CLI::Range(1, 256));
   run->add_option("--junit", run_args.junit,
-                  "write the result as JUnit XML to this file (one testcase per scenario)");
+                  "write the result as JUnit XML to this file (one testcase per scenario run)");
   run->add_option("--trace", run_args.trace,
                   "write a timeline of the processes and faults to this file (Chrome Trace "
                   "Event JSON: open it in ui.perfetto.dev)");
+  run->add_option("--tap", run_args.tap,
+                  "write the result as TAP to this file (a test point per scenario run); "
+                  "`-`: to stdout, the console report then goes to stderr");
+  auto* repeat_option =
+      run->add_option("--repeat", run_args.repeat,
+                      "run each scenario N times, each with a seed of its own unless --seed "
+                      "is given; the summary counts passes and failures and lists the failing "
+                      "runs' seeds")
+          ->check(CLI::Range(1, 1000000));
+  run->add_flag("--until-fail", run_args.until_fail,
+                "with --repeat N: stop repeating a scenario at its first failed run")
+      ->needs(repeat_option);
   run->add_flag("-v,--verbose", run_args.verbose,
                 "show process output live and details of passing scenarios");
   run->add_flag("--no-backtrace", run_args.no_backtrace, "do not attach gdb to hung processes");
@@ -491,6 +537,9 @@ int main(int argc, char** argv) {
   explore->add_option("--trace", explore_args.trace,
                       "write a timeline of the baseline runs and of each finding's repro, run "
                       "once more (Chrome Trace Event JSON: open it in ui.perfetto.dev)");
+  explore->add_option("--tap", explore_args.tap,
+                      "write TAP: a test point per finding (`-`: to stdout, the report to "
+                      "stderr)");
   explore->add_flag("--compare-baseline", explore_args.compare_baseline,
                     "any difference from the baseline's exit statuses and stdout is a wrong "
                     "result (for deterministic programs)");
@@ -515,6 +564,8 @@ int main(int argc, char** argv) {
   merge->add_option("files", merge_args.files, "results of `faultline explore --json`")->required();
   merge->add_option("--json", merge_args.json, "write the joined result as JSON");
   merge->add_option("--junit", merge_args.junit, "write the joined result as JUnit XML");
+  merge->add_option("--tap", merge_args.tap,
+                    "write the joined result as TAP (`-`: to stdout, the report to stderr)");
 
   // The program's own arguments are never faultline's: CLI11 sees only what precedes them.
   bool separator = false;

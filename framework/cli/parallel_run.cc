@@ -143,10 +143,10 @@ ScenarioResult collect(const Scenario& scenario, const fs::path& file,
 
 }  // namespace
 
-std::vector<ScenarioResult> run_in_parallel(const std::vector<Scenario>& scenarios,
-                                            const RunOptions& options, int jobs,
-                                            const std::function<void(const ScenarioResult&)>& done,
-                                            int* interrupted) {
+std::vector<ScenarioResult> run_in_parallel(
+    const std::vector<Scenario>& scenarios, const RunOptions& options, int jobs,
+    const std::function<void(std::size_t, ScenarioResult&)>& done, int* interrupted,
+    const std::function<bool(std::size_t)>& wanted) {
   RunDirectory scratch("jobs");  // owned like a run's folder, so gc leaves it alone
   ParentSignals signals;
   std::vector<std::optional<ScenarioResult>> results(scenarios.size());
@@ -200,7 +200,7 @@ std::vector<ScenarioResult> run_in_parallel(const std::vector<Scenario>& scenari
           fmt::format("set up at attempt {}: a per-user or system limit was reached while other "
                       "scenarios ran, so it waited for them (-j ran {} at once from then on)",
                       attempts[index], width));
-    done(r);
+    done(index, r);
     results[index] = std::move(r);
   };
   // Results a worker has sent; false once its channel is closed.
@@ -218,6 +218,10 @@ std::vector<ScenarioResult> run_in_parallel(const std::vector<Scenario>& scenari
   };
   auto dispatch = [&] {
     while (!*interrupted && !queue.empty() && busy() < width) {
+      if (wanted && !wanted(queue.front())) {
+        queue.pop_front();
+        continue;
+      }
       auto idle = std::find_if(workers.begin(), workers.end(),
                                [](const Worker& w) { return !w.job && w.channel; });
       Worker& w = idle != workers.end() ? *idle : start_worker();

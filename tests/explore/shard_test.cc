@@ -594,6 +594,42 @@ TEST_CASE("explore --junit: one failing testcase per finding with its repro, or 
   }
 }
 
+TEST_CASE("explore and merge --tap -: a test point per finding, read by prove",
+          "[integration][explore][shard][tap]") {
+  forget_inherited_shard_variables();
+  NothingLeftBehind guard;
+  TempDir dir("flshard");
+  const std::string json_file = (dir.path() / "r.json").string();
+  // What prove runs: explore writes its TAP to stdout and its report to stderr.
+  CommandResult r =
+      run_command({"prove", "-v", "-e",
+                   faultline_exe().string() + " explore --kinds error,short,eof --json " +
+                       json_file + " --tap -",
+                   subject("short_read")},
+                  {"FAULTLINE_TWIN=naive"});
+  INFO(describe(r));
+  const json findings = load(json_file).at("scenarios").at(0).at("findings");
+  REQUIRE(!findings.empty());
+  const std::string count = std::to_string(findings.size());
+  CHECK(r.exit_code != 0);
+  CHECK_THAT(r.out, Catch::Contains("Tests=" + count));
+  CHECK_THAT(r.out, Catch::Contains("Failed " + count + "/" + count + " subtests"));
+  CHECK_THAT(r.out, !Catch::Contains("Parse errors"));
+  for (const auto& f : findings)
+    CHECK_THAT(r.out, Catch::Contains("  repro: " + json(f.at("repro")).dump()));
+
+  // merge of that one result: the same test points.
+  CommandResult merged = run_faultline({"merge", json_file, "--tap", "-"});
+  INFO(describe(merged));
+  CHECK(merged.exit_code == 1);
+  CHECK(merged.out.rfind("TAP version 13\n1.." + count + "\n", 0) == 0);
+  CHECK_THAT(merged.err, Catch::Contains("finding"));  // the report, on stderr
+  std::size_t not_ok = 0;
+  std::istringstream lines(merged.out);
+  for (std::string line; std::getline(lines, line);) not_ok += line.rfind("not ok ", 0) == 0;
+  CHECK(not_ok == findings.size());
+}
+
 TEST_CASE("explore: a baseline that does not pass is bad input (exit 2), naming the run",
           "[integration][explore][shard]") {
   forget_inherited_shard_variables();

@@ -208,6 +208,10 @@ struct ScenarioResult {
   // rules as given, and whether the scenario's own faults were left out.
   std::vector<std::string> command_faults;
   bool without_faults = false;
+  // `faultline run --repeat N`: this is run `repetition` (1-based) of at most `repetitions`
+  // of the same scenario; both 0 when it was not repeated.
+  unsigned repetition = 0;
+  unsigned repetitions = 0;
   // Calls the processes made, per site (RunOptions::record); empty otherwise.
   std::vector<RecordedCall> recorded;
   RunTimings timings;

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 namespace faultline::explore {
 namespace {
 
@@ -49,6 +51,26 @@ std::string xml_escape(std::string_view s) {
     }
   }
   return out;
+}
+
+// TAP: a description on one line with `#` escaped; a YAML double-quoted scalar (JSON
+// string syntax), ASCII only. The run report's TAP (report/tap.cc) writes the same.
+std::string tap_description(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n' || c == '\r') {
+      out += ' ';
+    } else {
+      if (c == '#' || c == '\\') out += '\\';
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string tap_yaml_string(std::string_view text) {
+  return nlohmann::json(std::string(text))
+      .dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -188,6 +210,42 @@ void write_junit_file(const std::filesystem::path& file, const std::vector<Explo
   out << to_junit(all);
   out.close();
   if (!out) throw std::runtime_error("cannot write " + file.string());
+}
+
+}  // namespace faultline::explore
+
+namespace faultline::explore {
+
+std::string to_tap(const std::vector<Exploration>& all) {
+  std::size_t n = 0;
+  std::string points;
+  for (const auto& e : all) {
+    const Plan& p = e.plan;
+    if (e.findings.empty()) {
+      points += fmt::format("ok {} - {}: {}, no finding\n", ++n, tap_description(p.scenario),
+                            plural(e.points_run(), "fault point"));
+      continue;
+    }
+    for (const auto& f : e.findings) {
+      const Point& first = p.points[f.points.front()];
+      const Site& site = p.sites[f.site];
+      points += fmt::format("not ok {} - {}: {} at {}\n", ++n, tap_description(p.scenario),
+                            to_string(f.verdict), tap_description(site.where()));
+      points += "  ---\n";
+      points += fmt::format("  message: {}\n", tap_yaml_string(f.detail));
+      points += "  severity: fail\n";
+      points += fmt::format("  verdict: {}\n", tap_yaml_string(to_string(f.verdict)));
+      if (!f.process.empty()) points += fmt::format("  process: {}\n", tap_yaml_string(f.process));
+      points += fmt::format("  fault: {}\n", tap_yaml_string(first.spec));
+      points += fmt::format("  revealed_by: {}\n", f.points.size());
+      if (f.flaky) points += "  flaky: true\n";
+      points += fmt::format("  seed: {}\n", p.seed);
+      points += fmt::format("  file: {}\n", tap_yaml_string(p.file.string()));
+      points += fmt::format("  repro: {}\n", tap_yaml_string(repro_command(p, first)));
+      points += "  ...\n";
+    }
+  }
+  return fmt::format("TAP version 13\n1..{}\n{}", n, points);
 }
 
 }  // namespace faultline::explore

@@ -1,4 +1,4 @@
-// explore's console report and JUnit XML.
+// explore's console report, JUnit XML and TAP.
 #pragma once
 
 #include <filesystem>
@@ -29,5 +29,8 @@ void print_explore_summary(std::ostream& out, const std::vector<Exploration>& al
 // per scenario with no finding: a CI page lists bugs, not hundreds of absorbed points.
 [[nodiscard]] std::string to_junit(const std::vector<Exploration>& all);
 void write_junit_file(const std::filesystem::path& file, const std::vector<Exploration>& all);
+// TAP version 13 the same way: a `not ok` test point per finding, with a YAML block (the
+// detail, the fault, the seed, the repro command), an `ok` one per scenario with no finding.
+[[nodiscard]] std::string to_tap(const std::vector<Exploration>& all);
 
 }  // namespace faultline::explore

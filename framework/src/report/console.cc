@@ -62,8 +62,11 @@ void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleSty
                                        : paint(style, "1;31", "FAIL");
   std::string headline =
       r.passed || r.violations.empty() ? "" : "  " + r.violations.front().message;
-  out << fmt::format("{}  {}  ({}, seed {}, {} fault{} injected){}\n", tag, r.scenario,
-                     seconds(r.duration), r.seed, fired, fired == 1 ? "" : "s", headline);
+  std::string repetition =
+      r.repetitions ? fmt::format("run {}/{}, ", r.repetition, r.repetitions) : "";
+  out << fmt::format("{}  {}  ({}{}, seed {}, {} fault{} injected){}\n", tag, r.scenario,
+                     repetition, seconds(r.duration), r.seed, fired, fired == 1 ? "" : "s",
+                     headline);
   // Shown on a pass too: "no bug found" must not hide "this was never tested".
   print_blind_spots(out, r, "      ");
   if (r.passed && !style.verbose) return;
@@ -89,12 +92,14 @@ void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleSty
     }
   }
   for (const auto& n : r.notes) out << "      note: " << n << '\n';
-  if (!r.passed && !r.file.empty()) {
-    std::string faults;
-    for (const auto& f : r.command_faults) faults += fmt::format(" --fault '{}'", f);
-    out << fmt::format("      rerun: faultline run {}{}{} --seed {}\n", r.file.string(),
-                       r.without_faults ? " --without-faults" : "", faults, r.seed);
-  }
+  if (!r.passed && !r.file.empty()) out << "      rerun: " << rerun_command(r) << '\n';
+}
+
+std::string rerun_command(const ScenarioResult& r) {
+  std::string faults;
+  for (const auto& f : r.command_faults) faults += fmt::format(" --fault '{}'", f);
+  return fmt::format("faultline run {}{}{} --seed {}", r.file.string(),
+                     r.without_faults ? " --without-faults" : "", faults, r.seed);
 }
 
 void print_blind_spots(std::ostream& out, const ScenarioResult& r, std::string_view prefix) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <ostream>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -17,6 +18,8 @@ struct ConsoleStyle {
 };
 
 void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleStyle& style);
+// The command that runs the scenario again as it ran (its file, seed and --fault rules).
+[[nodiscard]] std::string rerun_command(const ScenarioResult& r);
 // For every process alive at the timeout: its state, the call it is blocked in, its wait
 // channel and the tail of its backtrace; each line starts with `prefix`.
 void print_timeout_snapshots(std::ostream& out, const ScenarioResult& r, std::string_view prefix);

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "report/repetitions.h"
 #include "util/signal_names.h"
 
 namespace faultline {
@@ -31,6 +32,10 @@ nlohmann::json to_json(const ScenarioResult& r) {
   j["seed"] = r.seed;
   j["command_faults"] = r.command_faults;
   j["without_faults"] = r.without_faults;
+  if (r.repetitions > 0) {
+    j["repetition"] = r.repetition;
+    j["repetitions"] = r.repetitions;
+  }
   j["duration_ms"] = ms(r.duration);
   // Zero: no timeout (`faultline exec` without --timeout).
   j["timeout_ms"] =
@@ -154,6 +159,8 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
   r.seed = j.at("seed").get<std::uint64_t>();
   r.command_faults = j.value("command_faults", std::vector<std::string>{});
   r.without_faults = j.value("without_faults", false);
+  r.repetition = j.value("repetition", 0u);
+  r.repetitions = j.value("repetitions", 0u);
   r.duration = duration(j.at("duration_ms"));
   r.timeout = duration(j.at("timeout_ms"));
   r.timed_out = j.at("timed_out").get<bool>();
@@ -264,6 +271,18 @@ nlohmann::json to_json(const std::vector<ScenarioResult>& results) {
   }
   j["summary"] = {
       {"scenarios", results.size()}, {"passed", passed}, {"failed", results.size() - passed}};
+  // `run --repeat`: every run is in "scenarios"; the counts per scenario are here.
+  if (auto tallies = tally_repetitions(results); !tallies.empty()) {
+    auto& repeat = j["repeat"] = nlohmann::json::array();
+    for (const auto& t : tallies)
+      repeat.push_back({{"scenario", t.scenario},
+                        {"file", t.file.string()},
+                        {"runs", t.runs},
+                        {"passed", t.passed},
+                        {"failed", t.failed},
+                        {"setup", t.setup},
+                        {"failing_seeds", t.failing_seeds}});
+  }
   return j;
 }
 

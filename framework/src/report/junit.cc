@@ -84,7 +84,11 @@ std::string to_junit(const std::vector<ScenarioResult>& results) {
   for (const auto& r : results) {
     total += r.duration;
     pt::ptree tc;
-    tc.put("<xmlattr>.name", xml_text(r.scenario));
+    // --repeat: a testcase per run, so that each failing run keeps its seed and report.
+    tc.put("<xmlattr>.name",
+           xml_text(r.repetitions ? fmt::format("{} (run {}/{})", r.scenario, r.repetition,
+                                                r.repetitions)
+                                  : r.scenario));
     tc.put("<xmlattr>.classname", xml_text(class_name(r)));
     tc.put("<xmlattr>.file", xml_text(r.file.string()));
     tc.put("<xmlattr>.time", seconds(r.duration));

@@ -75,6 +75,9 @@ Line summarize(const json& scenario, const ResultSummaryOptions& options,
   line.group = file.has_parent_path() ? file.parent_path().filename().string() : ".";
   line.name =
       line.path.empty() ? scenario.at("scenario").get<std::string>() : file.filename().string();
+  if (scenario.value("repetitions", 0u) > 0)  // `run --repeat`: a line per run
+    line.name += fmt::format(" run {}/{}", scenario.value("repetition", 0u),
+                             scenario.at("repetitions").get<unsigned>());
   const bool passed = scenario.at("passed").get<bool>();
   const bool expect_fail = expected_to_fail(line.path, options);
   bool setup = scenario.value("outcome", std::string()) == "setup";
@@ -162,9 +165,14 @@ ResultSummaryCounts print_result_summary(std::ostream& out, const json& result,
                                   counts.caught, counts.failed, counts.not_caught);
   if (counts.setup) total += fmt::format(", {} could not be set up", counts.setup);
   out << '\n' << paint(options.color, counts.as_expected() ? "32" : "1;31", total) << '\n';
-  for (const auto& l : lines)
-    if (l.label == "FAIL" || l.label == "NOT CAUGHT" || l.label == "SETUP")
-      out << fmt::format("  {}: {}\n", l.label, l.path);
+  std::vector<std::string> listed;  // a repeated scenario's file once
+  for (const auto& l : lines) {
+    if (l.label != "FAIL" && l.label != "NOT CAUGHT" && l.label != "SETUP") continue;
+    std::string entry = fmt::format("  {}: {}\n", l.label, l.path);
+    if (std::find(listed.begin(), listed.end(), entry) != listed.end()) continue;
+    out << entry;
+    listed.push_back(std::move(entry));
+  }
   return counts;
 }
 

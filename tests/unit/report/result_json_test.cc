@@ -93,6 +93,8 @@ ScenarioResult every_field_set() {
   r.violations.push_back({"timeout", "", "scenario timed out after 3s", 3000.5});
   r.violations.push_back({"leaks", "server", "server left a queue behind"});
   r.setup_limit = true;
+  r.repetition = 3;
+  r.repetitions = 20;
   r.notes.push_back("a note");
   r.leaks.push_back({"server", 4242, "msgget", "System V message queue id 5 (key 0x1234)", true});
   return r;
@@ -133,6 +135,8 @@ TEST_CASE("A result read back from its JSON writes the same JSON again") {
   CHECK(back.channels.at(0).type == "unix-stream");
   CHECK(back.channels.at(0).start_ms == 0.25);
   CHECK(back.channels.at(1).end_ms == 1.125);
+  CHECK(back.repetition == 3);
+  CHECK(back.repetitions == 20);
 }
 
 TEST_CASE("A JSON document of another shape is refused, not half read") {
