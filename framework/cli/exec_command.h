@@ -14,6 +14,7 @@ struct ExecArgs {
   std::optional<std::uint64_t> seed;
   std::string timeout;  // "" = none
   std::string json;
+  std::string html;
   std::string name;                 // "" = the program's basename
   std::string backend = "preload";  // preload, seccomp or both (docs/seccomp.md)
   bool quiet = false;

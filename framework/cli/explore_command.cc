@@ -16,6 +16,7 @@
 
 #include "exit_status.h"
 #include "explore/explorer.h"
+#include "explore/html.h"
 #include "explore/json.h"
 #include "explore/report.h"
 #include "faults/call_table.h"
@@ -349,6 +350,7 @@ int run_explore(ExploreArgs args) {
   if (!args.plan_only) print_explore_summary(std::cout, explored, style);
   if (!args.json.empty()) write_json_file(args.json, to_json(explored, args.plan_only));
   if (!args.junit.empty() && !args.plan_only) write_junit_file(args.junit, explored);
+  if (!args.html.empty() && !args.plan_only) write_html(args.html, explored);
   if (interrupted) return 128 + interrupted;
   if (baseline_failed) return kExitInput;
   for (const auto& e : explored)
@@ -384,6 +386,7 @@ int run_merge(const MergeArgs& args) {
   print_explore_summary(std::cout, merged, style);
   if (!args.json.empty()) write_json_file(args.json, to_json(merged));
   if (!args.junit.empty()) write_junit_file(args.junit, merged);
+  if (!args.html.empty()) write_html(args.html, merged);
   for (const auto& e : merged)
     if (!e.findings.empty()) return kExitFailed;
   return kExitOk;

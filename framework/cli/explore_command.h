@@ -19,7 +19,7 @@ struct ExploreArgs {
   std::vector<std::string> kinds, processes, calls;
   std::string shard;               // "I/N", 1-based; "" = from the environment
   std::optional<unsigned> shards;  // N for JOB_COMPLETION_INDEX
-  std::string json, junit, plan;
+  std::string json, junit, html, plan;
   bool plan_only = false;
   bool compare_baseline = false;
   std::optional<std::uint64_t> seed;
@@ -35,7 +35,7 @@ struct ExploreArgs {
 
 struct MergeArgs {
   std::vector<std::string> files;
-  std::string json, junit;
+  std::string json, junit, html;
 };
 
 [[nodiscard]] int run_merge(const MergeArgs& args);

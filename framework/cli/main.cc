@@ -26,6 +26,7 @@
 #include "faults/explore_faults.h"
 #include "parallel_run.h"
 #include "report/console.h"
+#include "report/html.h"
 #include "report/json.h"
 #include "report/junit.h"
 #include "report/result_summary.h"
@@ -119,6 +120,7 @@ struct RunArgs {
   std::optional<std::uint64_t> seed;
   std::string json;
   std::string junit;
+  std::string html;
   bool verbose = false;
   bool no_backtrace = false;
   bool without_faults = false;
@@ -176,6 +178,7 @@ int cmd_run(const RunArgs& args) {
   print_summary(std::cout, results, style);
   if (!args.json.empty()) write_json(args.json, results);
   if (!args.junit.empty()) write_junit(args.junit, results);
+  if (!args.html.empty()) write_html(args.html, results);
   if (interrupted) return 128 + interrupted;
   // A verdict on a program outweighs a scenario that could not be set up.
   bool failed = std::any_of(results.begin(), results.end(),
@@ -318,6 +321,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   run->add_option("--junit", run_args.junit,
                   "write the result as JUnit XML to this file (one testcase per scenario)");
+  run->add_option("--html", run_args.html,
+                  "write the result as one self-contained HTML page to this file");
   run->add_flag("-v,--verbose", run_args.verbose,
                 "show process output live and details of passing scenarios");
   run->add_flag("--no-backtrace", run_args.no_backtrace, "do not attach gdb to hung processes");
@@ -335,6 +340,8 @@ int main(int argc, char** argv) {
                    "kill the program after this long and show where it hung (default: none)");
   exec->add_option("--json", exec_args.json,
                    "write the result, with every fault event, as JSON to this file");
+  exec->add_option("--html", exec_args.html,
+                   "write the result as one self-contained HTML page to this file");
   exec->add_option("--name", exec_args.name,
                    "process name the faults match (default: the program's basename)");
   exec->add_option("--backend", exec_args.backend,
@@ -412,6 +419,9 @@ int main(int argc, char** argv) {
                     "run the baselines, write the plan (--json) and stop");
   explore->add_option("--json", explore_args.json, "write the result (or plan) as JSON");
   explore->add_option("--junit", explore_args.junit, "write JUnit XML: a testcase per finding");
+  explore->add_option("--html", explore_args.html,
+                      "write one self-contained HTML page: the matrix of fault points and the "
+                      "findings");
   explore->add_flag("--compare-baseline", explore_args.compare_baseline,
                     "any difference from the baseline's exit statuses and stdout is a wrong "
                     "result (for deterministic programs)");
@@ -436,6 +446,7 @@ int main(int argc, char** argv) {
   merge->add_option("files", merge_args.files, "results of `faultline explore --json`")->required();
   merge->add_option("--json", merge_args.json, "write the joined result as JSON");
   merge->add_option("--junit", merge_args.junit, "write the joined result as JUnit XML");
+  merge->add_option("--html", merge_args.html, "write the joined result as an HTML page");
 
   // The program's own arguments are never faultline's: CLI11 sees only what precedes them.
   bool separator = false;
