@@ -27,7 +27,8 @@ namespace {
 constexpr Duration kNoTimeout = std::chrono::hours(24 * 365 * 100);
 
 bool takes_value(std::string_view option) {
-  for (std::string_view o : {"--fault", "--seed", "--timeout", "--json", "--html", "--name", "--backend"})
+  for (std::string_view o :
+       {"--fault", "--seed", "--timeout", "--json", "--html", "--name", "--backend"})
     if (option == o) return true;
   return false;
 }
@@ -176,7 +177,8 @@ int run_exec(const ExecArgs& args) {
   if (args.timeout.empty()) result.timeout = Duration::zero();
   if (!args.json.empty()) write_json(args.json, {result});
   if (!args.html.empty())
-    write_html(args.html, {result}, {"faultline exec " + result.scenario, exec_rerun(args, result.seed)});
+    write_html(args.html, {result},
+               {"faultline exec " + result.scenario, exec_rerun(args, result.seed)});
   print_exec_summary(std::cerr, result, args.quiet);
   if (result.processes.empty()) return kExitInternal;  // the run could not be set up
   if (!result.processes.front().started) return kExitInput;

@@ -186,7 +186,11 @@ std::string exploration_section(const Exploration& e, std::size_t index) {
                      e.stopped_by_budget ? " · stopped by the budget" : "",
                      e.interrupted_by ? " · interrupted: what finished is reported" : "");
   out += findings(e, index);
-  out += "<h3>Fault points</h3>\n" + legend(e) + matrix(e);
+  out +=
+      "<h3>Fault points</h3>\n<p class=\"meta\">A row per call site, a column per fault; "
+      "in a cell one square per occurrence explored (nth=1, 2, ...), coloured by its "
+      "verdict. Hover a square for its verdict, why, and the fault that runs it.</p>\n" +
+      legend(e) + matrix(e);
   std::vector<std::string> notes = p.notes;
   notes.insert(notes.end(), e.notes.begin(), e.notes.end());
   if (!notes.empty()) {

@@ -69,7 +69,7 @@ svg.timeline .ready { stroke: var(--pass); stroke-width: 3; }
 svg.timeline .fault-marker path { fill: var(--fail); stroke: #fff; stroke-width: 1; }
 svg.timeline .violation-marker line { stroke: var(--fail); stroke-width: 2;
   stroke-dasharray: 4 3; }
-.legend span { display: inline-block; margin-right: 1em; }
+.legend .count { display: inline-block; margin-right: 1em; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px;
   vertical-align: middle; margin-right: .3em; border: 1px solid rgba(0,0,0,.15); }
 [data-verdict="crash"] { --v: #82071e; } [data-verdict="hang"] { --v: #8250df; }
