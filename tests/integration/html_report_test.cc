@@ -7,6 +7,7 @@
 // build/test-artifacts/html_report/) is a PNG with something on it. The first test shows that
 // the console and network checks see what they look for, and that the process check finds a
 // process it should find.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -24,6 +26,7 @@
 #include "headless_chromium.h"
 #include "processes/spawn_program.h"
 #include "support.h"
+#include "util/unique_fd.h"
 
 extern char** environ;
 
@@ -199,6 +202,19 @@ void check_run_page(const std::vector<Element>& elements, const json& result) {
         CHECK(processes[k].at("data-exit-code") == std::to_string(p.at("exit_code").get<int>()));
     }
 
+    // A bar per process that started (its start_ms), a ready mark per ready_ms.
+    std::multiset<std::string> bars, bars_json, ready, ready_json;
+    for (const auto& e : parts[i]) {
+      if (e.tag == "rect" && e.has_class("bar")) bars.insert(e.at("data-process"));
+      if (e.tag == "line" && e.has_class("ready")) ready.insert(e.at("data-process"));
+    }
+    for (const auto& p : s.at("processes")) {
+      if (!p.at("start_ms").is_null()) bars_json.insert(p.at("name").get<std::string>());
+      if (!p.at("ready_ms").is_null()) ready_json.insert(p.at("name").get<std::string>());
+    }
+    CHECK(bars == bars_json);
+    CHECK(ready == ready_json);
+
     std::multiset<std::string> seqs_page, seqs_json;
     for (const auto& m : with_class(parts[i], "fault-marker")) seqs_page.insert(m.at("data-seq"));
     for (const auto& e : s.at("events")) seqs_json.insert(std::to_string(e.at("seq").get<int>()));
@@ -256,13 +272,21 @@ TEST_CASE("the browser checks see a console message, a request of the page and a
   CHECK(visit.page_requests.empty());
   CHECK(faultline::test::processes_marked(marker).empty());
 
-  // The process check finds a process that carries the marker.
+  // The process check finds a process that carries the marker. The kernel fills in a new
+  // program's environment after vfork's parent resumes: the child says when it runs.
+  int up[2];
+  REQUIRE(::pipe2(up, O_CLOEXEC) == 0);
+  faultline::UniqueFd up_read(up[0]), up_write(up[1]);
   faultline::ProgramSpec spec;
-  spec.argv = {"sleep", "60"};
+  spec.argv = {"python3", "-c", "import time; print('up', flush=True); time.sleep(60)"};
   spec.search_path = true;
   spec.env = std::vector<std::string>{"FAULTLINE_BROWSER_MARKER=" + marker};
+  spec.fds = {{1, up_write.get()}};
   auto started = faultline::spawn_program(spec);
   REQUIRE(started.child);
+  up_write.reset();
+  char line[3] = {};
+  REQUIRE(::read(up_read.get(), line, sizeof line) == 3);
   CHECK(faultline::test::processes_marked(marker) == std::vector<pid_t>{started.child->pid});
   ::kill(started.child->pid, SIGKILL);
   [[maybe_unused]] int status = faultline::wait_for_exit(started.child->pid);
@@ -408,4 +432,16 @@ TEST_CASE("the HTML report of explore shows the matrix of fault points and the f
         f.at("repro").get<std::string>());
   }
   check_screenshot("explore", {kFailRed});
+
+  // merge --html writes the same matrix from the JSON result (no browser needed for that).
+  const fs::path merged = dir.path() / "merged.html";
+  auto m = run_faultline({"merge", result.string(), "--html", merged.string()});
+  INFO(m.out << m.err);
+  CHECK(m.exit_code == 1);
+  std::ifstream in(merged);
+  const std::string merged_page((std::istreambuf_iterator<char>(in)), {});
+  std::map<std::string, std::string> merged_verdicts;
+  for (const auto& e : faultline::test::elements_of(merged_page))
+    if (e.has_class("point")) merged_verdicts[e.at("data-id")] = e.at("data-verdict");
+  CHECK(merged_verdicts == verdict_of);
 }
