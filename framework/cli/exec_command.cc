@@ -178,7 +178,7 @@ int run_exec(const ExecArgs& args) {
   if (!args.json.empty()) write_json(args.json, {result});
   if (!args.html.empty())
     write_html(args.html, {result},
-               {"faultline exec " + result.scenario, exec_rerun(args, result.seed)});
+               {"faultline exec " + result.scenario, exec_rerun(args, result.seed), true});
   print_exec_summary(std::cerr, result, args.quiet);
   if (result.processes.empty()) return kExitInternal;  // the run could not be set up
   if (!result.processes.front().started) return kExitInput;

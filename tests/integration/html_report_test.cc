@@ -367,6 +367,12 @@ TEST_CASE("the HTML report of exec shows the program, its faults and how to run 
   auto processes = with_class(elements, "process");
   REQUIRE(processes.size() == 1);
   CHECK(processes.front().at("data-exit-code") == "1");
+  // No verdict of exec's own: the badge says how the program ended; its output went to the
+  // terminal.
+  auto badges = with_class(elements, "badge");
+  REQUIRE_FALSE(badges.empty());
+  CHECK(faultline::test::text_of(visit.dom, badges.front()) == "EXIT 1");
+  CHECK(with_class(elements, "terminal").size() == 1);
   CHECK(faultline::test::text_of(visit.dom, by_id(elements, "rerun-1")) ==
         "faultline exec --fault read:error=EIO --seed " +
             std::to_string(s.at("seed").get<std::uint64_t>()) + " -- sh -c 'seq 3 | cat'");

@@ -182,7 +182,19 @@ std::string time_cell(const std::optional<double>& t) {
            : std::string("<td class=\"num\">-</td>");
 }
 
-std::string processes_table(const ScenarioResult& r) {
+// exec's badge: how the program ended, not a verdict.
+std::string exec_tag(const ScenarioResult& r) {
+  if (r.processes.empty()) return "NOT RUN";
+  const ProcessResult& p = r.processes.front();
+  const ProcessOutcome o = process_outcome(p);
+  if (o.key == "exited") return fmt::format("EXIT {}", *p.exit_code);
+  if (o.key == "signal") return signal_name(p.term_signal);
+  if (o.key == "killed-at-timeout") return "TIMED OUT";
+  if (o.key == "not-started") return "NOT STARTED";
+  return "ENDED";
+}
+
+std::string processes_table(const ScenarioResult& r, bool captured) {
   std::string out =
       "<h3>Processes</h3>\n<table class=\"processes\">\n<tr><th>process</th><th>pid</th>"
       "<th>outcome</th><th class=\"num\">start</th><th class=\"num\">ready</th>"
@@ -207,8 +219,11 @@ std::string processes_table(const ScenarioResult& r) {
         "<td class=\"num\">{}</td><td>{}{}</td></tr>\n",
         attributes, esc(p.name), p.service ? " <span class=\"meta\">(service)</span>" : "", p.pid,
         esc(o.words), extra, time_cell(p.start_ms), time_cell(p.ready_ms), time_cell(p.end_ms),
-        esc(ms_text(ms(p.duration))), output_details("stdout", p.stdout_text),
-        output_details("stderr", p.stderr_text));
+        esc(ms_text(ms(p.duration))),
+        captured
+            ? output_details("stdout", p.stdout_text)
+            : std::string("<div class=\"output terminal\">on the terminal, not captured</div>"),
+        captured ? output_details("stderr", p.stderr_text) : std::string());
   }
   return out + "</table>\n";
 }
@@ -285,15 +300,19 @@ std::string scenario_section(const ScenarioResult& r, std::size_t index,
   std::uint64_t fired = 0;
   for (const auto& f : r.faults) fired += f.fired;
   const std::string_view outcome = outcome_of(r);
-  const std::string tag = outcome == "pass" ? "PASS" : outcome == "setup" ? "SETUP" : "FAIL";
+  const bool verdict = !options.exec || outcome == "setup";
+  const std::string tag = !verdict             ? exec_tag(r)
+                          : outcome == "pass"  ? "PASS"
+                          : outcome == "setup" ? "SETUP"
+                                               : "FAIL";
   std::string out = fmt::format(
-      "<section class=\"scenario\" id=\"scenario-{}\" data-scenario=\"{}\" data-outcome=\"{}\" "
+      "<section class=\"scenario{}\" id=\"scenario-{}\" data-scenario=\"{}\" data-outcome=\"{}\" "
       "data-seed=\"{}\" data-duration-ms=\"{:.3f}\" data-processes=\"{}\" data-events=\"{}\" "
       "data-violations=\"{}\">\n",
-      index, esc(r.scenario), outcome, r.seed, ms(r.duration), r.processes.size(), r.events.size(),
-      r.violations.size());
-  out +=
-      fmt::format("<h2><span class=\"badge {}\">{}</span>{}</h2>\n", outcome, tag, esc(r.scenario));
+      options.exec ? " exec" : "", index, esc(r.scenario), outcome, r.seed, ms(r.duration),
+      r.processes.size(), r.events.size(), r.violations.size());
+  out += fmt::format("<h2><span class=\"badge {}\">{}</span>{}</h2>\n", verdict ? outcome : "",
+                     esc(tag), esc(r.scenario));
   out += fmt::format(
       "<p class=\"meta\">{}seed {} · {} · {} fault{} injected{}{}</p>\n",
       r.file.empty() ? "" : esc(r.file.string()) + " · ", r.seed, esc(ms_text(ms(r.duration))),
@@ -313,7 +332,7 @@ std::string scenario_section(const ScenarioResult& r, std::size_t index,
     out += "</ol>\n";
   }
   out += "<h3>Timeline</h3>\n" + timeline(r);
-  out += processes_table(r);
+  out += processes_table(r, !options.exec);
   out += faults_table(r);
   out += hang_section(r);
   if (!r.leaks.empty()) {
@@ -356,37 +375,51 @@ std::string to_html(const std::vector<ScenarioResult>& results, const HtmlReport
   std::string body = fmt::format("<h1>{}</h1>\n", esc(options.title));
   std::string counts = fmt::format("{} passed, {} failed", passed, failed);
   if (setup) counts += fmt::format(", {} could not be set up", setup);
-  body += fmt::format(
-      "<section id=\"summary\" data-scenarios=\"{}\" data-passed=\"{}\" data-failed=\"{}\" "
-      "data-setup=\"{}\" data-outcome=\"{}\">\n<p><span class=\"badge {}\">{}</span>"
-      "{} scenario{}: {} · {} in all</p>\n",
+  const std::string attributes = fmt::format(
+      "id=\"summary\" data-scenarios=\"{}\" data-passed=\"{}\" data-failed=\"{}\" "
+      "data-setup=\"{}\" data-outcome=\"{}\"",
       results.size(), passed, failed, setup,
       failed  ? "fail"
       : setup ? "setup"
-              : "pass",
-      failed  ? "fail"
-      : setup ? "setup"
-              : "pass",
-      failed  ? "FAIL"
-      : setup ? "SETUP"
-              : "PASS",
-      results.size(), results.size() == 1 ? "" : "s", esc(counts), esc(ms_text(ms(total))));
-  body +=
-      "<table class=\"scenarios\">\n<tr><th>scenario</th><th>verdict</th><th class=\"num\">seed"
-      "</th><th class=\"num\">duration</th><th>first violation</th></tr>\n";
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    const auto& r = results[i];
+              : "pass");
+  if (options.exec && results.size() == 1 && !results.front().setup_failed()) {
+    // No verdict of its own: the program's status is passed through.
+    const ScenarioResult& r = results.front();
+    std::uint64_t fired = 0;
+    for (const auto& f : r.faults) fired += f.fired;
     body += fmt::format(
-        "<tr data-outcome=\"{}\"><td><a href=\"#scenario-{}\">{}</a></td><td>{}</td>"
-        "<td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
-        outcome_of(r), i + 1, esc(r.scenario), outcome_of(r), r.seed, esc(ms_text(ms(r.duration))),
-        r.violations.empty() ? std::string() : esc(r.violations.front().message));
-  }
-  body += "</table>\n";
-  if (failed)
+        "<section {}>\n<p><span class=\"badge\">{}</span>{} {} · {} fault{} injected · {}</p>\n",
+        attributes, esc(exec_tag(r)), esc(r.scenario),
+        r.processes.empty() ? std::string("did not run")
+                            : esc(process_outcome(r.processes.front()).words),
+        fired, fired == 1 ? "" : "s", esc(ms_text(ms(total))));
+  } else {
+    const std::string_view overall = failed ? "fail" : setup ? "setup" : "pass";
+    body += fmt::format(
+        "<section {}>\n<p><span class=\"badge {}\">{}</span>{} scenario{}: {} · {} in all</p>\n",
+        attributes, overall,
+        failed  ? "FAIL"
+        : setup ? "SETUP"
+                : "PASS",
+        results.size(), results.size() == 1 ? "" : "s", esc(counts), esc(ms_text(ms(total))));
     body +=
-        "<p class=\"meta\">Each failed scenario below says how to run it again with the "
-        "same seed and faults.</p>\n";
+        "<table class=\"scenarios\">\n<tr><th>scenario</th><th>verdict</th><th class=\"num\">"
+        "seed</th><th class=\"num\">duration</th><th>first violation</th></tr>\n";
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const auto& r = results[i];
+      body += fmt::format(
+          "<tr data-outcome=\"{}\"><td><a href=\"#scenario-{}\">{}</a></td><td>{}</td>"
+          "<td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+          outcome_of(r), i + 1, esc(r.scenario), outcome_of(r), r.seed,
+          esc(ms_text(ms(r.duration))),
+          r.violations.empty() ? std::string() : esc(r.violations.front().message));
+    }
+    body += "</table>\n";
+    if (failed)
+      body +=
+          "<p class=\"meta\">Each failed scenario below says how to run it again with the "
+          "same seed and faults.</p>\n";
+  }
   body += "</section>\n";
   for (std::size_t i = 0; i < results.size(); ++i)
     body += scenario_section(results[i], i + 1, options);

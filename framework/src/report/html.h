@@ -18,6 +18,9 @@ struct HtmlReportOptions {
   // The command that runs the results again when they cannot say it themselves (`exec`
   // has no scenario file); "" = `faultline run FILE ... --seed S` for each scenario.
   std::string rerun;
+  // `faultline exec`: no verdict of its own (the program's status is passed through) and the
+  // program's output went to the terminal, not into the result.
+  bool exec = false;
 };
 
 [[nodiscard]] std::string to_html(const std::vector<ScenarioResult>& results,

@@ -48,6 +48,7 @@ section.scenario, section.exploration { border: 1px solid var(--line); border-le
 section[data-outcome="pass"] { border-left-color: var(--pass); }
 section[data-outcome="fail"] { border-left-color: var(--fail); }
 section[data-outcome="setup"] { border-left-color: var(--setup); }
+section.scenario.exec { border-left-color: var(--muted); }
 .badge { display: inline-block; padding: 0 .5em; border-radius: 4px; color: #fff;
   font-weight: 700; font-size: .85em; background: var(--muted); margin-right: .4em; }
 .badge.pass { background: var(--pass); } .badge.fail { background: var(--fail); }
