@@ -12,6 +12,7 @@
 #include "faultline/runner.h"
 #include "faultline/scenario.h"
 #include "report/exec_summary.h"
+#include "report/html.h"
 #include "report/json.h"
 #include "report/trace.h"
 #include "runner/program_path.h"
@@ -27,7 +28,8 @@ namespace {
 constexpr Duration kNoTimeout = std::chrono::hours(24 * 365 * 100);
 
 bool takes_value(std::string_view option) {
-  for (std::string_view o : {"--fault", "--seed", "--timeout", "--json", "--name", "--backend"})
+  for (std::string_view o :
+       {"--fault", "--seed", "--timeout", "--json", "--html", "--name", "--backend"})
     if (option == o) return true;
   if (option == "--trace") return true;
   return false;
@@ -38,6 +40,19 @@ std::string literal(std::string_view text) {
   std::string out;
   for (char c : text) out += c == '$' ? std::string("$$") : std::string(1, c);
   return out;
+}
+
+// `faultline exec` with the same faults and the seed this run used, for the HTML report.
+std::string exec_rerun(const ExecArgs& args, std::uint64_t seed) {
+  std::string command = "faultline exec";
+  for (const auto& f : args.faults) command += " --fault " + shell_word(f);
+  command += fmt::format(" --seed {}", seed);
+  if (!args.timeout.empty()) command += " --timeout " + shell_word(args.timeout);
+  if (!args.name.empty()) command += " --name " + shell_word(args.name);
+  if (args.backend != "preload") command += " --backend " + shell_word(args.backend);
+  command += " --";
+  for (const auto& word : args.command) command += " " + shell_word(word);
+  return command;
 }
 
 // 128+N for a signal, as a shell reports it; 124 for a timeout, as timeout(1) does.
@@ -164,6 +179,9 @@ int run_exec(const ExecArgs& args) {
   if (args.timeout.empty()) result.timeout = Duration::zero();
   if (!args.json.empty()) write_json(args.json, {result});
   if (!args.trace.empty()) write_trace(args.trace, {result});
+  if (!args.html.empty())
+    write_html(args.html, {result},
+               {"faultline exec " + result.scenario, exec_rerun(args, result.seed), true});
   print_exec_summary(std::cerr, result, args.quiet);
   if (result.processes.empty()) return kExitInternal;  // the run could not be set up
   if (!result.processes.front().started) return kExitInput;

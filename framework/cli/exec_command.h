@@ -15,6 +15,7 @@ struct ExecArgs {
   std::string timeout;  // "" = none
   std::string json;
   std::string trace;
+  std::string html;
   std::string name;                 // "" = the program's basename
   std::string backend = "preload";  // preload, seccomp or both (docs/seccomp.md)
   bool quiet = false;

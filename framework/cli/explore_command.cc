@@ -16,6 +16,7 @@
 
 #include "exit_status.h"
 #include "explore/explorer.h"
+#include "explore/html.h"
 #include "explore/json.h"
 #include "explore/report.h"
 #include "faults/call_table.h"
@@ -392,6 +393,7 @@ int run_explore(ExploreArgs args) {
   if (!args.junit.empty() && !args.plan_only) write_junit_file(args.junit, explored);
   if (!args.trace.empty()) write_trace(args.trace, traced);
   tap.write(to_tap(explored));
+  if (!args.html.empty() && !args.plan_only) write_html(args.html, explored);
   if (interrupted) return 128 + interrupted;
   if (baseline_failed) return kExitInput;
   for (const auto& e : explored)
@@ -429,6 +431,7 @@ int run_merge(const MergeArgs& args) {
   if (!args.json.empty()) write_json_file(args.json, to_json(merged));
   if (!args.junit.empty()) write_junit_file(args.junit, merged);
   tap.write(to_tap(merged));
+  if (!args.html.empty()) write_html(args.html, merged);
   for (const auto& e : merged)
     if (!e.findings.empty()) return kExitFailed;
   return kExitOk;

@@ -19,7 +19,7 @@ struct ExploreArgs {
   std::vector<std::string> kinds, processes, calls;
   std::string shard;               // "I/N", 1-based; "" = from the environment
   std::optional<unsigned> shards;  // N for JOB_COMPLETION_INDEX
-  std::string json, junit, tap, plan;
+  std::string json, junit, tap, html, plan;
   std::string trace;  // baselines and each finding's repro run, as a timeline
   bool plan_only = false;
   bool compare_baseline = false;
@@ -36,7 +36,7 @@ struct ExploreArgs {
 
 struct MergeArgs {
   std::vector<std::string> files;
-  std::string json, junit, tap;
+  std::string json, junit, tap, html;
 };
 
 [[nodiscard]] int run_merge(const MergeArgs& args);

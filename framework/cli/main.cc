@@ -27,6 +27,7 @@
 #include "faults/explore_faults.h"
 #include "parallel_run.h"
 #include "report/console.h"
+#include "report/html.h"
 #include "report/json.h"
 #include "report/junit.h"
 #include "report/repetitions.h"
@@ -161,6 +162,7 @@ struct RunArgs {
   std::string tap;
   unsigned repeat = 1;
   bool until_fail = false;
+  std::string html;
   bool verbose = false;
   bool no_backtrace = false;
   bool without_faults = false;
@@ -251,6 +253,7 @@ int cmd_run(const RunArgs& args) {
   if (!args.junit.empty()) write_junit(args.junit, results);
   if (!args.trace.empty()) write_trace(args.trace, results);
   tap.write(to_tap(results));
+  if (!args.html.empty()) write_html(args.html, results);
   if (interrupted) return 128 + interrupted;
   if (!args.expect_fail.empty()) {
     // Judged as `faultline report --expect-fail` judges: a scenario expected to fail must
@@ -430,6 +433,8 @@ int main(int argc, char** argv) {
   run->add_flag("--until-fail", run_args.until_fail,
                 "with --repeat N: stop repeating a scenario at its first failed run")
       ->needs(repeat_option);
+  run->add_option("--html", run_args.html,
+                  "write the result as one self-contained HTML page to this file");
   run->add_flag("-v,--verbose", run_args.verbose,
                 "show process output live and details of passing scenarios");
   run->add_flag("--no-backtrace", run_args.no_backtrace, "do not attach gdb to hung processes");
@@ -454,6 +459,8 @@ int main(int argc, char** argv) {
   exec->add_option("--trace", exec_args.trace,
                    "write a timeline of the program and its faults to this file (Chrome Trace "
                    "Event JSON: open it in ui.perfetto.dev)");
+  exec->add_option("--html", exec_args.html,
+                   "write the result as one self-contained HTML page to this file");
   exec->add_option("--name", exec_args.name,
                    "process name the faults match (default: the program's basename)");
   exec->add_option("--backend", exec_args.backend,
@@ -540,6 +547,9 @@ int main(int argc, char** argv) {
   explore->add_option("--tap", explore_args.tap,
                       "write TAP: a test point per finding (`-`: to stdout, the report to "
                       "stderr)");
+  explore->add_option("--html", explore_args.html,
+                      "write one self-contained HTML page: the matrix of fault points and the "
+                      "findings");
   explore->add_flag("--compare-baseline", explore_args.compare_baseline,
                     "any difference from the baseline's exit statuses and stdout is a wrong "
                     "result (for deterministic programs)");
@@ -566,6 +576,7 @@ int main(int argc, char** argv) {
   merge->add_option("--junit", merge_args.junit, "write the joined result as JUnit XML");
   merge->add_option("--tap", merge_args.tap,
                     "write the joined result as TAP (`-`: to stdout, the report to stderr)");
+  merge->add_option("--html", merge_args.html, "write the joined result as an HTML page");
 
   // The program's own arguments are never faultline's: CLI11 sees only what precedes them.
   bool separator = false;
