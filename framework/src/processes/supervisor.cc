@@ -684,11 +684,15 @@ void Supervisor::poll_pauses(Clock::time_point now) {
   }
   if (first) {
     const auto left = std::max(Duration::zero(), Duration(timeout_at_ - now));
+    // `faultline exec` without --timeout runs under a timeout of a century: no figure to show.
+    const bool has_timeout = options_.timeout < std::chrono::hours(24 * 365);
     out << fmt::format(
-        "  every process of the scenario is stopped; the timeout waits ({:.1f}s of {:.1f}s "
-        "left)\n  resume: {}kill -USR1 {} (quit or detach gdb first)\n",
-        std::chrono::duration<double>(left).count(),
-        std::chrono::duration<double>(options_.timeout).count(),
+        "  every process of the scenario is stopped{}\n  resume: {}kill -USR1 {} (quit or "
+        "detach gdb first)\n",
+        has_timeout ? fmt::format("; the timeout waits ({:.1f}s of {:.1f}s left)",
+                                  std::chrono::duration<double>(left).count(),
+                                  std::chrono::duration<double>(options_.timeout).count())
+                    : std::string(),
         resume_input_open_ ? "press Enter here, or " : "", ::getpid());
   }
   out.flush();
