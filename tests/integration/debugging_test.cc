@@ -210,6 +210,7 @@ TEST_CASE("run --pause-on-fault stops the process at its fault and resumes to th
 
   LiveRunner runner({"run", s.path().string(), "--seed", "7", "--no-backtrace", "--json",
                      paused_json.string(), "--pause-on-fault"});
+  runner.press_enter();  // typed before the pause: not a resume of it
   REQUIRE(runner.wait_for_line(kResumeLine));
   const auto paused_at = Clock::now();
   INFO("runner stderr:\n" << runner.err());
@@ -288,7 +289,7 @@ TEST_CASE("Ctrl-C while paused ends every process and leaves nothing behind",
   for (pid_t p : processes) CHECK(process_state(p) == '?');
 }
 
-TEST_CASE("--pause-on-fault refuses what it cannot pause, saying why", "[integration][debugging]") {
+TEST_CASE("pause-on-fault refuses what it cannot pause, saying why", "[integration][debugging]") {
   PrivateTmpdir tmpdir;
   NothingLeftBehind guard;
   TempScenario s(dgram_scenario());

@@ -716,6 +716,13 @@ void Supervisor::pause(Clock::time_point now) {
   }
   pause_ = std::move(p);
   ++result_.pauses;
+  // Lines typed before this pause are not meant for it.
+  pollfd input{options_.resume_input, POLLIN, 0};
+  while (resume_input_open_ && ::poll(&input, 1, 0) > 0) {
+    char buf[256];
+    ssize_t n = ::read(options_.resume_input, buf, sizeof buf);
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) resume_input_open_ = false;
+  }
 }
 
 void Supervisor::resume(Clock::time_point now, std::string_view why) {
