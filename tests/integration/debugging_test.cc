@@ -273,6 +273,27 @@ TEST_CASE("a paused run resumes on SIGUSR1 when its stdin is /dev/null, as in CI
   CHECK(runner.finish() == 0);
 }
 
+TEST_CASE("exec --pause-on-fault stops the program at its fault until SIGUSR1",
+          "[integration][debugging][exec]") {
+  PrivateTmpdir tmpdir;
+  NothingLeftBehind guard;
+  // cat reads the runner's stdin (a pipe: class ipc); its first read fails with EIO. The
+  // program has stdin, so a line there is the program's: SIGUSR1 resumes (or Enter on
+  // /dev/tty when the test runs at a terminal).
+  LiveRunner runner({"exec", "--fault", "read:error=EIO:nth=1", "--pause-on-fault", "--",
+                     "cat"});
+  runner.press_enter();
+  REQUIRE(runner.wait_for_line(kResumeLine));
+  INFO("runner stderr:\n" << runner.err());
+  CHECK(runner.err().find("faultline: paused: cat (pid ") != std::string::npos);
+  CHECK(runner.err().find(fmt::format("kill -USR1 {}", runner.pid())) != std::string::npos);
+  CHECK(runner.err().find("timeout waits") == std::string::npos);  // exec has none
+  CHECK(process_state(paused_pid(runner.err())) == 'T');
+  REQUIRE(::kill(runner.pid(), SIGUSR1) == 0);
+  CHECK(runner.finish() == 1);  // cat: read error
+  CHECK(runner.err().find("faultline: resumed on SIGUSR1") != std::string::npos);
+}
+
 TEST_CASE("Ctrl-C while paused ends every process and leaves nothing behind",
           "[integration][debugging][signals]") {
   PrivateTmpdir tmpdir;
