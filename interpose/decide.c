@@ -31,6 +31,28 @@
 
 /* ---- deciding and recording ------------------------------------------------------------- */
 
+/* --pause-on-fault (faultline_control.h, struct fl_pause): the one place every injected fault
+ * passes after its event is written and before the call returns to the program, so that a
+ * debugger attached now finds the program's caller a few frames up. The process claims a slot
+ * for the runner to find and stops itself: SIGSTOP stops every thread, and the runner's
+ * SIGCONT continues it here. Raw system calls, no allocation, no lock; the caller restores
+ * errno. No free slot (FL_MAX_PAUSES processes stopped at once): it does not stop. */
+static void fl_pause_at_fault(struct fl_control* ctl, uint64_t seq, int32_t pid, int32_t tid) {
+  for (int i = 0; i < FL_MAX_PAUSES; ++i) {
+    struct fl_pause* p = &ctl->pauses[i];
+    uint32_t free_slot = 0;
+    if (!atomic_compare_exchange_strong_explicit(&p->state, &free_slot, 1, memory_order_acquire,
+                                                 memory_order_relaxed))
+      continue;
+    p->pid = pid;
+    p->tid = tid;
+    p->event_seq = seq;
+    atomic_store_explicit(&p->state, 2, memory_order_release);
+    syscall(SYS_tgkill, pid, tid, SIGSTOP);
+    return;
+  }
+}
+
 void fl_record(struct fl_shot* s, int64_t result, int err, int64_t bytes) {
   int saved = errno;
   int busy = fl_busy;
@@ -56,7 +78,9 @@ void fl_record(struct fl_shot* s, int64_t result, int err, int64_t bytes) {
       .process = fl_process,
       .unrealistic = s->why,
   };
-  fl_event_write(fl_ctl, &d);
+  uint64_t seq = fl_event_write(fl_ctl, &d);
+  if (s->rule >= 0 && s->rule < FL_MAX_RULES && (fl_ctl->rules[s->rule].flags & FL_RULE_PAUSE))
+    fl_pause_at_fault(fl_ctl, seq, d.pid, d.tid);
   fl_busy = busy;
   errno = saved;
 }

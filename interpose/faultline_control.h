@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define FL_CONTROL_MAGIC 0x4c544c46u /* "FLTL" little-endian */
-#define FL_CONTROL_VERSION 6u
+#define FL_CONTROL_VERSION 7u
 
 #define FL_MAX_RULES 64
 #define FL_MAX_CALLS 128 /* capacity of the call-id space (see calls.def) */
@@ -40,6 +40,7 @@ extern "C" {
 #define FL_MODULE_PATH 256
 #define FL_CONTEXT_MAX 8     /* frames of a calling context (explore --context K, site=A<B) */
 #define FL_CONTEXT_RANGES 16 /* ranges of one context rule's outer frames, all together */
+#define FL_MAX_PAUSES 8      /* processes stopped at a fault at once (--pause-on-fault) */
 
 /* Call ids: one per row of calls.def, in file order. */
 enum fl_call_id {
@@ -75,6 +76,7 @@ enum fl_fd_class {
 
 /* Rule flags (fl_rule.flags). */
 #define FL_RULE_FORCE 1u /* the spec said `force`: kinds impossible on the fd are not refused */
+#define FL_RULE_PAUSE 2u /* --pause-on-fault: the process stops itself at each fault it injects */
 
 /* Why a fault is not what the kernel would do here (realism.c has the texts). Codes below
  * FL_WHY_UNREALISTIC are impossible on the object: such a rule is refused (no hit) unless it
@@ -329,6 +331,19 @@ struct fl_module {
   char path[FL_MODULE_PATH];
 };
 
+/* --pause-on-fault: a process that injected a fault of an FL_RULE_PAUSE rule claims a slot
+ * (state 0 -> 1 with a CAS), fills it, publishes it (state 2, release) and stops itself with
+ * SIGSTOP before the call returns to the program. The runner polls the slots, stops the run's
+ * other processes, and on resume frees the slots it announced (state 0) and continues them all
+ * with SIGCONT. */
+struct fl_pause {
+  FL_ATOMIC(uint32_t) state; /* 0 free, 1 being written, 2 stopped (or about to be) */
+  int32_t pid;
+  int32_t tid;
+  uint32_t reserved;
+  uint64_t event_seq; /* fl_event.seq of the fault's event */
+};
+
 struct fl_control {
   uint32_t magic;   /* FL_CONTROL_MAGIC */
   uint32_t version; /* FL_CONTROL_VERSION */
@@ -366,6 +381,7 @@ struct fl_control {
   FL_ATOMIC(uint64_t) recorded_lost; /* calls not recorded: table full, or no process slot */
   struct fl_module modules[FL_MAX_MODULES];
   struct fl_recorded recorded[FL_MAX_RECORDED];
+  struct fl_pause pauses[FL_MAX_PAUSES];
 };
 
 #ifdef __cplusplus

@@ -356,7 +356,7 @@ void fl_rules_corrupt(const struct fl_control* ctl, int rule, uint64_t hit, unsi
   }
 }
 
-void fl_event_write(struct fl_control* ctl, const struct fl_event_data* d) {
+uint64_t fl_event_write(struct fl_control* ctl, const struct fl_event_data* d) {
   uint64_t idx = atomic_fetch_add_explicit(&ctl->event_next, 1, memory_order_relaxed);
   if (idx >= FL_EVENT_RING) atomic_fetch_add_explicit(&ctl->event_lost, 1, memory_order_relaxed);
   struct fl_event* e = &ctl->events[idx % FL_EVENT_RING];
@@ -385,4 +385,5 @@ void fl_event_write(struct fl_control* ctl, const struct fl_event_data* d) {
   }
   e->process[i] = '\0';
   atomic_store_explicit(&e->seq, idx + 1, memory_order_release);
+  return idx + 1;
 }

@@ -92,8 +92,9 @@ struct fl_event_data {
   unsigned unrealistic; /* enum fl_why, 0 when the fault is realistic here */
 };
 
-/* Appends one injected fault to the event ring (lock-free; overwrites the oldest record). */
-void fl_event_write(struct fl_control* ctl, const struct fl_event_data* d);
+/* Appends one injected fault to the event ring (lock-free; overwrites the oldest record).
+ * Returns its sequence number (fl_event.seq). */
+uint64_t fl_event_write(struct fl_control* ctl, const struct fl_event_data* d);
 
 /* Counts a fire of `rule` that is possible but not realistic here (`why`, enum fl_why). */
 void fl_rules_note_unrealistic(struct fl_control* ctl, int rule, unsigned why);

@@ -1,6 +1,8 @@
 // `faultline exec`; see exec_command.h and docs/cli.md.
 #include "exec_command.h"
 
+#include <fcntl.h>
+
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -11,6 +13,7 @@
 #include "exit_status.h"
 #include "faultline/runner.h"
 #include "faultline/scenario.h"
+#include "pause_signals.h"
 #include "report/exec_summary.h"
 #include "report/html.h"
 #include "report/json.h"
@@ -18,6 +21,7 @@
 #include "runner/program_path.h"
 #include "runner/run_directory.h"
 #include "seccomp/backend.h"
+#include "util/unique_fd.h"
 
 namespace faultline::cli {
 namespace fs = std::filesystem;
@@ -160,6 +164,8 @@ int run_exec(const ExecArgs& args) {
   options.seed = args.seed;
   options.backtraces = !args.no_backtrace;
   options.inherit_stdio = true;
+  options.keep = args.keep;
+  if (!args.pause_on_fault.empty()) options.pause_on_fault = args.pause_on_fault;
   // preflight() also finds a missing program, but speaks of scenario files.
   PreflightResult checked;
   if (found) {
@@ -174,6 +180,13 @@ int run_exec(const ExecArgs& args) {
   for (const auto& line : collect_garbage())
     std::cerr << "faultline: cleaning up after a dead run: " << line << '\n';
 
+  // The program has our stdin: a pause is resumed from the terminal, or with SIGUSR1.
+  UniqueFd terminal;
+  if (options.pause_on_fault) {
+    terminal = UniqueFd(::open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC));
+    options.resume_input = terminal.get();
+    block_resume_signal();
+  }
   Runner runner(options);
   ScenarioResult result = runner.run(scenario, &checked);
   if (args.timeout.empty()) result.timeout = Duration::zero();

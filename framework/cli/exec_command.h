@@ -20,6 +20,8 @@ struct ExecArgs {
   std::string backend = "preload";  // preload, seccomp or both (docs/seccomp.md)
   bool quiet = false;
   bool no_backtrace = false;
+  std::string pause_on_fault;  // --pause-on-fault[=RULE]; "*" bare, "" not given
+  bool keep = false;
   std::vector<std::string> command;  // PROGRAM ARGS...
 };
 

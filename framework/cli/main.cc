@@ -26,6 +26,7 @@
 #include "faults/call_table.h"
 #include "faults/explore_faults.h"
 #include "parallel_run.h"
+#include "pause_signals.h"
 #include "report/console.h"
 #include "report/html.h"
 #include "report/json.h"
@@ -170,12 +171,16 @@ struct RunArgs {
   // Globs on the scenario's file: those scenarios must fail (a bug caught), as `report
   // --expect-fail` judges them.
   std::vector<std::string> expect_fail;
+  std::string pause_on_fault;  // --pause-on-fault[=RULE]; "*" bare
+  bool keep = false;
 };
 
 int cmd_run(const RunArgs& args) {
   Diagnostics diags;
   RunOptions options;
   options.seed = args.seed;
+  options.keep = args.keep;
+  if (!args.pause_on_fault.empty()) options.pause_on_fault = args.pause_on_fault;
   options.backtraces = !args.no_backtrace;
   if (args.verbose) options.live_output = &std::cerr;
   for (const auto& text : args.faults) {
@@ -192,6 +197,18 @@ int cmd_run(const RunArgs& args) {
     diags.insert(diags.end(), checked.back().problems.begin(), checked.back().problems.end());
   }
   if (diags.empty()) check_fault_processes(options.extra_faults, scenarios, diags);
+  if (!args.pause_on_fault.empty()) {
+    // One run at a time: a pause is one process's, announced on one terminal.
+    if (args.jobs > 1)
+      diags.push_back({{},
+                       "--pause-on-fault runs one scenario at a time: leave out -j",
+                       "debug one scenario: faultline run FILE --pause-on-fault"});
+    else if (scenarios.size() > 1)
+      diags.push_back(
+          {{},
+           fmt::format("--pause-on-fault runs one scenario, but {} were given", scenarios.size()),
+           "name the one scenario file to debug"});
+  }
   if (!diags.empty()) {
     print_diagnostics(diags);
     return kExitInput;
@@ -201,6 +218,10 @@ int cmd_run(const RunArgs& args) {
   cli::TapOutput tap(args.tap);
   for (const auto& line : collect_garbage())
     std::cerr << "faultline: cleaning up after a dead run: " << line << '\n';
+  if (options.pause_on_fault) {
+    options.resume_input = STDIN_FILENO;  // the processes of `run` read /dev/null, not ours
+    cli::block_resume_signal();
+  }
 
   ConsoleStyle style{use_color(STDOUT_FILENO), args.verbose};
   // --repeat N: run k (1-based) of scenario i is entry i*N + k-1 of the runs; each draws a
@@ -369,10 +390,17 @@ int cmd_report(const std::string& file, const std::vector<std::string>& expect_f
   }
 }
 
-int cmd_gc() {
-  auto removed = collect_garbage();
+int cmd_gc(bool kept) {
+  auto removed = kept ? remove_kept_run_directories() : collect_garbage();
   for (const auto& line : removed) std::cout << line << '\n';
-  if (removed.empty()) std::cout << "nothing to remove\n";
+  if (removed.empty()) std::cout << (kept ? "no kept run directory\n" : "nothing to remove\n");
+  if (kept) return kExitOk;
+  if (auto left = kept_run_directories(); !left.empty())
+    std::cout << fmt::format(
+        "{} kept run director{} left alone (`faultline run --keep`); `faultline gc --kept` "
+        "removes {}, or rm -r one:\n",
+        left.size(), left.size() == 1 ? "y" : "ies", left.size() == 1 ? "it" : "them");
+  for (const auto& dir : kept_run_directories()) std::cout << "  " << dir.string() << '\n';
   return kExitOk;
 }
 
@@ -438,6 +466,12 @@ int main(int argc, char** argv) {
   run->add_flag("-v,--verbose", run_args.verbose,
                 "show process output live and details of passing scenarios");
   run->add_flag("--no-backtrace", run_args.no_backtrace, "do not attach gdb to hung processes");
+  run->add_flag("--pause-on-fault{*}", run_args.pause_on_fault,
+                "stop the process at each fault (=RULE: that fault's number or text only), "
+                "pause the run and print how to attach gdb and resume");
+  run->add_flag("--keep", run_args.keep,
+                "keep the run directory (control file, outputs) for inspection; IPC objects "
+                "and processes still go");
   run->add_flag("--without-faults", run_args.without_faults,
                 "leave out the scenarios' own faults: blocks (only --fault applies)");
   run->add_option("--expect-fail", run_args.expect_fail,
@@ -468,6 +502,10 @@ int main(int argc, char** argv) {
                    "or both");
   exec->add_flag("-q,--quiet", exec_args.quiet, "print no summary of the faults");
   exec->add_flag("--no-backtrace", exec_args.no_backtrace, "do not attach gdb to a hung program");
+  exec->add_flag("--pause-on-fault{*}", exec_args.pause_on_fault,
+                 "stop the program at each fault (=RULE: that fault's number or text only) and "
+                 "print how to attach gdb and resume");
+  exec->add_flag("--keep", exec_args.keep, "keep the run directory for inspection");
   exec->footer(
       "PROGRAM [ARGS...] follow `--`, or the first argument that is not an option of exec.\n"
       "Exit status: the program's; 128+N when it died of signal N; 124 when it timed out;\n"
@@ -498,6 +536,9 @@ int main(int argc, char** argv) {
       "file; 3 a scenario could not be set up (and none had another unexpected outcome).\n");
 
   auto* gc = app.add_subcommand("gc", "remove what runs whose runner died left behind");
+  bool gc_kept = false;
+  gc->add_flag("--kept", gc_kept,
+               "remove the run directories `run --keep` kept (and nothing else)");
 
   cli::ExploreArgs explore_args;
   auto* explore = app.add_subcommand(
@@ -594,7 +635,7 @@ int main(int argc, char** argv) {
     if (*check) return cmd_check(check_paths, check_json);
     if (*calls) return cmd_calls(call_name);
     if (*report) return cmd_report(report_file, report_expect_fail);
-    if (*gc) return cmd_gc();
+    if (*gc) return cmd_gc(gc_kept);
     if (*explore) return cli::run_explore(explore_args);
     if (*merge) return cli::run_merge(merge_args);
   } catch (const std::exception& e) {

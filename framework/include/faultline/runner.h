@@ -33,6 +33,16 @@ struct RunOptions {
   unsigned context = 1;
   // The scenario's own faults were left out (`--without-faults`); only reported.
   bool without_faults = false;
+  // --pause-on-fault[=RULE] (docs/cli.md, "Debugging a fault"): a process stops at each fault
+  // of the RULE ("": every fault) and the run pauses until resumed. Announced on
+  // `pause_output` (default std::cerr); resumed by a line on `resume_input` (-1: none) or
+  // SIGUSR1, which the caller must block in every thread before the run.
+  std::optional<std::string> pause_on_fault;
+  std::ostream* pause_output = nullptr;
+  int resume_input = -1;
+  // --keep: the run directory stays for inspection (marked `kept`; gc and later runs leave
+  // it); its IPC objects and processes go as always. Where it is goes to `pause_output`.
+  bool keep = false;
 };
 
 // FAULTLINE_INTERPOSE when set, else libfaultline-interpose.so in <exe dir>/../lib or

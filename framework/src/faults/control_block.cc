@@ -426,6 +426,28 @@ void ControlBlock::read_events(const std::function<void(Event&&)>& sink) const {
   }
 }
 
+void ControlBlock::pause_at(std::size_t rule) {
+  if (rule >= rule_count())
+    throw std::out_of_range("rule " + std::to_string(rule) + " of " + std::to_string(rule_count()));
+  control_->rules[rule].flags |= FL_RULE_PAUSE;
+}
+
+std::vector<ControlBlock::Pause> ControlBlock::pauses() const {
+  std::vector<Pause> out;
+  if (!control_) return out;
+  for (std::size_t i = 0; i < FL_MAX_PAUSES; ++i) {
+    const fl_pause& p = control_->pauses[i];
+    if (p.state.load(std::memory_order_acquire) != 2) continue;
+    out.push_back({i, p.pid, p.tid, p.event_seq});
+  }
+  return out;
+}
+
+void ControlBlock::release_pause(std::size_t slot) {
+  if (!control_ || slot >= FL_MAX_PAUSES) return;
+  control_->pauses[slot].state.store(0, std::memory_order_release);
+}
+
 std::vector<ControlBlock::Created> ControlBlock::created() const {
   std::vector<Created> out;
   if (!control_) return out;

@@ -219,6 +219,21 @@ class ControlBlock final {
   // Calls that could not be recorded (table full, too many process names).
   [[nodiscard]] std::uint64_t recorded_lost() const;
 
+  // --pause-on-fault: the processes stop themselves at each fault `rule` injects (struct
+  // fl_pause). Before any process starts.
+  void pause_at(std::size_t rule);
+  // A process stopped (or stopping) at a fault of a pausing rule: its slot in fl_control's
+  // pauses[] and the fault's event sequence number.
+  struct Pause {
+    std::size_t slot = 0;
+    int pid = 0;
+    int tid = 0;
+    std::uint64_t event_seq = 0;
+  };
+  [[nodiscard]] std::vector<Pause> pauses() const;
+  // Frees a slot pauses() returned, before its process is continued.
+  void release_pause(std::size_t slot);
+
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
   // The mapped block, for the code that decides in the runner (seccomp supervisor).
   [[nodiscard]] fl_control* raw() const { return control_; }

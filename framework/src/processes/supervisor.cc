@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <iostream>
 #include <optional>
 #include <regex>
 #include <utility>
@@ -44,6 +45,8 @@ constexpr Duration kBacktraceLimit = seconds(10);
 constexpr Duration kBacktraceBudget = seconds(30);
 // How long a process with a timeout_signal has to end on it after the scenario's timeout.
 constexpr Duration kTimeoutGrace = milliseconds(500);
+// --pause-on-fault: how often the pause slots are looked at (a stopped process cannot say so).
+constexpr Duration kPausePoll = milliseconds(10);
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr int kReadsPerWakeup = 16;
 
@@ -159,6 +162,10 @@ class Supervisor final {
   void interrupt(int sig, Clock::time_point now);
   void time_out(Clock::time_point now);
   void enforce_kill_deadlines(Clock::time_point now);
+  void poll_pauses(Clock::time_point now);
+  void pause(Clock::time_point now);
+  void resume(Clock::time_point now, std::string_view why);
+  void read_resume_input(Clock::time_point now);
   [[nodiscard]] std::optional<Clock::time_point> next_deadline(Clock::time_point now) const;
   [[nodiscard]] bool all_ended() const;
   [[nodiscard]] std::optional<std::size_t> index_of(const std::string& name) const;
@@ -173,6 +180,15 @@ class Supervisor final {
   UniqueFd sigchld_fd_;
   UniqueFd interrupt_fd_;
   UniqueFd inotify_fd_;
+  // --pause-on-fault: while paused, since when and whom to continue.
+  struct Pause {
+    Clock::time_point since;
+    std::vector<pid_t> groups;  // the children's process groups
+    std::vector<pid_t> pids;    // descendants outside them, and the processes at the fault
+  };
+  std::optional<Pause> pause_;
+  UniqueFd resume_signal_fd_;  // SIGUSR1
+  bool resume_input_open_ = false;
 };
 
 std::optional<std::size_t> Supervisor::index_of(const std::string& name) const {
@@ -512,6 +528,8 @@ void Supervisor::enforce_kill_deadlines(Clock::time_point now) {
 std::optional<Clock::time_point> Supervisor::next_deadline(Clock::time_point now) const {
   std::optional<Clock::time_point> next;
   auto consider = [&](Clock::time_point t) { next = next ? std::min(*next, t) : t; };
+  if (options_.pauses) consider(now + kPausePoll);
+  if (pause_) return next;  // no timeout, grace or readiness deadline runs while paused
   if (phase_ != Phase::timed_out) consider(timeout_at_);
   for (std::size_t i = 0; i < plans_.size(); ++i) {
     const Child& c = children_[i];
@@ -541,6 +559,10 @@ SupervisionResult Supervisor::run() {
   sigchld_fd_ = make_signalfd({SIGCHLD});
   interrupt_fd_ = make_signalfd({SIGINT, SIGTERM});
   inotify_fd_ = UniqueFd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+  if (options_.pauses) {
+    resume_signal_fd_ = make_signalfd({SIGUSR1});
+    resume_input_open_ = options_.resume_input >= 0;
+  }
   try {
     loop();
   } catch (...) {
@@ -586,6 +608,11 @@ void Supervisor::loop() {
         sources.push_back({i, 2});
       }
     }
+    // --pause-on-fault: SIGUSR1 always, the resume input while paused; after the sources.
+    const std::size_t resume_at = fds.size();
+    if (resume_signal_fd_) fds.push_back({resume_signal_fd_.get(), POLLIN, 0});
+    const std::size_t input_at = fds.size();
+    if (pause_ && resume_input_open_) fds.push_back({options_.resume_input, POLLIN, 0});
     Clock::time_point now = Clock::now();
     auto deadline = next_deadline(now);
     timespec wait{};
@@ -617,14 +644,116 @@ void Supervisor::loop() {
         while (::read(inotify_fd_.get(), events, sizeof events) > 0) {
         }
       }
+      if (resume_signal_fd_ && fds[resume_at].revents != 0 &&
+          drain_signalfd(resume_signal_fd_.get()) != 0 && pause_)
+        resume(now, "on SIGUSR1");
+      if (input_at < fds.size() && fds[input_at].revents != 0) read_resume_input(now);
       if (fds[1].revents != 0) {
-        if (int sig = drain_signalfd(interrupt_fd_.get())) interrupt(sig, now);
+        if (int sig = drain_signalfd(interrupt_fd_.get())) {
+          // Stopped processes would not see their stop signal: continue them first.
+          if (pause_) resume(now, fmt::format("to end them on {}", signal_in_words(sig)));
+          interrupt(sig, now);
+        }
       }
     }
+    if (options_.pauses) poll_pauses(now);
+    if (pause_) continue;  // the timeout, the grace timers and the starts wait
     if (phase_ != Phase::timed_out && now >= timeout_at_) time_out(now);
     enforce_kill_deadlines(now);
     advance(now);
   }
+  if (pause_) resume(Clock::now(), "as every process has ended");
+}
+
+void Supervisor::poll_pauses(Clock::time_point now) {
+  auto stopped = options_.pauses->take_stopped();
+  if (stopped.empty()) return;
+  std::ostream& out = options_.pause_output ? *options_.pause_output : std::cerr;
+  // After the timeout or an interrupt the run is ending: nothing to debug, let them go.
+  if (phase_ == Phase::timed_out || phase_ == Phase::interrupted) {
+    options_.pauses->release_all();
+    for (const auto& s : stopped) ::kill(s.pid, SIGCONT);
+    return;
+  }
+  const bool first = !pause_;
+  if (first) pause(now);
+  for (const auto& s : stopped) {
+    pause_->pids.push_back(s.pid);
+    out << fmt::format("faultline: paused{}: {}\n  debug:  gdb -p {}\n", first ? "" : " also",
+                       s.description, s.pid);
+  }
+  if (first) {
+    const auto left = std::max(Duration::zero(), Duration(timeout_at_ - now));
+    // `faultline exec` without --timeout runs under a timeout of a century: no figure to show.
+    const bool has_timeout = options_.timeout < std::chrono::hours(24 * 365);
+    out << fmt::format(
+        "  every process of the scenario is stopped{}\n  resume: {}kill -USR1 {} (quit or "
+        "detach gdb first)\n",
+        has_timeout ? fmt::format("; the timeout waits ({:.1f}s of {:.1f}s left)",
+                                  std::chrono::duration<double>(left).count(),
+                                  std::chrono::duration<double>(options_.timeout).count())
+                    : std::string(),
+        resume_input_open_ ? "press Enter here, or " : "", ::getpid());
+  }
+  out.flush();
+}
+
+// Stops every process of the run where it is: their own timers must not run out while the
+// user looks at the one at the fault.
+void Supervisor::pause(Clock::time_point now) {
+  Pause p;
+  p.since = now;
+  const auto all = list_processes();
+  for (const Child& c : children_) {
+    if (c.state != Child::State::running) continue;
+    ::kill(-c.pid, SIGSTOP);
+    p.groups.push_back(c.pid);
+    for (const auto& d : live_descendants(c.pid, all)) {
+      if (d.pgid == c.pid) continue;
+      ::kill(d.pid, SIGSTOP);
+      p.pids.push_back(d.pid);
+    }
+  }
+  pause_ = std::move(p);
+  ++result_.pauses;
+  // Lines typed before this pause are not meant for it.
+  pollfd input{options_.resume_input, POLLIN, 0};
+  while (resume_input_open_ && ::poll(&input, 1, 0) > 0) {
+    char buf[256];
+    ssize_t n = ::read(options_.resume_input, buf, sizeof buf);
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) resume_input_open_ = false;
+  }
+}
+
+void Supervisor::resume(Clock::time_point now, std::string_view why) {
+  if (!pause_) return;
+  options_.pauses->release_all();
+  for (pid_t g : pause_->groups) ::kill(-g, SIGCONT);
+  for (pid_t pid : pause_->pids) ::kill(pid, SIGCONT);
+  // The clocks go on from where they were.
+  const Duration paused = now - pause_->since;
+  timeout_at_ += paused;
+  for (Child& c : children_) {
+    if (c.kill_at) *c.kill_at += paused;
+  }
+  result_.paused_time += paused;
+  pause_.reset();
+  std::ostream& out = options_.pause_output ? *options_.pause_output : std::cerr;
+  out << fmt::format("faultline: resumed {} after {:.1f}s paused\n", why,
+                     std::chrono::duration<double>(paused).count());
+  out.flush();
+}
+
+// A line on the resume input resumes; its end (a closed pipe, /dev/null) only stops watching it.
+void Supervisor::read_resume_input(Clock::time_point now) {
+  char buf[256];
+  ssize_t n = ::read(options_.resume_input, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) {
+    resume_input_open_ = false;
+    return;
+  }
+  if (std::memchr(buf, '\n', static_cast<std::size_t>(n)) != nullptr) resume(now, "on Enter");
 }
 
 void Supervisor::finish() {

@@ -17,6 +17,7 @@
 #include "faultline/run_result.h"  // ProcessSnapshot
 #include "faultline/scenario.h"
 #include "processes/capture_stream.h"
+#include "processes/pause_source.h"
 #include "util/unique_fd.h"
 
 struct fl_control;
@@ -95,6 +96,14 @@ struct SupervisorOptions {
   // Called with each process started (its pid is its process group), before anything else
   // happens to it: the runner records it for `faultline gc`.
   std::function<void(pid_t)> on_started;
+  // --pause-on-fault (nullptr: none), polled every few ms. A process stopped at a fault pauses
+  // the run: the scenario's timeout and the grace timers stand still, the other processes are
+  // stopped too (SIGSTOP), and the pause is announced on `pause_output` with the ways to resume:
+  // a line on `resume_input` (-1: none; at its end it is no longer watched) or SIGUSR1 to the
+  // runner, which the caller must have blocked in every thread. All continue together.
+  PauseSource* pauses = nullptr;
+  std::ostream* pause_output = nullptr;
+  int resume_input = -1;
 };
 
 struct SupervisionResult {
@@ -104,6 +113,8 @@ struct SupervisionResult {
   std::vector<std::string> reaped_orphans;  // "pid comm" of descendants killed at the end
   Duration spawn_time{0};                   // spent in spawn_process, all processes together
   Duration reap_time{0};                    // spent ending and reaping descendants at the end
+  int pauses = 0;                           // --pause-on-fault: times the run was paused
+  Duration paused_time{0};                  // ... and how long, all pauses together
 };
 
 // Runs the plans to completion. SIGINT and SIGTERM must be blocked in the calling thread

@@ -198,7 +198,26 @@ RunDirectory::~RunDirectory() {
     return;
   }
   cgroup_.reset();  // ends what is left in it (nothing, after a supervised run) and removes it
-  (void)remove_run_directory(path_);
+  if (!keep_) {
+    (void)remove_run_directory(path_);
+    return;
+  }
+  for (const auto& e : read_manifest(path_)) {
+    if (e.kind != "cgroup" && e.kind != "pgroup") (void)remove_recorded_object(e.kind, e.what);
+  }
+  // Last: only a folder whose objects are gone is marked kept (gc removes it with plain rm).
+  try {
+    write_file(path_ / kKeptMarker,
+               "kept by `faultline run --keep`; its IPC objects and processes are gone, "
+               "`faultline gc --kept` or rm -r removes it\n");
+  } catch (const std::system_error&) {
+    // Not marked: gc removes it as a dead run's, which is safe.
+  }
+}
+
+const fs::path& RunDirectory::keep() {
+  keep_ = true;
+  return path_;
 }
 
 void RunDirectory::record_process_group(pid_t pgid) {
@@ -228,6 +247,54 @@ void RunDirectory::record(std::string_view kind, std::string_view what) {
   }
 }
 
+namespace {
+
+// The folders under $TMPDIR that look like run directories: real folders of our own user
+// (never follow a link planted in a shared /tmp).
+std::vector<fs::path> run_directories() {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(temp_root(), ec)) {
+    const fs::path& dir = entry.path();
+    if (dir.filename().string().rfind(kPrefix, 0) != 0) continue;
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
+      continue;
+    }
+    out.push_back(dir);
+  }
+  return out;
+}
+
+bool is_kept(const fs::path& dir) {
+  struct stat st {};
+  return ::lstat((dir / kKeptMarker).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+}  // namespace
+
+std::vector<fs::path> kept_run_directories() {
+  std::vector<fs::path> out;
+  for (auto& dir : run_directories()) {
+    if (is_kept(dir)) out.push_back(std::move(dir));
+  }
+  return out;
+}
+
+std::vector<std::string> remove_kept_run_directories() {
+  std::vector<std::string> lines;
+  for (const auto& dir : kept_run_directories()) {
+    // Its objects were removed before it was marked: the files are all there is.
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    if (ec)
+      lines.push_back(fmt::format("could not remove {}: {}", dir.string(), ec.message()));
+    else
+      lines.push_back(fmt::format("removed {} (kept by `faultline run --keep`)", dir.string()));
+  }
+  return lines;
+}
+
 std::vector<std::string> collect_garbage() {
   std::vector<std::string> lines;
   std::error_code ec;
@@ -239,6 +306,8 @@ std::vector<std::string> collect_garbage() {
     if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
       continue;
     }
+    // A kept folder holds no object and no process any more: its files are the user's.
+    if (is_kept(dir)) continue;
     auto [owner, why] = owner_of(dir, st);
     if (owner != Owner::dead) continue;
     // Processes first: a live one could still create objects, or use the ones removed.

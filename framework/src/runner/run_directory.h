@@ -25,8 +25,14 @@ class RunDirectory final : public RunFolder {
   RunDirectory(const RunDirectory&) = delete;
   RunDirectory& operator=(const RunDirectory&) = delete;
   // Ends what is left in the run's cgroup, removes every recorded object that still exists,
-  // then the folder and all it holds.
+  // then the folder and all it holds; after keep(), all but the folder and its files.
   ~RunDirectory();
+
+  // --keep: the destructor leaves the folder and its files (control file, outputs, what the
+  // processes wrote) and marks it with a file `kept` once its objects are removed, so that gc
+  // and later runs leave it alone; a run killed before that is collected as any other.
+  // Returns the folder's path.
+  const std::filesystem::path& keep();
 
   [[nodiscard]] const std::filesystem::path& path() const override { return path_; }
 
@@ -47,12 +53,22 @@ class RunDirectory final : public RunFolder {
   std::optional<RunCgroup> cgroup_;
   UniqueFd manifest_;  // O_APPEND: each record is one write(), so lines never interleave
   pid_t creator_ = 0;  // a forked child that unwinds must not remove its parent's run
+  bool keep_ = false;
 };
+
+// The marker of a kept run directory (RunDirectory::keep).
+inline constexpr std::string_view kKeptMarker = "kept";
 
 // Removes the run directories under $TMPDIR whose runner is no longer alive, with the
 // objects their manifests list, after ending the processes the run started (its cgroup, its
-// recorded process groups, and whatever carries its FAULTLINE_RUN_DIR). Returns one line per
-// thing removed or ended, each starting with what was done ("removed ...", "ended ...").
+// recorded process groups, and whatever carries its FAULTLINE_RUN_DIR). Kept directories
+// (--keep) stay. Returns one line per thing removed or ended, each starting with what was done
+// ("removed ...", "ended ...").
 std::vector<std::string> collect_garbage();
+
+// The kept run directories under $TMPDIR (RunDirectory::keep), of our own user.
+std::vector<std::filesystem::path> kept_run_directories();
+// Removes them (`faultline gc --kept`); one line per folder removed.
+std::vector<std::string> remove_kept_run_directories();
 
 }  // namespace faultline

@@ -368,9 +368,12 @@ LaunchSet LaunchPlanner::plan(ProvisionedRun& run, CompiledControl& control) con
 }
 
 SupervisionResult supervise_run(std::vector<LaunchPlan> plans, const Scenario& scenario,
-                                const RunOptions& options, RunDirectory& dir) {
+                                const RunOptions& options, RunDirectory& dir, PauseSource* pauses) {
   SupervisorOptions sup;
   sup.timeout = scenario.timeout;
+  sup.pauses = pauses;
+  sup.pause_output = options.pause_output;
+  sup.resume_input = options.resume_input;
   sup.live_output = options.live_output;
   sup.backtraces = options.backtraces;
   sup.on_started = [&dir](pid_t pgid) {
@@ -390,6 +393,11 @@ std::vector<double> collect_results(const Scenario& scenario, const std::vector<
                                     ScenarioResult& result) {
   std::vector<double> ended_ms;
   result.timed_out = supervision.timed_out;
+  if (supervision.pauses > 0)
+    result.notes.push_back(fmt::format(
+        "--pause-on-fault: paused {} time{} for {:.1f}s in all; the timeout did not run meanwhile",
+        supervision.pauses, supervision.pauses == 1 ? "" : "s",
+        std::chrono::duration<double>(supervision.paused_time).count()));
   result.interrupted_by = supervision.interrupted_by;
   for (const auto& orphan : supervision.reaped_orphans)
     result.notes.push_back("descendant left running, killed at the end: " + orphan);

@@ -97,9 +97,10 @@ class LaunchPlanner final {
 };
 
 // 4. Supervise: start the processes in order, follow them to the end.
+// `pauses`: --pause-on-fault's source, nullptr without it.
 [[nodiscard]] SupervisionResult supervise_run(std::vector<LaunchPlan> plans,
                                               const Scenario& scenario, const RunOptions& options,
-                                              RunDirectory& dir);
+                                              RunDirectory& dir, PauseSource* pauses = nullptr);
 
 // 5. Collect results: processes, fault counters, events, recording, blind spots and leaks
 // into `result` (whose faults list the run's rules). Returns when each process ended, in ms

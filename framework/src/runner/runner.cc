@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <exception>
+#include <fstream>
+#include <iostream>
 #include <optional>
 #include <random>
 
@@ -15,6 +17,7 @@
 #include "faults/channel_kinds.h"
 #include "faults/site_resolver.h"
 #include "runner/control_context.h"
+#include "runner/fault_pauses.h"
 #include "runner/peer_command.h"
 #include "runner/program_path.h"
 #include "runner/run_steps.h"
@@ -49,6 +52,23 @@ std::vector<FaultSpec> faults_of_run(const Scenario& scenario, const RunOptions&
   }
   faults.insert(faults.end(), scenario.faults.begin(), scenario.faults.end());
   return faults;
+}
+
+// --keep: each process's captured output next to the control file, as <name>.stdout/.stderr.
+void keep_outputs(const fs::path& dir, const ScenarioResult& result) {
+  for (const auto& p : result.processes) {
+    std::string name = p.name;
+    std::replace(name.begin(), name.end(), '/', '_');
+    for (const auto& [suffix, text] :
+         {std::pair{".stdout", &p.stdout_text}, {".stderr", &p.stderr_text}})
+      std::ofstream(dir / (name + suffix)) << *text;
+  }
+}
+
+std::vector<std::string> fault_texts(const std::vector<FaultSpec>& faults) {
+  std::vector<std::string> out;
+  for (const auto& f : faults) out.push_back(f.to_string());
+  return out;
 }
 
 }  // namespace
@@ -104,6 +124,12 @@ PreflightResult check_before_run(const Scenario& scenario, const RunOptions& opt
   // looked up once: the run's (kept for Runner::run) and the --faults it leaves out.
   std::vector<FaultSpec> left_out;
   std::vector<FaultSpec> run_faults = faults_of_run(scenario, options, left_out);
+  if (options.pause_on_fault) {
+    std::string error;
+    (void)rules_to_pause(*options.pause_on_fault, fault_texts(run_faults), error);
+    if (!error.empty())
+      out.push_back({{}, error, "RULE is a fault's number as the report lists them, or its text"});
+  }
   const bool any_site =
       std::any_of(run_faults.begin(), run_faults.end(), [](auto& f) { return !f.site.empty(); }) ||
       std::any_of(left_out.begin(), left_out.end(), [](auto& f) { return !f.site.empty(); });
@@ -150,6 +176,13 @@ PreflightResult check_before_run(const Scenario& scenario, const RunOptions& opt
       if (auto program = resolve_program(p.argv.front(), scenario.dir))
         backend = seccomp::choose_backend(p.backend, *program, p.name).backend;
     }
+    if (options.pause_on_fault && backend != Backend::preload)
+      out.push_back({p.where,
+                     fmt::format("--pause-on-fault: process '{}' runs under the seccomp backend, "
+                                 "which cannot stop a process at its fault",
+                                 p.name),
+                     "pause with the preload backend (backend: preload), or debug without "
+                     "pausing"});
     if (backend != Backend::seccomp) continue;
     std::vector<FaultSpec> all = scenario.faults;
     all.insert(all.end(), options.extra_faults.begin(), options.extra_faults.end());
@@ -201,6 +234,21 @@ ScenarioResult Runner::run(const Scenario& scenario, const PreflightResult* chec
   };
 
   std::vector<double> ended_ms;  // when each process ended, ms since the start
+  fs::path kept;                 // --keep: the run directory left for inspection
+  // Said once the run directory is as it stays: its objects removed, its files there.
+  struct SayKept {
+    const fs::path& path;
+    std::ostream* out;
+    ~SayKept() {
+      if (path.empty()) return;
+      std::ostream& o = out ? *out : std::cerr;
+      o << fmt::format(
+          "faultline: kept the run directory {} (its IPC objects and processes are gone; "
+          "`faultline gc --kept` or rm -r removes it)\n",
+          path.string());
+      o.flush();
+    }
+  } say_kept{kept, options_.pause_output};
   // Stamps between the steps, for result.timings.
   Clock::time_point provisioned, planned, supervised, collected;
   try {
@@ -212,15 +260,24 @@ ScenarioResult Runner::run(const Scenario& scenario, const PreflightResult* chec
     };
     for (const auto& c : run.provisioned)
       result.channels.push_back({c.name, c.type, since_start(c.begin), since_start(c.end)});
+    if (options_.keep) kept = run.dir.keep();
     CompiledControl control(run, faults, checked ? checked->faults.get() : nullptr, result.seed,
                             options_.record, options_.context);
+    std::optional<FaultPauses> pauses;
+    if (options_.pause_on_fault) {
+      std::string error;
+      auto rules = rules_to_pause(*options_.pause_on_fault, fault_texts(faults), error);
+      if (!error.empty()) return fail_setup(error);
+      for (std::size_t rule : rules) control.block.pause_at(rule);
+      pauses.emplace(control.block, fault_texts(faults), started);
+    }
     LaunchSet launch = LaunchPlanner(scenario, options_, faults, result.seed).plan(run, control);
     result.notes.insert(result.notes.end(), launch.notices.begin(), launch.notices.end());
     if (!launch.setup_error.empty()) return fail_setup(launch.setup_error);
     planned = Clock::now();
 
-    SupervisionResult supervision =
-        supervise_run(std::move(launch.plans), scenario, options_, run.dir);
+    SupervisionResult supervision = supervise_run(std::move(launch.plans), scenario, options_,
+                                                  run.dir, pauses ? &*pauses : nullptr);
     supervised = Clock::now();
     result.timings.spawn = supervision.spawn_time;
     result.timings.reap = supervision.reap_time;
@@ -229,6 +286,7 @@ ScenarioResult Runner::run(const Scenario& scenario, const PreflightResult* chec
 
     ended_ms = collect_results(scenario, faults, options_, launch, run, control,
                                std::move(supervision), started, result);
+    if (!kept.empty()) keep_outputs(kept, result);
     collected = Clock::now();
   } catch (const ChannelError& e) {
     result.setup_limit = e.shared_limit();

@@ -259,5 +259,44 @@ TEST_CASE("gc removes a run folder without owner only once it is old") {
   CHECK(contains(removed, "no owner recorded"));
 }
 
+TEST_CASE("A kept run directory loses its objects, keeps its files, and gc leaves it until --kept") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  fs::path folder;
+  std::string id;
+  {
+    RunDirectory dir("kept");
+    folder = dir.keep();
+    auto ch = provision_channel(spec_of("q", ChannelType::msgqueue), dir);
+    id = ch->attributes().at("id");
+    std::ofstream(folder / "note.txt") << "mine\n";
+    CHECK_FALSE(fs::exists(folder / "kept"));  // marked only once its objects are gone
+  }
+  CHECK(fs::exists(folder / "kept"));
+  CHECK(read_file(folder / "note.txt") == "mine\n");
+  CHECK_FALSE(ipcs_knows("q", id));
+  // Its runner is dead (this process's pid with another start time), yet gc leaves it.
+  std::ofstream(folder / "owner", std::ios::trunc) << getpid() << " 1\n";
+  CHECK(collect_garbage().empty());
+  CHECK(fs::exists(folder));
+  CHECK(kept_run_directories() == std::vector<fs::path>{folder});
+  auto removed = remove_kept_run_directories();
+  CHECK_FALSE(fs::exists(folder));
+  CHECK(contains(removed, "removed " + folder.string()));
+}
+
+TEST_CASE("A --keep run that died before its end is collected like any other") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  RunDirectory dir("kept-dead");
+  (void)dir.keep();
+  auto ch = provision_channel(spec_of("q", ChannelType::msgqueue), dir);
+  std::string id = ch->attributes().at("id");
+  std::ofstream(dir.path() / "owner", std::ios::trunc) << getpid() << " 1\n";
+  (void)collect_garbage();
+  CHECK_FALSE(fs::exists(dir.path()));
+  CHECK_FALSE(ipcs_knows("q", id));
+}
+
 }  // namespace
 }  // namespace faultline::test
