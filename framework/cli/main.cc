@@ -273,7 +273,7 @@ int cmd_run(const RunArgs& args) {
   if (!args.json.empty()) write_json(args.json, results);
   if (!args.junit.empty()) write_junit(args.junit, results);
   if (!args.trace.empty()) write_trace(args.trace, results);
-  tap.write(to_tap(results));
+  tap.write(to_tap(results, args.expect_fail));
   if (!args.html.empty()) write_html(args.html, results);
   if (interrupted) return 128 + interrupted;
   if (!args.expect_fail.empty()) {

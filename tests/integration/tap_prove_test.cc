@@ -78,6 +78,15 @@ TEST_CASE("prove reads faultline's TAP: a passing scenario passes, a caught one 
     CHECK_THAT(r.out, !Catch::Contains("Parse errors"));
   }
 
+  SECTION("both twins with --expect-fail on the naive one: prove agrees with the exit status") {
+    CommandResult r =
+        run_command({"prove", "-e", exec + " --expect-fail *naive.yaml", robust(), naive()});
+    INFO(describe(r));
+    CHECK(r.exit_code == 0);
+    CHECK(files_and_tests(r.out) == std::pair{2, 2});
+    CHECK_THAT(r.out, Catch::Contains("All tests successful."));
+  }
+
   SECTION("verbose: the diagnostic block under the failure carries the repro command") {
     CommandResult r = run_command({"prove", "-v", "-e", exec, naive()});
     INFO(describe(r));

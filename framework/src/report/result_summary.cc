@@ -22,11 +22,15 @@ std::string paint(bool color, const char* code, std::string_view text) {
   return fmt::format("\033[{}m{}\033[0m", code, text);
 }
 
-bool expected_to_fail(const std::string& file, const ResultSummaryOptions& options) {
+}  // namespace
+
+bool expected_to_fail(const std::string& file, const std::vector<std::string>& expect_fail) {
   return std::any_of(
-      options.expect_fail.begin(), options.expect_fail.end(),
+      expect_fail.begin(), expect_fail.end(),
       [&](const std::string& glob) { return ::fnmatch(glob.c_str(), file.c_str(), 0) == 0; });
 }
+
+namespace {
 
 // "read" from the snapshot's "read(0x3, 0x7ffd..., 0x40)": the call is what a reader needs.
 std::string call_name(const std::string& syscall) { return syscall.substr(0, syscall.find('(')); }
@@ -79,7 +83,7 @@ Line summarize(const json& scenario, const ResultSummaryOptions& options,
     line.name += fmt::format(" run {}/{}", scenario.value("repetition", 0u),
                              scenario.at("repetitions").get<unsigned>());
   const bool passed = scenario.at("passed").get<bool>();
-  const bool expect_fail = expected_to_fail(line.path, options);
+  const bool expect_fail = expected_to_fail(line.path, options.expect_fail);
   bool setup = scenario.value("outcome", std::string()) == "setup";
   for (const auto& v : scenario.at("violations")) setup = setup || v.at("kind") == "setup";
   if (!passed && setup) {

@@ -27,6 +27,10 @@ struct ResultSummaryCounts {
   [[nodiscard]] bool as_expected() const { return failed == 0 && not_caught == 0 && setup == 0; }
 };
 
+// Whether the scenario of `file` is expected to fail: a glob of `expect_fail` matches it.
+[[nodiscard]] bool expected_to_fail(const std::string& file,
+                                    const std::vector<std::string>& expect_fail);
+
 // Prints the summary of `result` (the document `--json` writes) and counts the outcomes.
 // Throws std::runtime_error naming the missing or mistyped field when `result` is not one.
 [[nodiscard]] ResultSummaryCounts print_result_summary(std::ostream& out,

@@ -8,6 +8,7 @@
 
 #include "report/console.h"
 #include "report/event_line.h"
+#include "report/result_summary.h"
 
 namespace faultline {
 namespace {
@@ -21,12 +22,11 @@ std::string point_name(const ScenarioResult& r) {
 }
 
 // The YAML diagnostic block of a failed or unset-up scenario, indented two spaces.
-std::string diagnostics(const ScenarioResult& r) {
-  const bool setup = r.setup_failed();
+std::string diagnostics(const ScenarioResult& r, const char* severity) {
   std::string y = "  ---\n";
   const Violation* cause = r.violations.empty() ? nullptr : &r.violations.front();
   y += fmt::format("  message: {}\n", tap_yaml_string(cause ? cause->message : "failed"));
-  y += fmt::format("  severity: {}\n", setup ? "setup" : "fail");
+  y += fmt::format("  severity: {}\n", severity);
   if (cause) {
     y += "  violation:\n";
     y += fmt::format("    kind: {}\n", tap_yaml_string(cause->kind));
@@ -91,18 +91,31 @@ std::string tap_yaml_string(std::string_view text) {
       .dump(-1, ' ', /*ensure_ascii=*/true, nlohmann::json::error_handler_t::replace);
 }
 
-std::string to_tap(const std::vector<ScenarioResult>& results) {
+std::string to_tap(const std::vector<ScenarioResult>& results,
+                   const std::vector<std::string>& expect_fail) {
   std::string out = fmt::format("TAP version 13\n1..{}\n", results.size());
   std::size_t n = 0;
   for (const auto& r : results) {
     ++n;
-    if (r.passed) {
-      out += fmt::format("ok {} - {}\n", n, tap_description(point_name(r)));
-      continue;
+    const std::string name = tap_description(point_name(r));
+    // Judged as `--expect-fail` judges, so that the harness agrees with the exit status: a
+    // scenario expected to fail is a passing test point when it failed on a verdict (the
+    // block says what was caught), a failing one when it passed; no setup is ever caught.
+    const bool expected_to_fail_here = expected_to_fail(r.file.string(), expect_fail);
+    if (r.setup_failed()) {
+      out += fmt::format("not ok {} - {} (could not be set up)\n", n, name);
+      out += diagnostics(r, "setup");
+    } else if (expected_to_fail_here && !r.passed) {
+      out += fmt::format("ok {} - {} (caught: failed as expected)\n", n, name);
+      out += diagnostics(r, "caught");
+    } else if (expected_to_fail_here) {
+      out += fmt::format("not ok {} - {} (not caught: expected to fail, passed)\n", n, name);
+    } else if (r.passed) {
+      out += fmt::format("ok {} - {}\n", n, name);
+    } else {
+      out += fmt::format("not ok {} - {}\n", n, name);
+      out += diagnostics(r, "fail");
     }
-    out += fmt::format("not ok {} - {}{}\n", n, tap_description(point_name(r)),
-                       r.setup_failed() ? " (could not be set up)" : "");
-    out += diagnostics(r);
   }
   return out;
 }

@@ -13,7 +13,10 @@
 
 namespace faultline {
 
-[[nodiscard]] std::string to_tap(const std::vector<ScenarioResult>& results);
+// `expect_fail`: the globs of `run --expect-fail` (a scenario of a matching file is expected to
+// fail on a verdict: then it is `ok`, with the block of what was caught).
+[[nodiscard]] std::string to_tap(const std::vector<ScenarioResult>& results,
+                                 const std::vector<std::string>& expect_fail = {});
 
 // Helpers shared with explore's TAP (explore/report.cc).
 // A test point's description: one line, `#` escaped (it would start a directive).

@@ -4,6 +4,7 @@
 // Whether prove itself reads it is tests/integration/tap_prove_test.cc.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <sstream>
 #include <string>
@@ -124,6 +125,23 @@ TEST_CASE("A scenario that could not be set up is not ok, with no SKIP directive
   CHECK(y["severity"].as<std::string>() == "setup");
   CHECK(y["message"].as<std::string>() == "cannot create a message queue: ENOSPC");
   for (const auto& l : lines) CHECK(l.find("SKIP") == std::string::npos);
+}
+
+TEST_CASE("With --expect-fail, a caught scenario is ok and one that passed is not, as the exit says") {
+  // The harness must agree with `run --expect-fail`'s exit status: prove counts `not ok`.
+  const std::vector<std::string> naive = {"scenarios/echo naive.yaml", "scenarios/*-limit.yaml"};
+  const auto lines = lines_of(to_tap({caught(), passing("echo naive"), not_set_up(),
+                                      passing("robust")},
+                                     naive));
+  YAML::Node y = block_after(lines, "ok 1 - echo naive (caught: failed as expected)");
+  CHECK(y["severity"].as<std::string>() == "caught");
+  CHECK(y["message"].as<std::string>() == "client: exited with status 1, expected 0");
+  CHECK(std::count(lines.begin(), lines.end(),
+                   "not ok 2 - echo naive (not caught: expected to fail, passed)") == 1);
+  // A scenario that could not be set up is never caught, whatever it was expected to do.
+  CHECK(std::count(lines.begin(), lines.end(), "not ok 3 - needs-limit (could not be set up)") ==
+        1);
+  CHECK(std::count(lines.begin(), lines.end(), "ok 4 - robust") == 1);
 }
 
 TEST_CASE("A # in a scenario name is escaped: it cannot start a directive") {
