@@ -2,8 +2,8 @@
 // the runner's messages.
 #include <signal.h>
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <string>
 
 #include "util/signal_names.h"
