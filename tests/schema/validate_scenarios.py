@@ -153,7 +153,7 @@ def main():
     if missing:
         failures.append("properties without a description: " + ", ".join(missing))
 
-    with tempfile.TemporaryDirectory(prefix="faultline-schema-test-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="scenario-schema-test-") as tmp:
         def built(path):
             copy = build / path.relative_to(source)
             return copy if copy.exists() else path
