@@ -41,7 +41,12 @@ inline const std::vector<ChannelOption> kChannelOptions{
      "semaphore (semaphores in the set) and posix-mq (messages in the queue)"},
     {"backing", {ChannelType::mmap}, "mmap channels (shm or file)"},
 };
-inline const Words kChannelKeys{"type", "size", "count", "backing"};
+// `type` and the options (defined after kChannelOptions, so initialized after it).
+inline const Words kChannelKeys = [] {
+  Words keys{"type"};
+  for (const ChannelOption& o : kChannelOptions) keys.push_back(o.key);
+  return keys;
+}();
 // A semaphore set's count (SEMMSL), and a posix-mq's, is at most this.
 inline constexpr std::uint64_t kMaxChannelCount = 65535;
 inline const Words kMmapBackingChoices{"shm", "file"};
