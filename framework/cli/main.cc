@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "dsl/scenario_schema.h"
 #include "exec_command.h"
 #include "exit_status.h"
 #include "explore_command.h"
@@ -518,6 +519,9 @@ int main(int argc, char** argv) {
   check->add_option("--json", check_json,
                     "write per file its scenario name, timeout_ms, processes and errors as JSON");
 
+  auto* schema = app.add_subcommand(
+      "schema", "print a JSON Schema of scenario files, for editors (yaml-language-server)");
+
   auto* calls = app.add_subcommand("calls", "list the interposable calls, fault kinds and errnos");
   std::string call_name;
   calls->add_option("name", call_name, "one call: its signature, failure value, kinds and errnos");
@@ -633,6 +637,10 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(run_args);
     if (*exec) return cli::run_exec(exec_args);
     if (*check) return cmd_check(check_paths, check_json);
+    if (*schema) {
+      std::cout << scenario_schema().dump(2) << '\n';
+      return kExitOk;
+    }
     if (*calls) return cmd_calls(call_name);
     if (*report) return cmd_report(report_file, report_expect_fail);
     if (*gc) return cmd_gc(gc_kept);

@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "util/did_you_mean.h"
+#include "dsl/scenario_keys.h"
 #include "model/channel_type.h"
 #include "model/peer_contract.h"
 #include "util/overloaded.h"
@@ -15,24 +16,6 @@
 
 namespace faultline {
 namespace {
-
-const std::vector<std::string_view> kProcessKeys{
-    "run",    "peer", "after", "ready", "lifetime", "stop_signal", "grace", "stdin",
-    "stdout", "fds",  "env",   "cwd",   "expect",   "backend",     "stdio"};
-// The keys of `peer:`: what it speaks over, then the exchange settings of the peer contract
-// (model/peer_contract.h), then the channels that carry answers and signals.
-const std::vector<std::string_view>& peer_keys() {
-  static const std::vector<std::string_view> keys = [] {
-    std::vector<std::string_view> k{"mode", "channel"};
-    for (const PeerSetting& s : peer_settings()) k.push_back(s.key);
-    k.insert(k.end(), {"signal", "reply"});
-    return k;
-  }();
-  return keys;
-}
-const std::vector<std::string_view> kReadyKeys{"listening", "stdout", "stderr", "file", "delay"};
-const std::vector<std::string_view> kExpectKeys{"exit", "signal", "stdout", "stderr", "within"};
-const std::vector<std::string_view> kTextKeys{"contains", "matches", "equals"};
 
 const Field* find(const std::vector<Field>& fields, std::string_view name) {
   for (const auto& f : fields) {
@@ -69,7 +52,7 @@ class ProcessLoader final {
     }
     if (const Field* f = find(fields, "after")) load_after(*f, out);
     if (const Field* f = find(fields, "lifetime")) {
-      if (auto v = r_.choice(*f, prefix_ + ": lifetime", {"task", "service"})) {
+      if (auto v = r_.choice(*f, prefix_ + ": lifetime", kLifetimeChoices)) {
         p.lifetime = *v == "service" ? Lifetime::service : Lifetime::task;
       }
     }
@@ -87,15 +70,14 @@ class ProcessLoader final {
       if (auto v = r_.scalar(*f, prefix_ + ": cwd")) p.cwd = *v;
     }
     if (const Field* f = find(fields, "backend")) {
-      if (auto v = r_.choice(*f, prefix_ + ": backend", {"preload", "seccomp", "both"})) {
+      if (auto v = r_.choice(*f, prefix_ + ": backend", kBackendChoices)) {
         p.backend = *v == "seccomp" ? Backend::seccomp
                     : *v == "both"  ? Backend::both
                                     : Backend::preload;
       }
     }
     if (const Field* f = find(fields, "stdio")) {
-      if (auto v = r_.choice(*f, prefix_ + ": stdio", {"capture", "pty"}))
-        p.stdio_pty = *v == "pty";
+      if (auto v = r_.choice(*f, prefix_ + ": stdio", kStdioChoices)) p.stdio_pty = *v == "pty";
     }
     if (const Field* f = find(fields, "ready")) load_ready(*f, p);
     if (const Field* f = find(fields, "expect")) load_expect(*f, p);
@@ -151,7 +133,7 @@ class ProcessLoader final {
               if (auto d = r_.duration(f, what)) x.*duration = *d;
             },
             [&](bool PeerExchange::*flag) {
-              if (auto v = r_.choice(f, what, {"true", "false"})) x.*flag = *v == "true";
+              if (auto v = r_.choice(f, what, kPeerSwitchChoices)) x.*flag = *v == "true";
             },
         },
         setting.field);
@@ -290,7 +272,7 @@ class ProcessLoader final {
   }
 
   std::optional<std::string> load_std_stream(const Field& f, std::string_view what) {
-    auto fields = r_.entries(f, fmt::format("{} {}:", prefix_, what), {"channel"});
+    auto fields = r_.entries(f, fmt::format("{} {}:", prefix_, what), kStdStreamKeys);
     const Field* ch = find(fields, "channel");
     if (!ch) {
       if (f.value.IsMap() || f.value.IsNull()) {
@@ -450,7 +432,8 @@ class ProcessLoader final {
       if (!n) return std::nullopt;
       return static_cast<int>(*n);
     };
-    if (f.value.IsScalar() && (f.value.Scalar() == "nonzero" || f.value.Scalar() == "any")) {
+    if (f.value.IsScalar() &&
+        std::find(kExitWords.begin(), kExitWords.end(), f.value.Scalar()) != kExitWords.end()) {
       exit.kind =
           f.value.Scalar() == "any" ? ExitExpectation::Kind::any : ExitExpectation::Kind::nonzero;
       return;
@@ -459,7 +442,7 @@ class ProcessLoader final {
       const std::string& s = f.value.Scalar();
       if (s.empty() ||
           !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        std::string suggestion = did_you_mean(s, {"nonzero", "any"});
+        std::string suggestion = did_you_mean(s, kExitWords);
         r_.error(f.value_at, fmt::format("expect exit: '{}' is not an exit status", s),
                  suggestion.empty() ? "write a number (0), a list ([0, 1]), nonzero or any"
                                     : suggestion);

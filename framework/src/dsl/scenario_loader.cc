@@ -10,6 +10,7 @@
 #include "util/did_you_mean.h"
 #include "util/join_words.h"
 #include "dsl/process_loader.h"
+#include "dsl/scenario_keys.h"
 #include "dsl/yaml_reader.h"
 #include "faultline/scenario.h"
 #include "faults/channel_kinds.h"
@@ -20,10 +21,6 @@ namespace faultline {
 namespace {
 
 namespace fs = std::filesystem;
-
-const std::vector<std::string_view> kTopKeys{"scenario", "description", "timeout", "seed",
-                                             "channels", "processes",   "faults",  "expect"};
-const std::vector<std::string_view> kChannelKeys{"type", "size", "count", "backing"};
 
 const Field* find(const std::vector<Field>& fields, std::string_view name) {
   for (const auto& f : fields) {
@@ -165,38 +162,31 @@ class ScenarioLoader final {
 
   void check_channel_options(const std::vector<Field>& fields, const std::string& what,
                              ChannelSpec& c) {
-    using T = ChannelType;
-    auto applies = [&](const Field& f, std::initializer_list<T> types, std::string_view use) {
-      if (std::find(types.begin(), types.end(), c.type) != types.end()) return true;
+    auto applies = [&](const Field& f) {
+      auto option = std::find_if(kChannelOptions.begin(), kChannelOptions.end(),
+                                 [&](const ChannelOption& o) { return o.key == f.name; });
+      if (option->applies_to(c.type)) return true;
       r_.error(
           f.key_at,
           fmt::format("{}: '{}' does not apply to a {} channel", what, f.name, to_string(c.type)),
-          fmt::format("remove it; {} is for {}", f.name, use));
+          fmt::format("remove it; {} is for {}", f.name, option->use));
       return false;
     };
-    if (const Field* f = find(fields, "size")) {
-      if (applies(*f, {T::shm, T::mmap, T::msgqueue, T::posix_mq},
-                  "shm and mmap (bytes) and msgqueue and posix-mq (largest message)")) {
-        if (auto n = r_.unsigned_number(*f, what + " size", 1)) c.size = *n;
-      }
+    if (const Field* f = find(fields, "size"); f && applies(*f)) {
+      if (auto n = r_.unsigned_number(*f, what + " size", 1)) c.size = *n;
     }
-    if (const Field* f = find(fields, "count")) {
-      if (applies(*f, {T::semaphore, T::posix_mq},
-                  "semaphore (semaphores in the set) and posix-mq (messages in the queue)")) {
-        if (auto n = r_.unsigned_number(*f, what + " count", 1)) {
-          if (*n > 65535) {
-            r_.error(f->value_at, fmt::format("{}: count {} is too large", what, *n),
-                     "use a count up to 65535");
-          } else {
-            c.count = static_cast<std::uint32_t>(*n);
-          }
+    if (const Field* f = find(fields, "count"); f && applies(*f)) {
+      if (auto n = r_.unsigned_number(*f, what + " count", 1)) {
+        if (*n > kMaxChannelCount) {
+          r_.error(f->value_at, fmt::format("{}: count {} is too large", what, *n),
+                   fmt::format("use a count up to {}", kMaxChannelCount));
+        } else {
+          c.count = static_cast<std::uint32_t>(*n);
         }
       }
     }
-    if (const Field* f = find(fields, "backing")) {
-      if (applies(*f, {T::mmap}, "mmap channels (shm or file)")) {
-        if (auto b = r_.choice(*f, what + " backing", {"shm", "file"})) c.backing = *b;
-      }
+    if (const Field* f = find(fields, "backing"); f && applies(*f)) {
+      if (auto b = r_.choice(*f, what + " backing", kMmapBackingChoices)) c.backing = *b;
     }
   }
 
@@ -343,21 +333,21 @@ class ScenarioLoader final {
   }
 
   void load_expect(const Field& f, Scenario& s) {
-    auto fields = r_.entries(f, "expect", {"faults", "leaks", "peers"});
+    auto fields = r_.entries(f, "expect", kScenarioExpectKeys);
     if (const Field* k = find(fields, "peers")) {
-      if (auto v = r_.choice(*k, "expect peers", {"intact", "any"})) {
+      if (auto v = r_.choice(*k, "expect peers", kExpectPeersChoices)) {
         s.peers_expect =
             *v == "intact" ? Scenario::PeersExpect::intact : Scenario::PeersExpect::any;
       }
     }
     if (const Field* k = find(fields, "faults")) {
-      if (auto v = r_.choice(*k, "expect faults", {"fired", "any"})) {
+      if (auto v = r_.choice(*k, "expect faults", kExpectFaultsChoices)) {
         s.faults_expect =
             *v == "fired" ? Scenario::FaultsExpect::fired : Scenario::FaultsExpect::any;
       }
     }
     if (const Field* k = find(fields, "leaks")) {
-      if (auto v = r_.choice(*k, "expect leaks", {"none", "any"})) {
+      if (auto v = r_.choice(*k, "expect leaks", kExpectLeaksChoices)) {
         s.leaks_expect = *v == "none" ? Scenario::LeaksExpect::none : Scenario::LeaksExpect::any;
       }
     }

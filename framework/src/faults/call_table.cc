@@ -14,6 +14,9 @@
 namespace faultline {
 namespace {
 
+// Errno numbers with a name on Linux stay below this (EHWPOISON is 133).
+constexpr int kErrnoEnd = 200;
+
 std::vector<std::string_view> split_words(std::string_view s) {
   std::vector<std::string_view> words;
   while (!s.empty()) {
@@ -162,11 +165,23 @@ bool call_allows_errno(const CallInfo& call, int err) {
 
 std::optional<int> errno_from_name(std::string_view name) {
   if (name == "EWOULDBLOCK") return EWOULDBLOCK;
-  for (int e = 1; e < 200; ++e) {
+  for (int e = 1; e < kErrnoEnd; ++e) {
     const char* n = strerrorname_np(e);
     if (n && name == n) return e;
   }
   return std::nullopt;
+}
+
+const std::vector<std::string_view>& errno_names() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> n;
+    for (int e = 1; e < kErrnoEnd; ++e) {
+      if (const char* name = strerrorname_np(e)) n.emplace_back(name);
+    }
+    n.emplace_back("EWOULDBLOCK");
+    return n;
+  }();
+  return names;
 }
 
 std::string errno_name(int err) {

@@ -40,6 +40,9 @@ struct CallInfo {
 // "ECONNABORTED" <-> 103. nullopt / "" when unknown.
 [[nodiscard]] std::optional<int> errno_from_name(std::string_view name);
 [[nodiscard]] std::string errno_name(int err);
+// Every name errno_from_name knows, by number (EWOULDBLOCK last): "did you mean" hints and
+// `faultline schema`'s list of errnos.
+[[nodiscard]] const std::vector<std::string_view>& errno_names();
 
 // The fault kinds a call accepts, by name ("error", "short", ...), in FaultAction order.
 [[nodiscard]] std::vector<std::string_view> kind_names(const CallInfo& call);

@@ -69,20 +69,6 @@ const std::vector<std::string_view>& call_names() {
   return names;
 }
 
-const std::vector<std::string_view>& errno_names() {
-  static const std::vector<std::string> storage = [] {
-    std::vector<std::string> n;
-    for (int e = 1; e < 200; ++e) {
-      std::string name = errno_name(e);
-      if (!name.empty()) n.push_back(name);
-    }
-    n.push_back("EWOULDBLOCK");
-    return n;
-  }();
-  static const std::vector<std::string_view> names(storage.begin(), storage.end());
-  return names;
-}
-
 std::vector<std::string_view> kinds_of(const CallInfo& call) {
   std::vector<std::string_view> kinds;
   for (auto a : {FaultAction::error, FaultAction::short_transfer, FaultAction::eof,

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "util/duration_units.h"
+
 namespace faultline {
 namespace {
 
@@ -71,6 +73,15 @@ std::optional<Duration> parse_duration(std::string_view text) {
     }
   }
   return std::nullopt;
+}
+
+const std::vector<std::string_view>& duration_units() {
+  static const std::vector<std::string_view> names = [] {
+    std::vector<std::string_view> out;
+    for (const auto& u : kUnits) out.push_back(u.name);
+    return out;
+  }();
+  return names;
 }
 
 std::string format_duration(Duration d) {

@@ -23,6 +23,22 @@ std::optional<int> signal_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+const std::vector<std::string>& signal_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (int s = 1; s < NSIG; ++s) {
+      if (const char* n = sigabbrev_np(s)) {
+        out.push_back(std::string("SIG") + n);
+        out.emplace_back(n);
+      }
+    }
+    return out;
+  }();
+  return names;
+}
+
+int max_signal_number() { return NSIG - 1; }
+
 std::string signal_name(int sig) {
   const char* n = sigabbrev_np(sig);
   return n ? std::string("SIG") + n : std::to_string(sig);

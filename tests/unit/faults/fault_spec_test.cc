@@ -381,3 +381,11 @@ TEST_CASE("fd=anon selects anonymous-inode fds and survives the canonical text")
   CHECK(parse_ok(s.to_string()).fd == faultline::FdClass::anon);
   parse_error("read:eof:fd=anom", 13, "fd must be ipc, file, anon or any");
 }
+
+TEST_CASE("Every errno name errno_names lists is read back as its errno") {
+  const auto& names = faultline::errno_names();
+  CHECK(names.size() > 100);
+  for (auto n : names) CHECK(faultline::errno_from_name(n));
+  CHECK(std::find(names.begin(), names.end(), "ECONNRESET") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "EWOULDBLOCK") != names.end());
+}

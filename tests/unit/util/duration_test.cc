@@ -1,7 +1,10 @@
 // parse_duration() and format_duration().
 #include <catch2/catch.hpp>
 
+#include <string>
+
 #include "faultline/duration.h"
+#include "util/duration_units.h"
 
 using namespace std::chrono_literals;
 using faultline::format_duration;
@@ -53,4 +56,12 @@ TEST_CASE("A printed duration reads back as the same duration") {
     CAPTURE(d.count());
     CHECK(parse_duration(format_duration(d)) == d);
   }
+}
+
+TEST_CASE("Every unit duration_units lists is one parse_duration reads, and no other") {
+  const auto& units = faultline::duration_units();
+  CHECK(units.size() == 5);
+  for (auto u : units) CHECK(parse_duration("2" + std::string(u)));
+  CHECK_FALSE(parse_duration("2h"));
+  CHECK_FALSE(parse_duration("2sec"));
 }

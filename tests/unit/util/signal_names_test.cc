@@ -2,7 +2,9 @@
 // the runner's messages.
 #include <signal.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <string>
 
 #include "util/signal_names.h"
 
@@ -44,4 +46,18 @@ TEST_CASE("Every named signal reads back from its name") {
     INFO(sig);
     CHECK(signal_from_name(signal_name(sig)) == sig);
   }
+}
+
+TEST_CASE("Every name signal_names lists is read back as a signal, both spellings of each") {
+  const auto& names = faultline::signal_names();
+  REQUIRE(names.size() >= 2 * 31);
+  for (const auto& n : names) {
+    auto sig = signal_from_name(n);
+    REQUIRE(sig);
+    CHECK(*sig <= faultline::max_signal_number());
+  }
+  CHECK(std::count(names.begin(), names.end(), "SIGTERM") == 1);
+  CHECK(std::count(names.begin(), names.end(), "TERM") == 1);
+  CHECK(signal_from_name(std::to_string(faultline::max_signal_number())));
+  CHECK_FALSE(signal_from_name(std::to_string(faultline::max_signal_number() + 1)));
 }
