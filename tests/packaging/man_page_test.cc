@@ -59,8 +59,8 @@ std::vector<std::string> help_section(const std::string& help, const std::string
 std::set<std::string> help_options(const std::string& help) {
   std::set<std::string> options;
   for (const auto& names : help_section(help, "Options:")) {
-    std::istringstream split(names);  // "-j,--jobs"
-    for (std::string name; std::getline(split, name, ',');) options.insert(name);
+    std::istringstream split(names);  // "-j,--jobs"; "--pause-on-fault{*}": a flag's default
+    for (std::string name; std::getline(split, name, ',');) options.insert(name.substr(0, name.find('{')));
   }
   return options;
 }
