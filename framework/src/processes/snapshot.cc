@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <regex>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -73,10 +74,31 @@ std::string run_gdb(pid_t pid, Duration limit) {
     output.append(buf, static_cast<std::size_t>(got));
   }
   (void)wait_for_exit(gdb);
-  return output;
+  return without_gdb_chatter(output);
 }
 
 }  // namespace
+
+// gdb's lines about itself, not about the process (see snapshot.h): the thread library it loaded, a source file
+// it could not open ("26\t../sysdeps/unix/sysv/linux/read.c: No such file or directory."),
+// its detaching. A report keeps the frames and what went wrong (ptrace: ...).
+std::string without_gdb_chatter(const std::string& output) {
+  static const std::regex chatter(
+      R"(^(\[Thread debugging using libthread_db.*|Using host libthread_db library.*|\[Inferior \d+ \(process \d+\) detached\]|\d+\t.*: No such file or directory\.)$)");
+  std::string kept;
+  std::size_t at = 0;
+  while (at < output.size()) {
+    std::size_t end = output.find('\n', at);
+    if (end == std::string::npos) end = output.size();
+    const std::string line = output.substr(at, end - at);
+    if (!std::regex_match(line, chatter)) {
+      kept += line;
+      if (end < output.size()) kept += '\n';
+    }
+    at = end + 1;
+  }
+  return kept;
+}
 
 std::string describe_state(char state) {
   const char* name = "unknown";

@@ -21,4 +21,8 @@ namespace faultline {
 // "S" -> "S (sleeping)".
 [[nodiscard]] std::string describe_state(char state);
 
+// gdb's output without its lines about itself (its thread library, a source file it could not
+// open, its detaching): the frames and what went wrong stay.
+[[nodiscard]] std::string without_gdb_chatter(const std::string& output);
+
 }  // namespace faultline

@@ -27,3 +27,18 @@ TEST_CASE("A process state letter is spelled out", "[processes]") {
 
 }  // namespace
 }  // namespace faultline
+
+TEST_CASE("A backtrace keeps gdb's frames and errors, not its lines about itself", "[processes]") {
+  const std::string gdb =
+      "[Thread debugging using libthread_db enabled]\n"
+      "Using host libthread_db library \"/lib/x86_64-linux-gnu/libthread_db.so.1\".\n"
+      "0x00007f in __GI___libc_read (fd=0) at ../sysdeps/unix/sysv/linux/read.c:26\n"
+      "26\t../sysdeps/unix/sysv/linux/read.c: No such file or directory.\n"
+      "#0  0x00007f in __GI___libc_read (fd=0) at ../sysdeps/unix/sysv/linux/read.c:26\n"
+      "ptrace: Operation not permitted.\n"
+      "[Inferior 1 (process 4242) detached]\n";
+  CHECK(faultline::without_gdb_chatter(gdb) ==
+        "0x00007f in __GI___libc_read (fd=0) at ../sysdeps/unix/sysv/linux/read.c:26\n"
+        "#0  0x00007f in __GI___libc_read (fd=0) at ../sysdeps/unix/sysv/linux/read.c:26\n"
+        "ptrace: Operation not permitted.\n");
+}
