@@ -4,6 +4,7 @@
 #include "report/trace.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <stdexcept>
@@ -18,7 +19,9 @@
 namespace faultline {
 namespace {
 
-double us(double ms) { return ms * 1000.0; }
+// Microseconds, rounded to the nanosecond: the clock's resolution, and no binary-fraction
+// noise such as 23.924999999999976 in the file.
+double us(double ms) { return std::round(ms * 1e6) / 1000.0; }
 double ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
 nlohmann::json or_null(const std::string& s) {
