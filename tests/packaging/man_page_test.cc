@@ -197,7 +197,7 @@ TEST_CASE("The drift check names each missing and each extra option, per command
   cut(".SS faultline gc\n", ".SS faultline-gc\n");
   CHECK(drift(help, options_from_man(roff)) ==
         "  faultline gc: a command of `faultline --help` with no section (.SS faultline gc) in "
-        "the man page; its options: none\n"
+        "the man page; its options: --kept\n"
         "  faultline merge: in the man page, not in --help: --bogus\n"
         "  faultline run: in --help, not in the man page: --seed\n");
 }
