@@ -16,6 +16,7 @@
 #include "faultline/fault_spec.h"
 #include "processes/process_tree.h"
 #include "report/event_line.h"
+#include "runner/run_steps.h"
 #include "util/unique_fd.h"
 
 namespace faultline {
@@ -79,23 +80,6 @@ std::optional<CodeAddress> locate(int pid, std::uint64_t addr) {
   return std::nullopt;
 }
 
-FaultEvent to_fault_event(ControlBlock::Event&& e) {
-  FaultEvent fe;
-  fe.pid = e.pid;
-  fe.tid = e.tid;
-  fe.process = std::move(e.process);
-  fe.call = std::move(e.call);
-  fe.rule = e.rule;
-  fe.error = std::move(e.err_name);
-  fe.result = e.result;
-  fe.bytes = e.bytes;
-  fe.seq = e.seq;
-  fe.fd = e.fd;
-  fe.caller = e.caller;
-  fe.channel = std::move(e.channel);
-  return fe;
-}
-
 }  // namespace
 
 FaultPauses::FaultPauses(ControlBlock& block, std::vector<std::string> specs,
@@ -116,9 +100,7 @@ std::vector<PauseSource::Stopped> FaultPauses::take_stopped() {
     std::optional<FaultEvent> event;
     block_.read_events([&](ControlBlock::Event&& e) {
       if (e.seq != p.event_seq) return;
-      const auto at = std::chrono::steady_clock::time_point(std::chrono::nanoseconds(e.time_ns));
-      event = to_fault_event(std::move(e));
-      event->time_ms = std::chrono::duration<double, std::milli>(at - started_).count();
+      event = to_fault_event(std::move(e), started_);
     });
     std::string text;
     if (!event) {

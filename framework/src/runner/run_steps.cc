@@ -168,34 +168,39 @@ void collect_fault_counters(const std::vector<FaultSpec>& faults, const ControlB
 // The event ring into result.events, each record moved once from what the control block read.
 void collect_events(const ControlBlock& control, Clock::time_point started,
                     ScenarioResult& result) {
-  const auto start_ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(started.time_since_epoch()).count();
   // FaultEvent is large: growing the vector event by event would move every event again.
   result.events.reserve(result.events.size() + control.events_held());
   control.read_events([&](ControlBlock::Event&& e) {
-    FaultEvent fe;
-    fe.time_ms = (static_cast<double>(e.time_ns) - static_cast<double>(start_ns)) / 1e6;
-    fe.pid = e.pid;
-    fe.tid = e.tid;
-    fe.process = std::move(e.process);
-    fe.call = std::move(e.call);
-    fe.rule = e.rule;
-    fe.error = std::move(e.err_name);
-    fe.result = e.result;
-    fe.bytes = e.bytes;
-    fe.seq = e.seq;
-    fe.fd = e.fd;
-    fe.caller = e.caller;
-    fe.channel = std::move(e.channel);
-    fe.unrealistic = why_name(e.unrealistic);
-    if (e.rule >= 0 && static_cast<std::size_t>(e.rule) < result.faults.size())
-      fe.fault = result.faults[static_cast<std::size_t>(e.rule)].spec;
-    result.events.push_back(std::move(fe));
+    result.events.push_back(to_fault_event(std::move(e), started, result.faults));
   });
   result.events_lost = control.events_lost();
 }
 
 }  // namespace
+
+FaultEvent to_fault_event(ControlBlock::Event&& e, Clock::time_point started,
+                          const std::vector<FaultResult>& faults) {
+  const auto start_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(started.time_since_epoch()).count();
+  FaultEvent fe;
+  fe.time_ms = (static_cast<double>(e.time_ns) - static_cast<double>(start_ns)) / 1e6;
+  fe.pid = e.pid;
+  fe.tid = e.tid;
+  fe.process = std::move(e.process);
+  fe.call = std::move(e.call);
+  fe.rule = e.rule;
+  fe.error = std::move(e.err_name);
+  fe.result = e.result;
+  fe.bytes = e.bytes;
+  fe.seq = e.seq;
+  fe.fd = e.fd;
+  fe.caller = e.caller;
+  fe.channel = std::move(e.channel);
+  fe.unrealistic = why_name(e.unrealistic);
+  if (e.rule >= 0 && static_cast<std::size_t>(e.rule) < faults.size())
+    fe.fault = faults[static_cast<std::size_t>(e.rule)].spec;
+  return fe;
+}
 
 ProvisionedRun::ProvisionedRun(const Scenario& scenario, bool inherit_stdio)
     : dir(scenario.name), env(base_environment()) {

@@ -111,6 +111,12 @@ class LaunchPlanner final {
     SupervisionResult supervision, std::chrono::steady_clock::time_point started,
     ScenarioResult& result);
 
+// A control block's event as the result holds it: its time in ms since `started`, why it was
+// unrealistic, and its rule's spec when `faults` (the result's, by rule index) has it.
+[[nodiscard]] FaultEvent to_fault_event(ControlBlock::Event&& e,
+                                        std::chrono::steady_clock::time_point started,
+                                        const std::vector<FaultResult>& faults = {});
+
 // 6. Judge: the violations of the expectations, the root cause first, and the verdict.
 void judge(const Scenario& scenario, const std::vector<FaultSpec>& faults,
            const std::vector<double>& ended_ms, ScenarioResult& result);
