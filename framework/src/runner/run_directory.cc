@@ -249,10 +249,15 @@ void RunDirectory::record(std::string_view kind, std::string_view what) {
 
 namespace {
 
+struct FoundRunDirectory {
+  fs::path path;
+  struct stat st;
+};
+
 // The folders under $TMPDIR that look like run directories: real folders of our own user
 // (never follow a link planted in a shared /tmp).
-std::vector<fs::path> run_directories() {
-  std::vector<fs::path> out;
+std::vector<FoundRunDirectory> run_directories() {
+  std::vector<FoundRunDirectory> out;
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(temp_root(), ec)) {
     const fs::path& dir = entry.path();
@@ -261,7 +266,7 @@ std::vector<fs::path> run_directories() {
     if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
       continue;
     }
-    out.push_back(dir);
+    out.push_back({dir, st});
   }
   return out;
 }
@@ -275,7 +280,7 @@ bool is_kept(const fs::path& dir) {
 
 std::vector<fs::path> kept_run_directories() {
   std::vector<fs::path> out;
-  for (auto& dir : run_directories()) {
+  for (auto& [dir, st] : run_directories()) {
     if (is_kept(dir)) out.push_back(std::move(dir));
   }
   return out;
@@ -297,15 +302,7 @@ std::vector<std::string> remove_kept_run_directories() {
 
 std::vector<std::string> collect_garbage() {
   std::vector<std::string> lines;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(temp_root(), ec)) {
-    const fs::path& dir = entry.path();
-    if (dir.filename().string().rfind(kPrefix, 0) != 0) continue;
-    struct stat st {};
-    // Only real folders of our own user: never follow a link planted in a shared /tmp.
-    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
-      continue;
-    }
+  for (const auto& [dir, st] : run_directories()) {
     // A kept folder holds no object and no process any more: its files are the user's.
     if (is_kept(dir)) continue;
     auto [owner, why] = owner_of(dir, st);
