@@ -1,0 +1,299 @@
+#!/usr/bin/python3.11
+"""CPython's own test suite as a transparency oracle for faultline.
+
+Runs modules of Debian's libpython3.11-testsuite (`python3.11 -m test`) natively and under
+`faultline exec`, and compares the outcome of every test (pass, failure, error, skipped,
+expected failure) and of every module. Two modes:
+
+  same   the interposer armed with rules on calls CPython never makes (System V and POSIX
+         queue calls: they must count no call at all) and witnesses on calls it makes that
+         never fire (nth=10^9: their counts prove the interposer was loaded and saw the
+         calls). Every test must end as it ends natively.
+  eintr  EINTR injected at random (--probability) on the blocking socket and readiness calls
+         that PEP 475 says CPython retries: recv*, send*, accept*, connect, poll, select,
+         epoll_wait. Each rule carries `site=/usr/bin/python3.11+0xADDR`, the return address
+         of the interpreter's one call of that function (found with objdump), so the faults
+         hit only the Python processes: not /bin/sh, true, cat ... that test_subprocess and
+         others start (they inherit LD_PRELOAD, and faultline has no per-program filter).
+         Every test must end as it ends natively, except those listed in EINTR_EXPECTED with
+         the reason (a faultline or a CPython bug).
+
+A test whose outcome differs between the native runs (--native-runs, default 2) is flaky on
+this machine: it is named and left out of the comparison, so that what remains can only
+differ because of faultline. Exit status: 0 when nothing differs (with --expect-difference:
+when something does), 1 when a test or module ends differently under faultline, 2 for wrong
+input or a run that could not be made.
+
+Each run is made in a scratch folder (cwd, TMPDIR and regrtest's --tempdir) that is removed
+afterwards; what CPython's tests create there goes with it. The faultline run's own run
+folder lives there too, and is checked to be gone before the folder is removed.
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+
+PYTHON = "/usr/bin/python3.11"
+
+# Calls CPython's test suite never makes (the interpreter has no binding for them): rules on
+# them are armed in the control block but must never even be hit.
+NEVER = ["msgsnd:error=EIDRM", "msgrcv:error=EIDRM", "mq_send:error=EAGAIN",
+         "shmat:error=ENOMEM", "semop:error=EIDRM"]
+# Calls it certainly makes on sockets and pipes: a rule that fires only on the billionth call
+# counts them, so that a run where the interposer did not load cannot pass for transparent.
+WITNESSES = ["read:error=EIO:nth=1000000000", "write:error=EIO:nth=1000000000",
+             "recv,recvfrom,recvmsg:error=ECONNRESET:nth=1000000000",
+             "send,sendto,sendmsg:error=EPIPE:nth=1000000000",
+             "poll,select,epoll_wait:error=EINTR:nth=1000000000"]
+
+# The calls PEP 475 makes CPython retry after EINTR (socketmodule.c sock_call_ex and
+# internal_connect; selectmodule.c poll, select and epoll.poll recompute their timeout).
+EINTR_CALLS = ["recv", "recvfrom", "recvmsg", "send", "sendto", "sendmsg", "accept",
+               "accept4", "connect", "poll", "select", "epoll_wait"]
+
+# Tests that end differently under EINTR, each with why. Key: test id; value: the class
+# ("faultline" or "cpython") and the explanation. A listed test that ends as natively is
+# reported (it may have been fixed) but does not fail the run: EINTR is drawn at random.
+EINTR_EXPECTED = {}
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--faultline", required=True, help="the faultline binary")
+    p.add_argument("--python", default=PYTHON)
+    p.add_argument("--mode", choices=["same", "eintr"], default="same")
+    p.add_argument("--fault", action="append", default=[],
+                   help="a fault of one's own instead of the mode's (for the self-test)")
+    p.add_argument("--probability", type=float, default=0.05)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--native-runs", type=int, default=2)
+    p.add_argument("--jobs", type=int, default=2, help="modules run at once")
+    p.add_argument("--timeout", type=int, default=600, help="seconds per module run")
+    p.add_argument("--expect-difference", action="store_true",
+                   help="succeed only when some test ends differently (the self-test)")
+    p.add_argument("selections", nargs="+", metavar="MODULE[=PATTERN,...]",
+                   help="a test module, optionally with regrtest -m patterns")
+    args = p.parse_args()
+    args.faultline = os.path.abspath(args.faultline)
+    return args
+
+
+def call_sites(python):
+    """{function: return address} of each call the interpreter makes to an EINTR_CALLS
+    function through the PLT. Several sites of one function are all returned."""
+    out = subprocess.run(["objdump", "-d", "--no-show-raw-insn", python], check=True,
+                         capture_output=True, text=True).stdout
+    call = re.compile(r"^\s*([0-9a-f]+):\s+call\s+[0-9a-f]+ <([a-z0-9_]+)@plt>")
+    sites, pending = {}, None
+    for line in out.splitlines():
+        addr = re.match(r"^\s*([0-9a-f]+):", line)
+        if addr and pending:
+            sites.setdefault(pending, []).append("0x" + addr.group(1))
+            pending = None
+        m = call.match(line)
+        if m and m.group(2) in EINTR_CALLS:
+            pending = m.group(2)
+    return sites
+
+
+def eintr_rules(python, probability):
+    sites = call_sites(python)
+    missing = [c for c in ["recv", "send", "accept4", "connect", "poll"] if c not in sites]
+    if missing:
+        raise SystemExit(f"cpython_oracle: no call of {', '.join(missing)} found in {python}")
+    return [f"{call}:error=EINTR:probability={probability}:site={python}+{addr}"
+            for call in EINTR_CALLS for addr in sites.get(call, [])]
+
+
+def module_and_patterns(selection):
+    module, _, patterns = selection.partition("=")
+    return module, [p for p in patterns.split(",") if p]
+
+
+def clean_env(scratch):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("LD_PRELOAD", "FAULTLINE_", "PYTHON"))}
+    env.update(TMPDIR=scratch, LC_ALL="C.UTF-8")
+    return env
+
+
+def outcomes(junit_path):
+    """{test id: outcome} from regrtest's --junit-xml."""
+    result = {}
+    if not os.path.exists(junit_path):
+        return result
+    for case in ET.parse(junit_path).getroot().iter("testcase"):
+        kinds = {child.tag for child in case}
+        outcome = ("error" if "error" in kinds else "failure" if "failure" in kinds
+                   else "skipped" if "skipped" in kinds else "expected-failure"
+                   if "output" in kinds else "pass")
+        result[case.get("name")] = outcome
+    return result
+
+
+def module_status(stdout):
+    """regrtest's own word on the module: its last "Tests result" line."""
+    found = re.findall(r"^Tests result: (.*)$", stdout, re.M)
+    return found[-1] if found else "no result (crashed or killed)"
+
+
+def run_module(args, selection, rules, label):
+    """One regrtest run of one selection; returns a dict with its outcomes."""
+    module, patterns = module_and_patterns(selection)
+    scratch = tempfile.mkdtemp(prefix=f"cpython-oracle-{module}-")
+    try:
+        junit = os.path.join(scratch, "junit.xml")
+        cmd = [args.python, "-m", "test", "--tempdir", os.path.join(scratch, "regrtest"),
+               "--junit-xml", junit, "--timeout", str(args.timeout - 30)]
+        for pattern in patterns:
+            cmd += ["-m", pattern]
+        cmd.append(module)
+        report = os.path.join(scratch, "faultline.json")
+        if rules is not None:
+            cmd = [args.faultline, "exec", "-q", "--json", report, "--seed", str(args.seed)] + [
+                f"--fault={r}" for r in rules] + ["--", *cmd]
+        started = time.monotonic()
+        proc = subprocess.run(cmd, cwd=scratch, env=clean_env(scratch), stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, errors="replace",
+                              timeout=args.timeout)
+        run = {"selection": selection, "label": label, "exit": proc.returncode,
+               "seconds": time.monotonic() - started, "tests": outcomes(junit),
+               "status": module_status(proc.stdout), "stdout": proc.stdout,
+               "stderr": proc.stderr, "faults": [], "blind_spots": []}
+        if rules is not None:
+            if not os.path.exists(report):
+                raise SystemExit(f"cpython_oracle: faultline wrote no report for {selection}:\n"
+                                 + proc.stderr[-3000:])
+            with open(report) as f:
+                scenario = json.load(f)["scenarios"][0]
+            run["faults"] = scenario["faults"]
+            run["unrealistic"] = sum(1 for e in scenario["events"] if e.get("unrealistic"))
+            run["events"] = len(scenario["events"])
+            run["events_lost"] = scenario.get("events_lost", 0)
+            run["blind_spots"] = [s["kind"] for p in scenario["processes"]
+                                  for s in p.get("blind_spots", [])]
+        left = [n for n in os.listdir(scratch) if n.startswith("faultline-")]
+        if left:
+            raise SystemExit(f"cpython_oracle: faultline left {left} in {scratch}")
+        return run
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_all(args, rules, label):
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        return list(pool.map(lambda s: run_module(args, s, rules, label), args.selections))
+
+
+def leftovers():
+    """Names in the places a run could leave IPC objects behind."""
+    names = set()
+    for folder in ["/dev/shm", "/dev/mqueue"]:
+        if os.path.isdir(folder):
+            names.update(os.path.join(folder, n) for n in os.listdir(folder))
+    ipcs = subprocess.run(["ipcs", "-a"], capture_output=True, text=True).stdout
+    names.update("ipc " + line.split()[1] for line in ipcs.splitlines()
+                 if re.match(r"^0x[0-9a-f]+\s+\d+", line))
+    return names
+
+
+def main():
+    args = parse_args()
+    if args.fault:
+        rules = args.fault
+    elif args.mode == "same":
+        rules = NEVER + WITNESSES
+    else:
+        rules = eintr_rules(args.python, args.probability)
+    before = leftovers()
+    started = time.monotonic()
+
+    natives = [run_all(args, None, f"native {i + 1}") for i in range(args.native_runs)]
+    faulted = run_all(args, rules, "faultline")
+
+    problems, flaky, expected, total_tests = [], [], [], 0
+    fired = hits = unrealistic = 0
+    print(f"cpython_oracle: mode {args.mode if not args.fault else 'custom'}, "
+          f"{len(rules)} rules, seed {args.seed}")
+    for i, selection in enumerate(args.selections):
+        runs = [n[i] for n in natives]
+        f = faulted[i]
+        native = runs[0]
+        unstable = {t for t in set().union(*(r["tests"] for r in runs))
+                    if len({r["tests"].get(t, "missing") for r in runs}) > 1}
+        flaky += [f"{t}: natively {', '.join(r['tests'].get(t, 'missing') for r in runs)}"
+                  for t in sorted(unstable)]
+        module_flaky = len({(r["exit"], r["status"]) for r in runs}) > 1
+        total_tests += len(native["tests"])
+        if not native["tests"]:
+            problems.append(f"{selection}: no test ran natively ({native['status']}):\n"
+                            + native["stdout"][-2000:])
+        for t in sorted(set(native["tests"]) | set(f["tests"])):
+            if t in unstable:
+                continue
+            a, b = native["tests"].get(t, "missing"), f["tests"].get(t, "missing")
+            if a == b:
+                continue
+            if args.mode == "eintr" and not args.fault and t in EINTR_EXPECTED:
+                expected.append(f"{t}: {b} instead of {a} ({EINTR_EXPECTED[t]})")
+                continue
+            problems.append(f"{t}: {b} under faultline, {a} natively")
+        if not module_flaky and (native["exit"], native["status"]) != (f["exit"], f["status"]):
+            problems.append(f"{selection}: regrtest ended with exit {f['exit']} "
+                            f"({f['status']}) under faultline, exit {native['exit']} "
+                            f"({native['status']}) natively\n" + f["stdout"][-3000:]
+                            + f["stderr"][-2000:])
+        for k, spec in enumerate(f["faults"]):
+            fired += spec["fired"]
+            hits += spec["hits"]
+            if not args.fault and args.mode == "same":
+                if spec["fired"]:
+                    problems.append(f"{selection}: {spec['spec']} fired {spec['fired']} times")
+                if k < len(NEVER) and spec["hits"]:
+                    problems.append(f"{selection}: {spec['spec']} was hit {spec['hits']} times "
+                                    "(a call CPython was believed never to make)")
+        unrealistic += f.get("unrealistic", 0)
+        print(f"  {selection}: {len(native['tests'])} tests, native "
+              + " / ".join(f"{r['seconds']:.1f}" for r in runs)
+              + f" s, faultline {f['seconds']:.1f} s; {native['status']}"
+              + (f"; fired {sum(s['fired'] for s in f['faults'])}" if args.mode == "eintr"
+                 or args.fault else "")
+              + (f"; blind spots: {', '.join(sorted(set(f['blind_spots'])))}"
+                 if f["blind_spots"] else ""))
+    witnesses = [s for f in faulted for k, s in enumerate(f["faults"]) if k >= len(NEVER)]
+    if not args.fault and args.mode == "same" and sum(s["hits"] for s in witnesses) == 0:
+        problems.append("the witness rules counted no call: the interposer did not load")
+    if (args.fault or args.mode == "eintr") and fired == 0:
+        problems.append("no fault fired: the run under faults tested nothing")
+
+    after = leftovers()
+    left = sorted(after - before)
+    if left:
+        problems.append("left behind: " + ", ".join(left))
+
+    print(f"cpython_oracle: {len(args.selections)} modules, {total_tests} tests, "
+          f"{time.monotonic() - started:.0f} s in all; faults fired {fired} "
+          f"({unrealistic} flagged unrealistic), rule hits {hits}")
+    for line in flaky:
+        print(f"  flaky natively, not compared: {line}")
+    for line in expected:
+        print(f"  differs as expected: {line}")
+    for line in problems:
+        print(f"  DIFFERS: {line}")
+    if args.expect_difference:
+        ok = any(not p.startswith(("left behind", "no fault")) for p in problems) and not left
+        print("cpython_oracle: " + ("the difference was seen" if ok else "NO difference seen"))
+        return 0 if ok else 1
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
