@@ -10,17 +10,18 @@ expected failure) and of every module. Two modes:
          never fire (nth=10^9: their counts prove the interposer was loaded and saw the
          calls). Every test must end as it ends natively.
   eintr  EINTR injected at random (--probability) on the blocking socket and readiness calls
-         that PEP 475 says CPython retries: recv*, send*, accept*, connect, poll, select,
-         epoll_wait. Each rule carries `site=/usr/bin/python3.11+0xADDR`, the return address
-         of the interpreter's one call of that function (found with objdump), so the faults
+         that PEP 475 says CPython retries: recv*, send*, accept*, poll, select, epoll_wait
+         (connect: see EINTR_CALLS). Each rule carries `site=/usr/bin/python3.11+0xADDR`,
+         the return address of the interpreter's call of that function (objdump), so the faults
          hit only the Python processes: not /bin/sh, true, cat ... that test_subprocess and
          others start (they inherit LD_PRELOAD, and faultline has no per-program filter).
          Every test must end as it ends natively, except those listed in EINTR_EXPECTED with
          the reason (a faultline or a CPython bug).
 
-A test whose outcome differs between the native runs (--native-runs, default 2) is flaky on
-this machine: it is named and left out of the comparison, so that what remains can only
-differ because of faultline. Exit status: 0 when nothing differs (with --expect-difference:
+Every selection runs once natively and once under faultline. A test that ends differently
+is run natively --recheck more times (default 3) by its full id: if one of those ends as it
+did under faultline, the test is flaky on this machine and named as such, not counted; else
+the difference is faultline's. Exit status: 0 when nothing differs (with --expect-difference:
 when something does), 1 when a test or module ends differently under faultline, 2 for wrong
 input or a run that could not be made.
 
@@ -30,6 +31,7 @@ folder lives there too, and is checked to be gone before the folder is removed.
 """
 
 import argparse
+import collections
 import concurrent.futures
 import json
 import os
@@ -54,10 +56,30 @@ WITNESSES = ["read:error=EIO:nth=1000000000", "write:error=EIO:nth=1000000000",
              "send,sendto,sendmsg:error=EPIPE:nth=1000000000",
              "poll,select,epoll_wait:error=EINTR:nth=1000000000"]
 
-# The calls PEP 475 makes CPython retry after EINTR (socketmodule.c sock_call_ex and
-# internal_connect; selectmodule.c poll, select and epoll.poll recompute their timeout).
+# The calls PEP 475 makes CPython retry after EINTR (Modules/socketmodule.c sock_call_ex;
+# Modules/selectmodule.c poll, select and epoll.poll recompute their timeout).
+#
+# connect is left out, classified (found by this oracle: with it, a sendmsg/recvmsg test of
+# test_socket hangs in the server's accept, ConnectedStreamTestMixin.setUp):
+# - faultline (realism): a blocking AF_UNIX connect waits, and so can fail with EINTR, only
+#   while the listener's backlog is full (net/unix/af_unix.c unix_stream_connect,
+#   unix_wait_for_peer). faultline's realism check knows blocking fd + handler only, so its
+#   EINTR on a connect to a listener with room is not flagged unrealistic, although no
+#   kernel returns it there. Knowing the backlog needs sock_diag (UNIX_DIAG_RQLEN) at fire
+#   time: not done.
+# - CPython: when a real AF_UNIX connect is interrupted so, no connection exists, but
+#   internal_connect (Modules/socketmodule.c, "Issue #23618: when connect() fails with
+#   EINTR, the connection is running asynchronously") waits for writability and reads
+#   SO_ERROR for every family; an unconnected Unix stream socket polls writable at once with
+#   SO_ERROR 0, so connect() returns success on a socket that is not connected, and the next
+#   send fails with ENOTCONN while the listener waits. `faultline exec --fault
+#   connect:error=EINTR:nth=1 -- python3.11 -c '...AF_UNIX connect; accept with timeout'`
+#   shows it in one call. TCP is right: faultline's EINTR leaves the connection going, as
+#   the kernel does, and CPython's wait finds it established.
+# The rule cannot tell the families apart (one call site in the interpreter), so connect is
+# out of the run altogether.
 EINTR_CALLS = ["recv", "recvfrom", "recvmsg", "send", "sendto", "sendmsg", "accept",
-               "accept4", "connect", "poll", "select", "epoll_wait"]
+               "accept4", "poll", "select", "epoll_wait"]
 
 # Tests that end differently under EINTR, each with why. Key: test id; value: the class
 # ("faultline" or "cpython") and the explanation. A listed test that ends as natively is
@@ -74,13 +96,17 @@ def parse_args():
                    help="a fault of one's own instead of the mode's (for the self-test)")
     p.add_argument("--probability", type=float, default=0.05)
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--native-runs", type=int, default=2)
+    p.add_argument("--recheck", type=int, default=3,
+                   help="native re-runs of each test that ends differently under faultline")
     p.add_argument("--jobs", type=int, default=2, help="modules run at once")
-    p.add_argument("--timeout", type=int, default=600, help="seconds per module run")
+    p.add_argument("--timeout", type=int, default=900, help="seconds per module run")
+    p.add_argument("--test-timeout", type=int, default=120,
+                   help="regrtest --timeout: a test still running then has its threads' "
+                   "tracebacks printed and ends the module run")
     p.add_argument("--expect-difference", action="store_true",
                    help="succeed only when some test ends differently (the self-test)")
     p.add_argument("selections", nargs="+", metavar="MODULE[=PATTERN,...]",
-                   help="a test module, optionally with regrtest -m patterns")
+                   help="a test module, optionally with regrtest -m patterns (-PATTERN: -i)")
     args = p.parse_args()
     args.faultline = os.path.abspath(args.faultline)
     return args
@@ -106,7 +132,7 @@ def call_sites(python):
 
 def eintr_rules(python, probability):
     sites = call_sites(python)
-    missing = [c for c in ["recv", "send", "accept4", "connect", "poll"] if c not in sites]
+    missing = [c for c in ["recv", "send", "accept4", "poll"] if c not in sites]
     if missing:
         raise SystemExit(f"cpython_oracle: no call of {', '.join(missing)} found in {python}")
     return [f"{call}:error=EINTR:probability={probability}:site={python}+{addr}"
@@ -152,9 +178,9 @@ def run_module(args, selection, rules, label):
     try:
         junit = os.path.join(scratch, "junit.xml")
         cmd = [args.python, "-m", "test", "--tempdir", os.path.join(scratch, "regrtest"),
-               "--junit-xml", junit, "--timeout", str(args.timeout - 30)]
+               "--junit-xml", junit, "--timeout", str(args.test_timeout)]
         for pattern in patterns:
-            cmd += ["-m", pattern]
+            cmd += ["-i", pattern[1:]] if pattern.startswith("-") else ["-m", pattern]
         cmd.append(module)
         report = os.path.join(scratch, "faultline.json")
         if rules is not None:
@@ -175,7 +201,9 @@ def run_module(args, selection, rules, label):
             with open(report) as f:
                 scenario = json.load(f)["scenarios"][0]
             run["faults"] = scenario["faults"]
-            run["unrealistic"] = sum(1 for e in scenario["events"] if e.get("unrealistic"))
+            run["unrealistic"] = collections.Counter(
+                f"{e['call']} ({e['unrealistic']})" for e in scenario["events"]
+                if e.get("unrealistic"))
             run["events"] = len(scenario["events"])
             run["events_lost"] = scenario.get("events_lost", 0)
             run["blind_spots"] = [s["kind"] for p in scenario["processes"]
@@ -188,9 +216,9 @@ def run_module(args, selection, rules, label):
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def run_all(args, rules, label):
+def run_all(args, selections, rules, label):
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-        return list(pool.map(lambda s: run_module(args, s, rules, label), args.selections))
+        return list(pool.map(lambda s: run_module(args, s, rules, label), selections))
 
 
 def leftovers():
@@ -205,6 +233,14 @@ def leftovers():
     return names
 
 
+def compare(native, faulted):
+    """Test ids whose outcome differs, and whether regrtest's own end differs."""
+    tests = sorted(t for t in set(native["tests"]) | set(faulted["tests"])
+                   if native["tests"].get(t, "missing") != faulted["tests"].get(t, "missing"))
+    module = (native["exit"], native["status"]) != (faulted["exit"], faulted["status"])
+    return tests, module
+
+
 def main():
     args = parse_args()
     if args.fault:
@@ -213,44 +249,67 @@ def main():
         rules = NEVER + WITNESSES
     else:
         rules = eintr_rules(args.python, args.probability)
+    mode = "custom faults" if args.fault else args.mode
     before = leftovers()
     started = time.monotonic()
 
-    natives = [run_all(args, None, f"native {i + 1}") for i in range(args.native_runs)]
-    faulted = run_all(args, rules, "faultline")
+    natives = run_all(args, args.selections, None, "native")
+    faulted = run_all(args, args.selections, rules, "faultline")
 
+    print(f"cpython_oracle: mode {mode}, {len(rules)} rules, seed {args.seed}")
     problems, flaky, expected, total_tests = [], [], [], 0
-    fired = hits = unrealistic = 0
-    print(f"cpython_oracle: mode {args.mode if not args.fault else 'custom'}, "
-          f"{len(rules)} rules, seed {args.seed}")
-    for i, selection in enumerate(args.selections):
-        runs = [n[i] for n in natives]
-        f = faulted[i]
-        native = runs[0]
-        unstable = {t for t in set().union(*(r["tests"] for r in runs))
-                    if len({r["tests"].get(t, "missing") for r in runs}) > 1}
-        flaky += [f"{t}: natively {', '.join(r['tests'].get(t, 'missing') for r in runs)}"
-                  for t in sorted(unstable)]
-        module_flaky = len({(r["exit"], r["status"]) for r in runs}) > 1
+    fired = hits = 0
+    unrealistic = collections.Counter()
+    for selection, native, f in zip(args.selections, natives, faulted):
         total_tests += len(native["tests"])
         if not native["tests"]:
             problems.append(f"{selection}: no test ran natively ({native['status']}):\n"
                             + native["stdout"][-2000:])
-        for t in sorted(set(native["tests"]) | set(f["tests"])):
-            if t in unstable:
-                continue
+        differing, module_differs = compare(native, f)
+        # A difference is faultline's only if the test never ends that way natively: each
+        # differing test is run natively --recheck more times (alone, by its full id), and
+        # one native run that ends as under faultline makes it flaky here, not compared.
+        # A test that never ran under faultline (the module run ended early) is not re-run:
+        # how the run ended says why.
+        rechecks = {t: [] for t in differing}
+        ran = [t for t in differing if t in f["tests"]]
+        for _ in range(args.recheck if ran else 0):
+            module, _, _ = selection.partition("=")
+            again = run_module(args, module + "=" + ",".join(ran), None, "recheck")
+            for t in ran:
+                rechecks[t].append(again["tests"].get(t, "missing"))
+        confirmed = []
+        for t in differing:
             a, b = native["tests"].get(t, "missing"), f["tests"].get(t, "missing")
-            if a == b:
-                continue
-            if args.mode == "eintr" and not args.fault and t in EINTR_EXPECTED:
+            if b in rechecks[t]:
+                flaky.append(f"{t}: {b} under faultline; natively {a}, then "
+                             + ", ".join(rechecks[t]))
+            elif args.mode == "eintr" and not args.fault and t in EINTR_EXPECTED:
                 expected.append(f"{t}: {b} instead of {a} ({EINTR_EXPECTED[t]})")
-                continue
-            problems.append(f"{t}: {b} under faultline, {a} natively")
-        if not module_flaky and (native["exit"], native["status"]) != (f["exit"], f["status"]):
-            problems.append(f"{selection}: regrtest ended with exit {f['exit']} "
-                            f"({f['status']}) under faultline, exit {native['exit']} "
-                            f"({native['status']}) natively\n" + f["stdout"][-3000:]
-                            + f["stderr"][-2000:])
+            elif t not in f["tests"]:
+                confirmed.append(t)  # summed up below with how the run ended
+            else:
+                confirmed.append(t)
+                problems.append(f"{t}: {b} under faultline, {a} natively"
+                                + (f" (and {', '.join(rechecks[t])} on the native re-runs)"
+                                   if rechecks[t] else ""))
+        missing = [t for t in confirmed if t not in f["tests"]]
+        if missing:
+            problems.append(f"{selection}: {len(missing)} tests never ran under faultline, "
+                            f"regrtest ended with exit {f['exit']} ({f['status']}):\n"
+                            + f["stdout"][-4000:] + f["stderr"][-4000:])
+        # regrtest's own end (a crash, a leaked thread or file: "ENV CHANGED") matters where no
+        # test explains it; it too is re-checked natively once.
+        if module_differs and not differing:
+            again = run_module(args, selection, None, "recheck")
+            if (again["exit"], again["status"]) == (f["exit"], f["status"]):
+                flaky.append(f"{selection}: regrtest ended {f['status']} under faultline; "
+                             f"natively {native['status']}, then {again['status']}")
+            else:
+                problems.append(f"{selection}: regrtest ended with exit {f['exit']} "
+                                f"({f['status']}) under faultline, exit {native['exit']} "
+                                f"({native['status']}) natively\n" + f["stdout"][-3000:]
+                                + f["stderr"][-2000:])
         for k, spec in enumerate(f["faults"]):
             fired += spec["fired"]
             hits += spec["hits"]
@@ -260,36 +319,38 @@ def main():
                 if k < len(NEVER) and spec["hits"]:
                     problems.append(f"{selection}: {spec['spec']} was hit {spec['hits']} times "
                                     "(a call CPython was believed never to make)")
-        unrealistic += f.get("unrealistic", 0)
-        print(f"  {selection}: {len(native['tests'])} tests, native "
-              + " / ".join(f"{r['seconds']:.1f}" for r in runs)
-              + f" s, faultline {f['seconds']:.1f} s; {native['status']}"
-              + (f"; fired {sum(s['fired'] for s in f['faults'])}" if args.mode == "eintr"
-                 or args.fault else "")
+        unrealistic.update(f.get("unrealistic", {}))
+        print(f"  {selection}: {len(native['tests'])} tests, native {native['seconds']:.1f} s, "
+              f"faultline {f['seconds']:.1f} s; {native['status']}"
+              + (f"; fired {sum(s['fired'] for s in f['faults'])}" if mode != "same" else "")
               + (f"; blind spots: {', '.join(sorted(set(f['blind_spots'])))}"
                  if f["blind_spots"] else ""))
     witnesses = [s for f in faulted for k, s in enumerate(f["faults"]) if k >= len(NEVER)]
-    if not args.fault and args.mode == "same" and sum(s["hits"] for s in witnesses) == 0:
+    if mode == "same" and sum(s["hits"] for s in witnesses) == 0:
         problems.append("the witness rules counted no call: the interposer did not load")
-    if (args.fault or args.mode == "eintr") and fired == 0:
+    if mode != "same" and fired == 0:
         problems.append("no fault fired: the run under faults tested nothing")
 
-    after = leftovers()
-    left = sorted(after - before)
+    left = sorted(leftovers() - before)
     if left:
         problems.append("left behind: " + ", ".join(left))
 
+    native_s = sum(n["seconds"] for n in natives)
+    faulted_s = sum(f["seconds"] for f in faulted)
     print(f"cpython_oracle: {len(args.selections)} modules, {total_tests} tests, "
-          f"{time.monotonic() - started:.0f} s in all; faults fired {fired} "
-          f"({unrealistic} flagged unrealistic), rule hits {hits}")
+          f"{time.monotonic() - started:.0f} s in all (module runs: native {native_s:.0f} s, "
+          f"faultline {faulted_s:.0f} s); faults fired {fired} "
+          f"({sum(unrealistic.values())} flagged unrealistic), rule hits {hits}")
+    for what, count in unrealistic.most_common():
+        print(f"  unrealistic: {count} x {what}")
     for line in flaky:
-        print(f"  flaky natively, not compared: {line}")
+        print(f"  flaky natively, not counted: {line}")
     for line in expected:
         print(f"  differs as expected: {line}")
     for line in problems:
         print(f"  DIFFERS: {line}")
     if args.expect_difference:
-        ok = any(not p.startswith(("left behind", "no fault")) for p in problems) and not left
+        ok = not left and any(not p.startswith(("no fault", "the witness")) for p in problems)
         print("cpython_oracle: " + ("the difference was seen" if ok else "NO difference seen"))
         return 0 if ok else 1
     return 1 if problems else 0
