@@ -37,6 +37,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -99,10 +100,11 @@ def parse_args():
     p.add_argument("--recheck", type=int, default=3,
                    help="native re-runs of each test that ends differently under faultline")
     p.add_argument("--jobs", type=int, default=2, help="modules run at once")
-    p.add_argument("--timeout", type=int, default=900, help="seconds per module run")
-    p.add_argument("--test-timeout", type=int, default=120,
-                   help="regrtest --timeout: a test still running then has its threads' "
-                   "tracebacks printed and ends the module run")
+    p.add_argument("--timeout", type=int, default=900,
+                   help="seconds per module run, after which it is killed")
+    p.add_argument("--module-timeout", type=int, default=600,
+                   help="regrtest --timeout (per test module when run sequentially): a module "
+                   "still running then has its threads' tracebacks printed and is ended")
     p.add_argument("--expect-difference", action="store_true",
                    help="succeed only when some test ends differently (the self-test)")
     p.add_argument("selections", nargs="+", metavar="MODULE[=PATTERN,...]",
@@ -171,6 +173,54 @@ def module_status(stdout):
     return found[-1] if found else "no result (crashed or killed)"
 
 
+# The module runs going on: process group -> (scratch folder, under faultline).
+RUNNING = {}
+
+
+def stop_running(signum, _frame):
+    """SIGTERM or SIGINT (ctest's timeout, ^C): end the module runs (faultline cleans up after
+    its own on SIGTERM), remove their scratch folders, exit 128+N."""
+    for group, (scratch, faulted) in list(RUNNING.items()):
+        try:
+            os.killpg(group, signal.SIGTERM if faulted else signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 20
+    for group, (scratch, _) in list(RUNNING.items()):
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)  # polling a process group's end: no descriptor to wait on
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        shutil.rmtree(scratch, ignore_errors=True)
+    os._exit(128 + signum)
+
+
+def left_running(group):
+    """The processes still in the run's process group, killed (the run is over)."""
+    left = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == group:  # the process group
+            left.append(f"{pid} {stat[stat.index('(') + 1:stat.rindex(')')]}")
+    if left:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return left
+
+
 def run_module(args, selection, rules, label):
     """One regrtest run of one selection; returns a dict with its outcomes."""
     module, patterns = module_and_patterns(selection)
@@ -178,7 +228,7 @@ def run_module(args, selection, rules, label):
     try:
         junit = os.path.join(scratch, "junit.xml")
         cmd = [args.python, "-m", "test", "--tempdir", os.path.join(scratch, "regrtest"),
-               "--junit-xml", junit, "--timeout", str(args.test_timeout)]
+               "--junit-xml", junit, "--timeout", str(args.module_timeout)]
         for pattern in patterns:
             cmd += ["-i", pattern[1:]] if pattern.startswith("-") else ["-m", pattern]
         cmd.append(module)
@@ -187,13 +237,29 @@ def run_module(args, selection, rules, label):
             cmd = [args.faultline, "exec", "-q", "--json", report, "--seed", str(args.seed)] + [
                 f"--fault={r}" for r in rules] + ["--", *cmd]
         started = time.monotonic()
-        proc = subprocess.run(cmd, cwd=scratch, env=clean_env(scratch), stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, errors="replace",
-                              timeout=args.timeout)
+        # A session of its own: what the run leaves running is found by its process group.
+        proc = subprocess.Popen(cmd, cwd=scratch, env=clean_env(scratch),
+                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, errors="replace",
+                                start_new_session=True)
+        RUNNING[proc.pid] = (scratch, rules is not None)
+        try:
+            stdout, stderr = proc.communicate(timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            # faultline ends its run on SIGTERM and removes what it made; a native run is
+            # simply killed, with its group.
+            os.killpg(proc.pid, signal.SIGTERM if rules is not None else signal.SIGKILL)
+            try:
+                stdout, stderr = proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                stdout, stderr = proc.communicate()
+            stderr += f"\ncpython_oracle: killed after {args.timeout} s\n"
         run = {"selection": selection, "label": label, "exit": proc.returncode,
                "seconds": time.monotonic() - started, "tests": outcomes(junit),
-               "status": module_status(proc.stdout), "stdout": proc.stdout,
-               "stderr": proc.stderr, "faults": [], "blind_spots": []}
+               "status": module_status(stdout), "stdout": stdout,
+               "stderr": stderr, "faults": [], "blind_spots": [],
+               "left_running": left_running(proc.pid)}
         if rules is not None:
             if not os.path.exists(report):
                 raise SystemExit(f"cpython_oracle: faultline wrote no report for {selection}:\n"
@@ -213,6 +279,8 @@ def run_module(args, selection, rules, label):
             raise SystemExit(f"cpython_oracle: faultline left {left} in {scratch}")
         return run
     finally:
+        if "proc" in locals():
+            RUNNING.pop(proc.pid, None)
         shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -243,6 +311,8 @@ def compare(native, faulted):
 
 def main():
     args = parse_args()
+    signal.signal(signal.SIGTERM, stop_running)
+    signal.signal(signal.SIGINT, stop_running)
     if args.fault:
         rules = args.fault
     elif args.mode == "same":
@@ -320,6 +390,10 @@ def main():
                     problems.append(f"{selection}: {spec['spec']} was hit {spec['hits']} times "
                                     "(a call CPython was believed never to make)")
         unrealistic.update(f.get("unrealistic", {}))
+        for run in (native, f):
+            if run["left_running"]:
+                problems.append(f"{selection}: the {run['label']} run left running: "
+                                + ", ".join(run["left_running"]))
         print(f"  {selection}: {len(native['tests'])} tests, native {native['seconds']:.1f} s, "
               f"faultline {f['seconds']:.1f} s; {native['status']}"
               + (f"; fired {sum(s['fired'] for s in f['faults'])}" if mode != "same" else "")
