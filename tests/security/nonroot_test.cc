@@ -134,3 +134,39 @@ echo "pid $program ended"
   CHECK_THAT(r.out, Catch::Contains("ended pid") && Catch::Contains("(sleep)"));
   CHECK_THAT(r.out, Catch::Contains("removed " + tmp.path().string() + "/faultline-"));
 }
+
+TEST_CASE("A fault on a POSIX queue channel fires where /dev/mqueue is not mounted") {
+  if (!is_root()) {
+    WARN("not root: cannot take /dev/mqueue away (unshare -m, umount) to test without it");
+    return;
+  }
+  PrivateTmpdir tmp;
+  NothingLeftBehind guard;
+  // Ordinary users often have no mqueue mount and cannot make one: the runner must learn the
+  // queue's identity from the queue itself to tell its descriptors from others'.
+  const std::string relay = (faultline::test::scenarios_dir() / "programs/pmq_relay").string();
+  faultline::test::TempScenario s(
+      "scenario: mq-without-mount\ntimeout: 20s\n"
+      "channels: { in: { type: posix-mq }, out: { type: posix-mq } }\n"
+      "processes:\n"
+      "  source: { peer: { mode: send, channel: in, count: 100, size: 1..512, rate: 200 } }\n"
+      "  relay:\n"
+      "    run: [" +
+      relay +
+      ", '${in.name}', '${out.name}']\n"
+      "    expect: { exit: 0 }\n"
+      "  sink: { peer: { mode: recv, channel: out, count: 100, timeout: 5s } }\n"
+      "faults:\n"
+      "  - { process: relay, call: mq_send, channel: out, error: EAGAIN, nth: 3 }\n"
+      "expect: { faults: fired }\n");
+  CommandResult r = run_command(
+      {"unshare", "-m", "--propagation", "private", "sh", "-c",
+       "umount /dev/mqueue 2>/dev/null; if mountpoint -q /dev/mqueue; then exit 99; fi; "
+       "exec \"$@\"",
+       "sh", faultline::test::faultline_exe().string(), "run", s.path().string()},
+      {"NO_COLOR=1"});
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  REQUIRE(r.exit_code != 99);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("1 fault injected"));
+}
