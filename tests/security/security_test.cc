@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "faultline_control.h"
 #include "run_json.h"
 #include "support.h"
 
@@ -330,4 +333,41 @@ TEST_CASE("A run makes its folder in a TMPDIR full of planted names, and follows
   CHECK(fs::is_empty(outside.path()));  // nothing was made through a link
   for (int i = 0; i < 20; ++i)
     fs::remove(tmp.path() / ("faultline-planted-lnk" + std::to_string(100 + i)));
+}
+
+TEST_CASE("A datagram forged without the run's token is not taken as a process's attach failure") {
+  PrivateTmpdir tmp;
+  NothingLeftBehind guard;
+  // The status socket is abstract (no file permission keeps anyone out) and its name is
+  // public (/proc/net/unix lists it): any local process, of any user, can send to it. It
+  // sends what a process that could not attach would send, to the name alone (the part of
+  // FAULTLINE_STATUS anyone can read in /proc/net/unix; taken from the environment here only
+  // so as to reach this run's socket and no other run's on the machine).
+  fl_attach_failure forged{};
+  forged.magic = FL_STATUS_MAGIC;
+  forged.pid = 1;
+  forged.ppid = 0;
+  forged.fd = -1;
+  forged.path_errno = EACCES;
+  forged.reason = FL_ATTACH_NO_ACCESS;
+  std::strcpy(forged.process, "victim");
+  std::strcpy(forged.comm, "victim");
+  TempScenario s(
+      "scenario: forged-status\ntimeout: 20s\n"
+      "processes:\n"
+      "  victim:\n"
+      "    run: [python3, -c, \"import os, socket, sys\\n"
+      "name = os.environ['FAULTLINE_STATUS'].split('#')[0]\\n"
+      "s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\\n"
+      "s.sendto(open(sys.argv[1], 'rb').read(), '\\\\0' + name[1:])\\n"
+      "print('sent to', name)\", '${scenario_dir}/forged']\n"
+      "    expect: { exit: 0, stdout: { contains: sent } }\n");
+  std::ofstream(s.dir() / "forged", std::ios::binary)
+      .write(reinterpret_cast<const char*>(&forged), sizeof forged);
+  CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(r.exit_code == 0);
+  CHECK(sc["outcome"] == "pass");
+  CHECK(sc["violations"].empty());
+  CHECK_THAT(r.out, !Catch::Contains("could not attach"));
 }
