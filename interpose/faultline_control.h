@@ -205,9 +205,14 @@ struct fl_created {
 /* How a process gets the control block (docs/how-it-works.md, "Handing over the control
  * block"): FAULTLINE_CONTROL_FD names an inherited descriptor of the control file (it survives
  * a privilege drop), FAULTLINE_CONTROL its path (the fallback); a process that can use neither
- * sends a struct fl_attach_failure to the abstract Unix datagram socket FAULTLINE_STATUS
- * names ("@name") and says so on stderr. */
+ * sends a struct fl_attach_failure and the token to the abstract Unix datagram socket
+ * FAULTLINE_STATUS names ("@name#token") and says so on stderr. */
 #define FL_STATUS_MAGIC 0x54534c46u /* "FLST" little-endian */
+/* FAULTLINE_STATUS is "@NAME#TOKEN": the runner takes only datagrams that end with TOKEN
+ * (FL_STATUS_TOKEN_LEN characters) after the struct. An abstract socket has no permissions
+ * and /proc/net/unix shows its name to every user: the token, which only the run's
+ * processes have in their environment, keeps others from forging failures. */
+#define FL_STATUS_TOKEN_LEN 32
 
 struct fl_attach_failure {
   uint32_t magic; /* FL_STATUS_MAGIC */

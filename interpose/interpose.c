@@ -277,17 +277,24 @@ static void fl_attach_failed(uint32_t reason, const char* path, int fd, int fd_e
   fl_put(&t, "\n");
   syscall(SYS_write, 2, t.buf, t.len);
 
+  /* "@NAME#TOKEN": the token follows the record, so that the runner can tell it from a
+   * datagram anyone else sent to the (public) name. */
   const char* status = getenv("FAULTLINE_STATUS");
   if (!status || status[0] != '@' || status[1] == '\0') return;
+  const char* hash = strchr(status + 1, '#');
+  if (!hash || strlen(hash + 1) != FL_STATUS_TOKEN_LEN) return;
   struct sockaddr_un addr;
   memset(&addr, 0, sizeof addr);
   addr.sun_family = AF_UNIX;
-  size_t len = strlen(status + 1);
-  if (len > sizeof addr.sun_path - 1) return;
+  size_t len = (size_t)(hash - (status + 1));
+  if (len == 0 || len > sizeof addr.sun_path - 1) return;
   memcpy(addr.sun_path + 1, status + 1, len); /* sun_path[0] == 0: the abstract namespace */
+  char msg[sizeof rec + FL_STATUS_TOKEN_LEN];
+  memcpy(msg, &rec, sizeof rec);
+  memcpy(msg + sizeof rec, hash + 1, FL_STATUS_TOKEN_LEN);
   long sock = syscall(SYS_socket, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (sock < 0) return;
-  syscall(SYS_sendto, sock, &rec, sizeof rec, MSG_DONTWAIT, &addr,
+  syscall(SYS_sendto, sock, msg, sizeof msg, MSG_DONTWAIT, &addr,
           (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len));
   syscall(SYS_close, sock);
 }

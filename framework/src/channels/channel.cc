@@ -1,6 +1,8 @@
 // provision_channel(): the one place that maps a channel type to its mechanism.
 #include "channels/channel.h"
 
+#include <fcntl.h>
+#include <mqueue.h>
 #include <sys/stat.h>
 
 #include <system_error>
@@ -44,15 +46,24 @@ std::unique_ptr<Channel> make_channel(const ChannelSpec& spec, RunFolder& dir) {
 std::optional<FileIdentity> Channel::identity() const {
   const auto attrs = attributes();
   std::string file;
-  if (auto name = attrs.find("name"); name != attrs.end()) {
-    // POSIX names live in their own file systems (mounted by ci/setup for mqueue).
-    file = (spec_.type == ChannelType::posix_mq ? "/dev/mqueue" : "/dev/shm") + name->second;
+  struct stat st;
+  if (auto name = attrs.find("name"); name != attrs.end() && spec_.type == ChannelType::posix_mq) {
+    // Through the queue's own descriptor (an mqd_t is one): /dev/mqueue is often not mounted
+    // where the runner is not root, and mounting it needs root.
+    mqd_t q = ::mq_open(name->second.c_str(), O_RDONLY | O_CLOEXEC);
+    if (q == static_cast<mqd_t>(-1)) return std::nullopt;
+    const int r = ::fstat(q, &st);
+    ::mq_close(q);
+    if (r != 0) return std::nullopt;
+    return FileIdentity{static_cast<std::uint64_t>(st.st_dev),
+                        static_cast<std::uint64_t>(st.st_ino)};
+  } else if (name != attrs.end()) {
+    file = "/dev/shm" + name->second;  // POSIX shared memory lives there
   } else if (auto path = attrs.find("path"); path != attrs.end() &&
                                              spec_.type != ChannelType::unix_stream &&
                                              spec_.type != ChannelType::unix_dgram) {
     file = path->second;
   }
-  struct stat st;
   if (file.empty() || ::stat(file.c_str(), &st) != 0) return std::nullopt;
   return FileIdentity{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
 }

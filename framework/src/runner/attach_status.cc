@@ -4,12 +4,13 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <random>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -29,15 +30,29 @@ AttachStatus::AttachStatus()
       stop_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
   if (!socket_ || !stop_)
     throw std::system_error(errno, std::system_category(), "cannot create the status socket");
-  static std::atomic<unsigned> serial{0};
-  const std::string name = fmt::format("faultline-status-{}-{}", ::getpid(), serial++);
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path + 1, name.data(), name.size());  // sun_path[0] == 0: abstract
-  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
-  if (::bind(socket_.get(), reinterpret_cast<const sockaddr*>(&addr), len) != 0)
-    throw std::system_error(errno, std::system_category(), "cannot bind the status socket");
-  address_ = "@" + name;
+  // Abstract names are open to every user of the machine: a random one cannot be taken
+  // before us (a name another process holds is tried again), and the token, which only our
+  // processes get, tells their datagrams from anyone else's (faultline_control.h).
+  std::random_device random;
+  const auto random_hex = [&random](std::size_t digits) {
+    std::string out;
+    while (out.size() < digits) out += fmt::format("{:08x}", random());
+    out.resize(digits);
+    return out;
+  };
+  token_ = random_hex(FL_STATUS_TOKEN_LEN);
+  std::string name;
+  for (int attempt = 0;; ++attempt) {
+    name = "faultline-status-" + random_hex(16);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path + 1, name.data(), name.size());  // sun_path[0] == 0: abstract
+    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    if (::bind(socket_.get(), reinterpret_cast<const sockaddr*>(&addr), len) == 0) break;
+    if (errno != EADDRINUSE || attempt == 10)
+      throw std::system_error(errno, std::system_category(), "cannot bind the status socket");
+  }
+  address_ = "@" + name + "#" + token_;
   thread_ = std::thread([this] { run(); });
 }
 
@@ -45,11 +60,19 @@ AttachStatus::~AttachStatus() { (void)finish(); }
 
 void AttachStatus::drain() {
   fl_attach_failure rec;
+  char token[FL_STATUS_TOKEN_LEN];
   for (;;) {
-    ssize_t n = ::recv(socket_.get(), &rec, sizeof rec, 0);
+    iovec parts[2] = {{&rec, sizeof rec}, {token, sizeof token}};
+    msghdr msg{};
+    msg.msg_iov = parts;
+    msg.msg_iovlen = 2;
+    ssize_t n = ::recvmsg(socket_.get(), &msg, MSG_TRUNC);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return;  // EAGAIN: nothing more queued
-    if (static_cast<std::size_t>(n) != sizeof rec || rec.magic != FL_STATUS_MAGIC) continue;
+    // Anything but a record and our token was sent by someone else: dropped.
+    if (static_cast<std::size_t>(n) != sizeof rec + sizeof token || rec.magic != FL_STATUS_MAGIC ||
+        token_.compare(0, token_.size(), token, sizeof token) != 0)
+      continue;
     AttachFailure f;
     f.pid = rec.pid;
     f.ppid = rec.ppid;

@@ -30,13 +30,13 @@ struct AttachFailure {
 
 class AttachStatus final {
  public:
-  // Binds "@faultline-status-PID-N"; throws std::system_error when it cannot.
+  // Binds "@faultline-status-RANDOM"; throws std::system_error when it cannot.
   AttachStatus();
   AttachStatus(const AttachStatus&) = delete;
   AttachStatus& operator=(const AttachStatus&) = delete;
   ~AttachStatus();
 
-  // FAULTLINE_STATUS for the processes: "@" and the abstract name.
+  // FAULTLINE_STATUS for the processes: "@", the abstract name, "#" and the token.
   [[nodiscard]] const std::string& address() const { return address_; }
   // Stops the thread, reads what is still queued and returns every failure received.
   [[nodiscard]] std::vector<AttachFailure> finish();
@@ -44,6 +44,7 @@ class AttachStatus final {
  private:
   void drain();
   void run();
+  std::string token_;  // FL_STATUS_TOKEN_LEN random hex digits
   std::string address_;
   UniqueFd socket_;
   UniqueFd stop_;

@@ -123,6 +123,16 @@ std::vector<std::string> remove_run_directory(const fs::path& dir) {
 
 enum class Owner { alive, dead, unknown };
 
+// Whether `dir` holds nothing, or only the owner file being written (RunDirectory writes
+// "owner.new" first and renames it): all a runner killed before it wrote its owner leaves.
+bool holds_at_most_unfinished_owner(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.path().filename() != "owner.new") return false;
+  }
+  return !ec;
+}
+
 // Whether the runner that made `dir` still runs. "unknown" keeps the folder: better to leave
 // a folder for the next gc than to pull one from under a live run.
 std::pair<Owner, std::string> owner_of(const fs::path& dir, const struct stat& dir_stat) {
@@ -130,6 +140,9 @@ std::pair<Owner, std::string> owner_of(const fs::path& dir, const struct stat& d
   std::string pid;
   unsigned long long start_time = 0;
   if (!(in >> pid >> start_time)) {
+    // A runner writes nothing else before its owner file: a folder holding more was made by
+    // someone else under our name pattern, and is not ours to remove.
+    if (!holds_at_most_unfinished_owner(dir)) return {Owner::unknown, ""};
     auto age = std::chrono::system_clock::now() -
                std::chrono::system_clock::from_time_t(dir_stat.st_mtime);
     return {age > kOwnerlessGrace ? Owner::dead : Owner::unknown, "no owner recorded"};

@@ -10,6 +10,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <string>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -29,6 +31,18 @@ void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t value, long time
 void futex_wake(std::atomic<std::uint32_t>* word) {
   ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE, 1 << 30, nullptr,
             nullptr, 0);
+}
+
+// Why pidfd_getfd is refused on a child of ours, and what to do about it.
+std::string pidfd_getfd_refused_hint() {
+  std::string hint =
+      "; a container's seccomp profile refuses pidfd_getfd without CAP_SYS_PTRACE (Docker's and "
+      "Podman's default profiles do: add --cap-add SYS_PTRACE)";
+  std::ifstream yama("/proc/sys/kernel/yama/ptrace_scope");
+  int scope = 0;
+  if (yama >> scope && scope >= 2)
+    hint += fmt::format(", and so does kernel.yama.ptrace_scope {} without that capability", scope);
+  return hint + "; or give the process backend: preload";
 }
 
 }  // namespace
@@ -80,11 +94,15 @@ UniqueFd Handoff::receive(std::string& error) {
     UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, page_->pid, 0)));
     if (pidfd)
       listener = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), page_->fd, 0)));
-    if (!listener)
+    if (!listener) {
+      const int err = errno;
       error = fmt::format(
           "cannot take the seccomp listener of the child (pidfd_getfd, Linux 5.6 "
           "or newer, needs ptrace access to it): {}",
-          std::strerror(errno));
+          std::strerror(err));
+      // EPERM from a process we just started as our own user: a policy forbids the call.
+      if (err == EPERM) error += pidfd_getfd_refused_hint();
+    }
   }
   std::uint32_t expected = kPosted;
   page_->state.compare_exchange_strong(expected, listener ? kTaken : kAbandoned);

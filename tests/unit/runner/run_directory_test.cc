@@ -259,6 +259,25 @@ TEST_CASE("gc removes a run folder without owner only once it is old") {
   CHECK(contains(removed, "no owner recorded"));
 }
 
+TEST_CASE("gc leaves an old folder without owner that holds what no runner writes") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  std::string templ = (tmp.path() / "faultline-notes-XXXXXX").string();
+  REQUIRE(mkdtemp(templ.data()) != nullptr);
+  fs::path folder = templ;
+  std::ofstream(folder / "owner.new") << "";  // what a runner killed early leaves: removable
+  std::ofstream(folder / "notes.txt") << "mine\n";
+  fs::last_write_time(folder, fs::file_time_type::clock::now() - std::chrono::minutes(5));
+  auto removed = collect_garbage();
+  CHECK(fs::exists(folder / "notes.txt"));
+  CHECK(removed.empty());
+  fs::remove(folder / "notes.txt");
+  fs::last_write_time(folder, fs::file_time_type::clock::now() - std::chrono::minutes(5));
+  removed = collect_garbage();
+  CHECK_FALSE(fs::exists(folder));
+  CHECK(contains(removed, "no owner recorded"));
+}
+
 TEST_CASE("A kept run directory loses its objects, keeps its files, and gc leaves it until --kept") {
   ScopedTmpdir tmp;
   NothingLeftBehind guard;
