@@ -1,7 +1,7 @@
 // Interposer overhead against native in one run: bench_interpose_calls native, preloaded,
 // armed and under strace (interleaved rounds), then a fork+exec+wait spawn loop. Reports.
 //   bench_interpose [--rounds N] [--min-time S] [--spawns N] [--cpu N] [--no-strace]
-//                   [--no-seccomp]
+//                   [--no-seccomp] [--seccomp-only]
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -246,6 +246,17 @@ std::vector<T> rotated(const std::vector<T>& v, size_t by) {
   return r;
 }
 
+// Whether this kernel has SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (the floor fails without it).
+bool sync_wake_up_works(const fs::path& floor_bin) {
+  try {
+    run_bench("/bin/true", {"probe", {}, {floor_bin.string(), "--sync-wake-up", "--"}, {}}, {},
+              "/dev/null");
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 struct Options {
   int rounds = 7;
   double min_time = 0.15;
@@ -253,6 +264,7 @@ struct Options {
   int cpu = -2;  // -2: the last CPU this process may use; -1: no pinning
   bool strace = true;
   bool seccomp = true;
+  bool seccomp_only = false;  // native, the notify floors and the seccomp backend; no spawn loop
 };
 
 // Pins this process (and so every child) to one CPU: a ping-pong then costs the two
@@ -278,6 +290,58 @@ std::string load_average() {
   std::string one, five;
   in >> one >> five;
   return one + " " + five;
+}
+
+// The seccomp backend against the bare notification loop of the same round: what the
+// backend adds beyond the kernel's own round trip (goal: <= 1.3x the floor on the ping-pongs,
+// against the floor with the same wake-up mode as the backend's).
+void print_against_floor(const std::vector<std::string>& names,
+                         const std::map<std::string, Series>& results,
+                         const std::vector<Configuration>& configs) {
+  auto has = [&](const char* name) {
+    return std::any_of(configs.begin(), configs.end(),
+                       [&](const Configuration& c) { return c.name == name; });
+  };
+  const char* backend = "seccomp, never fires";
+  if (!has(backend) || !has("notify floor")) return;
+  const char* goal_floor = has("notify floor, sync") ? "notify floor, sync" : "notify floor";
+  fmt::print(
+      "\nThe seccomp backend against the bare notify-continue loop (bench_notify_floor) of the "
+      "same round:\nwall ratio = median over rounds of seccomp/floor [min..max]; +ns/call = "
+      "median of (seccomp - floor) / notified calls;\nfloor/native = the floor's own wall ratio "
+      "to native. Goal on the ping-pongs: <= 1.30 against '{}' (the backend uses the\nsame "
+      "wake-up mode). cpu is left out: neither leaves the notifying processes' CPU time.\n\n",
+      goal_floor);
+  fmt::print("{:<21} {:<20} {:>12} {:>7} {:>13} {:>9}  {}\n", "benchmark", "against",
+             "floor/native", "ratio", "range", "+ns/call", "goal");
+  for (const auto& full_name : names) {
+    const Series& s = results.at(full_name);
+    std::string name = full_name.substr(0, full_name.find('/'));
+    bool ping_pong = name.find("ping_pong") != std::string::npos;
+    const auto& mine = s.samples.at(backend);
+    const auto& native = s.samples.at("native");
+    bool first = true;
+    for (const char* floor_name : {"notify floor", "notify floor, sync"}) {
+      if (!has(floor_name)) continue;
+      const auto& floor = s.samples.at(floor_name);
+      Summary fr = summarize(floor, native,
+                             [](const Sample& a, const Sample& n) { return a.wall / n.wall; });
+      Summary r =
+          summarize(mine, floor, [](const Sample& a, const Sample& f) { return a.wall / f.wall; });
+      double calls = s.calls;
+      Summary x = summarize(mine, floor, [calls](const Sample& a, const Sample& f) {
+        return (a.wall - f.wall) / calls;
+      });
+      std::string goal;
+      if (ping_pong && std::string_view(floor_name) == goal_floor)
+        goal = fmt::format("<= 1.30: {}", r.value <= 1.3 ? "met" : "MISSED");
+      fmt::print("{:<21} {:<20} {:>12.3f} {:>7.3f} {:>13} {:>+9.1f}  {}\n", first ? name : "",
+                 floor_name, fr.value, r.value, fmt::format("[{:.3f}..{:.3f}]", r.lo, r.hi),
+                 x.value, goal);
+      first = false;
+    }
+  }
+  fmt::print("\n");
 }
 
 int run(const Options& o) {
@@ -344,6 +408,21 @@ int run(const Options& o) {
                        {faultline_cli.string(), "exec", "-q", "--backend", "seccomp", "--fault",
                         never_spec, "--"},
                        std::nullopt});
+  // The kernel's floor for it: the same system calls notified to a bare libseccomp loop that
+  // answers "continue" and does nothing else; with the synchronous wake-up where the kernel
+  // has it (Linux 6.6), as the backend then uses it.
+  const fs::path floor_bin = bin / "bench_notify_floor";
+  if (o.seccomp && fs::exists(floor_bin)) {
+    configs.push_back({"notify floor", {}, {floor_bin.string(), "--"}, std::nullopt});
+    if (sync_wake_up_works(floor_bin))
+      configs.push_back(
+          {"notify floor, sync", {}, {floor_bin.string(), "--sync-wake-up", "--"}, std::nullopt});
+  }
+  if (o.seccomp_only)
+    std::erase_if(configs, [](const Configuration& c) {
+      return c.name != "native" && !c.name.starts_with("seccomp") &&
+             !c.name.starts_with("notify floor");
+    });
   std::optional<fs::path> strace = o.strace ? find_in_path("strace") : std::nullopt;
   if (o.strace && !strace)
     fmt::print(stderr, "bench_interpose: strace not found in PATH; its rows are left out\n");
@@ -421,6 +500,7 @@ int run(const Options& o) {
           median(cpu_ns), cr.value, range(cr), best, wx.value, cx.value, goal);
     }
   }
+  print_against_floor(names, results, configs);
   auto stats = never.stats(0);
   fmt::print(
       "\nCheck: rule '{}' was consulted {} times and fired {} times; the rules on "
@@ -430,6 +510,10 @@ int run(const Options& o) {
   fmt::print("Check: rule '{}' was consulted {} times and fired {} times.\n\n", half_spec,
              half.stats(0).hits, half.stats(0).fires);
 
+  if (o.seccomp_only) {
+    fmt::print("Load average (1, 5 min) before: {}, after: {}.\n", load_before, load_average());
+    return 0;
+  }
   // Spawn cost: what loading the interposer (and mapping the control block) adds to exec.
   std::vector<std::string> base = clean_environment();
   auto with = [&](std::vector<std::string> extra) {
@@ -510,6 +594,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(-1, CPU_SETSIZE - 1));
   app.add_flag("--no-strace", no_strace, "leave out the strace comparison");
   app.add_flag("--no-seccomp", no_seccomp, "leave out the seccomp backend");
+  app.add_flag("--seccomp-only", o.seccomp_only,
+               "only native, the bare notify floor and the seccomp backend; no spawn loop");
   CLI11_PARSE(app, argc, argv);
   o.strace = !no_strace;
   o.seccomp = !no_seccomp;
