@@ -190,6 +190,13 @@ double time_scale(const std::string& unit) {
   return 1;
 }
 
+// Whether the configuration's prefix answers the benchmark's calls (the seccomp backend's
+// runner, the bare notify loop): its CPU time is then part of each call's cost. strace's is
+// left out, as before.
+bool counts_parent_cpu(const Configuration& config) {
+  return config.name.starts_with("seccomp") || config.name.starts_with("notify floor");
+}
+
 // Runs one benchmark once under `config`; adds its sample.
 void run_one(const fs::path& bench, const std::string& name, const Configuration& config,
              double min_time, const ScratchDir& scratch, Series& series) {
@@ -205,7 +212,8 @@ void run_one(const fs::path& bench, const std::string& name, const Configuration
     series.calls = b.value("interposed_calls", 1.0);
     series.samples[config.name].push_back(
         {b.at("real_time").get<double>() * scale,
-         b.at("cpu_time").get<double>() * scale + b.value("child_cpu_ns", 0.0)});
+         b.at("cpu_time").get<double>() * scale + b.value("child_cpu_ns", 0.0) +
+             (counts_parent_cpu(config) ? b.value("parent_cpu_ns", 0.0) : 0.0)});
   }
 }
 
@@ -307,13 +315,15 @@ void print_against_floor(const std::vector<std::string>& names,
   const char* goal_floor = has("notify floor, sync") ? "notify floor, sync" : "notify floor";
   fmt::print(
       "\nThe seccomp backend against the bare notify-continue loop (bench_notify_floor) of the "
-      "same round:\nwall ratio = median over rounds of seccomp/floor [min..max]; +ns/call = "
+      "same round:\nratio = median over rounds of seccomp/floor [min..max] (wall, cpu); +ns/call = "
       "median of (seccomp - floor) / notified calls;\nfloor/native = the floor's own wall ratio "
       "to native. Goal on the ping-pongs: <= 1.30 against '{}' (the backend uses the\nsame "
-      "wake-up mode). cpu is left out: neither leaves the notifying processes' CPU time.\n\n",
+      "wake-up mode). cpu counts the answering process (runner or floor) too; on a loaded "
+      "machine it is the steadier figure.\n\n",
       goal_floor);
-  fmt::print("{:<21} {:<20} {:>12} {:>7} {:>13} {:>9}  {}\n", "benchmark", "against",
-             "floor/native", "ratio", "range", "+ns/call", "goal");
+  fmt::print("{:<21} {:<20} {:>12} {:>7} {:>13} {:>9} {:>7} {:>13} {:>9}  {}\n", "benchmark",
+             "against", "floor/native", "wall", "range", "+ns/call", "cpu", "range", "+cpu/call",
+             "goal (wall, cpu)");
   for (const auto& full_name : names) {
     const Series& s = results.at(full_name);
     std::string name = full_name.substr(0, full_name.find('/'));
@@ -328,16 +338,23 @@ void print_against_floor(const std::vector<std::string>& names,
                              [](const Sample& a, const Sample& n) { return a.wall / n.wall; });
       Summary r =
           summarize(mine, floor, [](const Sample& a, const Sample& f) { return a.wall / f.wall; });
+      Summary c =
+          summarize(mine, floor, [](const Sample& a, const Sample& f) { return a.cpu / f.cpu; });
       double calls = s.calls;
       Summary x = summarize(mine, floor, [calls](const Sample& a, const Sample& f) {
         return (a.wall - f.wall) / calls;
       });
+      Summary cx = summarize(mine, floor, [calls](const Sample& a, const Sample& f) {
+        return (a.cpu - f.cpu) / calls;
+      });
       std::string goal;
       if (ping_pong && std::string_view(floor_name) == goal_floor)
-        goal = fmt::format("<= 1.30: {}", r.value <= 1.3 ? "met" : "MISSED");
-      fmt::print("{:<21} {:<20} {:>12.3f} {:>7.3f} {:>13} {:>+9.1f}  {}\n", first ? name : "",
-                 floor_name, fr.value, r.value, fmt::format("[{:.3f}..{:.3f}]", r.lo, r.hi),
-                 x.value, goal);
+        goal = fmt::format("<= 1.30: {}, {}", r.value <= 1.3 ? "met" : "MISSED",
+                           c.value <= 1.3 ? "met" : "MISSED");
+      auto range = [](const Summary& v) { return fmt::format("[{:.3f}..{:.3f}]", v.lo, v.hi); };
+      fmt::print("{:<21} {:<20} {:>12.3f} {:>7.3f} {:>13} {:>+9.1f} {:>7.3f} {:>13} {:>+9.1f}  {}\n",
+                 first ? name : "", floor_name, fr.value, r.value, range(r), x.value, c.value,
+                 range(c), cx.value, goal);
       first = false;
     }
   }

@@ -1,0 +1,68 @@
+// The supervisor's fd cache; see fd_cache.h.
+#include "seccomp/fd_cache.h"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "util/unique_fd.h"
+
+namespace faultline::seccomp {
+
+const std::vector<int>& fd_table_syscalls() {
+  static const std::vector<int> nrs = {
+      SYS_close,    SYS_close_range, SYS_dup2,  SYS_dup3,  SYS_execve,
+      SYS_execveat, SYS_fork,        SYS_vfork, SYS_clone, SYS_clone3,
+  };
+  return nrs;
+}
+
+bool changes_fd_table(int nr) {
+  const auto& nrs = fd_table_syscalls();
+  return std::find(nrs.begin(), nrs.end(), nr) != nrs.end();
+}
+
+void FdCache::seen(pid_t tid, int nr) {
+  if (!pending_.empty()) pending_.erase(tid);
+  if (!changes_fd_table(nr)) return;
+  facts_.clear();
+  pending_[tid] = nr;
+}
+
+void FdCache::disable() {
+  enabled_ = false;
+  facts_.clear();
+}
+
+const FdFacts* FdCache::find(pid_t tid, int fd) const {
+  if (facts_.empty()) return nullptr;
+  auto it = facts_.find(key(tid, fd));
+  return it == facts_.end() ? nullptr : &it->second;
+}
+
+bool FdCache::may_store() {
+  if (!enabled_) return false;
+  // A task's fd-table change has completed once it is in another system call or in none
+  // (-1: in user space), or gone. While it is still in that call, nothing is remembered.
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    bool done = true;
+    UniqueFd f(
+        ::open(("/proc/" + std::to_string(it->first) + "/syscall").c_str(), O_RDONLY | O_CLOEXEC));
+    if (f) {
+      char buf[32] = {};
+      ssize_t n = ::read(f.get(), buf, sizeof buf - 1);
+      // "running": on a CPU right now, in the call or not; looked at again next time.
+      done = n > 0 && buf[0] != 'r' && std::atoi(buf) != it->second;
+    }
+    it = done ? pending_.erase(it) : std::next(it);
+  }
+  return pending_.empty();
+}
+
+void FdCache::store(pid_t tid, int fd, const FdFacts& facts) { facts_[key(tid, fd)] = facts; }
+
+}  // namespace faultline::seccomp
