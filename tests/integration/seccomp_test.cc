@@ -257,3 +257,47 @@ TEST_CASE("faultline exec --backend seccomp faults a raw syscall the preload bac
       {"exec", "-q", "--fault", "accept:error=ECONNABORTED", "--", program("sc_raw_accept"), sock});
   CHECK(preload.out == "accept4: EAGAIN\n");
 }
+
+// The supervisor classifies a task's fd once and remembers it (fd_cache.h); these fail when
+// what it remembers outlives the file the number named, or when it holds a file open.
+TEST_CASE("Under seccomp an fd closed and reopened as a file is classified anew",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  TempScenario dir("scenario: unused\n");
+  fs::path file = dir.dir() / "data.txt";
+  std::ofstream(file) << "data\n";
+  // after=1: the pipe read passes; a read the cache took for a pipe's would fail.
+  CommandResult r =
+      run_faultline({"exec", "-q", "--backend", "seccomp", "--fault", "read:error=EIO:after=1",
+                     "--", program("sc_fd_reuse"), "reuse", file.string()});
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("Under seccomp exec forgets what the fds were (close-on-exec closes them)",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  TempScenario dir("scenario: unused\n");
+  fs::path file = dir.dir() / "data.txt";
+  std::ofstream(file) << "data\n";
+  CommandResult r =
+      run_faultline({"exec", "-q", "--backend", "seccomp", "--fault", "read:error=EIO:after=1",
+                     "--", program("sc_fd_reuse"), "exec", file.string()});
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("Under seccomp a pipe's reader sees end of file once the writer closed its end",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  TempScenario s(
+      "scenario: seccomp-eof\ntimeout: 20s\nprocesses:\n"
+      "  reader:\n    run: [" +
+      program("sc_fd_reuse") +
+      ", eof]\n    backend: seccomp\n"
+      "faults:\n  - { process: reader, call: [read, write], error: EIO, nth: 1000000 }\n");
+  CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(process(sc, "reader")["exit_code"] == 0);
+  CHECK(sc["faults"][0]["hits"].get<int>() >= 3);  // the write, the byte, the end of file
+}
