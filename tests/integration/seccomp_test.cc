@@ -266,9 +266,9 @@ TEST_CASE("Under seccomp an fd closed and reopened as a file is classified anew"
   TempScenario dir("scenario: unused\n");
   fs::path file = dir.dir() / "data.txt";
   std::ofstream(file) << "data\n";
-  // after=1: the pipe read passes; a read the cache took for a pipe's would fail.
+  // The file's read is not on an ipc fd; the pipe's, on the same fd number, is, and fails.
   CommandResult r =
-      run_faultline({"exec", "-q", "--backend", "seccomp", "--fault", "read:error=EIO:after=1",
+      run_faultline({"exec", "-q", "--backend", "seccomp", "--fault", "read:error=EIO:nth=1",
                      "--", program("sc_fd_reuse"), "reuse", file.string()});
   INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
   CHECK(r.exit_code == 0);
@@ -281,7 +281,7 @@ TEST_CASE("Under seccomp exec forgets what the fds were (close-on-exec closes th
   fs::path file = dir.dir() / "data.txt";
   std::ofstream(file) << "data\n";
   CommandResult r =
-      run_faultline({"exec", "-q", "--backend", "seccomp", "--fault", "read:error=EIO:after=1",
+      run_faultline({"exec", "-q", "--backend", "seccomp", "--fault", "read:error=EIO:nth=1",
                      "--", program("sc_fd_reuse"), "exec", file.string()});
   INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
   CHECK(r.exit_code == 0);
