@@ -178,7 +178,7 @@ void NotifySupervisor::serve(int listener) {
     pollfd fds[2] = {{listener, POLLIN, 0}, {stop_.get(), POLLIN, 0}};
     int n = ::poll(fds, 2, timeout);
     if (n < 0 && errno != EINTR) return;
-    auto now = Clock::now();
+    auto now = delayed.empty() ? Clock::time_point() : Clock::now();
     for (auto it = delayed.begin(); it != delayed.end();) {
       if (it->due <= now) {
         respond(listener, buf.resp, it->id, 0);
