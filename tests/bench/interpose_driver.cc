@@ -352,9 +352,10 @@ void print_against_floor(const std::vector<std::string>& names,
         goal = fmt::format("<= 1.30: {}, {}", r.value <= 1.3 ? "met" : "MISSED",
                            c.value <= 1.3 ? "met" : "MISSED");
       auto range = [](const Summary& v) { return fmt::format("[{:.3f}..{:.3f}]", v.lo, v.hi); };
-      fmt::print("{:<21} {:<20} {:>12.3f} {:>7.3f} {:>13} {:>+9.1f} {:>7.3f} {:>13} {:>+9.1f}  {}\n",
-                 first ? name : "", floor_name, fr.value, r.value, range(r), x.value, c.value,
-                 range(c), cx.value, goal);
+      fmt::print(
+          "{:<21} {:<20} {:>12.3f} {:>7.3f} {:>13} {:>+9.1f} {:>7.3f} {:>13} {:>+9.1f}  {}\n",
+          first ? name : "", floor_name, fr.value, r.value, range(r), x.value, c.value, range(c),
+          cx.value, goal);
       first = false;
     }
   }

@@ -268,8 +268,8 @@ TEST_CASE("Under seccomp an fd closed and reopened as a file is classified anew"
   std::ofstream(file) << "data\n";
   // The file's read is not on an ipc fd; the pipe's, on the same fd number, is, and fails.
   CommandResult r =
-      run_faultline({"exec", "-q", "--backend", "seccomp", "--fault", "read:error=EIO:nth=1",
-                     "--", program("sc_fd_reuse"), "reuse", file.string()});
+      run_faultline({"exec", "-q", "--backend", "seccomp", "--fault", "read:error=EIO:nth=1", "--",
+                     program("sc_fd_reuse"), "reuse", file.string()});
   INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
   CHECK(r.exit_code == 0);
 }
@@ -281,8 +281,8 @@ TEST_CASE("Under seccomp exec forgets what the fds were (close-on-exec closes th
   fs::path file = dir.dir() / "data.txt";
   std::ofstream(file) << "data\n";
   CommandResult r =
-      run_faultline({"exec", "-q", "--backend", "seccomp", "--fault", "read:error=EIO:nth=1",
-                     "--", program("sc_fd_reuse"), "exec", file.string()});
+      run_faultline({"exec", "-q", "--backend", "seccomp", "--fault", "read:error=EIO:nth=1", "--",
+                     program("sc_fd_reuse"), "exec", file.string()});
   INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
   CHECK(r.exit_code == 0);
 }

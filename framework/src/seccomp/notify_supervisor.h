@@ -63,7 +63,7 @@ class NotifySupervisor final {
     std::uint64_t dev = 0, ino = 0;
     bool interposed = false;
   };
-  std::map<pid_t, Exe> exes_;  // by thread, for skip_interposed_
+  std::map<pid_t, Exe> exes_;      // by thread, for skip_interposed_
   std::set<pid_t> io_uring_seen_;  // processes whose io_uring_setup was recorded
   FdCache cache_;                  // what the notified tasks' fds are
   bool sync_wake_up_ = false;
