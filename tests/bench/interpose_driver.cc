@@ -376,7 +376,9 @@ int run(const Options& o) {
   int cpu = pin(o.cpu);
   std::string load_before = load_average();
 
-  ScratchDir scratch("faultline-bench");
+  // Not "faultline-...": the runners it starts would take a folder of that name without an
+  // owner file for a dead run's and remove it (run_directory.cc).
+  ScratchDir scratch("flbench-interpose");
   // (b): rules on calls the benchmarks never make; (c): a rule on the measured calls whose
   // trigger is never reached, so every call takes the rule engine's path and nothing fires.
   auto other = faultline::ControlBlock::create(
