@@ -443,8 +443,9 @@ int run(const Options& o) {
       return c.name != "native" && !c.name.starts_with("seccomp") &&
              !c.name.starts_with("notify floor");
     });
-  std::optional<fs::path> strace = o.strace ? find_in_path("strace") : std::nullopt;
-  if (o.strace && !strace)
+  std::optional<fs::path> strace =
+      o.strace && !o.seccomp_only ? find_in_path("strace") : std::nullopt;
+  if (o.strace && !o.seccomp_only && !strace)
     fmt::print(stderr, "bench_interpose: strace not found in PATH; its rows are left out\n");
   if (strace)
     configs.push_back({"strace inject",
@@ -521,6 +522,10 @@ int run(const Options& o) {
     }
   }
   print_against_floor(names, results, configs);
+  if (o.seccomp_only) {
+    fmt::print("Load average (1, 5 min) before: {}, after: {}.\n", load_before, load_average());
+    return 0;
+  }
   auto stats = never.stats(0);
   fmt::print(
       "\nCheck: rule '{}' was consulted {} times and fired {} times; the rules on "
@@ -530,10 +535,6 @@ int run(const Options& o) {
   fmt::print("Check: rule '{}' was consulted {} times and fired {} times.\n\n", half_spec,
              half.stats(0).hits, half.stats(0).fires);
 
-  if (o.seccomp_only) {
-    fmt::print("Load average (1, 5 min) before: {}, after: {}.\n", load_before, load_average());
-    return 0;
-  }
   // Spawn cost: what loading the interposer (and mapping the control block) adds to exec.
   std::vector<std::string> base = clean_environment();
   auto with = [&](std::vector<std::string> extra) {
