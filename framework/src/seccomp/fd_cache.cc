@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
 #include <string>
 
@@ -49,9 +50,10 @@ bool FdCache::may_store() {
   // A task's fd-table change has completed once it is in another system call or in none
   // (-1: in user space), or gone. While it is still in that call, nothing is remembered.
   for (auto it = pending_.begin(); it != pending_.end();) {
-    bool done = true;
     UniqueFd f(
         ::open(("/proc/" + std::to_string(it->first) + "/syscall").c_str(), O_RDONLY | O_CLOEXEC));
+    // Gone: its call is over. Not allowed to look (no ptrace access): it may still be in it.
+    bool done = !f && (errno == ENOENT || errno == ESRCH);
     if (f) {
       char buf[32] = {};
       ssize_t n = ::read(f.get(), buf, sizeof buf - 1);
