@@ -301,3 +301,17 @@ TEST_CASE("Under seccomp a pipe's reader sees end of file once the writer closed
   CHECK(process(sc, "reader")["exit_code"] == 0);
   CHECK(sc["faults"][0]["hits"].get<int>() >= 3);  // the write, the byte, the end of file
 }
+
+TEST_CASE("run -v says how the seccomp backend's notifications were handed over",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  TempScenario s(
+      pipe_scenario("seccomp", "[cat]", "{ process: reader, call: read, error: EIO, nth: 100 }"));
+  CommandResult r = run_faultline({"run", "-v", s.path().string(), "--no-backtrace"});
+  INFO("stderr:\n" << r.err);
+  // Linux 6.6 has the synchronous wake-up, older kernels do not: either is an answer.
+  const bool said = r.err.find("[faultline] reader: seccomp backend: ") != std::string::npos &&
+                    (r.err.find("wake-up synchronous") != std::string::npos ||
+                     r.err.find("wake-up plain") != std::string::npos);
+  CHECK(said);
+}
