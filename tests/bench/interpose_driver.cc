@@ -476,7 +476,8 @@ int run(const Options& o) {
       cpu >= 0 ? fmt::format("all processes on CPU {}", cpu) : std::string("not pinned"));
   fmt::print(
       "wall = real time per iteration; cpu = CPU time of both processes per iteration (under "
-      "strace without strace's own);\nratio = median over rounds of config/native in the same "
+      "strace without strace's own, under seccomp and the floors with the answering "
+      "process's);\nratio = median over rounds of config/native in the same "
       "round [min..max]; +ns/call = median of (config - native) / interposed calls per "
       "iteration;\nbest = fastest cpu round of config / fastest of native.\n\n");
   fmt::print("{:<21} {:<20} {:>5} {:>10} {:>7} {:>13} {:>10} {:>7} {:>13} {:>6} {:>9} {:>9}  {}\n",
