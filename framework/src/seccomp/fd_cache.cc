@@ -27,11 +27,27 @@ bool changes_fd_table(int nr) {
   return std::find(nrs.begin(), nrs.end(), nr) != nrs.end();
 }
 
-void FdCache::seen(pid_t tid, int nr) {
+void FdCache::seen(pid_t tid, int nr, std::uint64_t arg0, std::uint64_t arg1) {
   if (!pending_.empty()) pending_.erase(tid);
   if (!changes_fd_table(nr)) return;
-  facts_.clear();
   pending_[tid] = nr;
+  // The fds a call closes or replaces; the fd numbers are ints, whatever the upper bits.
+  auto fd = [&](int i) { return static_cast<std::uint32_t>(i == 0 ? arg0 : arg1); };
+  std::uint32_t lo = 1, hi = 0;  // none
+  if (nr == SYS_close) lo = hi = fd(0);
+  if (nr == SYS_dup2 || nr == SYS_dup3) lo = hi = fd(1);
+  if (nr == SYS_close_range) {
+    lo = fd(0);
+    hi = fd(1);
+  }
+  if (lo > hi) {
+    facts_.clear();
+    return;
+  }
+  std::erase_if(facts_, [&](const auto& kv) {
+    const auto n = static_cast<std::uint32_t>(kv.first);
+    return n >= lo && n <= hi;
+  });
 }
 
 void FdCache::disable() {

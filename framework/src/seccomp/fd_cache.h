@@ -2,8 +2,8 @@
 // class, channel and stream-ness, classified once through /proc and pidfd_getfd rather than
 // on every notification. It keeps no copy of any file (a kept copy of a pipe's write end would
 // keep its reader from ever seeing end of file); instead the filter also notifies the system
-// calls after which an fd number may name another file or a tid another task, and each of
-// them forgets everything. A task's call has completed once the same task makes another
+// calls after which an fd number may name another file or a tid another task: close and dup
+// forget the fds they name, exec, fork and clone everything. A task's call has completed once the same task makes another
 // system call or is seen in another one (/proc/TID/syscall); until every such call has
 // completed, nothing new is remembered.
 #pragma once
@@ -32,8 +32,11 @@ struct FdFacts {
 
 class FdCache final {
  public:
-  // Every notification, before anything else: `tid` entered system call `nr`.
-  void seen(pid_t tid, int nr);
+  // Every notification, before anything else: `tid` entered system call `nr`, whose first
+  // two arguments are `arg0` and `arg1`.
+  // close, dup2, dup3 and close_range forget the fds they name (in every task: the threads
+  // of a process share its fds); exec, fork, vfork, clone and clone3 forget everything.
+  void seen(pid_t tid, int nr, std::uint64_t arg0, std::uint64_t arg1);
   // Never remember again (io_uring: its ring closes and installs fds no filter sees).
   void disable();
   [[nodiscard]] const FdFacts* find(pid_t tid, int fd) const;

@@ -198,7 +198,7 @@ void NotifySupervisor::serve(int listener) {
     std::memset(buf.req, 0, sizeof *buf.req);
     if (seccomp_notify_receive(listener, buf.req) != 0) continue;  // the caller went away
     const seccomp_notif& req = *buf.req;
-    cache_.seen(static_cast<pid_t>(req.pid), req.data.nr);
+    cache_.seen(static_cast<pid_t>(req.pid), req.data.nr, req.data.args[0], req.data.args[1]);
     if (req.data.nr == __NR_io_uring_setup) {
       cache_.disable();  // the ring closes and installs fds without a system call we see
       // Recorded once per process: what it submits through the ring no filter sees.
