@@ -257,3 +257,61 @@ TEST_CASE("faultline exec --backend seccomp faults a raw syscall the preload bac
       {"exec", "-q", "--fault", "accept:error=ECONNABORTED", "--", program("sc_raw_accept"), sock});
   CHECK(preload.out == "accept4: EAGAIN\n");
 }
+
+// The supervisor classifies a task's fd once and remembers it (fd_cache.h); these fail when
+// what it remembers outlives the file the number named, or when it holds a file open.
+TEST_CASE("Under seccomp an fd closed and reopened as a file is classified anew",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  TempScenario dir("scenario: unused\n");
+  fs::path file = dir.dir() / "data.txt";
+  std::ofstream(file) << "data\n";
+  // The file's read is not on an ipc fd; the pipe's, on the same fd number, is, and fails.
+  CommandResult r =
+      run_faultline({"exec", "-q", "--backend", "seccomp", "--fault", "read:error=EIO:nth=1", "--",
+                     program("sc_fd_reuse"), "reuse", file.string()});
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("Under seccomp exec forgets what the fds were (close-on-exec closes them)",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  TempScenario dir("scenario: unused\n");
+  fs::path file = dir.dir() / "data.txt";
+  std::ofstream(file) << "data\n";
+  CommandResult r =
+      run_faultline({"exec", "-q", "--backend", "seccomp", "--fault", "read:error=EIO:nth=1", "--",
+                     program("sc_fd_reuse"), "exec", file.string()});
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("Under seccomp a pipe's reader sees end of file once the writer closed its end",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  TempScenario s(
+      "scenario: seccomp-eof\ntimeout: 20s\nprocesses:\n"
+      "  reader:\n    run: [" +
+      program("sc_fd_reuse") +
+      ", eof]\n    backend: seccomp\n"
+      "faults:\n  - { process: reader, call: [read, write], error: EIO, nth: 1000000 }\n");
+  CommandResult r;
+  json sc = run_json(s, r);
+  CHECK(process(sc, "reader")["exit_code"] == 0);
+  CHECK(sc["faults"][0]["hits"].get<int>() >= 3);  // the write, the byte, the end of file
+}
+
+TEST_CASE("run -v says how the seccomp backend's notifications were handed over",
+          "[integration][seccomp]") {
+  NothingLeftBehind guard;
+  TempScenario s(
+      pipe_scenario("seccomp", "[cat]", "{ process: reader, call: read, error: EIO, nth: 100 }"));
+  CommandResult r = run_faultline({"run", "-v", s.path().string(), "--no-backtrace"});
+  INFO("stderr:\n" << r.err);
+  // Linux 6.6 has the synchronous wake-up, older kernels do not: either is an answer.
+  const bool said = r.err.find("[faultline] reader: seccomp backend: ") != std::string::npos &&
+                    (r.err.find("wake-up synchronous") != std::string::npos ||
+                     r.err.find("wake-up plain") != std::string::npos);
+  CHECK(said);
+}

@@ -410,6 +410,13 @@ void Supervisor::on_exit(std::size_t i, const siginfo_t& info, Clock::time_point
   c.state = Child::State::ended;
   c.pidfd.reset();
   c.kill_at.reset();
+  if (c.seccomp && options_.live_output != nullptr) {
+    // -v: what the seccomp backend did for it so far (descendants may still be answered).
+    *options_.live_output << "[faultline] " << plans_[i].name
+                          << ": seccomp backend: " << c.seccomp->notifications()
+                          << " notifications answered, wake-up " << c.seccomp->wake_up() << '\n';
+    options_.live_output->flush();
+  }
   o.duration = now - c.started_at;
   o.ended_at = now;
   if (info.si_code == CLD_EXITED) {

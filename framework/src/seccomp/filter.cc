@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "faultline_control.h"
+#include "seccomp/fd_cache.h"
 #include "seccomp/syscall_map.h"
 #include "util/unique_fd.h"
 
@@ -66,6 +67,12 @@ FilterProgram FilterProgram::build(const fl_control& control) {
       std::find(syscalls.begin(), syscalls.end(), SCMP_SYS(io_uring_setup)) == syscalls.end())
     check(seccomp_rule_add(ctx.get(), SCMP_ACT_NOTIFY, SCMP_SYS(io_uring_setup), 0),
           "seccomp_rule_add");
+  // Not to fault them either: after these, an fd number may name another file or a tid
+  // another task, so the supervisor forgets what it classified (fd_cache.h).
+  if (!syscalls.empty())
+    for (int nr : fd_table_syscalls())
+      if (std::find(syscalls.begin(), syscalls.end(), nr) == syscalls.end())
+        check(seccomp_rule_add(ctx.get(), SCMP_ACT_NOTIFY, nr, 0), "seccomp_rule_add");
   UniqueFd mem(::memfd_create("faultline-bpf", MFD_CLOEXEC));
   if (!mem) throw std::runtime_error("seccomp backend: memfd_create failed");
   check(seccomp_export_bpf(ctx.get(), mem.get()), "seccomp_export_bpf");

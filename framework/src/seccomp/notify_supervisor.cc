@@ -1,10 +1,12 @@
 // The notification loop; see notify_supervisor.h.
 #include "seccomp/notify_supervisor.h"
 
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -30,6 +32,11 @@ namespace faultline::seccomp {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Not in Debian 12's headers (Linux 6.6's SECCOMP_IOCTL_NOTIF_SET_FLAGS and
+// SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP).
+constexpr unsigned long kSetFlags = SECCOMP_IOW(4, __u64);
+constexpr unsigned long kSyncWakeUp = 1UL << 0;
 
 struct NotifyBuffers {
   seccomp_notif* req = nullptr;
@@ -127,7 +134,12 @@ void NotifySupervisor::run() {
   UniqueFd listener = handoff_->receive(error);
   error_ = std::move(error);
   error_ready_.store(true, std::memory_order_release);
-  if (listener) serve(listener.get());
+  if (!listener) return;
+  // Linux 6.6: the notified task wakes this thread on its own CPU and the answer wakes the
+  // task on this one, as a synchronous hand-off (a pipe's reader and writer are woken so).
+  sync_wake_up_ = ::ioctl(listener.get(), kSetFlags, kSyncWakeUp) == 0;
+  sync_known_.store(true, std::memory_order_release);
+  serve(listener.get());
 }
 
 void NotifySupervisor::record(const RemoteCall& rc, const fl_subject& s) {
@@ -166,7 +178,7 @@ void NotifySupervisor::serve(int listener) {
     pollfd fds[2] = {{listener, POLLIN, 0}, {stop_.get(), POLLIN, 0}};
     int n = ::poll(fds, 2, timeout);
     if (n < 0 && errno != EINTR) return;
-    auto now = Clock::now();
+    auto now = delayed.empty() ? Clock::time_point() : Clock::now();
     for (auto it = delayed.begin(); it != delayed.end();) {
       if (it->due <= now) {
         respond(listener, buf.resp, it->id, 0);
@@ -186,7 +198,9 @@ void NotifySupervisor::serve(int listener) {
     std::memset(buf.req, 0, sizeof *buf.req);
     if (seccomp_notify_receive(listener, buf.req) != 0) continue;  // the caller went away
     const seccomp_notif& req = *buf.req;
+    cache_.seen(static_cast<pid_t>(req.pid), req.data.nr, req.data.args[0], req.data.args[1]);
     if (req.data.nr == __NR_io_uring_setup) {
+      cache_.disable();  // the ring closes and installs fds without a system call we see
       // Recorded once per process: what it submits through the ring no filter sees.
       const pid_t tgid = thread_group_of(static_cast<pid_t>(req.pid));
       const pid_t pid = tgid > 0 ? tgid : static_cast<pid_t>(req.pid);
@@ -212,6 +226,9 @@ void NotifySupervisor::serve(int listener) {
     rc.entry = entry;
     std::copy(std::begin(req.data.args), std::end(req.data.args), rc.args);
     rc.shm_dev = shm_dev;
+    rc.cache = &cache_;
+    rc.listener = listener;
+    rc.id = req.id;
     fl_subject s{};
     s.size = FL_SIZE_UNKNOWN;  // short never applies under seccomp
     s.call = call;

@@ -15,6 +15,7 @@
 
 #include <sys/types.h>
 
+#include "seccomp/fd_cache.h"
 #include "seccomp/handoff.h"
 #include "seccomp/remote_subject.h"
 #include "util/unique_fd.h"
@@ -41,6 +42,12 @@ class NotifySupervisor final {
   [[nodiscard]] std::uint64_t notifications() const { return answered_.load(); }
   // Why the listener never arrived, "" when it did (complete once stop() returned).
   [[nodiscard]] std::string error() const;
+  // How the kernel hands a notification over, once the listener arrived: "synchronous"
+  // (SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP, Linux 6.6), "plain" (older kernels), "" before.
+  [[nodiscard]] const char* wake_up() const {
+    return sync_known_.load(std::memory_order_acquire) ? (sync_wake_up_ ? "synchronous" : "plain")
+                                                       : "";
+  }
 
  private:
   void run();
@@ -56,8 +63,11 @@ class NotifySupervisor final {
     std::uint64_t dev = 0, ino = 0;
     bool interposed = false;
   };
-  std::map<pid_t, Exe> exes_;  // by thread, for skip_interposed_
+  std::map<pid_t, Exe> exes_;      // by thread, for skip_interposed_
   std::set<pid_t> io_uring_seen_;  // processes whose io_uring_setup was recorded
+  FdCache cache_;                  // what the notified tasks' fds are
+  bool sync_wake_up_ = false;
+  std::atomic<bool> sync_known_{false};
   std::shared_ptr<Handoff> handoff_;
   UniqueFd stop_;  // eventfd
   std::atomic<std::uint64_t> answered_{0};

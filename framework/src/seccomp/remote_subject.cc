@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -112,26 +113,27 @@ int socket_channel(const fl_control* ctl, int fd) {
   return -1;
 }
 
-void resolve_fd(fl_subject* s, const RemoteCall& c, long fd, unsigned need, bool shared_map) {
+// False when the fd is not open or what `need` asks could not be learnt.
+bool resolve_fd(fl_subject* s, const RemoteCall& c, long fd, unsigned need, bool shared_map) {
   s->fd_class = FL_FD_IPC;
   s->channel = -1;
   s->stream = 0;
   struct stat st;
   std::string link = proc_path(c.tid, "fd/") + std::to_string(fd);
-  if (fd < 0 || ::stat(link.c_str(), &st) != 0) return;
+  if (fd < 0 || ::stat(link.c_str(), &st) != 0) return false;
   // Anonymous inodes (eventfd, signalfd, epoll, pidfd, ...) have no file type: not IPC.
   if ((st.st_mode & S_IFMT) == 0) {
     s->fd_class = FL_FD_ANON;
-    return;
+    return true;
   }
   if ((S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) && is_capture(c.control, st)) {
     s->fd_class = FL_FD_FILE;
-    return;
+    return true;
   }
   if (S_ISSOCK(st.st_mode)) {
-    if (!(need & (FL_NEED_STREAM | FL_NEED_CHANNEL))) return;
+    if (!(need & (FL_NEED_STREAM | FL_NEED_CHANNEL))) return true;
     UniqueFd copy = take_fd(c.tid, static_cast<int>(fd));
-    if (!copy) return;
+    if (!copy) return false;
     if (need & FL_NEED_STREAM) {
       int type = 0;
       socklen_t len = sizeof type;
@@ -141,20 +143,40 @@ void resolve_fd(fl_subject* s, const RemoteCall& c, long fd, unsigned need, bool
       }
     }
     if (need & FL_NEED_CHANNEL) s->channel = socket_channel(c.control, copy.get());
-    return;
+    return true;
   }
   s->channel = channel_by_inode(c.control, st);
   if (S_ISFIFO(st.st_mode)) s->shape = FL_SHAPE_PIPE;
-  if (S_ISFIFO(st.st_mode) || s->channel >= 0) return;
+  if (S_ISFIFO(st.st_mode) || s->channel >= 0) return true;
   if (S_ISREG(st.st_mode)) {
-    if (shared_map || static_cast<uint64_t>(st.st_dev) == c.shm_dev) return;
+    if (shared_map || static_cast<uint64_t>(st.st_dev) == c.shm_dev) return true;
     struct statfs fs;
-    if (::statfs(link.c_str(), &fs) == 0 && fs.f_type == MQUEUE_MAGIC) return;
+    if (::statfs(link.c_str(), &fs) == 0 && fs.f_type == MQUEUE_MAGIC) return true;
     s->fd_class = FL_FD_FILE;
-    return;
+    return true;
   }
   if (S_ISDIR(st.st_mode) || S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) || S_ISLNK(st.st_mode))
     s->fd_class = FL_FD_FILE;
+  return true;
+}
+
+// An fd call's object: remembered, or classified in full (once per task and fd) and
+// remembered when the cache may take it.
+void resolve_fd_cached(fl_subject* s, const RemoteCall& c, int fd, unsigned need) {
+  if (const FdFacts* f = c.cache->find(c.tid, fd)) {
+    s->fd_class = f->fd_class;
+    s->channel = f->channel;
+    s->stream = f->stream;
+    s->shape = f->shape;
+    return;
+  }
+  if (!c.cache->may_store()) {
+    (void)resolve_fd(s, c, fd, need, false);
+    return;
+  }
+  if (resolve_fd(s, c, fd, FL_NEED_CLASS | FL_NEED_CHANNEL | FL_NEED_STREAM, false) &&
+      seccomp_notify_id_valid(c.listener, c.id) == 0)
+    c.cache->store(c.tid, fd, {s->fd_class, s->channel, s->stream, s->shape});
 }
 
 // A NUL-terminated string of the target, read page by page (the string may end right
@@ -247,13 +269,16 @@ void resolve_remote(fl_subject* s, unsigned need) {
   auto arg = [&](int i) -> uint64_t { return i >= 0 && i < 6 ? c.args[i] : 0; };
   switch (o.kind) {
     case ObjectKind::fd:
-      resolve_fd(s, c, static_cast<int>(arg(o.arg)), need, false);
+      if (c.cache && c.cache->enabled())
+        resolve_fd_cached(s, c, static_cast<int>(arg(o.arg)), need);
+      else
+        (void)resolve_fd(s, c, static_cast<int>(arg(o.arg)), need, false);
       break;
     case ObjectKind::map: {
       int fd = static_cast<int>(arg(o.arg));
       bool shared = (arg(o.flags_arg) & MAP_SHARED) != 0;
       if (fd >= 0)
-        resolve_fd(s, c, fd, need, shared);
+        (void)resolve_fd(s, c, fd, need, shared);
       else if (!shared)
         s->fd_class = FL_FD_FILE;
       break;

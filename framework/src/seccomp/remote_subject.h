@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "rule_engine.h"
+#include "seccomp/fd_cache.h"
 #include "seccomp/syscall_map.h"
 
 namespace faultline::seccomp {
@@ -18,6 +19,12 @@ struct RemoteCall {
   const SyscallEntry* entry = nullptr;
   std::uint64_t args[6] = {};
   std::uint64_t shm_dev = UINT64_MAX;  // st_dev of /dev/shm
+  // Where an fd's class is remembered (nullptr: classified every time). What was classified
+  // is only remembered while notification `id` of `listener` still waits: it was then this
+  // task's fd, not a dying task's.
+  FdCache* cache = nullptr;
+  int listener = -1;
+  std::uint64_t id = 0;
 };
 
 // For fl_subject.resolve, with fl_subject.context pointing to a RemoteCall.
