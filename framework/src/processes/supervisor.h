@@ -64,6 +64,7 @@ struct LaunchPlan {
   // The run's cgroup.procs (borrowed, -1 = none): the child joins the group before exec, so
   // that `faultline gc` can end all it started should the runner die.
   int cgroup_procs = -1;
+  int cgroup_dir = -1;  // the same group's folder (borrowed, -1 = none): see ProgramSpec
 };
 
 struct ProcessOutcome {
