@@ -17,6 +17,7 @@ namespace {
 
 // Jobs 0..count-1 in order; each reply is "PID" of the worker that ran it.
 struct Recorder {
+  explicit Recorder(std::uint32_t jobs) : count(jobs) {}
   std::uint32_t count;
   std::uint32_t next = 0;
   std::size_t in_flight = 0, most_in_flight = 0;
@@ -53,7 +54,7 @@ struct Recorder {
 
 TEST_CASE("run_in_workers runs every job once, at most width at once, in workers forked once",
           "[util][pool]") {
-  Recorder r{12};
+  Recorder r(12);
   int interrupted = -1;
   run_in_workers(r.jobs(2), &interrupted);
   CHECK(interrupted == 0);
@@ -73,7 +74,7 @@ TEST_CASE("run_in_workers runs every job once, at most width at once, in workers
 }
 
 TEST_CASE("run_in_workers with width 1 runs one job at a time, each alone", "[util][pool]") {
-  Recorder r{5};
+  Recorder r(5);
   int interrupted = 0;
   run_in_workers(r.jobs(1), &interrupted);
   REQUIRE(r.replies.size() == 5);
@@ -86,7 +87,7 @@ TEST_CASE("run_in_workers with width 1 runs one job at a time, each alone", "[ut
 
 TEST_CASE("A worker that dies loses only its job; another worker takes the next ones",
           "[util][pool]") {
-  Recorder r{6};
+  Recorder r(6);
   WorkerPoolJobs jobs = r.jobs(1);
   jobs.work = [](std::uint32_t job, std::string& reply) {
     if (job == 2) ::_exit(7);
@@ -105,7 +106,7 @@ TEST_CASE("A worker that dies loses only its job; another worker takes the next 
 }
 
 TEST_CASE("A job that says stop ends its worker once its reply is in", "[util][pool]") {
-  Recorder r{4};
+  Recorder r(4);
   WorkerPoolJobs jobs = r.jobs(1);
   jobs.work = [](std::uint32_t job, std::string& reply) {
     reply = std::to_string(::getpid());
