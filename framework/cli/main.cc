@@ -166,6 +166,7 @@ struct RunArgs {
   bool until_fail = false;
   std::string html;
   bool verbose = false;
+  bool timings = false;
   bool no_backtrace = false;
   bool without_faults = false;
   int jobs = 1;
@@ -177,6 +178,8 @@ struct RunArgs {
 };
 
 int cmd_run(const RunArgs& args) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point began = Clock::now();
   Diagnostics diags;
   RunOptions options;
   options.seed = args.seed;
@@ -217,14 +220,16 @@ int cmd_run(const RunArgs& args) {
 
   // From here on, with --tap -, stdout carries TAP only (the console goes to stderr).
   cli::TapOutput tap(args.tap);
+  const Clock::time_point checked_at = Clock::now();
   for (const auto& line : collect_garbage())
     std::cerr << "faultline: cleaning up after a dead run: " << line << '\n';
+  const Clock::time_point collected_at = Clock::now();
   if (options.pause_on_fault) {
     options.resume_input = STDIN_FILENO;  // the processes of `run` read /dev/null, not ours
     cli::block_resume_signal();
   }
 
-  ConsoleStyle style{use_color(STDOUT_FILENO), args.verbose};
+  ConsoleStyle style{use_color(STDOUT_FILENO), args.verbose, args.timings};
   // --repeat N: run k (1-based) of scenario i is entry i*N + k-1 of the runs; each draws a
   // seed of its own unless --seed or the scenario's `seed:` fixes it.
   const unsigned repeat = std::max(1u, args.repeat);
@@ -268,6 +273,7 @@ int cmd_run(const RunArgs& args) {
       }
     }
   }
+  const Clock::time_point ran_at = Clock::now();
   // With --expect-fail the totals come from the judgement below ("1 caught"), not as failures.
   if (args.expect_fail.empty() || interrupted) print_summary(std::cout, results, style);
   print_repetition_summary(std::cout, results, style);
@@ -276,6 +282,15 @@ int cmd_run(const RunArgs& args) {
   if (!args.trace.empty()) write_trace(args.trace, results);
   tap.write(to_tap(results, args.expect_fail));
   if (!args.html.empty()) write_html(args.html, results);
+  if (args.timings) {
+    // The command's own time around the runs (what a shell would not spend).
+    using Ms = std::chrono::duration<double, std::milli>;
+    const Clock::time_point now = Clock::now();
+    std::cout << fmt::format(
+        "timings (ms): load and check {:.2f}, gc {:.2f}, runs {:.2f}, reports {:.2f}\n",
+        Ms(checked_at - began).count(), Ms(collected_at - checked_at).count(),
+        Ms(ran_at - collected_at).count(), Ms(now - ran_at).count());
+  }
   if (interrupted) return 128 + interrupted;
   if (!args.expect_fail.empty()) {
     // Judged as `faultline report --expect-fail` judges: a scenario expected to fail must
@@ -466,6 +481,8 @@ int main(int argc, char** argv) {
                   "write the result as one self-contained HTML page to this file");
   run->add_flag("-v,--verbose", run_args.verbose,
                 "show process output live and details of passing scenarios");
+  run->add_flag("--timings", run_args.timings,
+                "print where each run's time went, phase by phase (also with -v)");
   run->add_flag("--no-backtrace", run_args.no_backtrace, "do not attach gdb to hung processes");
   run->add_flag("--pause-on-fault{*}", run_args.pause_on_fault,
                 "stop the process at each fault (=RULE: that fault's number or text only), "

@@ -161,13 +161,14 @@ struct ChannelProvisioning {
   double end_ms = 0;
 };
 
-// Where the runner's own time went in one run (steady clock), for the benchmark of its fixed
-// cost (tests/bench/runner_cost.cc). Not part of the JSON result.
+// Where the wall time of one run went (steady clock), phase by phase: `faultline run
+// --timings`, the JSON's `timings_ms`, and the benchmarks of the runner's fixed cost.
 struct RunTimings {
   Duration provision{0};  // run directory, cgroup, channels, capture pipes
   Duration control{0};    // the control block and the launch plans
   Duration spawn{0};      // starting the processes (fork, child setup, exec)
-  Duration supervise{0};  // waiting for them, their output (spawn and reap excluded)
+  Duration readiness{0};  // waiting for processes to be ready before starting those after them
+  Duration supervise{0};  // the programs running: their output, their end (the rest excluded)
   Duration reap{0};       // ending and reaping what is left once they have ended
   Duration verdict{0};    // counters, events, blind spots, leak check, expectations
   Duration cleanup{0};    // control file, channels, cgroup and run directory removed

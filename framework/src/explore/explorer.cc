@@ -1,21 +1,18 @@
 // run_baseline() and run_plan(); see explorer.h. The points run in N workers forked from
-// this process once per run_plan(), each running one point after the other, every point in
-// a Runner::run of its own (own run directory, channels, keys, ports, cgroup). A runner owns
-// its process tree (subreaper, cgroup, kill of every descendant), so parallel runs must be
-// separate processes; a fork costs less than a new `faultline run` (no exec, no reload of the
-// scenario), and one per worker rather than per point keeps what the process learnt (the
-// sites libdw resolved, a warm heap). A worker classifies its own runs and sends back only
-// the outcome over a socketpair (docs/performance.md, "Exploration throughput"); a worker
-// that dies takes one point with it, not the exploration.
+// this process once per run_plan() (run_in_workers(), util/worker_pool.h, which `run -j`
+// shares), each running one point after the other, every point in a Runner::run of its own
+// (own run directory, channels, keys, ports, cgroup). A runner owns its process tree
+// (subreaper, cgroup, kill of every descendant), so parallel runs must be separate processes;
+// a fork costs less than a new `faultline run` (no exec, no reload of the scenario), and one
+// per worker rather than per point keeps what the process learnt (the sites libdw resolved, a
+// warm heap). A worker classifies its own runs and sends back only the outcome
+// (docs/performance.md, "Exploration throughput"); a worker that dies takes one point with
+// it, not the exploration.
 #include "explore/explorer.h"
 
-#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -30,7 +27,7 @@
 #include <fmt/format.h>
 
 #include "faultline/fault_spec.h"
-#include "util/unique_fd.h"
+#include "util/worker_pool.h"
 
 namespace faultline::explore {
 namespace {
@@ -42,39 +39,9 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// SIGCHLD joins SIGINT and SIGTERM (blocked by main) in a signalfd; the workers start with
-// the mask from before, so their runners read SIGINT/SIGTERM the way `faultline run` does.
-class ExplorerSignals final {
- public:
-  ExplorerSignals() {
-    ::sigemptyset(&set_);
-    for (int s : {SIGCHLD, SIGINT, SIGTERM}) ::sigaddset(&set_, s);
-    ::sigprocmask(SIG_BLOCK, &set_, &old_);
-    fd_.reset(::signalfd(-1, &set_, SFD_NONBLOCK | SFD_CLOEXEC));
-    if (!fd_) {
-      ::sigprocmask(SIG_SETMASK, &old_, nullptr);
-      throw std::runtime_error(fmt::format("signalfd failed: {}", std::strerror(errno)));
-    }
-  }
-  ~ExplorerSignals() { ::sigprocmask(SIG_SETMASK, &old_, nullptr); }
-  ExplorerSignals(const ExplorerSignals&) = delete;
-  ExplorerSignals& operator=(const ExplorerSignals&) = delete;
-  [[nodiscard]] int fd() const { return fd_.get(); }
-  [[nodiscard]] const sigset_t& before() const { return old_; }
-
- private:
-  sigset_t set_{}, old_{};
-  UniqueFd fd_;
-};
-
-// Explorer -> worker: run this point. One SOCK_SEQPACKET message each.
-struct Task {
-  std::uint32_t point = 0;
-};
-
-// Worker -> explorer: the point's outcome, classified by the worker (it holds the plan and the
-// baseline since its fork), with the run's timings; then `process_size` + `detail_size` bytes
-// of text. Only this crosses over: the ScenarioResult stays in the worker.
+// Worker -> explorer, the reply to a point: its outcome, classified by the worker (it holds the
+// plan and the baseline since its fork), with the run's timings; then `process_size` +
+// `detail_size` bytes of text. Only this crosses over: the ScenarioResult stays in the worker.
 struct Report {
   std::uint32_t point = 0;
   std::uint8_t interrupted = 0;  // the run was stopped by SIGINT/SIGTERM: no outcome
@@ -89,7 +56,7 @@ struct Report {
 };
 // A detail is one line; a longer one is cut so that a report always fits one message.
 constexpr std::size_t kMaxText = 16 * 1024;
-constexpr std::size_t kMaxMessage = sizeof(Report) + 2 * kMaxText;
+constexpr std::size_t kMaxReply = sizeof(Report) + 2 * kMaxText;
 
 double ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
@@ -119,73 +86,51 @@ RunOptions point_options(const ExploreOptions& options, const Plan& plan, const 
   return run;
 }
 
-// A worker's whole life: runs the points it is sent, one after the other, each in its own
-// Runner::run, until the explorer closes its end or a run was interrupted; then _exit()s (the
-// explorer's objects are not its to destroy). One Runner for all its points: its process
-// keeps what it learnt (resolved sites, a warm heap) from one point to the next.
-[[noreturn]] void worker_main(const Scenario& scenario, const Plan& plan,
-                              const ExploreOptions& options, const ScenarioResult* baseline,
-                              int channel, const sigset_t& mask) {
-  // Its own process group: a terminal's Ctrl-C reaches the explorer, which passes it on once.
-  ::setpgid(0, 0);
-  ::sigprocmask(SIG_SETMASK, &mask, nullptr);
-  int status = 0;
-  try {
-    Task t;
-    std::string message;
-    while (::recv(channel, &t, sizeof t, 0) == static_cast<ssize_t>(sizeof t)) {
-      if (t.point >= plan.points.size()) break;
-      const Point& point = plan.points[t.point];
-      const double cpu0 = own_cpu_ms();
-      Runner runner(point_options(options, plan, point));
-      const auto t0 = Clock::now();
-      ScenarioResult result = runner.run(scenario);
-      const auto t1 = Clock::now();
-      Report r;
-      r.point = t.point;
-      r.interrupted = result.interrupted_by != 0;
-      std::string_view process, detail;
-      Outcome outcome;
-      if (!r.interrupted) {
-        outcome =
-            classify(plan, point, result, ClassifyOptions{options.compare_baseline, baseline});
-        r.verdict = static_cast<std::uint8_t>(outcome.verdict);
-        r.setup_limit = outcome.setup_limit ? 1 : 0;
-        r.duration_ms = outcome.duration_ms;
-        process = std::string_view(outcome.process).substr(0, kMaxText);
-        detail = std::string_view(outcome.detail).substr(0, kMaxText);
-      }
-      const auto t2 = Clock::now();
-      const RunTimings& tm = result.timings;
-      r.provision_ms = ms(tm.provision);
-      r.control_ms = ms(tm.control);
-      r.spawn_ms = ms(tm.spawn);
-      r.supervise_ms = ms(tm.supervise);
-      r.reap_ms = ms(tm.reap);
-      r.verdict_ms = ms(tm.verdict);
-      r.cleanup_ms = ms(tm.cleanup);
-      r.run_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
-      r.classify_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
-      r.process_size = static_cast<std::uint32_t>(process.size());
-      r.detail_size = static_cast<std::uint32_t>(detail.size());
-      message.assign(reinterpret_cast<const char*>(&r), sizeof r);
-      message.append(process);
-      message.append(detail);
-      Report* head = reinterpret_cast<Report*>(message.data());
-      head->encode_ms = seconds_since(t2) * 1e3;
-      head->cpu_ms = own_cpu_ms() - cpu0;
-      if (::send(channel, message.data(), message.size(), MSG_NOSIGNAL) !=
-          static_cast<ssize_t>(message.size()))
-        break;
-      if (r.interrupted) break;
-    }
-  } catch (const std::exception& e) {
-    std::cerr << "faultline explore: " << e.what() << '\n';
-    status = 3;
-  } catch (...) {
-    status = 3;
+// A point's run in a worker, in a Runner::run of its own, and its reply. One worker runs one
+// point after the other: its process keeps what it learnt (resolved sites, a warm heap).
+// Returns false when the run was interrupted: the worker then ends.
+bool run_point(const Scenario& scenario, const Plan& plan, const ExploreOptions& options,
+               const ScenarioResult* baseline, std::uint32_t index, std::string& message) {
+  if (index >= plan.points.size()) throw std::runtime_error("no such fault point");
+  const Point& point = plan.points[index];
+  const double cpu0 = own_cpu_ms();
+  Runner runner(point_options(options, plan, point));
+  const auto t0 = Clock::now();
+  ScenarioResult result = runner.run(scenario);
+  const auto t1 = Clock::now();
+  Report r;
+  r.point = index;
+  r.interrupted = result.interrupted_by != 0;
+  std::string_view process, detail;
+  Outcome outcome;
+  if (!r.interrupted) {
+    outcome = classify(plan, point, result, ClassifyOptions{options.compare_baseline, baseline});
+    r.verdict = static_cast<std::uint8_t>(outcome.verdict);
+    r.setup_limit = outcome.setup_limit ? 1 : 0;
+    r.duration_ms = outcome.duration_ms;
+    process = std::string_view(outcome.process).substr(0, kMaxText);
+    detail = std::string_view(outcome.detail).substr(0, kMaxText);
   }
-  ::_exit(status);
+  const auto t2 = Clock::now();
+  const RunTimings& tm = result.timings;
+  r.provision_ms = ms(tm.provision);
+  r.control_ms = ms(tm.control);
+  r.spawn_ms = ms(tm.spawn);
+  r.supervise_ms = ms(tm.readiness + tm.supervise);
+  r.reap_ms = ms(tm.reap);
+  r.verdict_ms = ms(tm.verdict);
+  r.cleanup_ms = ms(tm.cleanup);
+  r.run_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+  r.classify_ms = std::chrono::duration<double, std::milli>(t2 - t1).count();
+  r.process_size = static_cast<std::uint32_t>(process.size());
+  r.detail_size = static_cast<std::uint32_t>(detail.size());
+  message.assign(reinterpret_cast<const char*>(&r), sizeof r);
+  message.append(process);
+  message.append(detail);
+  Report* head = reinterpret_cast<Report*>(message.data());
+  head->encode_ms = seconds_since(t2) * 1e3;
+  head->cpu_ms = own_cpu_ms() - cpu0;
+  return !r.interrupted;
 }
 
 // Runs `todo` (point indices) in `jobs` workers forked once, each taking one point after the
@@ -203,165 +148,73 @@ class PointRunner final {
   // Returns false when the budget stopped it before `todo` was done.
   bool run(const std::vector<std::size_t>& todo, bool recheck, Clock::time_point started,
            int* interrupted, const Done& done) {
-    ExplorerSignals signals;
     std::size_t next = 0;
     bool budget_hit = false;
-    const std::size_t jobs = std::max<std::size_t>(1, options_.jobs);
-    workers_.clear();
-
-    auto busy = [&] {
-      return static_cast<std::size_t>(std::count_if(
-          workers_.begin(), workers_.end(), [](const Worker& w) { return w.point.has_value(); }));
+    WorkerPoolJobs pool;
+    pool.max_reply = kMaxReply;
+    pool.work = [&](std::uint32_t point, std::string& reply) {
+      return run_point(scenario_, plan_, options_, baseline_, point, reply);
     };
-    auto dispatch = [&] {
-      while (!*interrupted && !budget_hit && next < todo.size() && busy() < jobs) {
-        if (options_.budget && Clock::now() - started >= *options_.budget) {
-          budget_hit = true;
-          break;
-        }
-        auto idle = std::find_if(workers_.begin(), workers_.end(),
-                                 [](const Worker& w) { return !w.point && w.channel; });
-        Worker& w = idle != workers_.end() ? *idle : start_worker(signals);
-        Task t{static_cast<std::uint32_t>(todo[next])};
-        if (::send(w.channel.get(), &t, sizeof t, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof t)) {
-          w.channel.reset();  // it has ended (reaped below); another worker takes the point
-          continue;
-        }
-        w.point = todo[next++];
+    pool.next = [&]() -> std::optional<std::uint32_t> {
+      if (budget_hit || next >= todo.size()) return std::nullopt;
+      if (options_.budget && Clock::now() - started >= *options_.budget) {
+        budget_hit = true;
+        return std::nullopt;
+      }
+      return static_cast<std::uint32_t>(todo[next++]);
+    };
+    pool.width = [&] { return std::max<std::size_t>(1, options_.jobs); };
+    pool.done = [&](std::uint32_t point, std::string_view reply, bool) {
+      const auto t0 = Clock::now();
+      Report r;
+      std::optional<Outcome> outcome;
+      if (reply.size() >= sizeof r) std::memcpy(&r, reply.data(), sizeof r);
+      if (reply.size() < sizeof r || r.point != point ||
+          sizeof r + r.process_size + r.detail_size != reply.size()) {
+        Outcome o;
+        o.verdict = Verdict::setup;
+        o.detail = "the explorer's worker running this point sent a malformed report: no verdict";
+        done(point, std::move(o), recheck);
+        return;
+      }
+      if (!r.interrupted) {
+        outcome.emplace();
+        outcome->verdict = static_cast<Verdict>(r.verdict);
+        outcome->duration_ms = r.duration_ms;
+        outcome->setup_limit = r.setup_limit != 0;
+        outcome->process.assign(reply.data() + sizeof r, r.process_size);
+        outcome->detail.assign(reply.data() + sizeof r + r.process_size, r.detail_size);
+      }
+      if (ExploreCosts* c = options_.costs) {
+        ++c->runs;
+        c->provision_ms += r.provision_ms;
+        c->control_ms += r.control_ms;
+        c->spawn_ms += r.spawn_ms;
+        c->supervise_ms += r.supervise_ms;
+        c->reap_ms += r.reap_ms;
+        c->verdict_ms += r.verdict_ms;
+        c->cleanup_ms += r.cleanup_ms;
+        c->run_ms += r.run_ms;
+        c->runner_cpu_ms += r.cpu_ms;
+        c->classify_ms += r.classify_ms;
+        c->hand_back_ms += r.encode_ms + seconds_since(t0) * 1e3;
+      }
+      done(point, std::move(outcome), recheck);
+    };
+    pool.lost = [&](std::uint32_t point, int wait_status, bool) {
+      done(point, lost_point(wait_status, *interrupted), recheck);
+    };
+    pool.forked = [&](double fork_ms) {
+      if (ExploreCosts* c = options_.costs) {
+        c->fork_ms += fork_ms;
+        ++c->forks;
       }
     };
-    auto receive = [&](Worker& w) {  // false once its channel is closed
-      std::string buffer(kMaxMessage, '\0');
-      ssize_t n;
-      while ((n = ::recv(w.channel.get(), buffer.data(), buffer.size(), MSG_DONTWAIT)) >=
-             static_cast<ssize_t>(sizeof(Report))) {
-        const auto t0 = Clock::now();
-        Report r;
-        std::memcpy(&r, buffer.data(), sizeof r);
-        if (!w.point || *w.point != r.point ||
-            sizeof r + r.process_size + r.detail_size != static_cast<std::size_t>(n))
-          continue;
-        w.point.reset();
-        std::optional<Outcome> outcome;
-        if (!r.interrupted) {
-          outcome.emplace();
-          outcome->verdict = static_cast<Verdict>(r.verdict);
-          outcome->duration_ms = r.duration_ms;
-          outcome->setup_limit = r.setup_limit != 0;
-          outcome->process.assign(buffer.data() + sizeof r, r.process_size);
-          outcome->detail.assign(buffer.data() + sizeof r + r.process_size, r.detail_size);
-        }
-        if (ExploreCosts* c = options_.costs) {
-          ++c->runs;
-          c->provision_ms += r.provision_ms;
-          c->control_ms += r.control_ms;
-          c->spawn_ms += r.spawn_ms;
-          c->supervise_ms += r.supervise_ms;
-          c->reap_ms += r.reap_ms;
-          c->verdict_ms += r.verdict_ms;
-          c->cleanup_ms += r.cleanup_ms;
-          c->run_ms += r.run_ms;
-          c->runner_cpu_ms += r.cpu_ms;
-          c->classify_ms += r.classify_ms;
-          c->hand_back_ms += r.encode_ms + seconds_since(t0) * 1e3;
-        }
-        done(r.point, std::move(outcome), recheck);
-      }
-      return n != 0;
-    };
-    auto reap = [&] {
-      int status = 0;
-      pid_t pid;
-      while ((pid = ::waitpid(-1, &status, WNOHANG)) > 0) {
-        auto it = std::find_if(workers_.begin(), workers_.end(),
-                               [pid](const Worker& w) { return w.pid == pid; });
-        if (it == workers_.end()) continue;
-        if (it->channel) (void)receive(*it);  // a report sent before it ended
-        std::optional<std::size_t> lost = it->point;
-        workers_.erase(it);
-        if (lost) done(*lost, lost_point(status, *interrupted), recheck);
-      }
-    };
-
-    try {
-      dispatch();
-      while (busy() > 0) {
-        std::vector<pollfd> fds{{signals.fd(), POLLIN, 0}};
-        std::vector<Worker*> polled;
-        for (auto& w : workers_) {
-          if (!w.point || !w.channel) continue;
-          fds.push_back({w.channel.get(), POLLIN, 0});
-          polled.push_back(&w);
-        }
-        if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR)
-          throw std::runtime_error(fmt::format("poll failed: {}", std::strerror(errno)));
-        for (std::size_t k = 0; k < polled.size(); ++k) {
-          // A closed channel: the worker has ended; reap() tells how.
-          if (fds[k + 1].revents != 0 && !receive(*polled[k])) polled[k]->channel.reset();
-        }
-        if (fds[0].revents != 0) {
-          signalfd_siginfo info;
-          bool child = false;
-          while (::read(signals.fd(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-            const int sig = static_cast<int>(info.ssi_signo);
-            if (sig == SIGCHLD) {
-              child = true;
-              continue;
-            }
-            if (*interrupted) continue;
-            *interrupted = sig;
-            for (const auto& w : workers_)
-              if (w.point) ::kill(w.pid, sig);
-          }
-          if (child) reap();
-        }
-        dispatch();
-      }
-    } catch (...) {
-      // No runner may outlive the explorer: stop them and let them clean up after themselves.
-      for (const auto& w : workers_)
-        if (w.point) ::kill(w.pid, SIGTERM);
-      end_workers();
-      throw;
-    }
-    end_workers();
+    run_in_workers(pool, interrupted);
     return !budget_hit;
   }
 
  private:
-  struct Worker {
-    pid_t pid = -1;
-    UniqueFd channel;                  // SOCK_SEQPACKET; closed: the worker has ended
-    std::optional<std::size_t> point;  // what it runs now
-  };
-
-  Worker& start_worker(const ExplorerSignals& signals) {
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
-      throw std::runtime_error(fmt::format("cannot start a worker: {}", std::strerror(errno)));
-    UniqueFd mine(pair[0]), theirs(pair[1]);
-    std::cout.flush();
-    std::cerr.flush();
-    const auto fork_start = Clock::now();
-    const pid_t pid = ::fork();
-    if (pid < 0)
-      throw std::runtime_error(fmt::format("cannot start a worker: {}", std::strerror(errno)));
-    if (pid == 0) {
-      // Only its own end: another worker's channel held here would never see its end.
-      for (const auto& w : workers_) ::close(w.channel.get());
-      ::close(mine.get());
-      ::close(signals.fd());
-      worker_main(scenario_, plan_, options_, baseline_, theirs.get(), signals.before());
-    }
-    if (ExploreCosts* c = options_.costs) {
-      c->fork_ms += seconds_since(fork_start) * 1e3;
-      ++c->forks;
-    }
-    ::setpgid(pid, pid);  // also here: no race with a signal passed on at once
-    workers_.push_back({pid, std::move(mine), std::nullopt});
-    return workers_.back();
-  }
-
   // The outcome of a point whose worker ended in the middle of it: none when the exploration
   // was interrupted (the run was stopped), else a `setup` outcome that says what happened.
   static std::optional<Outcome> lost_point(int status, int interrupted) {
@@ -380,22 +233,10 @@ class PointRunner final {
     return o;
   }
 
-  // Idle workers end when their channel closes; every worker is waited for.
-  void end_workers() {
-    for (auto& w : workers_) w.channel.reset();
-    for (const auto& w : workers_) {
-      int status = 0;
-      while (::waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
-      }
-    }
-    workers_.clear();
-  }
-
   const Scenario& scenario_;
   const Plan& plan_;
   const ExploreOptions& options_;
   const ScenarioResult* baseline_;
-  std::vector<Worker> workers_;
 };
 
 }  // namespace

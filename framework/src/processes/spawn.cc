@@ -116,6 +116,7 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
   spec.default_signals = true;
   // The run's cgroup, when there is one.
   spec.cgroup_procs = plan.cgroup_procs;
+  spec.cgroup_dir = plan.cgroup_dir;
   spec.before_exec = install_filter ? &*install_filter : nullptr;
   StartOutcome started = spawn_program(spec);
   if (!started.child) {

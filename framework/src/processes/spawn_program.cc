@@ -13,7 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/sched.h>
+#include <sys/syscall.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <string_view>
@@ -55,6 +59,8 @@ class ChildSetup final {
 
   // Why the child did not exec (an errno), 0 when it did; read once clone() has returned.
   [[nodiscard]] int error() const { return error_; }
+  // Whether the child is created in the cgroup (CLONE_INTO_CGROUP): then it need not join it.
+  void set_created_in_cgroup(bool yes) { in_cgroup_ = yes; }
 
  private:
   // Returns only when something failed, with the errno of that step.
@@ -62,7 +68,7 @@ class ChildSetup final {
     if (spec_.own_process_group && ::setpgid(0, 0) != 0) return errno;
     // "0" moves the writer. A failure leaves the process group record (and
     // FAULTLINE_RUN_DIR) to `faultline gc`, so it is not fatal.
-    if (spec_.cgroup_procs >= 0) (void)!::write(spec_.cgroup_procs, "0", 1);
+    if (spec_.cgroup_procs >= 0 && !in_cgroup_) (void)!::write(spec_.cgroup_procs, "0", 1);
     reset_signals();
     // Two steps, so that a source whose number is another pair's target is not clobbered:
     // first every source to a free number above all targets, then onto the targets.
@@ -129,7 +135,47 @@ class ChildSetup final {
   const sigset_t* parent_mask_;
   int high_base_ = 3;
   int error_ = 0;
+  bool in_cgroup_ = false;
 };
+
+#if defined(__x86_64__)
+// clone3() with a stack of our own, which the kernel switches the child to: the child cannot
+// return from the system call into the caller's frames (they are on the parent's stack), so
+// it calls `fn(arg)` from here and exits with its result. glibc has no public clone3 wrapper.
+// Returns the child's pid in the parent, or -errno.
+extern "C" long faultline_clone3_call(clone_args* args, std::size_t size, int (*fn)(void*),
+                                      void* arg);
+__asm__(
+    ".text\n"
+    ".globl faultline_clone3_call\n"
+    ".hidden faultline_clone3_call\n"
+    ".type faultline_clone3_call,@function\n"
+    "faultline_clone3_call:\n"
+    "  mov %rdx, %r8\n"  // fn and arg in registers the system call keeps
+    "  mov %rcx, %r9\n"
+    "  mov $435, %eax\n"  // SYS_clone3
+    "  syscall\n"
+    "  test %rax, %rax\n"
+    "  jnz 1f\n"
+    "  xor %ebp, %ebp\n"  // the child: the outermost frame of its new stack
+    "  mov %r9, %rdi\n"
+    "  call *%r8\n"
+    "  mov %eax, %edi\n"
+    "  mov $60, %eax\n"  // SYS_exit
+    "  syscall\n"
+    "  hlt\n"
+    "1:\n"
+    "  ret\n"
+    ".size faultline_clone3_call, .-faultline_clone3_call\n");
+constexpr bool kHaveClone3Call = true;
+#else
+long faultline_clone3_call(clone_args*, std::size_t, int (*)(void*), void*) { return -ENOSYS; }
+constexpr bool kHaveClone3Call = false;
+#endif
+
+// Cleared once clone3(CLONE_INTO_CGROUP) was refused for a reason that will not change (an
+// older kernel, a cgroup v1 only machine): the next spawns go straight to clone().
+std::atomic<bool> clone_into_cgroup_works{kHaveClone3Call};
 
 // The child's stack: a private mapping of our own, released once the child has exec'd.
 class ChildStack final {
@@ -145,6 +191,7 @@ class ChildStack final {
   ChildStack& operator=(const ChildStack&) = delete;
   [[nodiscard]] bool valid() const { return base_ != MAP_FAILED; }
   [[nodiscard]] void* top() const { return static_cast<char*>(base_) + kSize; }
+  [[nodiscard]] void* base() const { return base_; }
 
  private:
   void* base_;
@@ -236,9 +283,34 @@ StartOutcome spawn_program(const ProgramSpec& spec) {
     // CLONE_VFORK: this thread waits until the child has exec'd or exited, so `setup` and the
     // stack outlive the child's use of them. The pidfd comes with the child, before it can be
     // reaped by anyone.
-    pid = ::clone(&ChildSetup::child_main, stack.top(),
-                  CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &setup, &pidfd);
-    if (pid < 0) clone_error = errno;
+    pid = -1;
+    if (spec.cgroup_dir >= 0 && clone_into_cgroup_works.load(std::memory_order_relaxed)) {
+      // Created in the run's cgroup: no move (and no RCU grace period) once it runs.
+      setup.set_created_in_cgroup(true);
+      clone_args args{};
+      args.flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | CLONE_INTO_CGROUP;
+      args.pidfd = reinterpret_cast<std::uintptr_t>(&pidfd);
+      args.exit_signal = SIGCHLD;
+      args.stack = reinterpret_cast<std::uintptr_t>(stack.base());
+      args.stack_size = ChildStack::kSize;
+      args.cgroup = static_cast<std::uint64_t>(spec.cgroup_dir);
+      const long r = faultline_clone3_call(&args, sizeof args, &ChildSetup::child_main, &setup);
+      if (r >= 0) {
+        pid = static_cast<pid_t>(r);
+      } else {
+        // Not started: clone() below, and the child joins through cgroup.procs. ENOSYS,
+        // E2BIG (no clone3 or no CLONE_INTO_CGROUP), EOPNOTSUPP and EBADF (no cgroup2 group)
+        // will say the same next time; others (EAGAIN, ENOMEM, EACCES) may not.
+        if (r == -ENOSYS || r == -E2BIG || r == -EOPNOTSUPP || r == -EBADF || r == -EINVAL)
+          clone_into_cgroup_works.store(false, std::memory_order_relaxed);
+        setup.set_created_in_cgroup(false);
+      }
+    }
+    if (pid < 0) {
+      pid = ::clone(&ChildSetup::child_main, stack.top(),
+                    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &setup, &pidfd);
+      if (pid < 0) clone_error = errno;
+    }
     child_error = setup.error();
   }
   if (pid < 0) return failed(name, clone_error);

@@ -177,6 +177,11 @@ class Supervisor final {
   SupervisionResult result_;
   Phase phase_ = Phase::running;
   Clock::time_point timeout_at_;
+  // For result_.readiness_time: when supervision began, when the last process was started,
+  // and how much of the time before that went into spawning.
+  Clock::time_point began_{};
+  Clock::time_point last_start_{};
+  Duration spawn_before_last_start_{0};
   UniqueFd sigchld_fd_;
   UniqueFd interrupt_fd_;
   UniqueFd inotify_fd_;
@@ -286,6 +291,8 @@ void Supervisor::start(std::size_t i, Clock::time_point now) {
     }
   }
   const Clock::time_point spawn_begin = Clock::now();
+  last_start_ = spawn_begin;
+  spawn_before_last_start_ = result_.spawn_time;
   SpawnResult spawned = spawn_process(plan);
   result_.spawn_time += Clock::now() - spawn_begin;
   // The child holds its own copies now; the last owner of a channel end closes it, and the
@@ -583,11 +590,17 @@ SupervisionResult Supervisor::run() {
     throw;
   }
   finish();
+  // Time spent waiting for processes to be ready before the ones `after` them could start.
+  if (last_start_ > began_)
+    result_.readiness_time =
+        std::max(Duration{0}, std::chrono::duration_cast<Duration>(last_start_ - began_) -
+                                  spawn_before_last_start_);
   return std::move(result_);
 }
 
 void Supervisor::loop() {
   const Clock::time_point begin = Clock::now();
+  began_ = begin;
   timeout_at_ = begin + options_.timeout;
   advance(begin);
   while (!all_ended()) {

@@ -64,6 +64,7 @@ struct LaunchPlan {
   // The run's cgroup.procs (borrowed, -1 = none): the child joins the group before exec, so
   // that `faultline gc` can end all it started should the runner die.
   int cgroup_procs = -1;
+  int cgroup_dir = -1;  // the same group's folder (borrowed, -1 = none): see ProgramSpec
 };
 
 struct ProcessOutcome {
@@ -113,6 +114,9 @@ struct SupervisionResult {
   std::vector<std::string> reaped_orphans;  // "pid comm" of descendants killed at the end
   Duration spawn_time{0};                   // spent in spawn_process, all processes together
   Duration reap_time{0};                    // spent ending and reaping descendants at the end
+  // From the start of supervision to the start of the last process, spawning left out: the
+  // wait for processes to be ready (or, as a task, to end) before those `after` them.
+  Duration readiness_time{0};
   int pauses = 0;                           // --pause-on-fault: times the run was paused
   Duration paused_time{0};                  // ... and how long, all pauses together
 };

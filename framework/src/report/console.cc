@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <sstream>
+#include <utility>
 
 #include "faults/call_table.h"
 #include "report/event_line.h"
@@ -54,6 +56,23 @@ void print_faults(std::ostream& out, const ScenarioResult& r) {
 
 }  // namespace
 
+void print_timings(std::ostream& out, const ScenarioResult& r, std::string_view indent) {
+  using Ms = std::chrono::duration<double, std::milli>;
+  const RunTimings& t = r.timings;
+  const std::pair<const char*, Duration> phases[] = {
+      {"provision", t.provision}, {"control block", t.control}, {"spawn", t.spawn},
+      {"readiness", t.readiness}, {"run", t.supervise},         {"reap", t.reap},
+      {"verdict", t.verdict},     {"clean-up", t.cleanup}};
+  std::string line;
+  Duration sum{0};
+  for (const auto& [name, d] : phases) {
+    line += fmt::format("{}{} {:.2f}", line.empty() ? "" : ", ", name, Ms(d).count());
+    sum += d;
+  }
+  out << fmt::format("{}timings (ms): {}; {:.2f} of the run's {:.2f}\n", indent, line,
+                     Ms(sum).count(), Ms(r.duration).count());
+}
+
 void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleStyle& style) {
   std::uint64_t fired = 0;
   for (const auto& f : r.faults) fired += f.fired;
@@ -69,6 +88,7 @@ void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleSty
                      headline);
   // Shown on a pass too: "no bug found" must not hide "this was never tested".
   print_blind_spots(out, r, "      ");
+  if ((style.timings || style.verbose) && !r.setup_failed()) print_timings(out, r, "      ");
   if (r.passed && !style.verbose) return;
 
   for (std::size_t i = r.passed ? 0 : 1; i < r.violations.size(); ++i)

@@ -15,9 +15,12 @@ namespace faultline {
 struct ConsoleStyle {
   bool color = false;    // only on a terminal, never with NO_COLOR
   bool verbose = false;  // details for passing scenarios too
+  bool timings = false;  // where the run's time went, phase by phase (also with verbose)
 };
 
 void print_scenario(std::ostream& out, const ScenarioResult& r, const ConsoleStyle& style);
+// One line: the wall time of each phase of the run (RunTimings), their sum and the run's.
+void print_timings(std::ostream& out, const ScenarioResult& r, std::string_view indent);
 // The command that runs the scenario again as it ran (its file, seed and --fault rules).
 [[nodiscard]] std::string rerun_command(const ScenarioResult& r);
 // For every process alive at the timeout: its state, the call it is blocked in, its wait

@@ -3,6 +3,7 @@
 
 #include <fstream>
 #include <stdexcept>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -13,6 +14,13 @@ namespace faultline {
 namespace {
 
 double ms(Duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+// RunTimings' phases by their names in the JSON (and in `run --timings`), in run order.
+constexpr std::pair<const char*, Duration RunTimings::*> kPhases[] = {
+    {"provision", &RunTimings::provision}, {"control_block", &RunTimings::control},
+    {"spawn", &RunTimings::spawn},         {"readiness", &RunTimings::readiness},
+    {"run", &RunTimings::supervise},       {"reap", &RunTimings::reap},
+    {"verdict", &RunTimings::verdict},     {"cleanup", &RunTimings::cleanup}};
 
 nlohmann::json snapshot_json(const ProcessSnapshot& s) {
   return {{"pid", s.pid},         {"command", s.command}, {"state", s.state},
@@ -46,6 +54,8 @@ nlohmann::json to_json(const ScenarioResult& r) {
                                               : nlohmann::json(nullptr);
   j["started_unix_ms"] =
       r.started_unix_ms > 0 ? nlohmann::json(r.started_unix_ms) : nlohmann::json(nullptr);
+  auto& timings = j["timings_ms"] = nlohmann::json::object();
+  for (const auto& [name, phase] : kPhases) timings[name] = ms(r.timings.*phase);
   auto& channels = j["channels"] = nlohmann::json::array();
   for (const auto& c : r.channels)
     channels.push_back(
@@ -168,6 +178,8 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
   // Both absent from the results of an older faultline.
   if (auto t = j.find("started_unix_ms"); t != j.end() && t->is_number())
     r.started_unix_ms = t->get<double>();
+  if (auto t = j.find("timings_ms"); t != j.end() && t->is_object())
+    for (const auto& [name, phase] : kPhases) r.timings.*phase = duration(t->value(name, 0.0));
   for (const auto& cj : j.value("channels", nlohmann::json::array()))
     r.channels.push_back({cj.at("name").get<std::string>(), cj.at("type").get<std::string>(),
                           cj.at("start_ms").get<double>(), cj.at("end_ms").get<double>()});

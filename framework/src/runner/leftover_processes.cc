@@ -147,17 +147,22 @@ std::optional<RunCgroup> RunCgroup::create(std::string_view name) {
     ::rmdir(path.c_str());
     return std::nullopt;
   }
-  return RunCgroup(std::move(path), std::move(procs));
+  // Without it, children join through cgroup.procs as before.
+  UniqueFd dir(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  return RunCgroup(std::move(path), std::move(procs), std::move(dir));
 }
 
-RunCgroup::RunCgroup(fs::path path, UniqueFd procs)
-    : path_(std::move(path)), procs_(std::move(procs)) {}
+RunCgroup::RunCgroup(fs::path path, UniqueFd procs, UniqueFd dir)
+    : path_(std::move(path)), procs_(std::move(procs)), dir_(std::move(dir)) {}
 
 RunCgroup::RunCgroup(RunCgroup&& other) noexcept
-    : path_(std::exchange(other.path_, {})), procs_(std::move(other.procs_)) {}
+    : path_(std::exchange(other.path_, {})),
+      procs_(std::move(other.procs_)),
+      dir_(std::move(other.dir_)) {}
 
 RunCgroup::~RunCgroup() {
   procs_.reset();
+  dir_.reset();
   if (!path_.empty()) (void)end_cgroup(path_);
 }
 

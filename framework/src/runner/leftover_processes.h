@@ -33,13 +33,17 @@ class RunCgroup final {
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
   // Its cgroup.procs, open for writing: a child writes "0" to it before exec to join.
   [[nodiscard]] int procs_fd() const { return procs_.get(); }
+  // The group's folder, open: clone3(CLONE_INTO_CGROUP) starts a child in the group, without
+  // the cost of moving it there (docs/performance.md, "Joining the run's cgroup").
+  [[nodiscard]] int dir_fd() const { return dir_.get(); }
   // Leaves the group alone on destruction (a forked copy of the runner that unwinds).
   void forget() { path_.clear(); }
 
  private:
-  RunCgroup(std::filesystem::path path, UniqueFd procs);
+  RunCgroup(std::filesystem::path path, UniqueFd procs, UniqueFd dir);
   std::filesystem::path path_;
   UniqueFd procs_;
+  UniqueFd dir_;
 };
 
 // Ends every process in the cgroup at `path` and removes the group; one line per process.

@@ -47,6 +47,8 @@ class RunDirectory final : public RunFolder {
 
   // The cgroup.procs of the run's cgroup v2 group, -1 when the machine gave us none.
   [[nodiscard]] int cgroup_procs_fd() const { return cgroup_ ? cgroup_->procs_fd() : -1; }
+  // The group's folder, open (-1 when none): children are started in it (CLONE_INTO_CGROUP).
+  [[nodiscard]] int cgroup_dir_fd() const { return cgroup_ ? cgroup_->dir_fd() : -1; }
 
  private:
   std::filesystem::path path_;

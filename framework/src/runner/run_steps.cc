@@ -356,6 +356,7 @@ LaunchSet LaunchPlanner::plan(ProvisionedRun& run, CompiledControl& control) con
       plan.ready.value = path;
     }
     plan.cgroup_procs = run.dir.cgroup_procs_fd();
+    plan.cgroup_dir = run.dir.cgroup_dir_fd();
     plan.lifetime = p.lifetime;
     plan.stop_signal = p.stop_signal;
     plan.grace = p.grace;

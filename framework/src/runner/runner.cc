@@ -281,8 +281,9 @@ ScenarioResult Runner::run(const Scenario& scenario, const PreflightResult* chec
     supervised = Clock::now();
     result.timings.spawn = supervision.spawn_time;
     result.timings.reap = supervision.reap_time;
-    result.timings.supervise =
-        (supervised - planned) - supervision.spawn_time - supervision.reap_time;
+    result.timings.readiness = supervision.readiness_time;
+    result.timings.supervise = (supervised - planned) - supervision.spawn_time -
+                               supervision.reap_time - supervision.readiness_time;
 
     ended_ms = collect_results(scenario, faults, options_, launch, run, control,
                                std::move(supervision), started, result);

@@ -21,6 +21,9 @@ ScenarioResult every_field_set() {
   r.timed_out = true;
   r.interrupted_by = SIGINT;
   r.started_unix_ms = 1796572800123.456;
+  using std::chrono::microseconds;
+  r.timings = {microseconds(610),  microseconds(420), microseconds(1250), microseconds(3500),
+               microseconds(9000), microseconds(20),  microseconds(330),  microseconds(870)};
   r.channels.push_back({"t", "unix-stream", 0.25, 0.75});
   r.channels.push_back({"q", "posix-mq", 0.75, 1.125});
   ProcessResult p;
@@ -137,6 +140,16 @@ TEST_CASE("A result read back from its JSON writes the same JSON again") {
   CHECK(back.channels.at(1).end_ms == 1.125);
   CHECK(back.repetition == 3);
   CHECK(back.repetitions == 20);
+  // `run -j` hands results over as this JSON: --timings needs every phase back.
+  CHECK(written.at("timings_ms").at("readiness") == 3.5);
+  CHECK(back.timings.provision == std::chrono::microseconds(610));
+  CHECK(back.timings.control == std::chrono::microseconds(420));
+  CHECK(back.timings.spawn == std::chrono::microseconds(1250));
+  CHECK(back.timings.readiness == std::chrono::microseconds(3500));
+  CHECK(back.timings.supervise == std::chrono::microseconds(9000));
+  CHECK(back.timings.reap == std::chrono::microseconds(20));
+  CHECK(back.timings.verdict == std::chrono::microseconds(330));
+  CHECK(back.timings.cleanup == std::chrono::microseconds(870));
 }
 
 TEST_CASE("A JSON document of another shape is refused, not half read") {
