@@ -7,6 +7,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -82,7 +83,13 @@ void write_result(const fs::path& file, const std::vector<ScenarioResult>& resul
 // The worker's whole life: runs what it is sent until the parent closes its end or the run
 // was interrupted, then _exit()s (the parent's objects are not its to destroy).
 [[noreturn]] void worker_main(const std::vector<Scenario>& scenarios, const RunOptions& options,
-                              const fs::path& scratch, int channel) {
+                              const fs::path& scratch, int channel, pid_t parent) {
+  // A parent SIGKILLed takes its workers with it, as one runner would die: their run folders
+  // are then a dead run's, which `faultline gc` and the next run collect (a worker left alone
+  // would finish its scenario and keep its folder "alive" meanwhile). Checked after the
+  // prctl: a parent that died before it would not send the signal.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(3);
   // Own process group: a terminal's Ctrl-C reaches the parent only, which passes it on once
   // (a runner that gets a second SIGINT kills at once, without the grace).
   ::setpgid(0, 0);
@@ -170,6 +177,7 @@ std::vector<ScenarioResult> run_in_parallel(
       throw std::runtime_error(fmt::format("cannot start a runner: {}", std::strerror(errno)));
     UniqueFd mine(pair[0]), theirs(pair[1]);
     std::cout.flush();
+    const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0)
       throw std::runtime_error(fmt::format("cannot start a runner: {}", std::strerror(errno)));
@@ -178,7 +186,7 @@ std::vector<ScenarioResult> run_in_parallel(
       for (const auto& w : workers) ::close(w.channel.get());
       ::close(mine.get());
       ::close(signals.fd());
-      worker_main(scenarios, options, scratch.path(), theirs.get());
+      worker_main(scenarios, options, scratch.path(), theirs.get(), parent);
     }
     workers.push_back({pid, std::move(mine), std::nullopt});
     return workers.back();
