@@ -422,6 +422,30 @@ void block_stop_signals(int, char**, char**) {
   sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
 }
 
+// The commands that start no process have no clean-up to protect: they take SIGINT/SIGTERM
+// as any program does (a `faultline check` of a huge file ends on Ctrl-C).
+void unblock_stop_signals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
+}
+
+// A stop signal that came when no supervisor was there to read it (after the last scenario,
+// while the reports were written, before the first when its input was wrong): the command
+// has cleaned up all the same, and says it was interrupted, as 128+N.
+int with_pending_stop_signal(int status) {
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (sigpending(&pending) != 0) return status;
+  for (int sig : {SIGINT, SIGTERM}) {
+    if (sigismember(&pending, sig) && status != 128 + SIGINT && status != 128 + SIGTERM)
+      return 128 + sig;
+  }
+  return status;
+}
+
 }  // namespace
 
 __attribute__((section(".preinit_array"), used)) void (*const faultline_block_stop_signals)(
@@ -633,9 +657,10 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitInput;
   }
+  if (!*run && !*exec && !*explore) unblock_stop_signals();
   try {
-    if (*run) return cmd_run(run_args);
-    if (*exec) return cli::run_exec(exec_args);
+    if (*run) return with_pending_stop_signal(cmd_run(run_args));
+    if (*exec) return with_pending_stop_signal(cli::run_exec(exec_args));
     if (*check) return cmd_check(check_paths, check_json);
     if (*schema) {
       std::cout << scenario_schema().dump(2) << '\n';
@@ -644,7 +669,7 @@ int main(int argc, char** argv) {
     if (*calls) return cmd_calls(call_name);
     if (*report) return cmd_report(report_file, report_expect_fail);
     if (*gc) return cmd_gc(gc_kept);
-    if (*explore) return cli::run_explore(explore_args);
+    if (*explore) return with_pending_stop_signal(cli::run_explore(explore_args));
     if (*merge) return cli::run_merge(merge_args);
   } catch (const std::exception& e) {
     std::cerr << "faultline: internal error: " << e.what() << '\n';
