@@ -176,6 +176,19 @@ struct RunArgs {
   bool keep = false;
 };
 
+// Without a report file the end of `run` prints counts and verdicts only: a long run need not
+// keep each scenario's fault events, recorded calls and process output until then (about 20 KB
+// of JSON a showcase scenario, most of it fault events).
+void drop_details(ScenarioResult& r) {
+  r.events = {};
+  r.recorded = {};
+  for (auto& p : r.processes) {
+    p.stdout_text = {};
+    p.stderr_text = {};
+  }
+}
+
+
 int cmd_run(const RunArgs& args) {
   Diagnostics diags;
   RunOptions options;
@@ -239,6 +252,8 @@ int cmd_run(const RunArgs& args) {
     r.repetition = static_cast<unsigned>(run % repeat) + 1;
     r.repetitions = repeat;
   };
+  const bool keep_details = !args.json.empty() || !args.junit.empty() || !args.trace.empty() ||
+                            !args.tap.empty() || !args.html.empty();
   std::vector<ScenarioResult> results;
   int interrupted = 0;
   if (args.jobs > 1 && scenarios.size() * repeat > 1) {
@@ -253,6 +268,7 @@ int cmd_run(const RunArgs& args) {
           if (!r.passed) failed[run / repeat] = true;
           print_scenario(std::cout, r, style);
           std::cout.flush();
+          if (!keep_details) drop_details(r);
         },
         &interrupted, [&](std::size_t run) { return !(args.until_fail && failed[run / repeat]); });
   } else {
@@ -263,6 +279,7 @@ int cmd_run(const RunArgs& args) {
         mark(i * repeat + k, results.back());
         print_scenario(std::cout, results.back(), style);
         std::cout.flush();
+        if (!keep_details) drop_details(results.back());
         if ((interrupted = results.back().interrupted_by) != 0) break;
         if (args.until_fail && !results.back().passed) break;
       }
