@@ -139,7 +139,7 @@ void wait_for_exits(std::vector<UniqueFd>& pidfds) {
 
 std::optional<fs::path> RunCgroup::path_for(std::string_view name) {
   auto parent = own_cgroup2();
-  if (!parent) return std::nullopt;
+  if (!parent || ::access(parent->c_str(), W_OK) != 0) return std::nullopt;
   return *parent / std::string(name);
 }
 

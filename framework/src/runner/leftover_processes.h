@@ -21,7 +21,7 @@ namespace faultline {
 class RunCgroup final {
  public:
   // Where the group named `name` goes: <cgroup2 mount><the runner's own group>/<name>, or
-  // nullopt when there is no cgroup2 hierarchy.
+  // nullopt when there is no cgroup2 hierarchy or we may not write to it (not root).
   [[nodiscard]] static std::optional<std::filesystem::path> path_for(std::string_view name);
   // The group at `path` (from path_for), or nullopt when we may not create it (not root, a
   // read-only mount).

@@ -138,7 +138,9 @@ std::vector<std::string> remove_manifest_objects(const std::vector<ManifestEntry
   }
   std::vector<std::string> removed;
   for (const auto& e : manifest) {
-    if (e.kind == "cgroup" || e.kind == "pgroup" || ends_with(e.kind, "-taken")) continue;
+    if (e.kind == "cgroup" || e.kind == "cgroup-failed" || e.kind == "pgroup" ||
+        ends_with(e.kind, "-taken"))
+      continue;
     if (ends_with(e.kind, "-key")) {
       const std::string kind = e.kind.substr(0, e.kind.size() - 4);
       if (settled.count(kind + " " + e.what)) continue;
@@ -302,7 +304,10 @@ RunDirectory::RunDirectory(std::string_view label) {
     // between leaves a record of nothing, never a group without a record).
     if (auto where = RunCgroup::path_for(path_.filename().string())) {
       record("cgroup", where->string());
-      if (auto group = RunCgroup::create(*where)) cgroup_.emplace(std::move(*group));
+      if (auto group = RunCgroup::create(*where))
+        cgroup_.emplace(std::move(*group));
+      else
+        record("cgroup-failed", where->string());  // none made: nothing for gc to end there
     }
   } catch (...) {
     std::error_code ec;
