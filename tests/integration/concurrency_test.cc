@@ -1,7 +1,8 @@
 // Concurrency: eight `faultline run` of the same scenario folder at once, and `run -j 4`, give
 // the verdicts of a serial run (or a setup outcome that names the per-user or system limit
 // that was reached: never a false "caught"), and runs alive at the same time never share a
-// System V key, a path, a port or a POSIX name. Label `concurrency`.
+// System V key, a path, a port or a POSIX name. Label `concurrency`. (The leak guard's
+// program runs in namespaces and a cgroup of its own: tests/support/leak_guard.cc.)
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
@@ -115,13 +116,6 @@ processes:
                      marks.string(), kRuns);
 }
 
-// Our own IPC and mount namespaces (as root), once per process, and a private TMPDIR per
-// test: the leak guard then sees our runs only, not those of test suites running beside us.
-void isolate_once() {
-  static const std::string why_not = faultline::test::isolate_ipc_namespace();
-  if (!why_not.empty()) WARN("the leak guard sees the whole machine: " << why_not);
-}
-
 // The serial verdicts of the showcase, computed once for the test cases that compare.
 const std::map<std::string, Verdict>& serial_verdicts() {
   static const std::map<std::string, Verdict> verdicts_once = [] {
@@ -148,7 +142,6 @@ pid_t start(const std::vector<std::string>& args, int out_fd) {
 
 TEST_CASE("Eight runs of the showcase at once give the serial verdicts and share no name",
           "[integration][concurrency]") {
-  isolate_once();
   PrivateTmpdir tmpdir;
   NothingLeftBehind guard;
   TempDir work("fltest-concurrency");
@@ -192,7 +185,6 @@ TEST_CASE("Eight runs of the showcase at once give the serial verdicts and share
 }
 
 TEST_CASE("run -j 4 of the showcase gives the serial verdicts", "[integration][concurrency]") {
-  isolate_once();
   PrivateTmpdir tmpdir;
   NothingLeftBehind guard;
   TempDir work("fltest-concurrency");
@@ -229,7 +221,6 @@ double median(std::vector<double> v) {
 
 TEST_CASE("A long run keeps the runner's memory and per-scenario time flat",
           "[integration][concurrency][soak]") {
-  isolate_once();
   PrivateTmpdir tmpdir;
   NothingLeftBehind guard;
   const std::size_t count = env_number("FAULTLINE_SOAK_SCENARIOS", 60);

@@ -128,9 +128,14 @@ Leftovers snapshot_leftovers() {
   list_prefixed(tmp && *tmp ? tmp : "/tmp", "faultline-", l.files);
   list_prefixed("/dev/shm", "faultline", l.files);
   list_prefixed("/dev/mqueue", "faultline", l.files);
-  // A run's cgroup v2 group (docs/how-it-works.md, "When the runner dies").
-  list_prefixed("/sys/fs/cgroup", "faultline-", l.files);
-  list_prefixed("/sys/fs/cgroup/unified", "faultline-", l.files);
+  // A run's cgroup v2 group (docs/how-it-works.md, "When the runner dies"): under this test
+  // program's own group where it has one (leak_guard.cc), else the machine's.
+  if (auto own = suite_cgroup()) {
+    list_prefixed(*own, "faultline-", l.files);
+  } else {
+    list_prefixed("/sys/fs/cgroup", "faultline-", l.files);
+    list_prefixed("/sys/fs/cgroup/unified", "faultline-", l.files);
+  }
   return l;
 }
 

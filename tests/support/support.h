@@ -39,6 +39,8 @@ struct Leftovers {
   bool operator==(const Leftovers&) const = default;
 };
 Leftovers snapshot_leftovers();
+// The cgroup v2 group this test program runs in, its own (leak_guard.cc), or nullopt.
+std::optional<std::filesystem::path> suite_cgroup();
 // "" when `after` has nothing that `before` did not; else a description of the difference.
 std::string new_leftovers(const Leftovers& before, const Leftovers& after);
 
