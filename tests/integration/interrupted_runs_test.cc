@@ -143,6 +143,24 @@ std::vector<ProcEntry> live_descendants() {
   return out;
 }
 
+// A leftover process with what tells a dying one (SIGKILL pending, PF_EXITING) or one between
+// clone and exec (comm still "faultline") from a program left running.
+std::string describe_process(const ProcEntry& p) {
+  std::string pending, flags;
+  std::istringstream status(read_text(fmt::format("/proc/{}/status", p.pid)));
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("SigPnd:", 0) == 0 || line.rfind("ShdPnd:", 0) == 0) pending += line + " ";
+  std::string stat = read_text(fmt::format("/proc/{}/stat", p.pid));
+  std::istringstream rest(stat.substr(stat.rfind(')') + 1));
+  std::string field;
+  for (int i = 3; i <= 9 && rest >> field; ++i) flags = field;  // field 9: flags
+  std::string cmdline = read_text(fmt::format("/proc/{}/cmdline", p.pid));
+  for (char& c : cmdline)
+    if (c == '\0') c = ' ';
+  return fmt::format("pid {} ({}) state {} ppid {} flags {} {}cmdline: {}", p.pid, p.comm, p.state,
+                     p.ppid, flags, pending, cmdline);
+}
+
 // What a run can leave on the machine, seen from here.
 struct Leftovers {
   std::vector<std::string> processes, sysv, shm, mqueue, folders, cgroups;
@@ -201,8 +219,7 @@ class LeftoverWatch final {
   [[nodiscard]] Leftovers look() const {
     reap_zombies();
     Leftovers l;
-    for (const auto& p : live_descendants())
-      l.processes.push_back(fmt::format("pid {} ({})", p.pid, p.comm));
+    for (const auto& p : live_descendants()) l.processes.push_back(describe_process(p));
     list_sysv("/proc/sysvipc/shm", "shm", baseline_, l.sysv);
     list_sysv("/proc/sysvipc/msg", "msg", baseline_, l.sysv);
     list_sysv("/proc/sysvipc/sem", "sem", baseline_, l.sysv);
@@ -399,6 +416,10 @@ TEST_CASE("Runners killed at random moments by SIGINT, SIGTERM or SIGKILL leave 
     CHECK(left.total() == 0);
     tally.leftovers[{sig, bucket}] += static_cast<int>(left.total());
     if (left.total() != 0) {
+      // Still there a second later? (A dying process would not be.)
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      std::cout << "after SIGKILL, left by gc, and a second later:\n"
+                << left.describe() << watch.look().describe();
       for (const auto& p : live_descendants()) ::kill(p.pid, SIGKILL);
       (void)run_faultline({"gc"});
     }
