@@ -177,6 +177,19 @@ struct RunArgs {
   bool keep = false;
 };
 
+// Without a report file the end of `run` prints counts and verdicts only: a long run need not
+// keep each scenario's fault events, recorded calls and process output until then (about 20 KB
+// of JSON a showcase scenario, most of it fault events).
+void drop_details(ScenarioResult& r) {
+  r.events = {};
+  r.recorded = {};
+  for (auto& p : r.processes) {
+    p.stdout_text = {};
+    p.stderr_text = {};
+  }
+}
+
+
 int cmd_run(const RunArgs& args) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point began = Clock::now();
@@ -244,6 +257,8 @@ int cmd_run(const RunArgs& args) {
     r.repetition = static_cast<unsigned>(run % repeat) + 1;
     r.repetitions = repeat;
   };
+  const bool keep_details = !args.json.empty() || !args.junit.empty() || !args.trace.empty() ||
+                            !args.tap.empty() || !args.html.empty();
   std::vector<ScenarioResult> results;
   int interrupted = 0;
   if (args.jobs > 1 && scenarios.size() * repeat > 1) {
@@ -258,6 +273,7 @@ int cmd_run(const RunArgs& args) {
           if (!r.passed) failed[run / repeat] = true;
           print_scenario(std::cout, r, style);
           std::cout.flush();
+          if (!keep_details) drop_details(r);
         },
         &interrupted, [&](std::size_t run) { return !(args.until_fail && failed[run / repeat]); });
   } else {
@@ -268,6 +284,7 @@ int cmd_run(const RunArgs& args) {
         mark(i * repeat + k, results.back());
         print_scenario(std::cout, results.back(), style);
         std::cout.flush();
+        if (!keep_details) drop_details(results.back());
         if ((interrupted = results.back().interrupted_by) != 0) break;
         if (args.until_fail && !results.back().passed) break;
       }
@@ -435,6 +452,30 @@ void block_stop_signals(int, char**, char**) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
+}
+
+// The commands that start no process have no clean-up to protect: they take SIGINT/SIGTERM
+// as any program does (a `faultline check` of a huge file ends on Ctrl-C).
+void unblock_stop_signals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
+}
+
+// A stop signal that came when no supervisor was there to read it (after the last scenario,
+// while the reports were written, before the first when its input was wrong): the command
+// has cleaned up all the same, and says it was interrupted, as 128+N.
+int with_pending_stop_signal(int status) {
+  sigset_t pending;
+  sigemptyset(&pending);
+  if (sigpending(&pending) != 0) return status;
+  for (int sig : {SIGINT, SIGTERM}) {
+    if (sigismember(&pending, sig) && status != 128 + SIGINT && status != 128 + SIGTERM)
+      return 128 + sig;
+  }
+  return status;
 }
 
 }  // namespace
@@ -650,9 +691,10 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitInput;
   }
+  if (!*run && !*exec && !*explore) unblock_stop_signals();
   try {
-    if (*run) return cmd_run(run_args);
-    if (*exec) return cli::run_exec(exec_args);
+    if (*run) return with_pending_stop_signal(cmd_run(run_args));
+    if (*exec) return with_pending_stop_signal(cli::run_exec(exec_args));
     if (*check) return cmd_check(check_paths, check_json);
     if (*schema) {
       std::cout << scenario_schema().dump(2) << '\n';
@@ -661,7 +703,7 @@ int main(int argc, char** argv) {
     if (*calls) return cmd_calls(call_name);
     if (*report) return cmd_report(report_file, report_expect_fail);
     if (*gc) return cmd_gc(gc_kept);
-    if (*explore) return cli::run_explore(explore_args);
+    if (*explore) return with_pending_stop_signal(cli::run_explore(explore_args));
     if (*merge) return cli::run_merge(merge_args);
   } catch (const std::exception& e) {
     std::cerr << "faultline: internal error: " << e.what() << '\n';

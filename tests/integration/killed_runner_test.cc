@@ -150,7 +150,8 @@ processes:
   REQUIRE(!run_dir.empty());
   std::ifstream manifest_in(run_dir + "/manifest");
   std::string manifest((std::istreambuf_iterator<char>(manifest_in)), {});
-  const bool has_cgroup = manifest.find("cgroup ") != std::string::npos;
+  const bool has_cgroup = manifest.find("cgroup ") != std::string::npos &&
+                          manifest.find("cgroup-failed ") == std::string::npos;
   CHECK(manifest.find("pgroup ") != std::string::npos);
   kill(runner, SIGKILL);
   reap(runner);

@@ -3,6 +3,9 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include <fmt/format.h>
 
 #include "processes/spawn_program.h"
 #include "util/unique_fd.h"
@@ -123,9 +128,14 @@ Leftovers snapshot_leftovers() {
   list_prefixed(tmp && *tmp ? tmp : "/tmp", "faultline-", l.files);
   list_prefixed("/dev/shm", "faultline", l.files);
   list_prefixed("/dev/mqueue", "faultline", l.files);
-  // A run's cgroup v2 group (docs/how-it-works.md, "When the runner dies").
-  list_prefixed("/sys/fs/cgroup", "faultline-", l.files);
-  list_prefixed("/sys/fs/cgroup/unified", "faultline-", l.files);
+  // A run's cgroup v2 group (docs/how-it-works.md, "When the runner dies"): under this test
+  // program's own group where it has one (leak_guard.cc), else the machine's.
+  if (auto own = suite_cgroup()) {
+    list_prefixed(*own, "faultline-", l.files);
+  } else {
+    list_prefixed("/sys/fs/cgroup", "faultline-", l.files);
+    list_prefixed("/sys/fs/cgroup/unified", "faultline-", l.files);
+  }
   return l;
 }
 
@@ -155,6 +165,71 @@ PrivateTmpdir::~PrivateTmpdir() {
   } else {
     ::unsetenv("TMPDIR");
   }
+}
+
+std::string isolate_ipc_namespace() {
+  auto failed = [](const char* what) { return fmt::format("{}: {}", what, std::strerror(errno)); };
+  if (::unshare(CLONE_NEWIPC | CLONE_NEWNS) != 0) return failed("unshare(IPC, mount)");
+  // Our mounts stay ours: nothing propagates back to the machine's namespace.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    return failed("mount --make-rprivate /");
+  if (::mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+    return failed("mount tmpfs on /dev/shm");
+  // A message-queue file system shows the queues of the IPC namespace that mounts it.
+  if (::mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
+    return failed("mount mqueue on /dev/mqueue");
+  return "";
+}
+
+namespace {
+// The cgroup2 folder this process is in, or nullopt.
+std::optional<fs::path> own_cgroup2() {
+  std::ifstream mounts("/proc/self/mountinfo");
+  std::string line;
+  std::optional<fs::path> mount;
+  while (std::getline(mounts, line)) {
+    auto dash = line.find(" - ");
+    if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0) continue;
+    std::istringstream head(line.substr(0, dash));
+    std::string id, parent, dev, root, point;
+    if (head >> id >> parent >> dev >> root >> point && root == "/") {
+      mount = point;
+      break;
+    }
+  }
+  if (!mount) return std::nullopt;
+  std::ifstream groups("/proc/self/cgroup");
+  while (std::getline(groups, line)) {
+    if (line.rfind("0::", 0) == 0) return *mount / fs::path(line.substr(3)).relative_path();
+  }
+  return std::nullopt;
+}
+
+bool write_pid(const fs::path& group) {
+  std::ofstream procs(group / "cgroup.procs");
+  procs << ::getpid() << '\n';
+  procs.flush();
+  return static_cast<bool>(procs);
+}
+}  // namespace
+
+OwnCgroup::OwnCgroup(std::string_view prefix) {
+  auto current = own_cgroup2();
+  if (!current) return;
+  fs::path mine = *current / fmt::format("{}-{}", prefix, ::getpid());
+  if (::mkdir(mine.c_str(), 0755) != 0) return;
+  if (!write_pid(mine)) {
+    ::rmdir(mine.c_str());
+    return;
+  }
+  previous_ = *current;
+  path_ = mine;
+}
+
+OwnCgroup::~OwnCgroup() {
+  if (!path_) return;
+  (void)write_pid(previous_);
+  ::rmdir(path_->c_str());
 }
 
 }  // namespace faultline::test

@@ -39,6 +39,8 @@ struct Leftovers {
   bool operator==(const Leftovers&) const = default;
 };
 Leftovers snapshot_leftovers();
+// The cgroup v2 group this test program runs in, its own (leak_guard.cc), or nullopt.
+std::optional<std::filesystem::path> suite_cgroup();
 // "" when `after` has nothing that `before` did not; else a description of the difference.
 std::string new_leftovers(const Leftovers& before, const Leftovers& after);
 
@@ -72,6 +74,30 @@ class PrivateTmpdir final {
  private:
   TempDir dir_;
   std::optional<std::string> previous_;
+};
+
+// Moves this process into IPC and mount namespaces of its own, with a fresh /dev/shm and
+// /dev/mqueue: every System V object, POSIX shared-memory object and message queue it and
+// its children see from then on is one of theirs, and theirs are invisible to the rest of
+// the machine. Needs root (CAP_SYS_ADMIN) and a single thread. Returns "" when done, else why
+// not (the process is then left as it was, or with only the IPC namespace changed).
+std::string isolate_ipc_namespace();
+
+// A cgroup v2 group of this process's own, made under the one it is in and joined for the
+// scope, so that the groups runs make (docs/how-it-works.md, "When the runner dies") land
+// under it; path() is nullopt when the machine gives us none (not root, no cgroup2). On
+// destruction the process goes back to its old group and removes this one.
+class OwnCgroup final {
+ public:
+  explicit OwnCgroup(std::string_view prefix);
+  ~OwnCgroup();
+  OwnCgroup(const OwnCgroup&) = delete;
+  OwnCgroup& operator=(const OwnCgroup&) = delete;
+  [[nodiscard]] const std::optional<std::filesystem::path>& path() const { return path_; }
+
+ private:
+  std::optional<std::filesystem::path> path_;
+  std::filesystem::path previous_;
 };
 
 // A scenario file in a fresh temporary folder, removed on destruction.

@@ -25,7 +25,7 @@ std::string ftruncate_hint(int err) {
 
 std::unique_ptr<Channel> make_shm_backed(const ChannelSpec& spec, RunFolder& dir,
                                          std::uint64_t size) {
-  std::string name = posix_ipc_name(spec.name);
+  std::string name = reserve_posix_name(dir, "posix-shm", spec.name);
   UniqueFd fd(::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd) {
     int err = errno;

@@ -24,7 +24,7 @@ std::string msgget_hint(int err) {
 
 std::unique_ptr<Channel> make_msgqueue_channel(const ChannelSpec& spec, RunFolder& dir) {
   auto object = create_sysv_object(
-      spec, dir, "msgget(IPC_CREAT|IPC_EXCL|0600)",
+      spec, dir, "msg", "msgget(IPC_CREAT|IPC_EXCL|0600)",
       [](key_t key) { return ::msgget(key, IPC_CREAT | IPC_EXCL | 0600); }, msgget_hint);
   return adopt_sysv_object(spec, dir, "msg", object);
 }

@@ -74,7 +74,7 @@ std::unique_ptr<Channel> make_posix_mq_channel(const ChannelSpec& spec, RunFolde
       spec.size ? static_cast<long>(spec.size)
                 : std::min(kDefaultMessageSize,
                            read_limit("/proc/sys/fs/mqueue/msgsize_max", kDefaultMessageSize));
-  std::string name = posix_ipc_name(spec.name);
+  std::string name = reserve_posix_name(dir, "posix-mq", spec.name);
   mqd_t q = ::mq_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &attr);
   if (q == static_cast<mqd_t>(-1)) {
     int err = errno;

@@ -1,6 +1,7 @@
 // POSIX-named channel support; see posix_named_channel.h.
 #include "channels/posix_named_channel.h"
 
+#include "channels/ipc_names.h"
 #include "channels/run_folder.h"
 
 namespace faultline {
@@ -28,12 +29,17 @@ void PosixNamedChannel::remove() noexcept {
   }
 }
 
-std::unique_ptr<PosixNamedChannel> adopt_posix_object(const ChannelSpec& spec, RunFolder& dir,
+std::string reserve_posix_name(RunFolder& dir, std::string_view kind,
+                               std::string_view channel_name) {
+  std::string name = posix_ipc_name(channel_name);
+  dir.record(kind, name);
+  return name;
+}
+
+std::unique_ptr<PosixNamedChannel> adopt_posix_object(const ChannelSpec& spec, RunFolder&,
                                                       std::string kind, std::string name,
                                                       std::map<std::string, std::string> extra) {
-  auto channel = std::make_unique<PosixNamedChannel>(spec, kind, name, std::move(extra));
-  dir.record(kind, name);
-  return channel;
+  return std::make_unique<PosixNamedChannel>(spec, kind, name, std::move(extra));
 }
 
 }  // namespace faultline

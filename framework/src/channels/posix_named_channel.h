@@ -27,8 +27,13 @@ class PosixNamedChannel final : public Channel {
   bool removed_ = false;
 };
 
-// Wraps the newly created object in a channel and records it in the manifest; if recording
-// fails, the object is removed again before the error propagates.
+// A fresh name for a channel's object (posix_ipc_name), recorded in the manifest as `kind`
+// before the object is made: a runner killed right after mq_open/shm_open leaves a record of
+// it for `faultline gc` (a record of a name never made removes nothing).
+[[nodiscard]] std::string reserve_posix_name(RunFolder& dir, std::string_view kind,
+                                             std::string_view channel_name);
+
+// Wraps the newly created object, whose name reserve_posix_name recorded, in a channel.
 [[nodiscard]] std::unique_ptr<PosixNamedChannel> adopt_posix_object(
     const ChannelSpec& spec, RunFolder& dir, std::string kind, std::string name,
     std::map<std::string, std::string> extra = {});

@@ -73,4 +73,16 @@ bool remove_recorded_object(std::string_view kind, std::string_view what) {
   return false;
 }
 
+std::string remove_sysv_object_by_key(std::string_view kind, std::string_view key_text) {
+  key_t key = 0;
+  if (!parse_number(key_text, key) || key == IPC_PRIVATE) return "";
+  int id = kind == "msg"   ? msgget(key, 0)
+           : kind == "shm" ? shmget(key, 0, 0)
+           : kind == "sem" ? semget(key, 0, 0)
+                           : -1;
+  if (id < 0) return "";
+  std::string what = std::to_string(id) + " " + std::string(key_text);
+  return remove_sysv(kind, what) ? what : "";
+}
+
 }  // namespace faultline

@@ -30,4 +30,9 @@ class RunFolder {
 // Removes one manifest entry's object; true when something was removed.
 bool remove_recorded_object(std::string_view kind, std::string_view what);
 
+// Removes the System V object of kind "msg", "shm" or "sem" that has `key` (decimal), one
+// whose key was recorded before it was made and whose id never was (its runner was killed in
+// between). Returns "ID KEY" of what it removed, "" when there was none.
+std::string remove_sysv_object_by_key(std::string_view kind, std::string_view key);
+
 }  // namespace faultline

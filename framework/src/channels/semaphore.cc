@@ -42,7 +42,7 @@ std::string semget_hint(int err) {
 std::unique_ptr<Channel> make_semaphore_channel(const ChannelSpec& spec, RunFolder& dir) {
   std::uint32_t count = spec.count ? spec.count : kDefaultCount;
   auto object = create_sysv_object(
-      spec, dir, fmt::format("semget(count {}, IPC_CREAT|IPC_EXCL|0600)", count),
+      spec, dir, "sem", fmt::format("semget(count {}, IPC_CREAT|IPC_EXCL|0600)", count),
       [count](key_t key) {
         return ::semget(key, static_cast<int>(count), IPC_CREAT | IPC_EXCL | 0600);
       },

@@ -31,7 +31,7 @@ std::string shmget_hint(int err) {
 std::unique_ptr<Channel> make_shm_channel(const ChannelSpec& spec, RunFolder& dir) {
   std::uint64_t size = spec.size ? spec.size : kDefaultSize;
   auto object = create_sysv_object(
-      spec, dir, fmt::format("shmget(size {}, IPC_CREAT|IPC_EXCL|0600)", size),
+      spec, dir, "shm", fmt::format("shmget(size {}, IPC_CREAT|IPC_EXCL|0600)", size),
       [size](key_t key) { return ::shmget(key, size, IPC_CREAT | IPC_EXCL | 0600); }, shmget_hint);
   return adopt_sysv_object(spec, dir, "shm", object, {{"size", std::to_string(size)}});
 }

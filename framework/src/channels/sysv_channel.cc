@@ -46,8 +46,8 @@ void SysvChannel::remove() noexcept {
   }
 }
 
-SysvObject create_sysv_object(const ChannelSpec& spec, RunFolder& dir, std::string_view call,
-                              const std::function<int(key_t)>& create,
+SysvObject create_sysv_object(const ChannelSpec& spec, RunFolder& dir, std::string_view kind,
+                              std::string_view call, const std::function<int(key_t)>& create,
                               const std::function<std::string(int)>& hint) {
   for (int file = 0; file < kKeyFiles; ++file) {
     auto key_file = dir.make_key_file(spec.name);
@@ -58,10 +58,12 @@ SysvObject create_sysv_object(const ChannelSpec& spec, RunFolder& dir, std::stri
         int err = errno;
         throw_call_failure(spec, fmt::format("ftok({}, {})", key_file.string(), project), err);
       }
+      dir.record(fmt::format("{}-key", kind), std::to_string(key));
       int id = create(key);
       if (id >= 0) return {key, id};
       int err = errno;
       if (err != EEXIST) throw_call_failure(spec, call, err, hint(err));
+      dir.record(fmt::format("{}-taken", kind), std::to_string(key));
     }
   }
   throw_channel_failure(

@@ -43,8 +43,11 @@ class SysvChannel final : public Channel {
 // of `dir`. A key already in use (EEXIST: another run's file shares our inode's low 16 bits)
 // is retried with another project id, then another key file. Other errors throw a
 // ChannelError naming `call`, with `hint(errno)` appended.
+// Each key is recorded ("KIND-key KEY", kind "msg", "shm" or "sem") before the object is
+// made, and "KIND-taken KEY" when it belonged to someone else, so that gc finds an object a
+// runner killed before adopt_sysv_object left behind.
 [[nodiscard]] SysvObject create_sysv_object(const ChannelSpec& spec, RunFolder& dir,
-                                            std::string_view call,
+                                            std::string_view kind, std::string_view call,
                                             const std::function<int(key_t)>& create,
                                             const std::function<std::string(int)>& hint);
 

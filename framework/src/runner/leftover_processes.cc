@@ -137,10 +137,13 @@ void wait_for_exits(std::vector<UniqueFd>& pidfds) {
 
 }  // namespace
 
-std::optional<RunCgroup> RunCgroup::create(std::string_view name) {
+std::optional<fs::path> RunCgroup::path_for(std::string_view name) {
   auto parent = own_cgroup2();
-  if (!parent) return std::nullopt;
-  fs::path path = *parent / std::string(name);
+  if (!parent || ::access(parent->c_str(), W_OK) != 0) return std::nullopt;
+  return *parent / std::string(name);
+}
+
+std::optional<RunCgroup> RunCgroup::create(fs::path path) {
   if (::mkdir(path.c_str(), 0755) != 0) return std::nullopt;
   UniqueFd procs(::open((path / "cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
   if (!procs) {

@@ -20,9 +20,12 @@ namespace faultline {
 // daemons that left their process group with setsid() and cleared their environment.
 class RunCgroup final {
  public:
-  // <cgroup2 mount><the runner's own group>/<name>, or nullopt when there is no cgroup2
-  // hierarchy or we may not create groups in it (not root, a read-only mount).
-  [[nodiscard]] static std::optional<RunCgroup> create(std::string_view name);
+  // Where the group named `name` goes: <cgroup2 mount><the runner's own group>/<name>, or
+  // nullopt when there is no cgroup2 hierarchy or we may not write to it (not root).
+  [[nodiscard]] static std::optional<std::filesystem::path> path_for(std::string_view name);
+  // The group at `path` (from path_for), or nullopt when we may not create it (not root, a
+  // read-only mount).
+  [[nodiscard]] static std::optional<RunCgroup> create(std::filesystem::path path);
   RunCgroup(RunCgroup&& other) noexcept;
   RunCgroup& operator=(RunCgroup&&) = delete;
   RunCgroup(const RunCgroup&) = delete;

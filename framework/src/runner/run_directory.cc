@@ -2,7 +2,11 @@
 #include "runner/run_directory.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,6 +15,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <optional>
+#include <random>
+#include <set>
 #include <sstream>
 #include <system_error>
 #include <utility>
@@ -22,9 +28,13 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kPrefix = "faultline-";
+// A run folder is made as faultline-new.PID.START.XXXXXX (a '.' is never in a label), gets its
+// owner file, and is renamed to its name: so a folder without an owner file names its maker.
+constexpr std::string_view kStagingPrefix = "faultline-new.";
 constexpr std::size_t kMaxLabel = 40;
-// A folder without an owner file is either being created right now or was left by a runner
-// killed between mkdtemp() and writing the file; only the second kind is this old.
+// A folder without an owner file nor a maker in its name (made by an older faultline) is
+// either being created right now or was left by a runner killed before it wrote the file;
+// only the second kind is this old.
 constexpr auto kOwnerlessGrace = std::chrono::seconds(60);
 
 fs::path temp_root() {
@@ -109,16 +119,81 @@ std::vector<std::string> end_processes_of(const fs::path& dir,
   return ended;
 }
 
-// Removes what the manifest of `dir` lists, then `dir`; one line per removed thing.
-std::vector<std::string> remove_run_directory(const fs::path& dir) {
+bool ends_with(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
+// Removes the objects a manifest lists (not its processes: those are ended before); one line
+// per removed object. A System V key recorded before its object was made ("msg-key KEY")
+// counts only when no id was recorded for it ("msg ID KEY") and it was not found to be
+// someone else's ("msg-taken KEY"): its runner was killed between making and recording.
+std::vector<std::string> remove_manifest_objects(const std::vector<ManifestEntry>& manifest) {
+  std::set<std::string> settled;  // "msg KEY": the key's object is recorded, or not ours
+  for (const auto& e : manifest) {
+    if (e.kind == "msg" || e.kind == "shm" || e.kind == "sem") {
+      settled.insert(e.kind + " " + e.what.substr(e.what.find(' ') + 1));
+    } else if (ends_with(e.kind, "-taken")) {
+      settled.insert(e.kind.substr(0, e.kind.size() - 6) + " " + e.what);
+    }
+  }
   std::vector<std::string> removed;
-  for (const auto& e : read_manifest(dir)) {
-    if (e.kind == "cgroup" || e.kind == "pgroup") continue;  // processes, ended before
+  for (const auto& e : manifest) {
+    if (e.kind == "cgroup" || e.kind == "cgroup-failed" || e.kind == "pgroup" ||
+        ends_with(e.kind, "-taken"))
+      continue;
+    if (ends_with(e.kind, "-key")) {
+      const std::string kind = e.kind.substr(0, e.kind.size() - 4);
+      if (settled.count(kind + " " + e.what)) continue;
+      if (auto what = remove_sysv_object_by_key(kind, e.what); !what.empty())
+        removed.push_back(kind + " " + what);
+      continue;
+    }
     if (remove_recorded_object(e.kind, e.what)) removed.push_back(e.kind + " " + e.what);
   }
+  return removed;
+}
+
+// Removes what the manifest of `dir` lists, then `dir`; one line per removed thing.
+std::vector<std::string> remove_run_directory(const fs::path& dir) {
+  std::vector<std::string> removed = remove_manifest_objects(read_manifest(dir));
   std::error_code ec;
   fs::remove_all(dir, ec);
   return removed;
+}
+
+// Whether the process is on its way out: SIGKILL pending (SigPnd, ShdPnd of
+// /proc/PID/status), or already exiting (PF_EXITING in the flags of /proc/PID/stat).
+bool dying(pid_t pid) {
+  constexpr unsigned long long kSigkillBit = 1ULL << (SIGKILL - 1);
+  constexpr unsigned long kPfExiting = 0x4;
+  std::ifstream status(fmt::format("/proc/{}/status", pid));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("SigPnd:", 0) != 0 && line.rfind("ShdPnd:", 0) != 0) continue;
+    unsigned long long mask = 0;
+    auto text = std::string_view(line).substr(7);
+    while (!text.empty() && text.front() == '\t') text.remove_prefix(1);
+    if (std::from_chars(text.data(), text.data() + text.size(), mask, 16).ec == std::errc() &&
+        (mask & kSigkillBit))
+      return true;
+  }
+  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+  if (!std::getline(stat, line)) return false;
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return false;
+  std::istringstream fields(line.substr(close + 1));
+  std::string skip;
+  for (int field = 3; field < 9; ++field) fields >> skip;  // state .. tpgid
+  unsigned long flags = 0;
+  return (fields >> flags) && (flags & kPfExiting);
+}
+
+// Waits (a few seconds at most) until the process has exited; true when it has.
+bool wait_until_gone(pid_t pid) {
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) return errno == ESRCH;
+  pollfd p{pidfd.get(), POLLIN, 0};
+  return ::poll(&p, 1, 5000) == 1;
 }
 
 enum class Owner { alive, dead, unknown };
@@ -143,6 +218,23 @@ std::pair<Owner, std::string> owner_of(const fs::path& dir, const struct stat& d
     // A runner writes nothing else before its owner file: a folder holding more was made by
     // someone else under our name pattern, and is not ours to remove.
     if (!holds_at_most_unfinished_owner(dir)) return {Owner::unknown, ""};
+    // A folder being made: its maker's pid and start time are in its name.
+    std::string name = dir.filename().string();
+    if (name.rfind(kStagingPrefix, 0) == 0) {
+      std::string_view rest = std::string_view(name).substr(kStagingPrefix.size());
+      auto dot = rest.find('.');
+      pid_t maker_pid = 0;
+      if (dot != std::string_view::npos && parse_number(rest.substr(0, dot), maker_pid) &&
+          maker_pid > 0 &&
+          parse_number(rest.substr(dot + 1, rest.find('.', dot + 1) - dot - 1), start_time)) {
+        pid = std::to_string(maker_pid);
+        auto maker = read_identity(pid);
+        const bool alive =
+            maker && maker->start_time == start_time && maker->state != 'Z' && maker->state != 'X';
+        return {alive ? Owner::alive : Owner::dead,
+                fmt::format("its maker, pid {}, died before it was named", pid)};
+      }
+    }
     auto age = std::chrono::system_clock::now() -
                std::chrono::system_clock::from_time_t(dir_stat.st_mtime);
     return {age > kOwnerlessGrace ? Owner::dead : Owner::unknown, "no owner recorded"};
@@ -158,6 +250,11 @@ std::pair<Owner, std::string> owner_of(const fs::path& dir, const struct stat& d
   if (identity->state == 'Z' || identity->state == 'X') {
     return {Owner::dead, fmt::format("runner pid {} has exited", pid)};
   }
+  // A runner being killed (a worker of `run -j` whose parent was SIGKILLed gets SIGKILL as
+  // its death signal) cannot clean up any more: wait for it to be gone, then collect.
+  if (dying(number) && wait_until_gone(number)) {
+    return {Owner::dead, fmt::format("runner pid {} was killed", pid)};
+  }
   return {Owner::alive, ""};
 }
 
@@ -169,34 +266,62 @@ void write_file(const fs::path& path, std::string_view content) {
   }
 }
 
+// Renames `from` to <its folder>/<stem>XXXXXX with six random letters or digits, never over
+// an existing folder (RENAME_NOREPLACE), as mkdtemp would have named it.
+fs::path rename_to_free_name(const fs::path& from, const std::string& stem) {
+  static constexpr std::string_view kLetters =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::random_device random;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    std::string name = stem;
+    for (int i = 0; i < 6; ++i) name += kLetters[random() % kLetters.size()];
+    fs::path to = from.parent_path() / name;
+    if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return to;
+    if (errno != EEXIST) {
+      throw std::system_error(errno, std::generic_category(),
+                              "rename " + from.string() + " to " + to.string());
+    }
+  }
+  throw std::system_error(EEXIST, std::generic_category(), "no free name for " + from.string());
+}
+
 }  // namespace
 
 RunDirectory::RunDirectory(std::string_view label) {
-  std::string templ =
-      (temp_root() / (std::string(kPrefix) + sanitise(label, kMaxLabel) + "-XXXXXX")).string();
-  if (::mkdtemp(templ.data()) == nullptr) {
+  auto self = read_identity("self");
+  if (!self) throw std::system_error(EIO, std::generic_category(), "read /proc/self/stat");
+  // Made under a name that says who makes it, so that a runner killed before its owner file
+  // is written leaves a folder gc can tell dead (see kStagingPrefix).
+  std::string staging =
+      (temp_root() / fmt::format("{}{}.{}.XXXXXX", kStagingPrefix, ::getpid(), self->start_time))
+          .string();
+  if (::mkdtemp(staging.data()) == nullptr) {
     throw std::system_error(
         errno, std::generic_category(),
-        "cannot create the run directory " + templ + " (set TMPDIR to a writable folder)");
+        "cannot create the run directory " + staging + " (set TMPDIR to a writable folder)");
   }
-  path_ = templ;
+  path_ = staging;
   creator_ = ::getpid();
   try {
-    auto self = read_identity("self");
-    if (!self) throw std::system_error(EIO, std::generic_category(), "read /proc/self/stat");
     // Written under another name and renamed, so gc never reads half an owner file.
     write_file(path_ / "owner.new", fmt::format("{} {}\n", ::getpid(), self->start_time));
     fs::rename(path_ / "owner.new", path_ / "owner");
+    path_ = rename_to_free_name(path_, std::string(kPrefix) + sanitise(label, kMaxLabel) + "-");
     manifest_.reset(
         ::open((path_ / "manifest").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
     if (!manifest_) {
       throw std::system_error(errno, std::generic_category(),
                               "create " + path_.string() + "/manifest");
     }
-    // Named like the folder: unique, and recorded before any process can join it.
-    if (auto group = RunCgroup::create(path_.filename().string()))
-      cgroup_.emplace(std::move(*group));
-    if (cgroup_) record("cgroup", cgroup_->path().string());
+    // Named like the folder: unique, and recorded before it is made (a runner killed in
+    // between leaves a record of nothing, never a group without a record).
+    if (auto where = RunCgroup::path_for(path_.filename().string())) {
+      record("cgroup", where->string());
+      if (auto group = RunCgroup::create(*where))
+        cgroup_.emplace(std::move(*group));
+      else
+        record("cgroup-failed", where->string());  // none made: nothing for gc to end there
+    }
   } catch (...) {
     std::error_code ec;
     fs::remove_all(path_, ec);
@@ -215,9 +340,7 @@ RunDirectory::~RunDirectory() {
     (void)remove_run_directory(path_);
     return;
   }
-  for (const auto& e : read_manifest(path_)) {
-    if (e.kind != "cgroup" && e.kind != "pgroup") (void)remove_recorded_object(e.kind, e.what);
-  }
+  (void)remove_manifest_objects(read_manifest(path_));
   // Last: only a folder whose objects are gone is marked kept (gc removes it with plain rm).
   try {
     write_file(path_ / kKeptMarker,

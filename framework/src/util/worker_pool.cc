@@ -4,6 +4,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -70,7 +71,14 @@ struct Worker {
 
 // The worker's whole life: runs what it is sent until the parent closes its end or a job
 // says stop, then _exit()s (the parent's objects are not its to destroy).
-[[noreturn]] void worker_main(const WorkerPoolJobs& jobs, int channel, const sigset_t& mask) {
+[[noreturn]] void worker_main(const WorkerPoolJobs& jobs, int channel, const sigset_t& mask,
+                              pid_t parent) {
+  // A parent SIGKILLed takes its workers with it, as one runner would die: their run folders
+  // are then a dead run's, which `faultline gc` and the next run collect (a worker left alone
+  // would finish its job and keep its folder "alive" meanwhile). Checked after the prctl: a
+  // parent that died before it would not send the signal.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) ::_exit(3);
   // Its own process group: a terminal's Ctrl-C reaches the parent only, which passes it on.
   ::setpgid(0, 0);
   ::sigprocmask(SIG_SETMASK, &mask, nullptr);
@@ -151,6 +159,7 @@ class Pool final {
     UniqueFd mine(pair[0]), theirs(pair[1]);
     std::cout.flush();
     std::cerr.flush();
+    const pid_t parent = ::getpid();
     const auto fork_start = Clock::now();
     const pid_t pid = ::fork();
     if (pid < 0)
@@ -160,7 +169,7 @@ class Pool final {
       for (const auto& w : workers_) ::close(w.channel.get());
       ::close(mine.get());
       ::close(signals_.fd());
-      worker_main(jobs_, theirs.get(), signals_.before());
+      worker_main(jobs_, theirs.get(), signals_.before(), parent);
     }
     if (jobs_.forked)
       jobs_.forked(std::chrono::duration<double, std::milli>(Clock::now() - fork_start).count());

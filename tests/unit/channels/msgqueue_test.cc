@@ -2,6 +2,11 @@
 #include <sys/msg.h>
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include <fmt/format.h>
 
 #include "channel_test_support.h"
 #include "channels/channel.h"
@@ -61,7 +66,7 @@ TEST_CASE("A SysV key another program already uses is retried with a different k
   int squatter = -1;
   auto spec = spec_of("q", ChannelType::msgqueue);
   auto object = create_sysv_object(
-      spec, dir, "msgget",
+      spec, dir, "msg", "msgget",
       [&](key_t key) {
         tried.push_back(key);
         // The first key is taken by someone else before we get to it.
@@ -76,6 +81,13 @@ TEST_CASE("A SysV key another program already uses is retried with a different k
   CHECK(tried[0] != tried[1]);
   CHECK(object.key == tried[1]);
   CHECK(ipcs_knows("q", std::to_string(object.id)));
+  // Each key is recorded before its object is made, and the one found taken says so, so that
+  // gc never removes the squatter's object, and finds ours even before its id was recorded.
+  std::ifstream in(dir.path() / "manifest");
+  std::string manifest((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK_THAT(manifest, Catch::Contains(fmt::format("msg-key {0}\nmsg-taken {0}\nmsg-key {1}\n"
+                                                   "msg {2} {1}\n",
+                                                   tried[0], tried[1], object.id)));
 }
 
 }  // namespace

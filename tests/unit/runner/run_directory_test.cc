@@ -278,6 +278,76 @@ TEST_CASE("gc leaves an old folder without owner that holds what no runner write
   CHECK(contains(removed, "no owner recorded"));
 }
 
+// This process's start time (field 22 of /proc/self/stat).
+std::string own_start_time() {
+  std::string stat_line = read_file("/proc/self/stat");
+  std::istringstream after_name(stat_line.substr(stat_line.rfind(')') + 2));
+  std::string field;
+  for (int n = 3; n <= 22; ++n) after_name >> field;
+  return field;
+}
+
+TEST_CASE("gc removes at once a folder whose maker died before it wrote its owner") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  // A runner killed between mkdtemp() and its owner file: its pid and start time are in the
+  // folder's name. Our pid with another start time: that runner is gone.
+  std::string dead = (tmp.path() / fmt::format("faultline-new.{}.1.XXXXXX", getpid())).string();
+  std::string alive =
+      (tmp.path() / fmt::format("faultline-new.{}.{}.XXXXXX", getpid(), own_start_time())).string();
+  REQUIRE(mkdtemp(dead.data()) != nullptr);
+  REQUIRE(mkdtemp(alive.data()) != nullptr);
+  auto removed = collect_garbage();
+  CHECK_FALSE(fs::exists(dead));
+  CHECK(contains(removed, "died before it was named"));
+  CHECK(fs::exists(alive));  // its maker (we) still runs
+  fs::remove(alive);
+}
+
+TEST_CASE("A run directory is made under its maker's name and renamed when its owner is written") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  RunDirectory dir("staged");
+  CHECK(fs::exists(dir.path() / "owner"));
+  CHECK(dir.path().filename().string().rfind("faultline-staged-", 0) == 0);
+  for (const auto& e : fs::directory_iterator(tmp.path()))
+    CHECK(e.path().filename().string().rfind("faultline-new.", 0) != 0);
+}
+
+TEST_CASE("gc removes a System V object whose key was recorded but whose id was not") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  RunDirectory dir("key-only");
+  // What a runner killed between msgget() and recording the id leaves: the key alone.
+  key_t key = ftok(dir.make_key_file("q").c_str(), 'F');
+  dir.record("msg-key", std::to_string(key));
+  int id = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
+  REQUIRE(id >= 0);
+  std::ofstream(dir.path() / "owner", std::ios::trunc) << getpid() << " 1\n";
+  auto removed = collect_garbage();
+  CHECK_FALSE(ipcs_knows("q", std::to_string(id)));
+  CHECK(contains(removed, fmt::format("removed msg {} {}", id, key)));
+  if (ipcs_knows("q", std::to_string(id))) msgctl(id, IPC_RMID, nullptr);
+}
+
+TEST_CASE("gc leaves alone the object of a key a run found taken") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  TempDir other("fltest-other");
+  key_t key = ftok(other.path().c_str(), 'F');
+  int theirs = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
+  REQUIRE(theirs >= 0);
+  {
+    RunDirectory dir("key-taken");
+    dir.record("msg-key", std::to_string(key));  // tried, EEXIST: someone else's
+    dir.record("msg-taken", std::to_string(key));
+    std::ofstream(dir.path() / "owner", std::ios::trunc) << getpid() << " 1\n";
+    (void)collect_garbage();
+  }
+  CHECK(ipcs_knows("q", std::to_string(theirs)));
+  msgctl(theirs, IPC_RMID, nullptr);
+}
+
 TEST_CASE("A kept run directory loses its objects, keeps its files, and gc leaves it until --kept") {
   ScopedTmpdir tmp;
   NothingLeftBehind guard;
