@@ -211,11 +211,16 @@ static void fl_record_call(struct fl_shot* s, uint64_t caller, int nowait) {
   if (bits) atomic_fetch_or_explicit(&e->flags, bits, memory_order_relaxed);
 }
 
+/* This process's slot in the control block's per-name call counts (fl_subject.count_slot):
+ * its name is fixed at load time, so the slot is looked up once (a fork keeps it; an exec
+ * starts over). */
+FL_HOT_DATA static _Atomic int fl_count_slot_of_process; /* slot + 1; 0 until known */
+
 /* Asks the rule engine; on a fire, performs what comes before the real call (delay, signal).
  * Returns 1 when a rule fired. errno is left as the caller had it. `nowait`: the call itself
  * asks not to wait (MSG_DONTWAIT). */
-int fl_decide_io(struct fl_shot* s, int call, const struct fl_obj* obj, uint64_t caller,
-                 uint64_t size, int nowait) {
+FL_HOT int fl_decide_io(struct fl_shot* s, int call, const struct fl_obj* obj, uint64_t caller,
+                        uint64_t size, int nowait) {
   s->rule = -1;
   s->why = FL_WHY_NONE;
   s->obj = obj;
@@ -232,7 +237,10 @@ int fl_decide_io(struct fl_shot* s, int call, const struct fl_obj* obj, uint64_t
       .size = size,
       .resolve = fl_resolve_subject,
       .context = (void*)obj,
-      .confirm = obj->kind == FL_O_FD ? fl_confirm_fd : 0,
+      .confirm =
+          obj->kind == FL_O_FD || (obj->kind == FL_O_MAP && obj->fd >= 0) ? fl_confirm_fd : 0,
+      .may_be_channel = fl_may_be_channel,
+      .count_slot = &fl_count_slot_of_process,
   };
   s->fd_cached = 0;
   if (fl_recording) {
