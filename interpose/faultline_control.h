@@ -361,6 +361,14 @@ struct fl_control {
   uint32_t reserved;
   uint64_t seed;
   uint64_t armed[FL_MAX_CALLS / 64]; /* union of all rules' call_mask: the fast-path check */
+  /* What every armed call reads lies in the block's first page with the header and the first
+   * rules (a page touched is a page walk after each system call where the TLB is flushed):
+   * count_rules, per call id the rules whose calls-made counts include it (counted[] below),
+   * and rules_hit, a bit per rule that has had a hit (set by its first hit, cleared when a
+   * hit taken back leaves none), on a line of its own: written once per rule. */
+  uint64_t count_rules[FL_MAX_CALLS];
+  FL_ATOMIC(uint64_t) rules_hit FL_LINE_ALIGNED;
+  uint64_t reserved4[7]; /* the rest of rules_hit's line */
   struct fl_rule rules[FL_MAX_RULES];
   struct fl_channel channels[FL_MAX_CHANNELS];
   FL_ATOMIC(uint64_t) event_next; /* next event sequence number (starts at 0) */
@@ -381,12 +389,8 @@ struct fl_control {
    * (read, recv, readv, recvfrom, recvmsg ...; write, send ...), armed with the rules' calls.
    * They and misses[] only say why a rule never matched (the report reads them for rules
    * with no hit), so they are counted only while a rule they are for has none: count_rules
-   * has, per call id, the rules whose counted calls include it; rules_hit a bit per rule that
-   * has had a hit (set by the first hit, cleared when a hit taken back leaves none). */
+   * (after the header) says per call id which rules' counted calls include it. */
   uint64_t counted[FL_MAX_CALLS / 64];
-  uint64_t count_rules[FL_MAX_CALLS];
-  FL_ATOMIC(uint64_t) rules_hit FL_LINE_ALIGNED;
-  uint64_t reserved4[7]; /* the rest of rules_hit's line: read by every armed call */
   struct fl_call_counts counts[FL_COUNT_PROCESSES];
   FL_ATOMIC(uint64_t) misses[FL_MAX_RULES][FL_MISS_COUNT];
   /* Recording: with `record` set the runner arms every call, and each call on an object a

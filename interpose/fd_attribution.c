@@ -305,8 +305,10 @@ FL_HOT static void fl_resolve_cached_fd(struct fl_subject* s, int fd, unsigned n
   }
   need |= known;
   uint64_t ident;
-  if (!fl_resolve_fd(s, fd, need, 0, &ident)) return; /* not open: nothing to remember */
-  fl_fd_remember(fd, s, need, ident & FL_C_IDENT);
+  int saved = errno;
+  int open = fl_resolve_fd(s, fd, need, 0, &ident);
+  errno = saved;
+  if (open) fl_fd_remember(fd, s, need, ident & FL_C_IDENT); /* not open: nothing to remember */
 }
 
 /* What a mapping of an fd is, from what the fd is: the cache keeps a file's class as a
@@ -320,11 +322,20 @@ static void fl_map_view(struct fl_subject* s, int flags) {
 /* fl_subject.confirm for fd calls: a fault is about to fire on what the fd cache said. One
  * fstat; when the fd now refers to another file, it is classified again (and the entry
  * renewed). Returns 1 when the class, channel, stream-ness or shape the rules saw was wrong. */
+static int fl_confirm_fd_again(struct fl_subject* s, struct fl_shot* shot);
 int fl_confirm_fd(struct fl_subject* s) {
   struct fl_shot* shot = (struct fl_shot*)s;
   if (!shot->fd_cached || !(s->known & (FL_NEED_CLASS | FL_NEED_CHANNEL | FL_NEED_STREAM)))
     return 0;
   shot->fd_cached = 0;
+  int saved = errno;
+  int changed = fl_confirm_fd_again(s, shot);
+  errno = saved;
+  return changed;
+}
+
+/* fl_confirm_fd's look, errno not restored. */
+static int fl_confirm_fd_again(struct fl_subject* s, struct fl_shot* shot) {
   int fd = shot->obj->fd;
   uint64_t ident = 0;
   int open = fl_fd_ident(fd, &ident);
@@ -372,7 +383,10 @@ FL_HOT void fl_resolve_subject(struct fl_subject* s, unsigned need) {
       break;
     case FL_O_PATH: {
       struct stat st;
-      if (!o->path || syscall(SYS_newfstatat, o->fd, o->path, &st, 0) != 0) {
+      int saved = errno;
+      int there = o->path && syscall(SYS_newfstatat, o->fd, o->path, &st, 0) == 0;
+      errno = saved;
+      if (!there) {
         /* Not there yet: a file being created, unless it is a channel's name. */
         s->channel = fl_channel_by_name(o->path);
         if (s->channel < 0) s->fd_class = FL_FD_FILE;

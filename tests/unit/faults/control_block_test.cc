@@ -46,7 +46,11 @@ TEST_CASE("What processes write at run time has cache lines of its own") {
   CHECK(sizeof(fl_rule) % FL_CACHE_LINE == 0);
   CHECK(offsetof(fl_control, rules) % FL_CACHE_LINE == 0);
   CHECK(offsetof(fl_control, rules_hit) % FL_CACHE_LINE == 0);
-  CHECK(offsetof(fl_control, counts) - offsetof(fl_control, rules_hit) >= FL_CACHE_LINE);
+  CHECK(offsetof(fl_control, rules) - offsetof(fl_control, rules_hit) >= FL_CACHE_LINE);
+  // What every armed call reads is in the block's first page: header, rules_hit, count_rules
+  // and the first rule's matching data and counters.
+  CHECK(offsetof(fl_control, rules_hit) < 4096);
+  CHECK(offsetof(fl_control, rules) + sizeof(fl_rule) <= 4096);
 }
 
 TEST_CASE("The control block says which rules each call is counted for") {
