@@ -211,18 +211,24 @@ static void fl_record_call(struct fl_shot* s, uint64_t caller, int nowait) {
   if (bits) atomic_fetch_or_explicit(&e->flags, bits, memory_order_relaxed);
 }
 
+/* This process's slot in the control block's per-name call counts (fl_subject.count_slot):
+ * its name is fixed at load time, so the slot is looked up once (a fork keeps it; an exec
+ * starts over). */
+FL_HOT_DATA static _Atomic int fl_count_slot_of_process; /* slot + 1; 0 until known */
+
 /* Asks the rule engine; on a fire, performs what comes before the real call (delay, signal).
- * Returns 1 when a rule fired. errno is left as the caller had it. `nowait`: the call itself
- * asks not to wait (MSG_DONTWAIT). */
-int fl_decide_io(struct fl_shot* s, int call, const struct fl_obj* obj, uint64_t caller,
-                 uint64_t size, int nowait) {
+ * Returns 1 when a rule fired. errno is left as the caller had it: saved and restored where a
+ * system call of ours may change it (here, and in the resolvers of fd_attribution.c), not on
+ * a call decided from memory, which would pay libc's errno location for nothing. `nowait`:
+ * the call itself asks not to wait (MSG_DONTWAIT). */
+FL_HOT int fl_decide_io(struct fl_shot* s, int call, const struct fl_obj* obj, uint64_t caller,
+                        uint64_t size, int nowait) {
   s->rule = -1;
   s->why = FL_WHY_NONE;
   s->obj = obj;
   struct fl_control* ctl = fl_ctl;
   if (!ctl || fl_busy) return 0;
   fl_busy = 1;
-  int saved = errno;
   s->subject = (struct fl_subject){
       .call = call,
       .process = fl_process,
@@ -232,20 +238,28 @@ int fl_decide_io(struct fl_shot* s, int call, const struct fl_obj* obj, uint64_t
       .size = size,
       .resolve = fl_resolve_subject,
       .context = (void*)obj,
-      .confirm = obj->kind == FL_O_FD ? fl_confirm_fd : 0,
+      .confirm =
+          obj->kind == FL_O_FD || (obj->kind == FL_O_MAP && obj->fd >= 0) ? fl_confirm_fd : 0,
+      .may_be_channel = fl_may_be_channel,
+      .count_slot = &fl_count_slot_of_process,
   };
   s->fd_cached = 0;
   if (fl_recording) {
+    int saved = errno;
     fl_record_call(s, caller, nowait); /* looks the caller's module up, as below */
+    errno = saved;
   } else if (__builtin_expect(fl_site_pending, 0)) {
     /* A site= range waits for a library loaded later: a call from code outside the known
      * modules has the modules listed again. */
+    int saved = errno;
     uint64_t dev, ino, offset;
     fl_module_of(ctl, caller, &dev, &ino, &offset);
+    errno = saved;
   }
   uint64_t hit = 0;
   int rule = fl_rules_decide(ctl, &s->subject, &hit);
   if (rule >= 0) {
+    int saved = errno;
     s->rule = rule;
     s->hit = hit;
     s->action = ctl->rules[rule].action;
@@ -262,9 +276,9 @@ int fl_decide_io(struct fl_shot* s, int call, const struct fl_obj* obj, uint64_t
       syscall(SYS_tgkill, syscall(SYS_getpid), syscall(SYS_gettid), s->arg);
       return 1;
     }
+    errno = saved;
   }
   fl_busy = 0;
-  errno = saved;
   return rule >= 0;
 }
 

@@ -22,7 +22,7 @@ extern "C" {
 #endif
 
 #define FL_CONTROL_MAGIC 0x4c544c46u /* "FLTL" little-endian */
-#define FL_CONTROL_VERSION 7u
+#define FL_CONTROL_VERSION 8u
 
 #define FL_MAX_RULES 64
 #define FL_MAX_CALLS 128 /* capacity of the call-id space (see calls.def) */
@@ -109,8 +109,15 @@ struct fl_site_range {
   uint64_t hi;
 };
 
+/* The size of a cache line: what processes and threads write at run time (a rule's counters,
+ * rules_hit) lies on lines of its own, apart from what every call reads (the rules' matching
+ * data), so that a counter's writes do not take the line of what others read (false sharing). */
+#define FL_CACHE_LINE 64
+#define FL_LINE_ALIGNED __attribute__((aligned(FL_CACHE_LINE)))
+
 /* One compiled fault rule. Written by the runner before any process starts, then read-only
- * except for the two counters. */
+ * except for its counters, which start a cache line of their own (and the rule's size is a
+ * whole number of lines: the next rule's matching data never shares the counters' line). */
 struct fl_rule {
   uint64_t call_mask[FL_MAX_CALLS / 64]; /* bit per fl_call_id the rule applies to */
   uint32_t action;                       /* enum fl_action */
@@ -139,7 +146,8 @@ struct fl_rule {
   uint8_t context_frame[FL_CONTEXT_RANGES];
   struct fl_site_range context_ranges[FL_CONTEXT_RANGES];
   char text[FL_SITE_MAX];    /* the spec as the user wrote it, for reports */
-  FL_ATOMIC(uint64_t) hits;  /* calls that matched this rule, all processes together */
+  /* calls that matched this rule, all processes together */
+  FL_ATOMIC(uint64_t) hits FL_LINE_ALIGNED;
   FL_ATOMIC(uint64_t) fires; /* faults injected by this rule */
   FL_ATOMIC(uint64_t) refused;         /* calls it matched where its kind is impossible */
   FL_ATOMIC(uint64_t) unrealistic;     /* fires possible on the object but not in its state */
@@ -358,6 +366,14 @@ struct fl_control {
   uint32_t reserved;
   uint64_t seed;
   uint64_t armed[FL_MAX_CALLS / 64]; /* union of all rules' call_mask: the fast-path check */
+  /* What every armed call reads lies in the block's first page with the header and the first
+   * rules (a page touched is a page walk after each system call where the TLB is flushed):
+   * count_rules, per call id the rules whose calls-made counts include it (counted[] below),
+   * and rules_hit, a bit per rule that has had a hit (set by its first hit, cleared when a
+   * hit taken back leaves none), on a line of its own: written once per rule. */
+  uint64_t count_rules[FL_MAX_CALLS];
+  FL_ATOMIC(uint64_t) rules_hit FL_LINE_ALIGNED;
+  uint64_t reserved4[7]; /* the rest of rules_hit's line */
   struct fl_rule rules[FL_MAX_RULES];
   struct fl_channel channels[FL_MAX_CHANNELS];
   FL_ATOMIC(uint64_t) event_next; /* next event sequence number (starts at 0) */
@@ -375,7 +391,10 @@ struct fl_control {
   uint32_t reserved3;
   struct fl_capture captures[FL_MAX_CAPTURES];
   /* Calls counted per process name (relaxed atomics): each rule's calls and their family
-   * (read, recv, readv, recvfrom, recvmsg ...; write, send ...), armed with the rules' calls. */
+   * (read, recv, readv, recvfrom, recvmsg ...; write, send ...), armed with the rules' calls.
+   * They and misses[] only say why a rule never matched (the report reads them for rules
+   * with no hit), so they are counted only while a rule they are for has none: count_rules
+   * (after the header) says per call id which rules' counted calls include it. */
   uint64_t counted[FL_MAX_CALLS / 64];
   struct fl_call_counts counts[FL_COUNT_PROCESSES];
   FL_ATOMIC(uint64_t) misses[FL_MAX_RULES][FL_MISS_COUNT];

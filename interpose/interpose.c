@@ -29,9 +29,9 @@
 /* Written once by fl_init (load time, before main and before any thread of the program),
  * then only read. NULL and all-zero mean pass-through, which is also what a wrapper called
  * before the constructor sees. */
-struct fl_control* fl_ctl;
-uint64_t fl_armed[FL_MAX_CALLS / 64];
-char fl_process[FL_NAME_MAX];
+FL_HOT_DATA struct fl_control* fl_ctl;
+FL_HOT_DATA uint64_t fl_armed[FL_MAX_CALLS / 64];
+FL_HOT_DATA char fl_process[FL_NAME_MAX];
 uint64_t fl_shm_dev = UINT64_MAX; /* st_dev of /dev/shm: POSIX shared memory lives there */
 /* st_dev of the anonymous-inode file system (eventfd, signalfd, epoll, ...) and of pidfs
  * (pidfds since Linux 6.9; the same as the first before): such fds are no one's IPC. */
@@ -55,25 +55,25 @@ __thread int fl_busy __attribute__((tls_model("initial-exec")));
 
 /* The real functions, filled lazily by fl_resolve from any thread (a racing store writes the
  * same value). */
-_Atomic(void*) fl_real[FL_CALL_COUNT];
+FL_HOT_DATA _Atomic(void*) fl_real[FL_CALL_COUNT];
 
 /* site= matching (site.c). Written by fl_site_init, before fl_site_ready is set; afterwards
  * only by fl_site_refresh, which fills in modules loaded since (an aligned 64-bit store: a
  * reader sees the old or the new base). */
 uint64_t fl_site_base[FL_MAX_RULES * FL_SITE_RANGES];
 uint64_t fl_context_base[FL_MAX_RULES * FL_CONTEXT_RANGES]; /* a context's outer frames */
-int fl_site_ready;
+FL_HOT_DATA int fl_site_ready;
 /* Set by fl_context_init (context.c) once libunwind is loaded, before any rule can match. */
 int fl_context_ready;
-int fl_site_pending;
+FL_HOT_DATA int fl_site_pending;
 
 /* Set by fl_record_init (record.c) from the constructor when the control block asks for a
  * recording. */
-int fl_recording;
+FL_HOT_DATA int fl_recording;
 
 /* Set once the fd cache (fd_attribution.c) holds an entry: until then the wrappers that
  * forget an fd pay one load (wrap.h). */
-_Atomic int fl_fd_cache_on;
+FL_HOT_DATA _Atomic int fl_fd_cache_on;
 
 static const char* const fl_symbols[FL_CALL_COUNT] = {
 #define FL_CALL(name, base, family, ret, fail, params, args, object, kinds, errnos, transient, \
@@ -401,6 +401,7 @@ __attribute__((constructor)) static void fl_init(void) {
   fl_learn_anon_devs();
   struct fl_control* ctl = (struct fl_control*)addr;
   fl_resolve_all();
+  fl_hooks_init();
   fl_site_init(ctl);
   fl_record_init(ctl);
   fl_context_init(ctl);

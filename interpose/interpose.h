@@ -10,6 +10,14 @@
 
 #pragma GCC visibility push(hidden)
 
+/* What a call reads on its way through the wrappers lies together: the small globals it reads
+ * in one section (FL_HOT_DATA, zero-initialised ones only) and its code in .text.hot
+ * (FL_HOT, which the linker puts together). A system call here flushes the TLB (page-table
+ * isolation without PCID, in the VMs this runs in), so each page the wrapper touches after
+ * it is one more page walk per call: fewer pages, fewer nanoseconds (docs/performance.md). */
+#define FL_HOT_DATA __attribute__((section(".bss.fl_hot")))
+#define FL_HOT __attribute__((hot))
+
 extern struct fl_control* fl_ctl;
 extern uint64_t fl_armed[FL_MAX_CALLS / 64];
 extern char fl_process[FL_NAME_MAX];
@@ -75,6 +83,10 @@ struct fl_recorded* fl_record_site(struct fl_control* ctl, uint64_t caller, int 
  * main on), the others when `all` (under a control block); liburing's stay unresolved in a
  * program without liburing. */
 void fl_observe_init(int all);
+
+/* Resolves the real functions of hooks.def's wrappers (wrap_hooks.c) from the constructor of
+ * a process under a control block. */
+void fl_hooks_init(void);
 
 /* dlsym(RTLD_NEXT) for the call's symbol; caches the result. Never returns NULL. */
 __attribute__((cold)) void* fl_resolve(int call);

@@ -15,9 +15,9 @@
 /* Per fd of this process: the inode of a socket a `reset` fault killed, 0 for none. Checked
  * by inode, so an fd number reused for another file is not affected. */
 static _Atomic uint64_t fl_reset_ino[FL_FD_TABLE];
-static _Atomic int fl_reset_any;
+FL_HOT_DATA static _Atomic int fl_reset_any;
 
-int fl_is_reset(int fd) {
+FL_HOT int fl_is_reset(int fd) {
   if (!atomic_load_explicit(&fl_reset_any, memory_order_relaxed) || fd < 0 || fd >= FL_FD_TABLE)
     return 0;
   uint64_t ino = atomic_load_explicit(&fl_reset_ino[fd], memory_order_relaxed);

@@ -126,33 +126,41 @@ void fl_rules_note_unrealistic(struct fl_control* ctl, int rule, unsigned why) {
   fl_note_first(&r->unrealistic_why, why);
 }
 
-/* A call of the rule's own calls that it did not match, and why (relaxed: only summed). */
-static int fl_missed(struct fl_control* ctl, int index, int why) {
-  atomic_fetch_add_explicit(&ctl->misses[index][why], 1, memory_order_relaxed);
+/* A call of the rule's own calls that it did not match, and why (relaxed: only summed). Only
+ * while the rule has had no hit (`hit_rules`, the control block's rules_hit as this call read
+ * it): the report reads a rule's misses only when it never matched, and a counter that every
+ * call writes would be a cache line taken from every other process and thread. */
+static int fl_missed(struct fl_control* ctl, int index, int why, uint64_t hit_rules) {
+  if (!((hit_rules >> index) & 1))
+    atomic_fetch_add_explicit(&ctl->misses[index][why], 1, memory_order_relaxed);
   return 0;
 }
 
 /* Cheapest tests first: the ones that need a system call come last. */
 static int fl_matches(struct fl_control* ctl, struct fl_rule* r, int index, struct fl_subject* s,
-                      struct fl_frames* frames) {
+                      struct fl_frames* frames, uint64_t hit_rules) {
   int call = s->call;
   if (!(r->call_mask[call >> 6] & (1ull << (call & 63)))) return 0;
   /* The process first: the reasons counted after it are all about the rule's process. */
   if (r->process[0] != '\0' && strncmp(r->process, s->process ? s->process : "", FL_NAME_MAX) != 0)
-    return fl_missed(ctl, index, FL_MISS_PROCESS);
-  if (!(fl_call_kinds(call) & FL_KIND(r->action))) return fl_missed(ctl, index, FL_MISS_KIND);
+    return fl_missed(ctl, index, FL_MISS_PROCESS, hit_rules);
+  if (!(fl_call_kinds(call) & FL_KIND(r->action)))
+    return fl_missed(ctl, index, FL_MISS_KIND, hit_rules);
   /* Checks that cost nothing before those that may cost a system call. */
   if (r->action == FL_ACT_SHORT && r->arg >= 0 && s->size <= (uint64_t)r->arg)
-    return fl_missed(ctl, index, FL_MISS_SIZE);
-  if (!fl_site_ok(r, index, s, frames)) return fl_missed(ctl, index, FL_MISS_SITE);
+    return fl_missed(ctl, index, FL_MISS_SIZE, hit_rules);
+  if (!fl_site_ok(r, index, s, frames)) return fl_missed(ctl, index, FL_MISS_SITE, hit_rules);
   if (r->channel >= 0) {
     /* A channel names its objects exactly: the fd class does not apply. */
+    if (s->may_be_channel && !s->may_be_channel(s, r->channel))
+      return fl_missed(ctl, index, FL_MISS_CHANNEL, hit_rules);
     fl_need(s, FL_NEED_CHANNEL);
-    if (s->channel != r->channel) return fl_missed(ctl, index, FL_MISS_CHANNEL);
+    if (s->channel != r->channel) return fl_missed(ctl, index, FL_MISS_CHANNEL, hit_rules);
   } else if (r->fd_class != FL_FD_ANY) {
     fl_need(s, FL_NEED_CLASS);
     if (r->fd_class != s->fd_class)
-      return fl_missed(ctl, index, FL_MISS_CLASS + (s->fd_class < 3 ? (int)s->fd_class : 3));
+      return fl_missed(ctl, index, FL_MISS_CLASS + (s->fd_class < 3 ? (int)s->fd_class : 3),
+                       hit_rules);
   }
   if (r->action == FL_ACT_RESET ||
       (!(r->flags & FL_RULE_FORCE) && fl_may_be_impossible(r->action))) {
@@ -259,10 +267,17 @@ struct fl_recorded* fl_record_slot_context(struct fl_control* ctl, const char* p
   return 0;
 }
 
-static void fl_count_call(struct fl_control* ctl, const struct fl_subject* s) {
+/* Counts the call for its process name while a rule it is counted for has had no hit (see
+ * fl_control.count_rules): a rule that matched needs no explanation of why it did not. */
+static void fl_count_call(struct fl_control* ctl, const struct fl_subject* s, uint64_t hit_rules) {
   int call = s->call;
-  if (!((ctl->counted[call >> 6] >> (call & 63)) & 1)) return;
-  int slot = fl_count_slot(ctl, s->process);
+  if (!(ctl->count_rules[call] & ~hit_rules)) return;
+  int slot = s->count_slot ? atomic_load_explicit(s->count_slot, memory_order_relaxed) - 1 : -1;
+  if (slot < 0) {
+    slot = fl_count_slot(ctl, s->process);
+    if (s->count_slot && slot >= 0)
+      atomic_store_explicit(s->count_slot, slot + 1, memory_order_relaxed);
+  }
   if (slot >= 0) atomic_fetch_add_explicit(&ctl->counts[slot].calls[call], 1, memory_order_relaxed);
 }
 
@@ -291,7 +306,8 @@ static int fl_claim_fire(struct fl_rule* r) {
   return 1;
 }
 
-int fl_rules_decide(struct fl_control* ctl, struct fl_subject* s, uint64_t* hit) {
+__attribute__((hot)) int fl_rules_decide(struct fl_control* ctl, struct fl_subject* s,
+                                         uint64_t* hit) {
   if (s->call < 0 || s->call >= FL_CALL_COUNT) return -1;
   uint32_t count = ctl->rule_count < FL_MAX_RULES ? ctl->rule_count : FL_MAX_RULES;
   int winner;
@@ -299,15 +315,21 @@ int fl_rules_decide(struct fl_control* ctl, struct fl_subject* s, uint64_t* hit)
   struct fl_frames frames;
   frames.n = -1;
   frames.ended = 0;
-  fl_count_call(ctl, s);
+  uint64_t hit_rules = atomic_load_explicit(&ctl->rules_hit, memory_order_relaxed);
+  fl_count_call(ctl, s, hit_rules);
 again:
   winner = -1;
   counted = 0;
   for (uint32_t i = 0; i < count; ++i) {
     struct fl_rule* r = &ctl->rules[i];
-    if (!fl_matches(ctl, r, (int)i, s, &frames)) continue;
+    if (!fl_matches(ctl, r, (int)i, s, &frames, hit_rules)) continue;
     uint64_t n = atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed) + 1;
     counted |= 1ull << i;
+    /* Written once per rule (the line stays shared by every reader after that). */
+    if (!((hit_rules >> i) & 1)) {
+      atomic_fetch_or_explicit(&ctl->rules_hit, 1ull << i, memory_order_relaxed);
+      hit_rules |= 1ull << i;
+    }
     if (winner >= 0) continue; /* later rules count the call but do not fire */
     if (!fl_triggers(ctl, r, (int)i, n)) continue;
     /* A fault is about to be injected on what the resolver may have remembered rather than
@@ -318,8 +340,12 @@ again:
       /* The call was matched against another object than the one it is on: take its counts
        * back and match it again. */
       for (uint32_t k = 0; k < count; ++k)
-        if (counted & (1ull << k))
-          atomic_fetch_sub_explicit(&ctl->rules[k].hits, 1, memory_order_relaxed);
+        if ((counted & (1ull << k)) &&
+            atomic_fetch_sub_explicit(&ctl->rules[k].hits, 1, memory_order_relaxed) == 1) {
+          /* No hit left: its misses and calls are counted again. */
+          atomic_fetch_and_explicit(&ctl->rules_hit, ~(1ull << k), memory_order_relaxed);
+          hit_rules &= ~(1ull << k);
+        }
       goto again;
     }
     if (!fl_claim_fire(r)) continue;

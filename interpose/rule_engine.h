@@ -50,6 +50,14 @@ struct fl_subject {
    * updated for the FL_NEED_* bits in `known`, 0 when what was used still holds. NULL:
    * nothing to confirm. */
   int (*confirm)(struct fl_subject* s);
+  /* Whether the object can be channel `index` at all, judged from the call alone (no system
+   * call): 0 when it cannot, and a channel= rule misses without resolving the object; 1 when
+   * it may. NULL: it may. */
+  int (*may_be_channel)(const struct fl_subject* s, int index);
+  /* The caller's slot in counts[] (its process name's) plus one, kept across calls by a
+   * caller whose name never changes (the interposer: one per process); 0 until found. NULL:
+   * looked up by name at each counted call. */
+  FL_ATOMIC(int) * count_slot;
 };
 
 /* Counts the call against every rule it matches and returns the index of the rule that

@@ -39,7 +39,7 @@ extern void __chk_fail(void) __attribute__((noreturn));
 #define REAL(name) ((__typeof__(&name))fl_real_fn(FL_CALL_##name))
 #define CALLER ((uint64_t)(uintptr_t)__builtin_return_address(0))
 #define FL_IOV_MAX 64
-#define FL_FD_TABLE 1024 /* fds tracked for reset and epoll bookkeeping */
+#define FL_FD_TABLE 1024 /* fds tracked for reset and epoll bookkeeping (the fd cache: all) */
 
 /* ---- what a call is on ------------------------------------------------------------------ */
 
@@ -95,14 +95,15 @@ _Static_assert(offsetof(struct fl_shot, subject) == 0, "fl_shot starts with its 
 void fl_resolve_subject(struct fl_subject* s, unsigned need);
 /* fl_subject.confirm for fd calls: a fault is about to fire on what the fd cache said. */
 int fl_confirm_fd(struct fl_subject* s);
+/* fl_subject.may_be_channel for every call: 0 when the object cannot be that channel. */
+int fl_may_be_channel(const struct fl_subject* s, int index);
 
 /* The fd cache is on once any entry was made (fd_attribution.c): until then forgetting an fd
  * is one load and a branch. */
 extern _Atomic int fl_fd_cache_on;
 void fl_fd_forget_entry(int fd);
 static inline void fl_fd_forget(int fd) {
-  if (__builtin_expect(atomic_load_explicit(&fl_fd_cache_on, memory_order_relaxed), 0) && fd >= 0 &&
-      fd < FL_FD_TABLE)
+  if (__builtin_expect(atomic_load_explicit(&fl_fd_cache_on, memory_order_relaxed), 0) && fd >= 0)
     fl_fd_forget_entry(fd);
 }
 void fl_fd_forget_from(unsigned first, unsigned last);

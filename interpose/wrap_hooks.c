@@ -1,7 +1,9 @@
 /* The wrappers of hooks.def: libc functions that close or replace fds inside libc, where the
  * close and dup2 wrappers never see it, wrapped only to keep the fd cache (fd_attribution.c)
- * right; never faulted. Their real functions are resolved with dlsym on each one's first
- * call. The house rules of decide.c hold here. */
+ * right; never faulted. Their real functions are resolved in the constructor of a process
+ * under a control block (fl_hooks_init), as calls.def's are, so that none runs dlsym (the
+ * loader's lock) once main has started; without one, on each one's first call. The house
+ * rules of decide.c hold here. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <dlfcn.h>
@@ -39,6 +41,20 @@ static void* fl_hook_real(int hook, const char* symbol) {
 }
 
 #define HOOK_REAL(name) ((__typeof__(&name))fl_hook_real(FL_HOOK_##name, #name))
+
+static const char* const fl_hook_symbols[FL_HOOK_COUNT] = {
+#define FL_HOOK(name) #name,
+#include "hooks.def"
+#undef FL_HOOK
+};
+
+void fl_hooks_init(void) {
+  for (int i = 0; i < FL_HOOK_COUNT; ++i) {
+    if (atomic_load_explicit(&fl_hook_fn[i], memory_order_relaxed)) continue;
+    void* p = dlsym(RTLD_NEXT, fl_hook_symbols[i]);
+    if (p) atomic_store_explicit(&fl_hook_fn[i], p, memory_order_release);
+  }
+}
 
 /* A stream's fd, -1 for none; errno untouched (fileno sets EBADF for a stream without fd). */
 static int fl_stream_fd(FILE* f) {

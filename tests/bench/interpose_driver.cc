@@ -6,16 +6,19 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
+#include <regex>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -40,6 +43,17 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 using ScratchDir = faultline::TempDir;
+
+// The FIFOs the 4x4 benchmark's 16 threads write to (one each), passed to every run of
+// bench_interpose_calls as BENCH_FIFO_DIR; empty until run() makes them.
+fs::path fifo_dir;
+constexpr int kFifos = 16;
+
+// The in-process measures run only where the interposer runs in the process (not under
+// strace or the seccomp backend, whose every call stops: they would take minutes).
+bool runs_under(const std::string& benchmark, const std::vector<std::string>& prefix) {
+  return prefix.empty() || benchmark.find("_paired") == std::string::npos;
+}
 
 // One child process; killed and reaped on destruction unless waited for.
 class Child final {
@@ -91,6 +105,12 @@ struct Configuration {
 struct Sample {
   double wall = 0;
   double cpu = 0;
+  // The *_paired benchmarks: the wrapper's ns per call measured in-process (the same write
+  // through the program's symbol and through libc's, alternating batches), the half-width of
+  // the 95 % confidence interval of that median, and (4x4) the CPU ns per call of the run.
+  double paired = NAN;
+  double paired_ci = NAN;
+  double cpu_per_call = NAN;
 };
 
 // One benchmark of bench_interpose_calls: a sample per round per configuration.
@@ -165,6 +185,7 @@ void run_bench(const fs::path& bench, const Configuration& config,
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<std::string> env = clean_environment();
   env.insert(env.end(), config.env.begin(), config.env.end());
+  if (!fifo_dir.empty()) env.push_back("BENCH_FIFO_DIR=" + fifo_dir.string());
   Child child(argv, env, out);
   int status = child.wait();
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -213,7 +234,8 @@ void run_one(const fs::path& bench, const std::string& name, const Configuration
     series.samples[config.name].push_back(
         {b.at("real_time").get<double>() * scale,
          b.at("cpu_time").get<double>() * scale + b.value("child_cpu_ns", 0.0) +
-             (counts_parent_cpu(config) ? b.value("parent_cpu_ns", 0.0) : 0.0)});
+             (counts_parent_cpu(config) ? b.value("parent_cpu_ns", 0.0) : 0.0),
+         b.value("paired_ns", NAN), b.value("paired_ci_ns", NAN), b.value("cpu_per_call_ns", NAN)});
   }
 }
 
@@ -273,6 +295,8 @@ struct Options {
   bool strace = true;
   bool seccomp = true;
   bool seccomp_only = false;  // native, the notify floors and the seccomp backend; no spawn loop
+  std::string only;  // regex: the benchmarks to run ("" = all)
+  bool no_spawn = false;
 };
 
 // Pins this process (and so every child) to one CPU: a ping-pong then costs the two
@@ -356,6 +380,44 @@ void print_against_floor(const std::vector<std::string>& names,
           "{:<21} {:<20} {:>12.3f} {:>7.3f} {:>13} {:>+9.1f} {:>7.3f} {:>13} {:>+9.1f}  {}\n",
           first ? name : "", floor_name, fr.value, r.value, range(r), x.value, c.value, range(c),
           cx.value, goal);
+// The in-process measures: per configuration, the median over rounds of each round's median
+// pair difference (the wrapper's ns per call), the median of the rounds' 95 % confidence
+// half-widths (the resolution), and the range of the round medians.
+void print_paired(const std::vector<std::string>& names, const std::vector<Configuration>& configs,
+                  std::map<std::string, Series>& results) {
+  fmt::print(
+      "\nIn-process wrapper cost (the *_paired benchmarks): zero-byte write()s through the "
+      "program's write (the interposer's) and through\nlibc's own, alternating batches of 32 "
+      "in one process; +ns/call = median over rounds of the round's median difference;\n"
+      "+- = resolution: median over rounds of the 95 % confidence half-width of the round's "
+      "median; native measures the measure (0 +- noise).\n4x4: 4 processes x 4 threads at once, "
+      "one FIFO each; cpu/call = CPU of the 4 processes per write, both halves of each pair.\n\n");
+  fmt::print("{:<30} {:<20} {:>10} {:>7} {:>17} {:>9} {:>9}\n", "benchmark", "configuration",
+             "+ns/call", "+-", "round range", "cpu/call", "+cpu");
+  for (const auto& full_name : names) {
+    if (full_name.find("_paired") == std::string::npos) continue;
+    Series& s = results[full_name];
+    std::string name = full_name.substr(0, full_name.find('/'));
+    double native_cpu = NAN;
+    bool first = true;
+    for (const auto& c : configs) {
+      if (!s.samples.count(c.name)) continue;
+      std::vector<double> paired, ci, cpu;
+      for (const auto& x : s.samples.at(c.name)) {
+        if (!std::isnan(x.paired)) paired.push_back(x.paired);
+        if (!std::isnan(x.paired_ci)) ci.push_back(x.paired_ci);
+        if (!std::isnan(x.cpu_per_call)) cpu.push_back(x.cpu_per_call);
+      }
+      if (paired.empty()) continue;
+      auto [lo, hi] = std::minmax_element(paired.begin(), paired.end());
+      double cpu_call = cpu.empty() ? NAN : median(cpu);
+      if (c.name == "native") native_cpu = cpu_call;
+      fmt::print("{:<30} {:<20} {:>+10.1f} {:>7.1f} {:>17} {:>9} {:>9}\n", first ? name : "",
+                 c.name, median(paired), median(ci), fmt::format("[{:+.1f}..{:+.1f}]", *lo, *hi),
+                 std::isnan(cpu_call) ? "" : fmt::format("{:.0f}", cpu_call),
+                 std::isnan(cpu_call) || std::isnan(native_cpu)
+                     ? ""
+                     : fmt::format("{:+.1f}", cpu_call - native_cpu));
       first = false;
     }
   }
@@ -396,6 +458,24 @@ int run(const Options& o) {
   // call on an IPC object counted at its caller's site.
   auto recording = faultline::ControlBlock::create(scratch.path() / "recording.ctl", {}, 1);
   recording.start_recording();
+  // (f): 16 never-firing rules, one per FIFO of the 4x4 benchmark (channel=): each thread's
+  // calls hit a rule of their own, where under (c) all 16 threads hit the same one.
+  fifo_dir = scratch.path() / "fifos";
+  fs::create_directory(fifo_dir);
+  faultline::ControlContext fifo_channels;
+  std::vector<std::string> per_fifo_specs;
+  for (int i = 0; i < kFifos; ++i) {
+    fs::path fifo = fifo_dir / fmt::format("fifo{}", i);
+    struct stat st {};
+    if (mkfifo(fifo.c_str(), 0600) != 0 || stat(fifo.c_str(), &st) != 0)
+      throw std::system_error(errno, std::generic_category(), "mkfifo " + fifo.string());
+    fifo_channels.channels.push_back({fmt::format("c{}", i), -1, 0, 0,
+                                      static_cast<std::uint64_t>(st.st_dev),
+                                      static_cast<std::uint64_t>(st.st_ino), fifo.string()});
+    per_fifo_specs.push_back(fmt::format("write:error=EIO:nth=1000000000000:channel=c{}", i));
+  }
+  auto per_fifo = faultline::ControlBlock::create(scratch.path() / "per-fifo.ctl",
+                                                  specs(per_fifo_specs), 1, fifo_channels);
   const std::string preload = "LD_PRELOAD=" + interposer.string();
   const std::string process = "FAULTLINE_PROCESS=bench";
 
@@ -410,6 +490,10 @@ int run(const Options& o) {
        {preload, process, "FAULTLINE_CONTROL=" + never.path().string()},
        {},
        1.05},
+      {"armed, 16 rules",
+       {preload, process, "FAULTLINE_CONTROL=" + per_fifo.path().string()},
+       {},
+       std::nullopt},
       {"armed, 1 in 2 fires",
        {preload, process, "FAULTLINE_CONTROL=" + half.path().string()},
        {},
@@ -455,6 +539,11 @@ int run(const Options& o) {
                        std::nullopt});
 
   std::vector<std::string> names = list_benchmarks(bench, scratch);
+  if (!o.only.empty()) {
+    const std::regex only(o.only);
+    std::erase_if(names, [&](const std::string& n) { return !std::regex_search(n, only); });
+    if (names.empty()) throw std::runtime_error("no benchmark matches --only " + o.only);
+  }
   std::map<std::string, Series> results;
   // Warm-up (page cache, loader, CPU frequency); not counted.
   for (const auto& c : configs) {
@@ -466,7 +555,7 @@ int run(const Options& o) {
     // that drift and order effects spread over all of them and each round pairs with native.
     for (const auto& name : names)
       for (const auto& c : rotated(configs, static_cast<size_t>(r)))
-        run_one(bench, name, c, o.min_time, scratch, results[name]);
+        if (runs_under(name, c.prefix)) run_one(bench, name, c, o.min_time, scratch, results[name]);
   }
 
   fmt::print(
@@ -492,6 +581,7 @@ int run(const Options& o) {
     const auto& native = s.samples.at("native");
     bool ping_pong = name.find("ping_pong") != std::string::npos;
     for (const auto& c : configs) {
+      if (!s.samples.count(c.name)) continue;
       const auto& v = s.samples.at(c.name);
       std::vector<double> wall, cpu_ns;
       for (const auto& x : v) {
@@ -523,6 +613,7 @@ int run(const Options& o) {
     }
   }
   print_against_floor(names, results, configs);
+  print_paired(names, configs, results);
   if (o.seccomp_only) {
     fmt::print("Load average (1, 5 min) before: {}, after: {}.\n", load_before, load_average());
     return 0;
@@ -533,9 +624,23 @@ int run(const Options& o) {
       "other calls were consulted {} times.\n\n",
       never_spec, stats.hits, stats.fires,
       other.stats(0).hits + other.stats(1).hits + other.stats(2).hits);
-  fmt::print("Check: rule '{}' was consulted {} times and fired {} times.\n\n", half_spec,
+  fmt::print("Check: rule '{}' was consulted {} times and fired {} times.\n", half_spec,
              half.stats(0).hits, half.stats(0).fires);
+  std::uint64_t per_fifo_hits = 0, per_fifo_fires = 0, per_fifo_hit_rules = 0;
+  for (int i = 0; i < kFifos; ++i) {
+    per_fifo_hits += per_fifo.stats(i).hits;
+    per_fifo_fires += per_fifo.stats(i).fires;
+    per_fifo_hit_rules += per_fifo.stats(i).hits > 0;
+  }
+  fmt::print(
+      "Check: the 16 per-FIFO rules were consulted {} times ({} of 16 rules) and fired {} "
+      "times.\n\n",
+      per_fifo_hits, per_fifo_hit_rules, per_fifo_fires);
 
+  if (o.no_spawn) {
+    fmt::print("Load average (1, 5 min) before: {}, after: {}.\n", load_before, load_average());
+    return 0;
+  }
   // Spawn cost: what loading the interposer (and mapping the control block) adds to exec.
   std::vector<std::string> base = clean_environment();
   auto with = [&](std::vector<std::string> extra) {
@@ -618,6 +723,8 @@ int main(int argc, char** argv) {
   app.add_flag("--no-seccomp", no_seccomp, "leave out the seccomp backend");
   app.add_flag("--seccomp-only", o.seccomp_only,
                "only native, the bare notify floor and the seccomp backend; no spawn loop");
+  app.add_option("--only", o.only, "run only the benchmarks matching this regex (e.g. paired)");
+  app.add_flag("--no-spawn", o.no_spawn, "leave out the spawn loop");
   CLI11_PARSE(app, argc, argv);
   o.strace = !no_strace;
   o.seccomp = !no_seccomp;

@@ -61,6 +61,14 @@
  *                       "pipe-read r=R" or "pipe-read fail ERRNO"
  *   pipe-write SIZE MODE one write() of SIZE bytes to an empty pipe, MODE block or nb:
  *                       "pipe-write r=R" or "pipe-write fail ERRNO"
+ *   writes-at FD COUNT  COUNT zero-byte write()s to a pipe's write end moved to fd FD:
+ *                       "writes-at FD failed K"
+ *   mmaps PATH COUNT    COUNT private one-page mmap()s of PATH, one fd: "mmaps failed K"
+ *   smmaps PATH COUNT   the same, shared: "smmaps failed K"
+ *   opens PATH COUNT    COUNT open()s of PATH: "opens failed K"
+ *                       (the three make only the calls under test between two raw write()s to
+ *                       fd -1 of "fl-begin" and "fl-end", for a trace to count what the
+ *                       interposer adds to them)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -81,6 +89,7 @@
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
@@ -1364,6 +1373,62 @@ static void cmd_pipe_io(int writing, size_t size, const char* mode) {
   syscall(SYS_close, p[1]);
 }
 
+static void mark(const char* what) { syscall(SYS_write, -1, what, strlen(what)); }
+
+static void cmd_writes_at(int at, long count) {
+  struct rlimit lim;
+  if (syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, 0, &lim) == 0 && lim.rlim_cur <= (rlim_t)at &&
+      lim.rlim_max > (rlim_t)at) {
+    lim.rlim_cur = lim.rlim_max;
+    syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &lim, 0);
+  }
+  int fds[2];
+  raw_check(syscall(SYS_pipe2, fds, O_CLOEXEC), "pipe2");
+  raw_check(syscall(SYS_dup3, fds[1], at, O_CLOEXEC), "dup3");
+  syscall(SYS_close, fds[1]);
+  long failed = 0;
+  char c = 'x';
+  mark("fl-begin");
+  for (long k = 0; k < count; ++k) failed += write(at, &c, 0) != 0;
+  mark("fl-end");
+  syscall(SYS_close, at);
+  syscall(SYS_close, fds[0]);
+  out("writes-at %d failed %ld", at, failed);
+}
+
+static void cmd_mmaps(const char* path, long count, int shared) {
+  int fd = (int)raw_check(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC), "open");
+  long failed = 0;
+  mark("fl-begin");
+  for (long k = 0; k < count; ++k) {
+    void* p = mmap(NULL, 4096, PROT_READ, shared ? MAP_SHARED : MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED)
+      ++failed;
+    else
+      syscall(SYS_munmap, p, 4096);
+  }
+  mark("fl-end");
+  syscall(SYS_close, fd);
+  out("%s failed %ld", shared ? "smmaps" : "mmaps", failed);
+}
+
+static void cmd_private_mmaps(const char* path, long count) { cmd_mmaps(path, count, 0); }
+static void cmd_shared_mmaps(const char* path, long count) { cmd_mmaps(path, count, 1); }
+
+static void cmd_opens(const char* path, long count) {
+  long failed = 0;
+  mark("fl-begin");
+  for (long k = 0; k < count; ++k) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      ++failed;
+    else
+      syscall(SYS_close, fd);
+  }
+  mark("fl-end");
+  out("opens failed %ld", failed);
+}
+
 static volatile sig_atomic_t usr1_tid;
 static void on_usr1(int sig) {
   (void)sig;
@@ -1488,6 +1553,15 @@ int main(int argc, char** argv) {
       break;
     } else if (!strcmp(cmd, "hammer")) {
       cmd_hammer(atoi(a1), atol(i + 2 < argc ? argv[i + 2] : "0"));
+      i += 2;
+    } else if (!strcmp(cmd, "writes-at")) {
+      cmd_writes_at(atoi(a1), atol(i + 2 < argc ? argv[i + 2] : "0"));
+      i += 2;
+    } else if (!strcmp(cmd, "mmaps") || !strcmp(cmd, "smmaps") || !strcmp(cmd, "opens")) {
+      void (*run)(const char*, long) = cmd[0] == 'm'   ? cmd_private_mmaps
+                                       : cmd[0] == 's' ? cmd_shared_mmaps
+                                                       : cmd_opens;
+      run(a1, atol(i + 2 < argc ? argv[i + 2] : "0"));
       i += 2;
     } else if (!strcmp(cmd, "hammer-procs")) {
       cmd_hammer_procs(atoi(a1), atoi(i + 2 < argc ? argv[i + 2] : "0"),

@@ -331,5 +331,34 @@ TEST_CASE("The recording table loses no call to threads racing for the same slot
   for (const auto& [offset, count] : per_site) CHECK(count == kThreads * kCalls / kSites);
 }
 
+TEST_CASE("Why calls missed a rule is counted only until the rule has a hit") {
+  // The counts explain a rule that never matched; counted on every call they would be a
+  // cache line written by every process and thread of the run.
+  FaultSpec f = make_fault({"read"}, FaultAction::short_transfer, 7);
+  f.process = "server";
+  FaultSpec other = make_fault({"write"}, FaultAction::error, EIO);
+  other.process = "server";
+  Engine e({f, other});
+  std::uint64_t hit = 0;
+  (void)test::decide_call(e.c(), FL_CALL_read, "client", FL_FD_IPC, &hit, -1, 100);
+  (void)test::decide_call(e.c(), FL_CALL_recv, "server", FL_FD_IPC, &hit);
+  CHECK(e.cb.misses(0)[FL_MISS_PROCESS] == 1);
+  CHECK(e.c()->rules_hit == 0);
+  (void)test::decide_call(e.c(), FL_CALL_read, "server", FL_FD_IPC, &hit, -1, 100);  // a hit
+  CHECK(e.cb.stats(0).hits == 1);
+  CHECK(e.c()->rules_hit == 1);
+  (void)test::decide_call(e.c(), FL_CALL_read, "client", FL_FD_IPC, &hit, -1, 100);
+  (void)test::decide_call(e.c(), FL_CALL_recv, "server", FL_FD_IPC, &hit);
+  (void)test::decide_call(e.c(), FL_CALL_write, "client", FL_FD_IPC, &hit);
+  // Rule 0 matched: no longer counted. Rule 1 never did: its miss and its calls still are.
+  CHECK(e.cb.misses(0)[FL_MISS_PROCESS] == 1);
+  CHECK(e.cb.misses(1)[FL_MISS_PROCESS] == 1);
+  std::map<std::string, std::map<std::string, std::uint64_t>> counts;
+  for (const auto& [process, calls] : e.cb.call_counts())
+    for (const auto& c : calls) counts[process][c.call] = c.count;
+  CHECK(counts["server"] == std::map<std::string, std::uint64_t>{{"read", 1}, {"recv", 1}});
+  CHECK(counts["client"] == std::map<std::string, std::uint64_t>{{"read", 1}, {"write", 1}});
+}
+
 }  // namespace
 }  // namespace faultline

@@ -173,17 +173,22 @@ const std::vector<std::vector<std::string_view>>& call_families() {
   return families;
 }
 
-// Every call of the rule's mask, and every spelling of the families its calls belong to.
-void count_family(const fl_rule& r, std::uint64_t (&counted)[FL_MAX_CALLS / 64]) {
+// Every call of rule `index`'s mask, and every spelling of the families its calls belong to,
+// in `counted` and (the rule's bit) in count_rules.
+void count_family(const fl_rule& r, std::size_t index, fl_control& c) {
   const auto& table = call_table();
-  for (const CallInfo& c : table) {
-    if (!((r.call_mask[c.id >> 6] >> (c.id & 63)) & 1)) continue;
-    counted[c.id >> 6] |= 1ULL << (c.id & 63);
+  const std::uint64_t bit = std::uint64_t{1} << index;
+  auto count = [&](int id) {
+    c.counted[id >> 6] |= 1ULL << (id & 63);
+    c.count_rules[id] |= bit;
+  };
+  for (const CallInfo& info : table) {
+    if (!((r.call_mask[info.id >> 6] >> (info.id & 63)) & 1)) continue;
+    count(info.id);
     for (const auto& family : call_families()) {
-      if (std::find(family.begin(), family.end(), c.base) == family.end()) continue;
+      if (std::find(family.begin(), family.end(), info.base) == family.end()) continue;
       for (const CallInfo& other : table)
-        if (std::find(family.begin(), family.end(), other.base) != family.end())
-          counted[other.id >> 6] |= 1ULL << (other.id & 63);
+        if (std::find(family.begin(), family.end(), other.base) != family.end()) count(other.id);
     }
   }
 }
@@ -303,7 +308,7 @@ ControlBlock ControlBlock::compile(const std::filesystem::path& path, const Chec
   for (std::size_t i = 0; i < faults.size(); ++i) {
     compile_rule(faults[i], checked.targets()[i], i, c.rules[i], checked.channels());
     for (std::size_t w = 0; w < FL_MAX_CALLS / 64; ++w) c.armed[w] |= c.rules[i].call_mask[w];
-    count_family(c.rules[i], c.counted);
+    count_family(c.rules[i], i, c);
   }
   c.rule_count = static_cast<std::uint32_t>(faults.size());
   c.seed = seed;

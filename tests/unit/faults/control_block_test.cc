@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <cstddef>
 #include <stdexcept>
 
 #include "facts.h"
@@ -35,6 +36,36 @@ TEST_CASE("The control block file is created 0600 with a versioned header") {
   CHECK(c.rule_count == 0);
   CHECK(cb.events().empty());
   CHECK(cb.events_lost() == 0);
+}
+
+TEST_CASE("What processes write at run time has cache lines of its own") {
+  // A rule's counters start a line, and a rule is whole lines: rule i's counters never share
+  // a line with rule i+1's matching data, which every armed call reads (false sharing).
+  CHECK(offsetof(fl_rule, hits) % FL_CACHE_LINE == 0);
+  CHECK(offsetof(fl_rule, hits) >= offsetof(fl_rule, text) + sizeof(fl_rule::text));
+  CHECK(sizeof(fl_rule) % FL_CACHE_LINE == 0);
+  CHECK(offsetof(fl_control, rules) % FL_CACHE_LINE == 0);
+  CHECK(offsetof(fl_control, rules_hit) % FL_CACHE_LINE == 0);
+  CHECK(offsetof(fl_control, rules) - offsetof(fl_control, rules_hit) >= FL_CACHE_LINE);
+  // What every armed call reads is in the block's first page: header, rules_hit, count_rules
+  // and the first rule's matching data and counters.
+  CHECK(offsetof(fl_control, rules_hit) < 4096);
+  CHECK(offsetof(fl_control, rules) + sizeof(fl_rule) <= 4096);
+}
+
+TEST_CASE("The control block says which rules each call is counted for") {
+  ScratchDir dir;
+  auto cb = ControlBlock::create(dir.path() / "control",
+                                 {make_fault({"read"}, FaultAction::error, EIO),
+                                  make_fault({"send"}, FaultAction::error, EIO)},
+                                 1);
+  const fl_control& c = *cb.raw();
+  CHECK(c.count_rules[FL_CALL_read] == 1);
+  CHECK(c.count_rules[FL_CALL_recvmsg] == 1);  // read's family
+  CHECK(c.count_rules[FL_CALL_send] == 2);
+  CHECK(c.count_rules[FL_CALL_write] == 2);  // send's family
+  CHECK(c.count_rules[FL_CALL_accept] == 0);
+  CHECK(c.rules_hit == 0);
 }
 
 TEST_CASE("The control block reads back the facts recorded, without withdrawn ones") {
