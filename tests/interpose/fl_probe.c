@@ -137,12 +137,12 @@ static void made(const char* fmt, ...) {
 static void teardown_all(void);
 
 /* Ends the probe on a usage or setup error, its objects removed. */
-static void quit(int code) {
+_Noreturn static void quit(int code) {
   teardown_all();
   exit(code);
 }
 
-static void die(const char* what) {
+_Noreturn static void die(const char* what) {
   out("probe-error %s %s", what, strerrorname_np(errno));
   quit(3);
 }
