@@ -384,8 +384,10 @@ __attribute__((constructor)) static void fl_init(void) {
     fl_attach_failed(FL_ATTACH_SIZE, path, fl_ctl_fd_wanted, 0, 0);
     goto out;
   }
-  long addr =
-      syscall(SYS_mmap, 0, sizeof(struct fl_control), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  /* The offset as a long: syscall(2) reads its sixth argument from the stack as a long, and
+   * an int 0 there has 4 bytes of garbage above it with clang (a SIGBUS at the first access). */
+  long addr = syscall(SYS_mmap, (void*)0, sizeof(struct fl_control), PROT_READ | PROT_WRITE,
+                      MAP_SHARED, fd, (long)0);
   if (addr == -1) {
     int err = errno;
     if (!inherited) syscall(SYS_close, fd);

@@ -146,12 +146,12 @@ static void made(const char* fmt, ...) {
 static void teardown_all(void);
 
 /* Ends the probe on a usage or setup error, its objects removed. */
-static void quit(int code) {
+_Noreturn static void quit(int code) {
   teardown_all();
   exit(code);
 }
 
-static void die(const char* what) {
+_Noreturn static void die(const char* what) {
   out("probe-error %s %s", what, strerrorname_np(errno));
   quit(3);
 }
@@ -541,9 +541,9 @@ static int call_ipc(struct objects* o, const char* name, long* rp, int* errp) {
       CHECK_R(mmap(NULL, 4096, prot, flags, -1, 0));
     if (r != -1) syscall(SYS_munmap, r, 4096);
   } else if (!strcmp(name, "munmap")) {
-    long p = raw_check(
-        syscall(SYS_mmap, 0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0),
-        "mmap");
+    long p = raw_check(syscall(SYS_mmap, (void*)0, 4096, PROT_READ | PROT_WRITE,
+                               MAP_SHARED | MAP_ANONYMOUS, -1, (long)0),
+                       "mmap");
     CHECK_R(munmap((void*)p, 4096));
     if (r != 0) syscall(SYS_munmap, p, 4096);
   } else {

@@ -152,11 +152,10 @@ void print_exploration(std::ostream& out, const Exploration& e, const ReportStyl
 
 void print_explore_summary(std::ostream& out, const std::vector<Exploration>& all,
                            const ReportStyle& style) {
-  std::size_t points = 0, findings = 0, runs = 0;
+  std::size_t points = 0, findings = 0;
   for (const auto& e : all) {
     points += e.points_run();
     findings += e.findings.size();
-    runs += e.runs;
   }
   std::string line = fmt::format("{} explored, {} run, {}", plural(all.size(), "scenario"),
                                  plural(points, "fault point"), plural(findings, "finding"));

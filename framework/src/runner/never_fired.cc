@@ -90,7 +90,8 @@ std::string explain_never_fired(const FaultSpec& fault, const std::vector<std::u
   std::vector<std::pair<std::string, std::uint64_t>> others;
   for (const auto& [call, n] : made) {
     auto info = std::find_if(call_table().begin(), call_table().end(),
-                             [&](const CallInfo& c) { return c.symbol == call; });
+                             // A named copy: clang before 16 cannot capture a structured binding.
+                             [&symbol = call](const CallInfo& c) { return c.symbol == symbol; });
     if (info != call_table().end() && own.count(info->id)) continue;
     others.emplace_back(call, n);
   }
