@@ -244,11 +244,11 @@ class ProcessLoader final {
       auto name = r_.scalar(item, "an entry of after:");
       if (!name) continue;
       const auto& known = names_.processes;
-      if (std::find(known.begin(), known.end(), *name) == known.end()) {
+      if (!names_.has_process(*name)) {
         std::string suggestion = did_you_mean(*name, known);
         r_.error(item.value_at,
                  fmt::format("{}: after: names unknown process '{}'", prefix_, *name),
-                 suggestion.empty() ? "the processes are: " + join_words(known) : suggestion);
+                 suggestion.empty() ? "the processes are: " + join_some_words(known) : suggestion);
         continue;
       }
       out.spec.after.push_back(*name);
@@ -540,13 +540,18 @@ class ProcessLoader final {
 
 }  // namespace
 
+void ScenarioNames::index() {
+  process_set = {processes.begin(), processes.end()};
+  channel_by_name.clear();
+  for (const auto& c : channels) channel_by_name.emplace(c.name, &c);  // the first of a name
+  broken_set = {broken_channels.begin(), broken_channels.end()};
+}
+
 const ChannelSpec* channel_reference(YamlReader& r, const Field& f, std::string_view name,
                                      std::string_view what, const ScenarioNames& names) {
-  for (const auto& c : names.channels) {
-    if (c.name == name) return &c;
-  }
-  const auto& broken = names.broken_channels;
-  if (std::find(broken.begin(), broken.end(), name) != broken.end()) return nullptr;
+  if (auto it = names.channel_by_name.find(name); it != names.channel_by_name.end())
+    return it->second;
+  if (names.broken_set.count(name)) return nullptr;
   std::vector<std::string_view> known;
   for (const auto& c : names.channels) known.push_back(c.name);
   std::string suggestion = did_you_mean(name, known);
@@ -554,7 +559,7 @@ const ChannelSpec* channel_reference(YamlReader& r, const Field& f, std::string_
           !suggestion.empty() ? suggestion
           : known.empty()
               ? fmt::format("declare it under channels:, e.g. {}: {{ type: pipe }}", name)
-              : "the channels are: " + join_words(known));
+              : "the channels are: " + join_some_words(known));
   return nullptr;
 }
 

@@ -11,6 +11,7 @@
 #include "util/join_words.h"
 #include "dsl/process_loader.h"
 #include "dsl/scenario_keys.h"
+#include "dsl/scenario_text.h"
 #include "dsl/yaml_reader.h"
 #include "faultline/scenario.h"
 #include "faults/channel_kinds.h"
@@ -35,10 +36,6 @@ class ScenarioLoader final {
       : file_(file), out_(out), r_(file.string(), out) {}
 
   std::optional<Scenario> load() {
-    Scenario s;
-    std::error_code ec;
-    s.file = fs::absolute(file_, ec).lexically_normal();
-    s.dir = s.file.parent_path();
     std::ifstream in(file_);
     if (!in) {
       r_.error(SourceLocation{file_.string(), 0, 0},
@@ -48,9 +45,17 @@ class ScenarioLoader final {
     }
     std::stringstream text;
     text << in.rdbuf();
+    return load(text.str());
+  }
+
+  std::optional<Scenario> load(const std::string& text) {
+    Scenario s;
+    std::error_code ec;
+    s.file = fs::absolute(file_, ec).lexically_normal();
+    s.dir = s.file.parent_path();
     YAML::Node doc;
     try {
-      doc = YAML::Load(text.str());
+      doc = YAML::Load(text);
     } catch (const YAML::ParserException& e) {
       r_.error(SourceLocation{file_.string(), e.mark.line + 1, e.mark.column + 1},
                "YAML syntax error: " + e.msg,
@@ -110,6 +115,7 @@ class ScenarioLoader final {
                "  processes:\n    app: { run: [programs/app] }");
     }
     for (const Field& e : process_entries) names.processes.push_back(e.name);
+    names.index();
     std::vector<LoadedProcess> loaded;
     for (const Field& e : process_entries) {
       (void)r_.valid_name(e, "process");
@@ -197,17 +203,48 @@ class ScenarioLoader final {
     enum class Mark { unseen, active, done };
     std::map<std::string, Mark> mark;
     std::vector<std::string> path;
-    std::function<void(const LoadedProcess&)> visit = [&](const LoadedProcess& p) {
+    // Depth-first with a stack of its own, not by recursion: a chain of 100,000 processes,
+    // each after the one before, must not overflow the call stack.
+    struct Frame {
+      const LoadedProcess* process;
+      std::size_t next = 0;  // the after: entry to look at next
+    };
+    std::vector<Frame> stack;
+    std::map<std::string, std::size_t> on_path;  // name -> its place in `path`
+    auto enter = [&](const LoadedProcess& p) {
       mark[p.spec.name] = Mark::active;
       path.push_back(p.spec.name);
-      for (const auto& [next, where] : p.after_at) {
+      on_path.emplace(p.spec.name, path.size() - 1);
+      stack.push_back(Frame{&p, 0});
+    };
+    auto visit = [&](const LoadedProcess& start) {
+      enter(start);
+      while (!stack.empty()) {
+        Frame& top = stack.back();
+        const LoadedProcess& p = *top.process;
+        if (top.next == p.after_at.size()) {
+          path.pop_back();
+          on_path.erase(p.spec.name);
+          mark[p.spec.name] = Mark::done;
+          stack.pop_back();
+          continue;
+        }
+        const auto& [next, where] = p.after_at[top.next++];
         auto it = by_name.find(next);
         if (it == by_name.end()) continue;
         Mark m = mark[next];
         if (m == Mark::active) {
-          auto start = std::find(path.begin(), path.end(), next);
+          // The cycle as written, its middle left out when long (a file can make it 100,000
+          // processes long).
+          const std::size_t first = on_path.at(next), length = path.size() - first;
           std::string cycle;
-          for (auto i = start; i != path.end(); ++i) cycle += *i + " -> ";
+          for (std::size_t i = first; i < path.size(); ++i) {
+            if (length > 16 && i == first + 8) {
+              cycle += fmt::format("... ({} more) -> ", length - 16);
+              i = path.size() - 8;
+            }
+            cycle += path[i] + " -> ";
+          }
           cycle += next;
           r_.error(where,
                    next == p.spec.name
@@ -216,11 +253,9 @@ class ScenarioLoader final {
                    "a process starts once every process in its after: is ready, so a cycle never "
                    "starts; remove one of these dependencies");
         } else if (m == Mark::unseen) {
-          visit(*it->second);
+          enter(*it->second);
         }
       }
-      path.pop_back();
-      mark[p.spec.name] = Mark::done;
     };
     for (const auto& l : loaded) {
       if (mark[l.spec.name] == Mark::unseen) visit(l);
@@ -276,11 +311,11 @@ class ScenarioLoader final {
       }
       if (const Field* p = find(fields, "process")) {
         const auto& known = names.processes;
-        if (p->value.IsScalar() &&
-            std::find(known.begin(), known.end(), p->value.Scalar()) == known.end()) {
+        if (p->value.IsScalar() && !names.has_process(p->value.Scalar())) {
           std::string suggestion = did_you_mean(p->value.Scalar(), known);
-          r_.error(p->value_at, fmt::format("fault: unknown process '{}'", p->value.Scalar()),
-                   suggestion.empty() ? "the processes are: " + join_words(known) : suggestion);
+          r_.error(
+              p->value_at, fmt::format("fault: unknown process '{}'", p->value.Scalar()),
+              suggestion.empty() ? "the processes are: " + join_some_words(known) : suggestion);
         }
       }
       if (const Field* c = find(fields, "channel"); c && c->value.IsScalar()) {
@@ -317,11 +352,10 @@ class ScenarioLoader final {
     if (!spec) return;
     spec->where = entry.value_at;
     const auto& known = names.processes;
-    if (!spec->process.empty() &&
-        std::find(known.begin(), known.end(), spec->process) == known.end()) {
+    if (!spec->process.empty() && !names.has_process(spec->process)) {
       std::string suggestion = did_you_mean(spec->process, known);
       r_.error(entry.value_at, fmt::format("fault: unknown process '{}'", spec->process),
-               suggestion.empty() ? "the processes are: " + join_words(known) : suggestion);
+               suggestion.empty() ? "the processes are: " + join_some_words(known) : suggestion);
       return;
     }
     if (!spec->channel.empty() &&
@@ -359,12 +393,10 @@ class ScenarioLoader final {
   std::vector<std::string> broken_channels_;
 };
 
-}  // namespace
-
-LoadResult load_scenario(const std::filesystem::path& file) {
+// Diagnostics come in the order the loader met them; users read files top to bottom.
+LoadResult sorted_result(std::optional<Scenario> scenario, Diagnostics diagnostics) {
   LoadResult result;
-  auto scenario = ScenarioLoader(file, result.diagnostics).load();
-  // Diagnostics come in the order the loader met them; users read files top to bottom.
+  result.diagnostics = std::move(diagnostics);
   std::stable_sort(result.diagnostics.begin(), result.diagnostics.end(),
                    [](const Diagnostic& a, const Diagnostic& b) {
                      return std::tie(a.where.line, a.where.column) <
@@ -372,6 +404,20 @@ LoadResult load_scenario(const std::filesystem::path& file) {
                    });
   if (result.diagnostics.empty()) result.scenario = std::move(scenario);
   return result;
+}
+
+}  // namespace
+
+LoadResult load_scenario(const std::filesystem::path& file) {
+  Diagnostics diagnostics;
+  auto scenario = ScenarioLoader(file, diagnostics).load();
+  return sorted_result(std::move(scenario), std::move(diagnostics));
+}
+
+LoadResult load_scenario_text(const std::string& text, const std::filesystem::path& file) {
+  Diagnostics diagnostics;
+  auto scenario = ScenarioLoader(file, diagnostics).load(text);
+  return sorted_result(std::move(scenario), std::move(diagnostics));
 }
 
 }  // namespace faultline

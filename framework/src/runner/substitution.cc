@@ -149,7 +149,7 @@ std::vector<SubstitutionProblem> check_references(std::string_view text, const S
         hint = fmt::format("'{}' is a process; substitutions name channels", channel);
       if (hint.empty())
         hint = channel_names.empty() ? std::string("the scenario declares no channels")
-                                     : "the channels are: " + join_words(channel_names);
+                                     : "the channels are: " + join_some_words(channel_names);
       out.push_back({fmt::format("unknown channel '{}' in {}", channel, ref), hint});
       return;
     }

@@ -32,18 +32,29 @@ bool is_prefix(std::string_view shorter, std::string_view longer) {
                     [](char x, char y) { return lower(x) == lower(y); });
 }
 
+// A suggestion is for a typo of a name someone wrote: a word longer than this is compared by
+// prefix only (the edit distance of two 1 MB words costs 10^12 steps), and a call looks at no
+// more candidates than this (a file of 100,000 names with 100,000 wrong references must load
+// in linear time, not compare each reference with each name).
+constexpr std::size_t kLongestTypo = 64;
+constexpr std::size_t kMostCandidates = 200;
+
 }  // namespace
 
 std::string closest_match(std::string_view word, const std::vector<std::string_view>& candidates) {
   std::string best;
   std::size_t best_distance = 0;
+  std::size_t looked_at = 0;
   for (auto c : candidates) {
+    if (++looked_at > kMostCandidates) break;
     // The distance is at least the difference of the lengths: a word much longer or shorter
     // than a candidate is no typo of it, unless one is a prefix of the other. Checked first,
     // so that a 2 MB value costs a comparison per candidate, not 2 MB times its length.
     const std::size_t apart = word.size() > c.size() ? word.size() - c.size() : c.size() - word.size();
     if (apart > 2 && !is_prefix(word, c) && !is_prefix(c, word)) continue;
-    std::size_t d = edit_distance(word, c);
+    const bool too_long = word.size() > kLongestTypo || c.size() > kLongestTypo;
+    if (too_long && !is_prefix(word, c) && !is_prefix(c, word)) continue;
+    std::size_t d = too_long ? apart : edit_distance(word, c);
     // Replacing every letter of a short word is not a typo of it.
     bool close = (d <= 2 && d < word.size()) || is_prefix(word, c) || is_prefix(c, word);
     if (!close || word == c) continue;

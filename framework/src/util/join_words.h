@@ -13,5 +13,10 @@ namespace faultline {
                                      std::string_view separator = ", ");
 [[nodiscard]] std::string join_words(const std::vector<std::string>& words,
                                      std::string_view separator = ", ");
+// The first `at_most` of the names a file declares, for a hint ("a, b, c and 97 more"), each
+// cut to an excerpt when long: a file of 100,000 names must not make every one of its
+// diagnostics 100,000 names long (loading stays linear in the file's size).
+[[nodiscard]] std::string join_some_words(const std::vector<std::string_view>& words,
+                                          std::size_t at_most = 16);
 
 }  // namespace faultline

@@ -1,6 +1,10 @@
 // Suggestions for misspelt words.
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "util/did_you_mean.h"
 
 using faultline::closest_match;
@@ -32,4 +36,26 @@ TEST_CASE("A word much longer than every candidate matches none of them") {
   // A long word that begins with a candidate still gets it.
   CHECK(closest_match("ECONNRESET" + std::string(100, 'X'), {"EINTR", "ECONNRESET"}) ==
         "ECONNRESET");
+}
+
+TEST_CASE("Two long words of about the same length are compared by prefix only") {
+  // The edit distance of two 1 MB names costs 10^12 steps: a process named with 1 MB and an
+  // after: of the same name plus one letter took minutes to load. Now a prefix still matches
+  // and anything else is decided at once.
+  const std::string name(1'000'000, 'p');
+  CHECK(closest_match(name + "q", {name}) == name);
+  CHECK(closest_match(std::string(1'000'000, 'q'), {name}).empty());
+  CHECK(closest_match(std::string(70, 'a') + "x", {std::string(70, 'a') + "y"}).empty());
+}
+
+TEST_CASE("A suggestion looks at the first 200 candidates only") {
+  // Each of 100,000 unknown references compared with each of 100,000 names is quadratic.
+  std::vector<std::string> names;
+  for (int i = 0; i < 300; ++i) names.push_back("filler-" + std::to_string(i));
+  std::vector<std::string_view> views(names.begin(), names.end());
+  views.insert(views.begin(), "zebra");
+  CHECK(closest_match("zebr", views) == "zebra");
+  views.erase(views.begin());
+  views.push_back("zebra");  // the 301st
+  CHECK(closest_match("zebr", views).empty());
 }

@@ -25,3 +25,14 @@ TEST_CASE("Leading empty words leave no separator behind") {
   CHECK(join_words(std::vector<std::string_view>{"", "a", "b"}) == "a, b");
   CHECK(join_words(std::vector<std::string>{"a", "", "b"}, ",") == "a,,b");
 }
+
+TEST_CASE("A hint lists the first names of a long list and how many more there are") {
+  using faultline::join_some_words;
+  std::vector<std::string> names;
+  for (int i = 0; i < 20; ++i) names.push_back("p" + std::to_string(i));
+  std::vector<std::string_view> views(names.begin(), names.end());
+  CHECK(join_some_words(views, 3) == "p0, p1, p2 and 17 more");
+  CHECK(join_some_words({views.begin(), views.begin() + 3}, 3) == "p0, p1, p2");
+  const std::string long_name(100'000, 'x');
+  CHECK(join_some_words({long_name, "b"}) == std::string(48, 'x') + "..., b");
+}
