@@ -25,13 +25,11 @@ namespace {
 // Without root nothing changes, and the guard compares what it sees machine-wide, as before.
 class SuiteApart final {
  public:
-  SuiteApart() : namespaces_(isolate()), cgroup_("fltest-suite") {}
+  SuiteApart() : namespaces_(isolate()), cgroup_("fltest-suite") {
+    set_suite_cgroup(cgroup_.path());
+  }
   SuiteApart(const SuiteApart&) = delete;
   SuiteApart& operator=(const SuiteApart&) = delete;
-
-  [[nodiscard]] const std::optional<std::filesystem::path>& cgroup() const {
-    return cgroup_.path();
-  }
 
  private:
   static std::string isolate() {
@@ -58,8 +56,6 @@ SuiteApart& suite_apart() {
 [[maybe_unused]] const SuiteApart& kSuiteApartAtStart = suite_apart();
 
 }  // namespace
-
-std::optional<std::filesystem::path> suite_cgroup() { return suite_apart().cgroup(); }
 
 NothingLeftBehind::NothingLeftBehind() : before_(snapshot_leftovers()) {}
 NothingLeftBehind::~NothingLeftBehind() {

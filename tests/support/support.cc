@@ -119,6 +119,16 @@ void list_prefixed(const fs::path& dir, const std::string& prefix, std::set<std:
 }
 }  // namespace
 
+namespace {
+std::optional<fs::path>& suite_cgroup_slot() {
+  static std::optional<fs::path> group;
+  return group;
+}
+}  // namespace
+
+std::optional<fs::path> suite_cgroup() { return suite_cgroup_slot(); }
+void set_suite_cgroup(std::optional<fs::path> group) { suite_cgroup_slot() = std::move(group); }
+
 Leftovers snapshot_leftovers() {
   Leftovers l;
   read_sysv("/proc/sysvipc/shm", "shm", l.sysv);

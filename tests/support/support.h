@@ -41,6 +41,10 @@ struct Leftovers {
 Leftovers snapshot_leftovers();
 // The cgroup v2 group this test program runs in, its own (leak_guard.cc), or nullopt.
 std::optional<std::filesystem::path> suite_cgroup();
+// Set by leak_guard.cc when it has put the program in a group of its own. Kept here, not
+// there, so that programs using these helpers without the guard (the benchmarks) do not
+// link it, and so are not moved into namespaces of their own before main.
+void set_suite_cgroup(std::optional<std::filesystem::path> group);
 // "" when `after` has nothing that `before` did not; else a description of the difference.
 std::string new_leftovers(const Leftovers& before, const Leftovers& after);
 
