@@ -380,6 +380,12 @@ void print_against_floor(const std::vector<std::string>& names,
           "{:<21} {:<20} {:>12.3f} {:>7.3f} {:>13} {:>+9.1f} {:>7.3f} {:>13} {:>+9.1f}  {}\n",
           first ? name : "", floor_name, fr.value, r.value, range(r), x.value, c.value, range(c),
           cx.value, goal);
+      first = false;
+    }
+  }
+  fmt::print("\n");
+}
+
 // The in-process measures: per configuration, the median over rounds of each round's median
 // pair difference (the wrapper's ns per call), the median of the rounds' 95 % confidence
 // half-widths (the resolution), and the range of the round medians.
