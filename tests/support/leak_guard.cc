@@ -2,8 +2,10 @@
 // isolation that makes "nothing" mean "nothing of this test program's".
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -37,10 +39,29 @@ class SuiteApart final {
     if (!why_not.empty()) return why_not;
     const char* tmp = std::getenv("TMPDIR");
     const char* where = tmp && *tmp ? tmp : "/tmp";
+    // A tmpfs there would hide the build tree (this program, the others it runs, the
+    // scenarios) when that lies below it, as in a clone under /tmp: then only the IPC and
+    // cgroup isolation, and the guard lists the run folders there machine-wide.
+    if (holds_build_tree(where)) return "";
     // Without nosuid: tests make set-user-ID programs there (AT_SECURE).
     if (::mount("tmpfs", where, "tmpfs", 0, "mode=1777") != 0)
       return std::string("mount tmpfs on ") + where;
     return "";
+  }
+
+  static bool holds_build_tree(const char* where) {
+    std::error_code ec;
+    const std::filesystem::path top = std::filesystem::weakly_canonical(where, ec);
+    if (ec) return false;
+    for (const std::filesystem::path& p :
+         {std::filesystem::path("/proc/self/exe"), std::filesystem::path(FAULTLINE_BUILD_DIR),
+          std::filesystem::current_path(ec)}) {
+      const std::filesystem::path real = std::filesystem::weakly_canonical(p, ec);
+      if (ec) continue;
+      auto [end, rest] = std::mismatch(top.begin(), top.end(), real.begin(), real.end());
+      if (end == top.end()) return true;
+    }
+    return false;
   }
 
   std::string namespaces_;  // "" when isolated, else why not
