@@ -543,7 +543,11 @@ class ProcessLoader final {
 void ScenarioNames::index() {
   process_set = {processes.begin(), processes.end()};
   channel_by_name.clear();
-  for (const auto& c : channels) channel_by_name.emplace(c.name, &c);  // the first of a name
+  channel_names.clear();
+  for (const auto& c : channels) {
+    channel_by_name.emplace(c.name, &c);  // the first of a name
+    channel_names.push_back(c.name);
+  }
   broken_set = {broken_channels.begin(), broken_channels.end()};
 }
 
@@ -552,8 +556,7 @@ const ChannelSpec* channel_reference(YamlReader& r, const Field& f, std::string_
   if (auto it = names.channel_by_name.find(name); it != names.channel_by_name.end())
     return it->second;
   if (names.broken_set.count(name)) return nullptr;
-  std::vector<std::string_view> known;
-  for (const auto& c : names.channels) known.push_back(c.name);
+  const std::vector<std::string_view>& known = names.channel_names;
   std::string suggestion = did_you_mean(name, known);
   r.error(f.value_at, fmt::format("{}: unknown channel '{}'", what, name),
           !suggestion.empty() ? suggestion

@@ -25,6 +25,7 @@ struct ScenarioNames {
   std::unordered_set<std::string_view> process_set{};
   std::unordered_map<std::string_view, const ChannelSpec*> channel_by_name{};
   std::unordered_set<std::string_view> broken_set{};
+  std::vector<std::string_view> channel_names{};  // for hints, in the file's order
 
   // Fills the sets from the lists; call once the lists are complete.
   void index();
