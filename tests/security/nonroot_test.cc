@@ -159,14 +159,14 @@ TEST_CASE("A fault on a POSIX queue channel fires where /dev/mqueue is not mount
       "faults:\n"
       "  - { process: relay, call: mq_send, channel: out, error: EAGAIN, nth: 3 }\n"
       "expect: { faults: fired }\n");
-  CommandResult r = run_command(
-      {"unshare", "-m", "--propagation", "private", "sh", "-c",
-       // Every mount there: the suite's own (leak_guard.cc) lies over the machine's.
-       "while mountpoint -q /dev/mqueue && umount /dev/mqueue 2>/dev/null; do :; done; "
-       "if mountpoint -q /dev/mqueue; then exit 99; fi; "
-       "exec \"$@\"",
-       "sh", faultline::test::faultline_exe().string(), "run", s.path().string()},
-      {"NO_COLOR=1"});
+  CommandResult r =
+      run_command({"unshare", "-m", "--propagation", "private", "sh", "-c",
+                   // Every mount there: the suite's own (leak_guard.cc) lies over the machine's.
+                   "while mountpoint -q /dev/mqueue && umount /dev/mqueue 2>/dev/null; do :; done; "
+                   "if mountpoint -q /dev/mqueue; then exit 99; fi; "
+                   "exec \"$@\"",
+                   "sh", faultline::test::faultline_exe().string(), "run", s.path().string()},
+                  {"NO_COLOR=1"});
   INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
   REQUIRE(r.exit_code != 99);
   CHECK(r.exit_code == 0);
