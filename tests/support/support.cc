@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "processes/spawn_program.h"
+#include "runner/leftover_processes.h"
 #include "util/unique_fd.h"
 
 extern char** environ;
@@ -192,29 +193,6 @@ std::string isolate_ipc_namespace() {
 }
 
 namespace {
-// The cgroup2 folder this process is in, or nullopt.
-std::optional<fs::path> own_cgroup2() {
-  std::ifstream mounts("/proc/self/mountinfo");
-  std::string line;
-  std::optional<fs::path> mount;
-  while (std::getline(mounts, line)) {
-    auto dash = line.find(" - ");
-    if (dash == std::string::npos || line.compare(dash + 3, 8, "cgroup2 ") != 0) continue;
-    std::istringstream head(line.substr(0, dash));
-    std::string id, parent, dev, root, point;
-    if (head >> id >> parent >> dev >> root >> point && root == "/") {
-      mount = point;
-      break;
-    }
-  }
-  if (!mount) return std::nullopt;
-  std::ifstream groups("/proc/self/cgroup");
-  while (std::getline(groups, line)) {
-    if (line.rfind("0::", 0) == 0) return *mount / fs::path(line.substr(3)).relative_path();
-  }
-  return std::nullopt;
-}
-
 bool write_pid(const fs::path& group) {
   std::ofstream procs(group / "cgroup.procs");
   procs << ::getpid() << '\n';

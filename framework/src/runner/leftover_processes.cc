@@ -39,37 +39,6 @@ std::string read_text(const fs::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// The cgroup2 folder the runner itself is in: its mount point joined with the "0::" line of
-// /proc/self/cgroup.
-std::optional<fs::path> own_cgroup2() {
-  std::ifstream mounts("/proc/self/mountinfo");
-  std::string line;
-  std::optional<fs::path> mount;
-  while (std::getline(mounts, line)) {
-    // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
-    auto dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    std::istringstream tail(line.substr(dash + 3));
-    std::string type;
-    if (!(tail >> type) || type != "cgroup2") continue;
-    std::istringstream head(line.substr(0, dash));
-    std::string id, parent, dev, root, point;
-    if (!(head >> id >> parent >> dev >> root >> point) || root != "/") continue;
-    mount = point;
-    break;
-  }
-  if (!mount) return std::nullopt;
-  std::ifstream groups("/proc/self/cgroup");
-  while (std::getline(groups, line)) {
-    if (line.rfind("0::", 0) != 0) continue;
-    fs::path own = line.substr(3);
-    fs::path dir = *mount / own.relative_path();
-    std::error_code ec;
-    if (fs::is_directory(dir, ec)) return dir;
-  }
-  return std::nullopt;
-}
-
 bool is_cgroup2(const fs::path& path) {
   struct statfs fs {};
   return ::statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == kCgroup2Magic;
@@ -136,6 +105,35 @@ void wait_for_exits(std::vector<UniqueFd>& pidfds) {
 }
 
 }  // namespace
+
+std::optional<fs::path> own_cgroup2() {
+  std::ifstream mounts("/proc/self/mountinfo");
+  std::string line;
+  std::optional<fs::path> mount;
+  while (std::getline(mounts, line)) {
+    // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTIONS
+    auto dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream tail(line.substr(dash + 3));
+    std::string type;
+    if (!(tail >> type) || type != "cgroup2") continue;
+    std::istringstream head(line.substr(0, dash));
+    std::string id, parent, dev, root, point;
+    if (!(head >> id >> parent >> dev >> root >> point) || root != "/") continue;
+    mount = point;
+    break;
+  }
+  if (!mount) return std::nullopt;
+  std::ifstream groups("/proc/self/cgroup");
+  while (std::getline(groups, line)) {
+    if (line.rfind("0::", 0) != 0) continue;
+    fs::path own = line.substr(3);
+    fs::path dir = *mount / own.relative_path();
+    std::error_code ec;
+    if (fs::is_directory(dir, ec)) return dir;
+  }
+  return std::nullopt;
+}
 
 std::optional<fs::path> RunCgroup::path_for(std::string_view name) {
   auto parent = own_cgroup2();

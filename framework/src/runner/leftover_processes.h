@@ -18,6 +18,10 @@ namespace faultline {
 
 // A cgroup v2 group for the processes of one run: `cgroup.kill` ends them all at once, even
 // daemons that left their process group with setsid() and cleared their environment.
+// The cgroup2 folder this process is in: the cgroup2 mount point joined with the "0::" line of
+// /proc/self/cgroup; nullopt without cgroup2.
+[[nodiscard]] std::optional<std::filesystem::path> own_cgroup2();
+
 class RunCgroup final {
  public:
   // Where the group named `name` goes: <cgroup2 mount><the runner's own group>/<name>, or
