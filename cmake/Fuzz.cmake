@@ -11,9 +11,11 @@ if(FAULTLINE_FUZZ)
       "${CMAKE_C_COMPILER_ID} and ${CMAKE_CXX_COMPILER_ID}: configure a new build folder with "
       "CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DFAULTLINE_FUZZ=ON")
   endif()
-  add_compile_options(-fsanitize=fuzzer-no-link -fno-omit-frame-pointer)
+  # C++ only: the C programs the tests spawn (and the interposer) stay plain, and a plain C
+  # program has no runtime that defines the coverage callbacks (__sanitizer_cov_*).
+  add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:-fsanitize=fuzzer-no-link;-fno-omit-frame-pointer>")
   if(NOT FAULTLINE_SANITIZE)
-    add_compile_options(-fsanitize=address,undefined)
-    add_link_options(-fsanitize=address,undefined)
+    add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined>")
+    add_link_options("$<$<LINK_LANGUAGE:CXX>:-fsanitize=address,undefined>")
   endif()
 endif()

@@ -56,7 +56,8 @@ std::vector<std::uint8_t> encode_frame(const FrameHeader& header,
   put(out.data() + 8, static_cast<std::uint32_t>(payload.size()));
   put(out.data() + 12, header.flags);
   put(out.data() + 14, std::uint16_t{0});
-  std::memcpy(out.data() + kHeaderSize, payload.data(), payload.size());
+  // An empty payload's data() may be null, which memcpy may not be given even for 0 bytes.
+  if (!payload.empty()) std::memcpy(out.data() + kHeaderSize, payload.data(), payload.size());
   put(out.data() + 16, crc32({out.data(), 16}));
   put(out.data() + 20, crc32(payload));
   return out;

@@ -1,6 +1,7 @@
 // JSON result; see json.h.
 #include "report/json.h"
 
+#include <charconv>
 #include <fstream>
 #include <stdexcept>
 #include <utility>
@@ -152,6 +153,26 @@ nlohmann::json to_json(const ScenarioResult& r) {
   return j;
 }
 
+namespace {
+
+// An event's "caller", as to_json writes it ("0x" and hexadecimal digits). Anything else is
+// the document's fault: a json exception, as for every other field of the wrong shape (the
+// readers' callers catch that one), never std::stoull's invalid_argument.
+std::uint64_t caller_from_json(const nlohmann::json& j) {
+  const std::string text = j.get<std::string>();
+  std::string_view digits = text;
+  if (digits.starts_with("0x") || digits.starts_with("0X")) digits.remove_prefix(2);
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value, 16);
+  if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size()) {
+    throw nlohmann::json::other_error::create(
+        501, fmt::format("\"caller\" is not a hexadecimal address: \"{:.40}\"", text), &j);
+  }
+  return value;
+}
+
+}  // namespace
+
 ScenarioResult scenario_from_json(const nlohmann::json& j) {
   auto duration = [](const nlohmann::json& v) {
     return v.is_number() ? std::chrono::duration_cast<Duration>(
@@ -253,7 +274,7 @@ ScenarioResult scenario_from_json(const nlohmann::json& j) {
     e.channel = ej.at("channel").is_string() ? ej.at("channel").get<std::string>() : "";
     if (auto u = ej.find("unrealistic"); u != ej.end() && u->is_string())
       e.unrealistic = u->get<std::string>();
-    e.caller = std::stoull(ej.at("caller").get<std::string>(), nullptr, 16);
+    e.caller = caller_from_json(ej.at("caller"));
     r.events.push_back(std::move(e));
   }
   r.events_lost = j.at("events_lost").get<std::uint64_t>();
