@@ -212,6 +212,15 @@ long rss_kib(pid_t pid) {
   return -1;
 }
 
+// The CPU time of the process's main thread (the runner's work; its other threads only drain
+// sockets), in ns from /proc/PID/schedstat; -1 when it has ended. (utime and
+// stime of /proc/PID/stat count in 10 ms ticks: too coarse for a few ms a scenario.)
+double cpu_ns(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/schedstat", pid));
+  double ns = -1;
+  return in >> ns ? ns : -1;
+}
+
 // The value a fraction q of v lies below (0.5: the median).
 double quantile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
@@ -264,7 +273,7 @@ TEST_CASE("A long run keeps the runner's memory and per-scenario time flat",
   REQUIRE(runner > 0);
   write_end.reset();
   // One console line per scenario ("PASS  name ..."): at each, the runner's RSS and the time.
-  std::vector<double> rss, seconds;
+  std::vector<double> rss, seconds, cpu;
   auto last = std::chrono::steady_clock::now();
   std::string pending, all_output;
   char buf[4096];
@@ -282,6 +291,7 @@ TEST_CASE("A long run keeps the runner's memory and per-scenario time flat",
       last = now;
       // (-1 when the runner has ended already: a line read late, after the last scenario.)
       rss.push_back(static_cast<double>(rss_kib(runner)));
+      cpu.push_back(cpu_ns(runner));
     }
   }
   const int status = faultline::wait_for_exit(runner);
@@ -289,7 +299,10 @@ TEST_CASE("A long run keeps the runner's memory and per-scenario time flat",
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   REQUIRE(rss.size() == count);
-  while (!rss.empty() && rss.back() < 0) rss.pop_back();
+  while (!rss.empty() && (rss.back() < 0 || cpu.back() < 0)) {
+    rss.pop_back();
+    cpu.pop_back();
+  }
   REQUIRE(rss.size() >= count - 2);
   // A window's value: its median for RSS; for the time, its lower quartile, which the load of
   // a shared machine moves less (it only ever adds) and a runner that slows down moves as much.
@@ -308,14 +321,24 @@ TEST_CASE("A long run keeps the runner's memory and per-scenario time flat",
   const double rss_first = first(rss, 0.5), rss_tail = tail(rss, 0.5);
   const double apart = static_cast<double>(rss.size() - window) - static_cast<double>(warm_up);
   const double kib_per_scenario = (rss_tail - rss_first) / apart;
+  // Time per scenario: the runner's own CPU time over each window (what it would spend more
+  // of, scenario after scenario, on a list that grows), and the wall time between report
+  // lines, which the machine's load moves too (x1.6 and x2.4 seen under `ctest -j2` with
+  // builds beside it): checked loosely, for a runner that would wait longer and longer.
+  const double cpu_first = cpu[warm_up + window - 1] - cpu[warm_up - 1];
+  const double cpu_tail = cpu.back() - cpu[cpu.size() - 1 - window];
+  const double cpu_ratio = cpu_tail / std::max(1.0, cpu_first);
   const double time_first = first(seconds, 0.25), time_tail = tail(seconds, 0.25);
   const double time_ratio = time_tail / time_first;
   std::cout << fmt::format(
       "{} scenarios in one run: runner RSS median {:.0f} KiB over scenarios {}-{} and {:.0f} KiB "
-      "over the last {} (x{:.3f}, {:.2f} KiB a scenario); time per scenario lower quartile "
-      "{:.1f} ms and {:.1f} ms (x{:.2f})\n",
+      "over the last {} (x{:.3f}, {:.2f} KiB a scenario); runner CPU per scenario {:.1f} ms and "
+      "{:.1f} ms (x{:.2f}); time per scenario lower quartile {:.1f} ms and {:.1f} ms (x{:.2f})\n",
       count, rss_first, warm_up + 1, warm_up + window, rss_tail, window, rss_tail / rss_first,
-      kib_per_scenario, time_first * 1000, time_tail * 1000, time_ratio);
+      kib_per_scenario, cpu_first / 1e6 / static_cast<double>(window),
+      cpu_tail / 1e6 / static_cast<double>(window), cpu_ratio, time_first * 1000, time_tail * 1000,
+      time_ratio);
   CHECK(kib_per_scenario < 4);
-  CHECK(time_ratio < 1.5);
+  CHECK(cpu_ratio < 1.5);
+  CHECK(time_ratio < 3);
 }
