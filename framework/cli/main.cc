@@ -296,8 +296,9 @@ int cmd_run(const RunArgs& args) {
         &interrupted, [&](std::size_t run) { return !(args.until_fail && failed[run / repeat]); });
   } else {
     Runner runner(options);
-    // One allocation for all the results rather than one at each doubling (a step in RSS each).
-    results.reserve(scenarios.size() * repeat);
+    // A result per scenario in one allocation (grown by doubling, the array would leave a step
+    // in RSS at each power of two); not one per --repeat run, which may be a million.
+    results.reserve(scenarios.size());
     for (std::size_t i = 0; i < scenarios.size() && !interrupted; ++i) {
       for (std::size_t k = 0; k < repeat; ++k) {
         results.push_back(runner.run(scenarios[i], &checked[i]));
