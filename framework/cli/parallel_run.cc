@@ -110,6 +110,11 @@ std::vector<ScenarioResult> run_in_parallel(
   WorkerPoolJobs pool;
   pool.pass_every_signal = true;  // a second Ctrl-C: the runners kill without the grace
   pool.on_fork = [&] { runner.emplace(options); };
+  // Each worker's process group in the scratch folder's manifest: when this process is
+  // SIGKILLed, `faultline gc` (or the next run) collecting the folder kills what is left of
+  // them and waits until they are gone. Their death signal kills them already, but one that
+  // had no run folder of its own (just forked, or between two scenarios) was not waited for.
+  pool.started = [&](pid_t worker) { scratch.record_process_group(worker); };
   pool.work = [&](std::uint32_t index, std::string&) {
     std::vector<ScenarioResult> result{runner->run(scenarios[index])};
     const bool interrupted_run = result[0].interrupted_by != 0;

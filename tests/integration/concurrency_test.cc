@@ -212,9 +212,19 @@ long rss_kib(pid_t pid) {
   return -1;
 }
 
-double median(std::vector<double> v) {
+// The CPU time of the process's main thread (the runner's work; its other threads only drain
+// sockets), in ns from /proc/PID/schedstat; -1 when it has ended. (utime and
+// stime of /proc/PID/stat count in 10 ms ticks: too coarse for a few ms a scenario.)
+double cpu_ns(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/schedstat", pid));
+  double ns = -1;
+  return in >> ns ? ns : -1;
+}
+
+// The value a fraction q of v lies below (0.5: the median).
+double quantile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
+  return v.empty() ? 0 : v[static_cast<std::size_t>(q * static_cast<double>(v.size()))];
 }
 
 }  // namespace
@@ -224,7 +234,6 @@ TEST_CASE("A long run keeps the runner's memory and per-scenario time flat",
   PrivateTmpdir tmpdir;
   NothingLeftBehind guard;
   const std::size_t count = env_number("FAULTLINE_SOAK_SCENARIOS", 60);
-  const std::size_t window = std::min<std::size_t>(50, count / 3);
   // Copies of the robust showcase scenarios, every channel type in turn, next to the
   // programs they name (`../programs/...`).
   TempDir work("fltest-soak");
@@ -239,6 +248,17 @@ TEST_CASE("A long run keeps the runner's memory and per-scenario time flat",
   }
   std::sort(robust.begin(), robust.end());
   REQUIRE(robust.size() >= 11);  // every channel type
+  // The first two rounds of the showcase are the runner's warm-up, left out: each channel
+  // type's code is touched a first time, and malloc settles (the first large block freed raises
+  // glibc's mmap threshold, so the next ones come from the heap, whose free top it keeps up to
+  // twice that). RSS steps up in them and not later: docs/ci.md has 300 and 600 scenarios.
+  const std::size_t warm_up = 2 * robust.size();
+  REQUIRE(count >= warm_up + 2 * robust.size());
+  // Whole rounds of the showcase (up to 50 scenarios) in each window, so that both have the
+  // same mix of scenarios: their times differ by more than x2 from one channel type to another.
+  const std::size_t window =
+      std::max<std::size_t>(1, std::min<std::size_t>(50, (count - warm_up) / 2) / robust.size()) *
+      robust.size();
   for (std::size_t i = 0; i < count; ++i) {
     const fs::path& from = robust[i % robust.size()];
     fs::copy_file(from, work.path() / "s" /
@@ -253,7 +273,7 @@ TEST_CASE("A long run keeps the runner's memory and per-scenario time flat",
   REQUIRE(runner > 0);
   write_end.reset();
   // One console line per scenario ("PASS  name ..."): at each, the runner's RSS and the time.
-  std::vector<double> rss, seconds;
+  std::vector<double> rss, seconds, cpu;
   auto last = std::chrono::steady_clock::now();
   std::string pending, all_output;
   char buf[4096];
@@ -269,7 +289,9 @@ TEST_CASE("A long run keeps the runner's memory and per-scenario time flat",
       const auto now = std::chrono::steady_clock::now();
       seconds.push_back(std::chrono::duration<double>(now - last).count());
       last = now;
+      // (-1 when the runner has ended already: a line read late, after the last scenario.)
       rss.push_back(static_cast<double>(rss_kib(runner)));
+      cpu.push_back(cpu_ns(runner));
     }
   }
   const int status = faultline::wait_for_exit(runner);
@@ -277,20 +299,46 @@ TEST_CASE("A long run keeps the runner's memory and per-scenario time flat",
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   REQUIRE(rss.size() == count);
-  auto first = [&](const std::vector<double>& v) {
-    return median({v.begin() + 1, v.begin() + static_cast<long>(window) + 1});
+  while (!rss.empty() && (rss.back() < 0 || cpu.back() < 0)) {
+    rss.pop_back();
+    cpu.pop_back();
+  }
+  REQUIRE(rss.size() >= count - 2);
+  // A window's value: its median for RSS; for the time, its lower quartile, which the load of
+  // a shared machine moves less (it only ever adds) and a runner that slows down moves as much.
+  auto first = [&](const std::vector<double>& v, double q) {
+    return quantile(
+        {v.begin() + static_cast<long>(warm_up), v.begin() + static_cast<long>(warm_up + window)},
+        q);
   };
-  auto tail = [&](const std::vector<double>& v) {
-    return median({v.end() - static_cast<long>(window), v.end()});
+  auto tail = [&](const std::vector<double>& v, double q) {
+    return quantile({v.end() - static_cast<long>(window), v.end()}, q);
   };
-  // (The first scenario's time includes the runner's start: left out.)
-  const double rss_growth = tail(rss) / first(rss);
-  const double time_ratio = tail(seconds) / first(seconds);
+  // Growth per scenario between the windows' middles. What the runner keeps of a printed
+  // result without a report file (its verdict: name, file, seed, violations) is about 0.8 KiB
+  // (measured 0.84 over 600 scenarios); a result kept whole is about 20 KiB, and the fault
+  // events' memory kept by mistake (fixed) was 230 KiB each pipe scenario, 16 KiB a scenario.
+  const double rss_first = first(rss, 0.5), rss_tail = tail(rss, 0.5);
+  const double apart = static_cast<double>(rss.size() - window) - static_cast<double>(warm_up);
+  const double kib_per_scenario = (rss_tail - rss_first) / apart;
+  // Time per scenario: the runner's own CPU time over each window (what it would spend more
+  // of, scenario after scenario, on a list that grows), and the wall time between report
+  // lines, which the machine's load moves too (x1.6 and x2.4 seen under `ctest -j2` with
+  // builds beside it): checked loosely, for a runner that would wait longer and longer.
+  const double cpu_first = cpu[warm_up + window - 1] - cpu[warm_up - 1];
+  const double cpu_tail = cpu.back() - cpu[cpu.size() - 1 - window];
+  const double cpu_ratio = cpu_tail / std::max(1.0, cpu_first);
+  const double time_first = first(seconds, 0.25), time_tail = tail(seconds, 0.25);
+  const double time_ratio = time_tail / time_first;
   std::cout << fmt::format(
-      "{} scenarios in one run: runner RSS median {:.0f} KiB over scenarios 2-{} and {:.0f} KiB "
-      "over the last {} (x{:.3f}); time per scenario median {:.1f} ms and {:.1f} ms (x{:.2f})\n",
-      count, first(rss), window + 1, tail(rss), window, rss_growth, first(seconds) * 1000,
-      tail(seconds) * 1000, time_ratio);
-  CHECK(rss_growth < 1.2);
-  CHECK(time_ratio < 1.5);
+      "{} scenarios in one run: runner RSS median {:.0f} KiB over scenarios {}-{} and {:.0f} KiB "
+      "over the last {} (x{:.3f}, {:.2f} KiB a scenario); runner CPU per scenario {:.1f} ms and "
+      "{:.1f} ms (x{:.2f}); time per scenario lower quartile {:.1f} ms and {:.1f} ms (x{:.2f})\n",
+      count, rss_first, warm_up + 1, warm_up + window, rss_tail, window, rss_tail / rss_first,
+      kib_per_scenario, cpu_first / 1e6 / static_cast<double>(window),
+      cpu_tail / 1e6 / static_cast<double>(window), cpu_ratio, time_first * 1000, time_tail * 1000,
+      time_ratio);
+  CHECK(kib_per_scenario < 4);
+  CHECK(cpu_ratio < 1.5);
+  CHECK(time_ratio < 3);
 }

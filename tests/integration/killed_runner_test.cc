@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -231,6 +232,62 @@ processes:
   CHECK(r.exit_code == 0);
   CHECK(r.err.find(fmt::format("ended pid {} ", task)) != std::string::npos);
   CHECK(!alive(task));
+}
+
+long parent_of(long pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  char state = '?';
+  long ppid = -1;
+  rest >> state >> ppid;
+  return ppid;
+}
+
+TEST_CASE("faultline gc waits for the workers of a SIGKILLed run -j, recorded by their parent",
+          "[integration][signals][gc]") {
+  PrivateTmpdir tmpdir;
+  NothingLeftBehind guard;
+  GcOnExit gc_on_exit;
+  TempDir marks("fltest-marks");
+  TempDir scenarios("fltest-jobs");
+  for (const char* name : {"a", "b"})
+    std::ofstream(scenarios.path() / fmt::format("{}.yaml", name)) << fmt::format(
+        "scenario: worker-{1}\ntimeout: 60s\nprocesses:\n  t: {{ run: 'echo $$$$ > {0}/{1}.tmp "
+        "&& mv {0}/{1}.tmp {0}/{1} && exec sleep 1000' }}\n",
+        marks.path().string(), name);
+  pid_t runner = spawn({faultline::test::faultline_exe().string(), "run", "-j", "2",
+                        scenarios.path().string(), "--no-backtrace"},
+                       false);
+  REQUIRE(runner > 0);
+  REQUIRE(wait_for_file(marks.path(), "a", std::chrono::seconds(30)));
+  REQUIRE(wait_for_file(marks.path(), "b", std::chrono::seconds(30)));
+  // Each scenario's process is a child of the worker that runs it.
+  std::vector<long> workers;
+  for (const char* name : {"a", "b"}) workers.push_back(parent_of(read_pid(marks.path() / name)));
+  REQUIRE(workers[0] != workers[1]);
+  // The parent's scratch folder records each worker's process group (the worker leads it)
+  // with its start time: what gc kills and waits for when it collects that folder. Before,
+  // gc waited only for a worker that owned a run folder of its own (one killed just after
+  // its fork, or between two scenarios, could still be exiting when gc returned).
+  const std::string jobs = run_directory_of_live_run("jobs");
+  REQUIRE(!jobs.empty());
+  std::ifstream manifest_in(jobs + "/manifest");
+  std::string manifest((std::istreambuf_iterator<char>(manifest_in)), {});
+  INFO(manifest);
+  for (long w : workers) {
+    CHECK(alive(w));
+    CHECK(manifest.find(fmt::format("pgroup {} {}\n", w, start_time(w))) != std::string::npos);
+  }
+  kill(runner, SIGKILL);
+  reap(runner);
+  auto gc = run_faultline({"gc"});
+  INFO(gc.out << gc.err);
+  CHECK(gc.exit_code == 0);
+  for (long w : workers) CHECK(!alive(w));
+  for (const char* name : {"a", "b"}) CHECK(!alive(read_pid(marks.path() / name)));
+  CHECK(!fs::exists(jobs));
 }
 
 TEST_CASE("The runner blocks SIGINT and SIGTERM before any library's constructor runs") {

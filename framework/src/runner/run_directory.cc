@@ -31,6 +31,11 @@ constexpr std::string_view kPrefix = "faultline-";
 // A run folder is made as faultline-new.PID.START.XXXXXX (a '.' is never in a label), gets its
 // owner file, and is renamed to its name: so a folder without an owner file names its maker.
 constexpr std::string_view kStagingPrefix = "faultline-new.";
+// And a run folder whose objects are gone is renamed faultline-gone.PID.START.NAME before its
+// files are removed: a remover killed half-way leaves a folder that names it, which gc
+// removes once that process is gone (else: files without an owner, which gc cannot tell from
+// someone else's and keeps, or an empty folder it keeps for kOwnerlessGrace).
+constexpr std::string_view kRemovalPrefix = "faultline-gone.";
 constexpr std::size_t kMaxLabel = 40;
 // A folder without an owner file nor a maker in its name (made by an older faultline) is
 // either being created right now or was left by a runner killed before it wrote the file;
@@ -153,12 +158,37 @@ std::vector<std::string> remove_manifest_objects(const std::vector<ManifestEntry
   return removed;
 }
 
+// Removes a run folder whose objects are gone, under its removal name (kRemovalPrefix).
+void remove_folder(const fs::path& dir) {
+  fs::path doomed = dir;
+  if (auto self = read_identity("self")) {
+    fs::path to = dir.parent_path() / fmt::format("{}{}.{}.{}", kRemovalPrefix, ::getpid(),
+                                                  self->start_time, dir.filename().string());
+    if (::rename(dir.c_str(), to.c_str()) == 0) doomed = std::move(to);
+  }
+  std::error_code ec;
+  fs::remove_all(doomed, ec);
+}
+
 // Removes what the manifest of `dir` lists, then `dir`; one line per removed thing.
 std::vector<std::string> remove_run_directory(const fs::path& dir) {
   std::vector<std::string> removed = remove_manifest_objects(read_manifest(dir));
-  std::error_code ec;
-  fs::remove_all(dir, ec);
+  remove_folder(dir);
   return removed;
+}
+
+// "PID.START." at the start of `rest` (what follows kStagingPrefix or kRemovalPrefix).
+std::optional<std::pair<pid_t, unsigned long long>> maker_in_name(std::string_view rest) {
+  auto dot = rest.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  auto dot2 = rest.find('.', dot + 1);
+  if (dot2 == std::string_view::npos) return std::nullopt;
+  pid_t pid = 0;
+  unsigned long long start_time = 0;
+  if (!parse_number(rest.substr(0, dot), pid) || pid <= 0 ||
+      !parse_number(rest.substr(dot + 1, dot2 - dot - 1), start_time))
+    return std::nullopt;
+  return std::pair{pid, start_time};
 }
 
 // Whether the process is on its way out: SIGKILL pending (SigPnd, ShdPnd of
@@ -196,6 +226,14 @@ bool wait_until_gone(pid_t pid) {
   return ::poll(&p, 1, 5000) == 1;
 }
 
+// Whether the process `pid` that started at `start_time` still runs; one being killed is
+// waited for, and then does not.
+bool still_runs(pid_t pid, unsigned long long start_time) {
+  auto id = read_identity(std::to_string(pid));
+  if (!id || id->start_time != start_time || id->state == 'Z' || id->state == 'X') return false;
+  return !(dying(pid) && wait_until_gone(pid));
+}
+
 enum class Owner { alive, dead, unknown };
 
 // Whether `dir` holds nothing, or only the owner file being written (RunDirectory writes
@@ -221,18 +259,12 @@ std::pair<Owner, std::string> owner_of(const fs::path& dir, const struct stat& d
     // A folder being made: its maker's pid and start time are in its name.
     std::string name = dir.filename().string();
     if (name.rfind(kStagingPrefix, 0) == 0) {
-      std::string_view rest = std::string_view(name).substr(kStagingPrefix.size());
-      auto dot = rest.find('.');
-      pid_t maker_pid = 0;
-      if (dot != std::string_view::npos && parse_number(rest.substr(0, dot), maker_pid) &&
-          maker_pid > 0 &&
-          parse_number(rest.substr(dot + 1, rest.find('.', dot + 1) - dot - 1), start_time)) {
-        pid = std::to_string(maker_pid);
-        auto maker = read_identity(pid);
+      if (auto maker = maker_in_name(std::string_view(name).substr(kStagingPrefix.size()))) {
+        auto id = read_identity(std::to_string(maker->first));
         const bool alive =
-            maker && maker->start_time == start_time && maker->state != 'Z' && maker->state != 'X';
+            id && id->start_time == maker->second && id->state != 'Z' && id->state != 'X';
         return {alive ? Owner::alive : Owner::dead,
-                fmt::format("its maker, pid {}, died before it was named", pid)};
+                fmt::format("its maker, pid {}, died before it was named", maker->first)};
       }
     }
     auto age = std::chrono::system_clock::now() -
@@ -439,6 +471,17 @@ std::vector<std::string> remove_kept_run_directories() {
 std::vector<std::string> collect_garbage() {
   std::vector<std::string> lines;
   for (const auto& [dir, st] : run_directories()) {
+    const std::string name = dir.filename().string();
+    if (name.rfind(kRemovalPrefix, 0) == 0) {
+      // Its objects were removed before it was renamed: its files are all there is.
+      auto remover = maker_in_name(std::string_view(name).substr(kRemovalPrefix.size()));
+      if (!remover || still_runs(remover->first, remover->second)) continue;
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+      lines.push_back(fmt::format("removed {} (its remover, pid {}, died while removing it)",
+                                  dir.string(), remover->first));
+      continue;
+    }
     // A kept folder holds no object and no process any more: its files are the user's.
     if (is_kept(dir)) continue;
     auto [owner, why] = owner_of(dir, st);

@@ -175,6 +175,7 @@ class Pool final {
       jobs_.forked(std::chrono::duration<double, std::milli>(Clock::now() - fork_start).count());
     ::setpgid(pid, pid);  // also here: no race with a signal passed on at once
     workers_.push_back({pid, std::move(mine), std::nullopt});
+    if (jobs_.started) jobs_.started(pid);
     return workers_.back();
   }
 

@@ -6,6 +6,8 @@
 // not per job (docs/performance.md).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -34,6 +36,11 @@ struct WorkerPoolJobs {
   std::function<void()> on_fork;
   // Called here after each fork, with its wall time in ms; optional.
   std::function<void(double ms)> forked;
+  // Called here after each fork, with the worker's pid (the leader of its own process group),
+  // before it is sent a job: where the caller records it, so that `faultline gc` waits for a
+  // SIGKILLed parent's workers to be gone (they die of their death signal, but may still be
+  // exiting when gc is done with the parent's folder); optional.
+  std::function<void(pid_t worker)> started;
   // Every SIGINT/SIGTERM is passed on to the busy workers, not only the first: a runner that
   // gets a second one kills its processes at once, without the grace (`run -j`: a second
   // Ctrl-C). Off: only the first is.

@@ -3,6 +3,7 @@
 #include "runner/run_directory.h"
 
 #include <fcntl.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include "channel_test_support.h"
 #include "channels/channel.h"
 #include "support.h"
+#include "util/unique_fd.h"
 
 namespace faultline::test {
 namespace {
@@ -302,6 +304,59 @@ TEST_CASE("gc removes at once a folder whose maker died before it wrote its owne
   CHECK(contains(removed, "died before it was named"));
   CHECK(fs::exists(alive));  // its maker (we) still runs
   fs::remove(alive);
+}
+
+TEST_CASE("gc removes at once a folder whose remover died half-way") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  // A runner killed while it removed its folder (its objects gone already) leaves it under its
+  // removal name, with some files still in it. Our pid with another start time: that remover
+  // is gone; with ours: it is still at work.
+  const fs::path dead =
+      tmp.path() / fmt::format("faultline-gone.{}.1.faultline-a-abcdef", getpid());
+  const fs::path busy = tmp.path() / fmt::format("faultline-gone.{}.{}.faultline-b-abcdef",
+                                                 getpid(), own_start_time());
+  for (const auto& dir : {dead, busy}) {
+    REQUIRE(fs::create_directory(dir));
+    std::ofstream(dir / "control") << "x";
+  }
+  auto removed = collect_garbage();
+  CHECK_FALSE(fs::exists(dead));
+  CHECK(contains(removed, "died while removing it"));
+  CHECK(fs::exists(busy / "control"));
+  fs::remove_all(busy);
+}
+
+TEST_CASE("A run directory is renamed under its remover's name before its files are removed") {
+  ScopedTmpdir tmp;
+  NothingLeftBehind guard;
+  fs::path folder;
+  UniqueFd watch(inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+  REQUIRE(watch);
+  {
+    RunDirectory dir("removal");
+    folder = dir.path();
+    std::ofstream(dir.path() / "some-output") << "y";
+    REQUIRE(inotify_add_watch(watch.get(), tmp.path().c_str(), IN_MOVED_TO) >= 0);
+  }
+  CHECK_FALSE(fs::exists(folder));
+  // Killed at any moment of the removal, it leaves either its folder with owner and manifest,
+  // or this name, which tells gc who removed it (tested above).
+  std::vector<std::string> moved_to;
+  alignas(inotify_event) char buf[4096];
+  for (ssize_t n; (n = read(watch.get(), buf, sizeof buf)) > 0;) {
+    for (char* p = buf; p < buf + n;) {
+      auto* e = reinterpret_cast<inotify_event*>(p);
+      if (e->len > 0) moved_to.emplace_back(e->name);
+      p += sizeof(inotify_event) + e->len;
+    }
+  }
+  std::string seen;
+  for (const auto& name : moved_to) seen += name + " ";
+  INFO("renamed to: " << seen);
+  CHECK(moved_to ==
+        std::vector<std::string>{fmt::format("faultline-gone.{}.{}.{}", getpid(), own_start_time(),
+                                             folder.filename().string())});
 }
 
 TEST_CASE("A run directory is made under its maker's name and renamed when its owner is written") {
