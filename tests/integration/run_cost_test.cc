@@ -78,6 +78,29 @@ TEST_CASE("A run's processes are created in its cgroup: nobody writes cgroup.pro
   CHECK(t.find("cgroup.procs>") == std::string::npos);
 }
 
+TEST_CASE("The runner loads libdw only when a run names a site", "[integration][cost]") {
+  NothingLeftBehind guard;
+  TempDir tmp("fltrace");
+  TempScenario scenario(kPipeScenario);
+  // libdw and the four libraries it needs were loaded and relocated at every start; only
+  // site= (and naming recorded call sites) uses them.
+  const std::string plain = trace({"run", scenario.path().string()}, "openat", tmp);
+  REQUIRE(plain.find(scenario.path().string()) != std::string::npos);
+  CHECK(plain.find("libdw") == std::string::npos);
+  CHECK(plain.find("libelf") == std::string::npos);
+  // A site is resolved before the run: that is when libdw is opened (this one is in no
+  // program, which the resolution says: wrong input).
+  const std::string out = tmp / "trace-site";
+  auto r = run_command({"strace", "-f", "-qq", "-e", "trace=openat", "-o", out,
+                        faultline::test::faultline_exe().string(), "run", scenario.path().string(),
+                        "--fault", "read:eof:site=no_such_function"},
+                       {"TMPDIR=" + tmp.path().string(), "NO_COLOR=1"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("no function no_such_function in") != std::string::npos);
+  CHECK(read_file(out).find("libdw.so.1") != std::string::npos);
+}
+
 TEST_CASE("run --timings prints every phase of a run, which add up to no more than the run",
           "[integration][timings]") {
   NothingLeftBehind guard;
