@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "support.h"
 
@@ -76,6 +77,31 @@ TEST_CASE("A run's processes are created in its cgroup: nobody writes cgroup.pro
     return;
   }
   CHECK(t.find("cgroup.procs>") == std::string::npos);
+}
+
+TEST_CASE("The runner starts without loading a C++ library", "[integration][cost]") {
+  // Every shared library of the runner was mapped and its symbols bound at each start, before
+  // main (and before its SIGINT/SIGTERM handling): libstdc++, yaml-cpp, fmt and libseccomp are
+  // linked into it (cmake/StaticRuntime.cmake), libdw is dlopened for site=.
+  auto r = run_command({"readelf", "-d", faultline::test::faultline_exe().string()});
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> needed;
+  const std::regex entry(R"(\(NEEDED\)\s+Shared library: \[([^\]]+)\])");
+  for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), entry);
+       it != std::sregex_iterator(); ++it)
+    needed.push_back((*it)[1]);
+  INFO(r.out);
+  REQUIRE_FALSE(needed.empty());
+  for (const auto& library : needed) {
+    INFO(library);
+    CHECK(library.find("libdw") == std::string::npos);
+    CHECK(library.find("libelf") == std::string::npos);
+    // libc, libm, and the dynamic loader itself (which is there in any case).
+    if (FAULTLINE_STATIC_RUNTIME)
+      CHECK((library == "libc.so.6" || library == "libm.so.6" || library.starts_with("ld-linux")));
+  }
+  if (!FAULTLINE_STATIC_RUNTIME)
+    WARN("built with FAULTLINE_STATIC_RUNTIME off: only libdw checked");
 }
 
 TEST_CASE("The runner loads libdw only when a run names a site", "[integration][cost]") {
