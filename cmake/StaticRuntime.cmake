@@ -42,5 +42,9 @@ function(faultline_static_runtime target)
   # (yaml-cpp, PkgConfig::SECCOMP, fmt::fmt), which --as-needed then leaves out.
   target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc LINKER:--as-needed
     LINKER:--whole-archive ${FL_YAML_CPP_ARCHIVE} ${FL_SECCOMP_ARCHIVE} LINKER:--no-whole-archive)
+  add_custom_command(TARGET ${target} POST_BUILD
+    COMMAND ${CMAKE_COMMAND} -DBINARY=$<TARGET_FILE:${target}>
+      -P ${PROJECT_SOURCE_DIR}/cmake/CheckStaticRuntime.cmake
+    VERBATIM)
   set_property(GLOBAL PROPERTY FAULTLINE_STATIC_RUNTIME_USED ON)
 endfunction()
