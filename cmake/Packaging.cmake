@@ -22,8 +22,11 @@ starts the processes with an LD_PRELOAD interposer (or a seccomp filter) that ma
 their IPC calls fail on purpose, and judges whether the programs handled it: no
 crash, no hang, no lost data, no IPC object left behind.")
 # Depends: what the runner, the peer and the interposer link, as dpkg-shlibdeps names the
-# Debian packages (libyaml-cpp0.7, libseccomp2, libdw1, libfmt9, libc6, ...).
+# Debian packages (libyaml-cpp0.7, libseccomp2, libfmt9, libc6, ...); CPack adds them to the
+# list below. libdw1 is dlopened by the runner for site= (framework/src/faults/libdw.h), so
+# dpkg-shlibdeps cannot see it: named here (0.158: dwfl_module_getsym_info, _addrinfo).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "libdw1 (>= 0.158)")
 # Not linked, used when present: gdb for the backtrace of a process hung at a timeout
 # (processes/snapshot.cc runs it), libunwind8 for calling contexts (`explore --context K`:
 # interpose/context.c dlopens libunwind.so.8). A run without them says what it missed.

@@ -2,6 +2,7 @@
 // Exit status: 0 all expectations held, 1 an expectation failed, 2 wrong input, 3 internal error
 // (exec passes its program's status through).
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -175,7 +176,17 @@ struct RunArgs {
   std::vector<std::string> expect_fail;
   std::string pause_on_fault;  // --pause-on-fault[=RULE]; "*" bare
   bool keep = false;
+  // CPU this process had used when main began (exec, the dynamic loader, constructors).
+  double cpu_before_main_ms = 0;
 };
+
+// CPU time of this process so far (user + system), in milliseconds; not its children's.
+double own_cpu_ms() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  auto ms = [](const timeval& t) { return t.tv_sec * 1e3 + t.tv_usec / 1e3; };
+  return ms(u.ru_utime) + ms(u.ru_stime);
+}
 
 // Emptied by a swap with an empty one, not by assigning `{}`: that picks
 // operator=(initializer_list), which keeps the capacity (a pipe showcase's 900 fault events
@@ -324,10 +335,14 @@ int cmd_run(const RunArgs& args) {
     // The command's own time around the runs (what a shell would not spend).
     using Ms = std::chrono::duration<double, std::milli>;
     const Clock::time_point now = Clock::now();
+    // And the CPU of this process (not its children's: the programs, -j's runners): before
+    // main is the program's own start, which no phase above holds.
     std::cout << fmt::format(
-        "timings (ms): load and check {:.2f}, gc {:.2f}, runs {:.2f}, reports {:.2f}\n",
+        "timings (ms): load and check {:.2f}, gc {:.2f}, runs {:.2f}, reports {:.2f}; "
+        "faultline's CPU {:.2f} before main, {:.2f} in all\n",
         Ms(checked_at - began).count(), Ms(collected_at - checked_at).count(),
-        Ms(ran_at - collected_at).count(), Ms(now - ran_at).count());
+        Ms(ran_at - collected_at).count(), Ms(now - ran_at).count(), args.cpu_before_main_ms,
+        own_cpu_ms());
   }
   if (interrupted) return 128 + interrupted;
   if (!args.expect_fail.empty()) {
@@ -505,12 +520,14 @@ __attribute__((section(".preinit_array"), used)) void (*const faultline_block_st
     int, char**, char**) = block_stop_signals;
 
 int main(int argc, char** argv) {
+  const double cpu_before_main_ms = own_cpu_ms();
 
   CLI::App app{"faultline: tests IPC code under failure"};
   app.set_version_flag("--version", std::string("faultline ") + FAULTLINE_VERSION);
   app.require_subcommand(1);
 
   RunArgs run_args;
+  run_args.cpu_before_main_ms = cpu_before_main_ms;
   auto* run =
       app.add_subcommand("run", "run scenario files (a folder means every *.yaml below it)");
   run->add_option("paths", run_args.paths, "scenario files or folders")->required();

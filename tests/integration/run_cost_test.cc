@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
+#include <vector>
 
 #include "support.h"
 
@@ -78,6 +79,54 @@ TEST_CASE("A run's processes are created in its cgroup: nobody writes cgroup.pro
   CHECK(t.find("cgroup.procs>") == std::string::npos);
 }
 
+TEST_CASE("The runner starts without loading a C++ library", "[integration][cost]") {
+  // Every shared library of the runner was mapped and its symbols bound at each start, before
+  // main (and before its SIGINT/SIGTERM handling): libstdc++, yaml-cpp, fmt and libseccomp are
+  // linked into it (cmake/StaticRuntime.cmake), libdw is dlopened for site=.
+  auto r = run_command({"readelf", "-d", faultline::test::faultline_exe().string()});
+  REQUIRE(r.exit_code == 0);
+  std::vector<std::string> needed;
+  const std::regex entry(R"(\(NEEDED\)\s+Shared library: \[([^\]]+)\])");
+  for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), entry);
+       it != std::sregex_iterator(); ++it)
+    needed.push_back((*it)[1]);
+  INFO(r.out);
+  REQUIRE_FALSE(needed.empty());
+  for (const auto& library : needed) {
+    INFO(library);
+    CHECK(library.find("libdw") == std::string::npos);
+    CHECK(library.find("libelf") == std::string::npos);
+    // libc, libm, and the dynamic loader itself (which is there in any case).
+    if (FAULTLINE_STATIC_RUNTIME)
+      CHECK((library == "libc.so.6" || library == "libm.so.6" || library.starts_with("ld-linux")));
+  }
+  if (!FAULTLINE_STATIC_RUNTIME)
+    WARN("built with FAULTLINE_STATIC_RUNTIME off: only libdw checked");
+}
+
+TEST_CASE("The runner loads libdw only when a run names a site", "[integration][cost]") {
+  NothingLeftBehind guard;
+  TempDir tmp("fltrace");
+  TempScenario scenario(kPipeScenario);
+  // libdw and the four libraries it needs were loaded and relocated at every start; only
+  // site= (and naming recorded call sites) uses them.
+  const std::string plain = trace({"run", scenario.path().string()}, "openat", tmp);
+  REQUIRE(plain.find(scenario.path().string()) != std::string::npos);
+  CHECK(plain.find("libdw") == std::string::npos);
+  CHECK(plain.find("libelf") == std::string::npos);
+  // A site is resolved before the run: that is when libdw is opened (this one is in no
+  // program, which the resolution says: wrong input).
+  const std::string out = tmp / "trace-site";
+  auto r = run_command({"strace", "-f", "-qq", "-e", "trace=openat", "-o", out,
+                        faultline::test::faultline_exe().string(), "run", scenario.path().string(),
+                        "--fault", "read:eof:site=no_such_function"},
+                       {"TMPDIR=" + tmp.path().string(), "NO_COLOR=1"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("no function no_such_function in") != std::string::npos);
+  CHECK(read_file(out).find("libdw.so.1") != std::string::npos);
+}
+
 TEST_CASE("run --timings prints every phase of a run, which add up to no more than the run",
           "[integration][timings]") {
   NothingLeftBehind guard;
@@ -105,9 +154,15 @@ processes:
   CHECK(std::stod(m[9]) == Approx(sum).margin(0.05));
   CHECK(std::stod(m[9]) <= std::stod(m[10]));
   // The command's own time around the runs.
-  CHECK(std::regex_search(
-      r.out, std::regex(R"(timings \(ms\): load and check [0-9.]+, gc [0-9.]+, runs [0-9.]+, )"
-                        R"(reports [0-9.]+)")));
+  std::smatch own;
+  REQUIRE(std::regex_search(
+      r.out, own,
+      std::regex(R"(timings \(ms\): load and check [0-9.]+, gc [0-9.]+, runs [0-9.]+, )"
+                 R"(reports [0-9.]+; faultline's CPU ([0-9.]+) before main, ([0-9.]+) in all)")));
+  // The program's own start (exec, the dynamic loader, constructors) costs some CPU, and is
+  // part of all the CPU the command used.
+  CHECK(std::stod(own[1]) > 0);
+  CHECK(std::stod(own[1]) <= std::stod(own[2]));
   // The same phases in the JSON result, all there and within the run's duration.
   std::ifstream in(json_path);
   const auto j = nlohmann::json::parse(in)["scenarios"][0];

@@ -1,10 +1,9 @@
 // site= resolution with libdw's Dwfl: symbol tables for FUNCTION, line tables for FILE:LINE.
+// libdw is opened on the first resolution (faults/libdw.h), not linked.
 #include "faults/site_resolver.h"
 
 #include <cxxabi.h>
 #include <dwarf.h>
-#include <elfutils/libdw.h>
-#include <elfutils/libdwfl.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <sys/stat.h>
@@ -22,6 +21,7 @@
 #include <utility>
 
 #include "faultline/fault_spec.h"
+#include "faults/libdw.h"
 #include "util/join_words.h"
 #include "util/unique_fd.h"
 
@@ -93,23 +93,41 @@ ProgramFile inspect(const fs::path& path) {
   return p;
 }
 
+// How a Dwfl session finds an offline file's ELF and debug information. A Dwfl keeps the
+// pointer: the table lives as long as the process.
+const Dwfl_Callbacks* offline_callbacks(const LibDw& dw) {
+  static const Dwfl_Callbacks callbacks = {
+      .find_elf = dw.dwfl_build_id_find_elf,
+      .find_debuginfo = dw.dwfl_standard_find_debuginfo,
+      .section_address = dw.dwfl_offline_section_address,
+      .debuginfo_path = nullptr,
+  };
+  return &callbacks;
+}
+
 // One Dwfl session holding one program, offline (no process).
 class DwflFile final {
  public:
-  explicit DwflFile(const fs::path& path) : dwfl_(dwfl_begin(&kCallbacks), &dwfl_end) {
+  explicit DwflFile(const fs::path& path) : dwfl_(nullptr, libdw().dwfl_end) {
+    const LibDw& dw = libdw();
+    if (!dw.ok()) {
+      error_ = path.string() + ": " + dw.error;
+      return;
+    }
+    dwfl_.reset(dw.dwfl_begin(offline_callbacks(dw)));
     if (!dwfl_) {
-      error_ = dwfl_errmsg(-1);
+      error_ = dw.dwfl_errmsg(-1);
       return;
     }
-    dwfl_report_begin(dwfl_.get());
-    module_ = dwfl_report_offline(dwfl_.get(), path.c_str(), path.c_str(), -1);
-    dwfl_report_end(dwfl_.get(), nullptr, nullptr);
+    dw.dwfl_report_begin(dwfl_.get());
+    module_ = dw.dwfl_report_offline(dwfl_.get(), path.c_str(), path.c_str(), -1);
+    dw.dwfl_report_end(dwfl_.get(), nullptr, nullptr);
     if (!module_) {
-      error_ = path.string() + ": libdw cannot read it (" + dwfl_errmsg(-1) + ")";
+      error_ = path.string() + ": libdw cannot read it (" + dw.dwfl_errmsg(-1) + ")";
       return;
     }
-    if (!dwfl_module_getelf(module_, &elf_bias_)) {
-      error_ = path.string() + ": libdw cannot read it (" + dwfl_errmsg(-1) + ")";
+    if (!dw.dwfl_module_getelf(module_, &elf_bias_)) {
+      error_ = path.string() + ": libdw cannot read it (" + dw.dwfl_errmsg(-1) + ")";
       module_ = nullptr;
     }
   }
@@ -128,18 +146,12 @@ class DwflFile final {
   // The link-time addresses the file's loaded segments span.
   [[nodiscard]] std::pair<std::uint64_t, std::uint64_t> span() const {
     Dwarf_Addr start = 0, end = 0;
-    dwfl_module_info(module_, nullptr, &start, &end, nullptr, nullptr, nullptr, nullptr);
+    libdw().dwfl_module_info(module_, nullptr, &start, &end, nullptr, nullptr, nullptr, nullptr);
     return {link_address(start), link_address(end)};
   }
 
  private:
-  static constexpr Dwfl_Callbacks kCallbacks = {
-      .find_elf = dwfl_build_id_find_elf,
-      .find_debuginfo = dwfl_standard_find_debuginfo,
-      .section_address = dwfl_offline_section_address,
-      .debuginfo_path = nullptr,
-  };
-  std::unique_ptr<Dwfl, decltype(&dwfl_end)> dwfl_;
+  std::unique_ptr<Dwfl, decltype(LibDw::dwfl_end)> dwfl_;
   Dwfl_Module* module_ = nullptr;
   GElf_Addr elf_bias_ = 0;
   std::string error_;
@@ -189,13 +201,14 @@ struct FunctionLookup {
 
 FunctionLookup find_function(const DwflFile& file, std::string_view function) {
   FunctionLookup out;
-  int count = dwfl_module_getsymtab(file.module());
+  const LibDw& dw = libdw();
+  int count = dw.dwfl_module_getsymtab(file.module());
   for (int i = 1; i < count; ++i) {
     GElf_Sym sym;
     GElf_Addr addr = 0;
     GElf_Word shndx = 0;
     const char* name =
-        dwfl_module_getsym_info(file.module(), i, &sym, &addr, &shndx, nullptr, nullptr);
+        dw.dwfl_module_getsym_info(file.module(), i, &sym, &addr, &shndx, nullptr, nullptr);
     if (!name || *name == '\0' || shndx == SHN_UNDEF || sym.st_size == 0) continue;
     int type = GELF_ST_TYPE(sym.st_info);
     if (type != STT_FUNC && type != STT_GNU_IFUNC) continue;
@@ -232,21 +245,22 @@ struct LineLookup {
 
 LineLookup find_line(const DwflFile& file, const FileLine& where) {
   LineLookup out;
+  const LibDw& dw = libdw();
   Dwarf_Addr bias = 0;
-  if (!dwfl_module_getdwarf(file.module(), &bias)) return out;
+  if (!dw.dwfl_module_getdwarf(file.module(), &bias)) return out;
   const fs::path wanted = fs::path(where.file).lexically_normal();
   Dwarf_Die* cu = nullptr;
-  while ((cu = dwfl_module_nextcu(file.module(), cu, &bias)) != nullptr) {
+  while ((cu = dw.dwfl_module_nextcu(file.module(), cu, &bias)) != nullptr) {
     Dwarf_Lines* lines = nullptr;
     std::size_t count = 0;
-    if (dwarf_getsrclines(cu, &lines, &count) != 0) continue;
+    if (dw.dwarf_getsrclines(cu, &lines, &count) != 0) continue;
     out.has_lines = out.has_lines || count > 0;
     // Rows of one source name come in runs: decide the name once per run.
     const char* last_src = nullptr;
     bool last_match = false;
     for (std::size_t i = 0; i < count; ++i) {
-      Dwarf_Line* row = dwarf_onesrcline(lines, i);
-      const char* src = row ? dwarf_linesrc(row, nullptr, nullptr) : nullptr;
+      Dwarf_Line* row = dw.dwarf_onesrcline(lines, i);
+      const char* src = row ? dw.dwarf_linesrc(row, nullptr, nullptr) : nullptr;
       if (!src) continue;
       if (src != last_src) {
         last_src = src;
@@ -259,14 +273,14 @@ LineLookup find_line(const DwflFile& file, const FileLine& where) {
       out.file_seen = true;
       int lineno = 0;
       bool end_sequence = false;
-      if (dwarf_lineno(row, &lineno) != 0 || lineno <= 0) continue;
-      if (dwarf_lineendsequence(row, &end_sequence) != 0 || end_sequence) continue;
+      if (dw.dwarf_lineno(row, &lineno) != 0 || lineno <= 0) continue;
+      if (dw.dwarf_lineendsequence(row, &end_sequence) != 0 || end_sequence) continue;
       out.lines.insert(lineno);
       if (lineno != where.line || i + 1 >= count) continue;
       // A row's code reaches to the next row's address (the sequence's end row included).
       Dwarf_Addr lo = 0, hi = 0;
-      if (dwarf_lineaddr(row, &lo) != 0 ||
-          dwarf_lineaddr(dwarf_onesrcline(lines, i + 1), &hi) != 0 || hi <= lo)
+      if (dw.dwarf_lineaddr(row, &lo) != 0 ||
+          dw.dwarf_lineaddr(dw.dwarf_onesrcline(lines, i + 1), &hi) != 0 || hi <= lo)
         continue;
       out.ranges.push_back({file.link_address(lo + bias), file.link_address(hi + bias)});
     }
@@ -513,18 +527,20 @@ Symbolizer::Code Symbolizer::at_return_address(const fs::path& module, std::uint
   if (!slot) slot = std::make_unique<DwflFile>(module);
   const DwflFile& file = *slot;
   if (!file.module()) return out;
+  const LibDw& dw = libdw();
   // Inside the call instruction: the return address may be the next function's first byte.
   const Dwarf_Addr pc = file.dwfl_address(offset - 1);
   GElf_Sym sym;
   GElf_Off off = 0;
-  const char* name = dwfl_module_addrinfo(file.module(), pc, &off, &sym, nullptr, nullptr, nullptr);
+  const char* name =
+      dw.dwfl_module_addrinfo(file.module(), pc, &off, &sym, nullptr, nullptr, nullptr);
   if (name && *name) {
     std::string d = std::string_view(name).starts_with("_Z") ? demangle(name) : std::string();
     out.function = d.empty() ? std::string(name) : d;
   }
-  if (Dwfl_Line* line = dwfl_module_getsrc(file.module(), pc)) {
+  if (Dwfl_Line* line = dw.dwfl_module_getsrc(file.module(), pc)) {
     int lineno = 0;
-    const char* src = dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
+    const char* src = dw.dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
     if (src && lineno > 0)
       out.location = fs::path(src).filename().string() + ":" + std::to_string(lineno);
   }

@@ -1,0 +1,31 @@
+// fmt 9, compiled into the runner instead of loaded from libfmt.so (cmake/StaticRuntime.cmake):
+// the functions of format-inl.h and the instantiations libfmt.so exports, as fmt's own
+// src/format.cc (MIT) lists them. libfmt.so needs libstdc++.so, which the runner no longer
+// loads.
+#include <fmt/format-inl.h>
+
+#if FMT_VERSION < 90000 || FMT_VERSION >= 100000
+#error "fmt_in_binary.cc instantiates fmt 9; configure with -DFAULTLINE_STATIC_RUNTIME=OFF"
+#endif
+
+FMT_BEGIN_NAMESPACE
+namespace detail {
+
+template FMT_API auto dragonbox::to_decimal(float x) noexcept -> dragonbox::decimal_fp<float>;
+template FMT_API auto dragonbox::to_decimal(double x) noexcept -> dragonbox::decimal_fp<double>;
+
+template FMT_API locale_ref::locale_ref(const std::locale& loc);
+template FMT_API auto locale_ref::get<std::locale>() const -> std::locale;
+
+template FMT_API auto thousands_sep_impl(locale_ref) -> thousands_sep_result<char>;
+template FMT_API auto decimal_point_impl(locale_ref) -> char;
+template FMT_API void buffer<char>::append(const char*, const char*);
+template FMT_API void vformat_to(buffer<char>&, string_view,
+                                 basic_format_args<FMT_BUFFER_CONTEXT(char)>, locale_ref);
+
+template FMT_API auto thousands_sep_impl(locale_ref) -> thousands_sep_result<wchar_t>;
+template FMT_API auto decimal_point_impl(locale_ref) -> wchar_t;
+template FMT_API void buffer<wchar_t>::append(const wchar_t*, const wchar_t*);
+
+}  // namespace detail
+FMT_END_NAMESPACE
