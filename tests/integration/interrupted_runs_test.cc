@@ -83,9 +83,15 @@ std::uint64_t env_number(const char* name, std::uint64_t fallback) {
   return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
 }
 
+// "" when it cannot be read: a /proc file of a process that ends while it is read fails with
+// ESRCH, which libstdc++'s filebuf throws as an exception.
 std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  try {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception&) {
+    return "";
+  }
 }
 
 struct ProcEntry {
@@ -207,7 +213,12 @@ void list_named(const fs::path& dir, std::string_view prefix, std::vector<std::s
 class LeftoverWatch final {
  public:
   LeftoverWatch(fs::path tmpdir, std::optional<fs::path> cgroup, bool own_ipc)
-      : tmpdir_(std::move(tmpdir)), cgroup_(std::move(cgroup)) {
+      : tmpdir_(std::move(tmpdir)),
+        cgroup_(std::move(cgroup)),
+        // In namespaces of our own every POSIX object is one of our runs': also those their
+        // programs made (the naive showcase programs leak theirs), which gc must remove.
+        // Without, only faultline's own names can be told from the machine's.
+        posix_prefix_(own_ipc ? "" : "faultline") {
     // Without namespaces of our own the machine's other objects are there already.
     if (!own_ipc) {
       Leftovers now = look();
@@ -224,8 +235,8 @@ class LeftoverWatch final {
     list_sysv("/proc/sysvipc/msg", "msg", baseline_, l.sysv);
     list_sysv("/proc/sysvipc/sem", "sem", baseline_, l.sysv);
     std::vector<std::string> shm, mq;
-    list_named("/dev/shm", "faultline", shm);
-    list_named("/dev/mqueue", "faultline", mq);
+    list_named("/dev/shm", posix_prefix_, shm);
+    list_named("/dev/mqueue", posix_prefix_, mq);
     for (auto& s : shm)
       if (!baseline_.count(s)) l.shm.push_back(s);
     for (auto& s : mq)
@@ -238,6 +249,7 @@ class LeftoverWatch final {
  private:
   fs::path tmpdir_;
   std::optional<fs::path> cgroup_;
+  std::string posix_prefix_;
   std::set<std::string> baseline_;
 };
 

@@ -1,8 +1,10 @@
 // A runner killed by SIGKILL cannot stop what it started: `faultline gc` (and the next run)
 // must end those processes, and only those.
 #include <fcntl.h>
+#include <mqueue.h>
 #include <signal.h>
 #include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -178,6 +180,55 @@ processes:
   }
   CHECK(!fs::exists(run_dir));
   if (!has_cgroup && alive(pids[4])) kill(static_cast<pid_t>(pids[4]), SIGKILL);
+}
+
+TEST_CASE("faultline gc removes the IPC objects the programs of a SIGKILLed run created",
+          "[integration][signals][gc][leaks]") {
+  PrivateTmpdir tmpdir;
+  NothingLeftBehind guard;
+  GcOnExit gc_on_exit;
+  TempDir marks("fltest-marks");
+  // Names of this test's own, so that a leftover of another test cannot pass for ours.
+  const std::string shm_name = fmt::format("/fltest-gc-shm-{}", getpid());
+  const std::string mq_name = fmt::format("/fltest-gc-mq-{}", getpid());
+  const std::string leaker = (faultline::test::test_programs_dir() / "leaker").string();
+  TempScenario s(fmt::format(R"y(scenario: gc-removes-created-objects
+timeout: 60s
+processes:
+  task:
+    run: |
+      {1} posix-shm {2} && {1} posix-mq {3} && {1} fifo {0} || exit 1
+      touch {0}/made.tmp && mv {0}/made.tmp {0}/made
+      exec sleep 1000
+)y",
+                             marks.path().string(), leaker, shm_name, mq_name));
+  pid_t runner =
+      spawn({faultline::test::faultline_exe().string(), "run", s.path().string(), "--no-backtrace"},
+            false);
+  REQUIRE(runner > 0);
+  REQUIRE(wait_for_file(marks.path(), "made", std::chrono::seconds(30)));
+  kill(runner, SIGKILL);
+  reap(runner);
+  // Left by the program, not by the runner: only the control file's records tell them.
+  const fs::path shm_file = "/dev/shm" + shm_name;
+  const fs::path fifo = marks.path() / "leaked.fifo";
+  REQUIRE(fs::exists(shm_file));
+  REQUIRE(fs::exists(fifo));
+  const bool mq_visible = fs::is_directory("/dev/mqueue") && fs::exists("/dev/mqueue" + mq_name);
+
+  auto gc = run_faultline({"gc"});
+  INFO(gc.out << gc.err);
+  CHECK(gc.exit_code == 0);
+  CHECK(!fs::exists(shm_file));
+  CHECK(!fs::exists(fifo));
+  CHECK(gc.out.find("removed POSIX shared memory " + shm_name + ", created by task") !=
+        std::string::npos);
+  CHECK(gc.out.find("removed POSIX message queue " + mq_name) != std::string::npos);
+  CHECK(gc.out.find("removed FIFO " + fifo.string()) != std::string::npos);
+  if (mq_visible) CHECK(!fs::exists("/dev/mqueue" + mq_name));
+  // Whatever the checks above found, nothing of this test stays.
+  (void)shm_unlink(shm_name.c_str());
+  (void)mq_unlink(mq_name.c_str());
 }
 
 TEST_CASE("faultline gc leaves alone a process whose pid a dead run recorded for another",

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "faultline/fault_spec.h"
+#include "util/json_numbers.h"
 
 namespace faultline::explore {
 namespace {
@@ -175,6 +176,8 @@ json to_json(const std::vector<Exploration>& all, bool plan_only) {
 std::vector<Exploration> explorations_from_json(const json& j) {
   if (!j.is_object() || !j.contains("faultline_explore"))
     throw std::runtime_error("not a result or plan of `faultline explore`");
+  if (auto bad = json_float_out_of_range(j); !bad.empty())
+    throw std::runtime_error("a number out of range: " + bad.substr(0, 40));
   if (j.at("faultline_explore") != kJsonVersion)
     throw std::runtime_error(
         fmt::format("written by another version of faultline explore "

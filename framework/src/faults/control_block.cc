@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -323,6 +324,22 @@ ControlBlock ControlBlock::compile(const std::filesystem::path& path, const Chec
 
 ControlBlock::ControlBlock(std::filesystem::path path, fl_control* control)
     : path_(std::move(path)), control_(control) {}
+
+std::optional<ControlBlock> ControlBlock::open_left_behind(const std::filesystem::path& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  struct stat st {};
+  if (!fd || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != ::geteuid() ||
+      static_cast<std::size_t>(st.st_size) != sizeof(fl_control)) {
+    return std::nullopt;
+  }
+  void* addr = ::mmap(nullptr, sizeof(fl_control), PROT_READ, MAP_SHARED, fd.get(), 0);
+  if (addr == MAP_FAILED) return std::nullopt;
+  ControlBlock block(path, static_cast<fl_control*>(addr));
+  const fl_control& c = *block.control_;
+  if (c.magic != FL_CONTROL_MAGIC || c.version != FL_CONTROL_VERSION || c.size != sizeof(fl_control))
+    return std::nullopt;
+  return block;
+}
 
 ControlBlock::ControlBlock(ControlBlock&& other) noexcept
     : path_(std::move(other.path_)), control_(std::exchange(other.control_, nullptr)) {}

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,12 @@ class ControlBlock final {
   [[nodiscard]] static ControlBlock compile(const std::filesystem::path& path,
                                             const CheckedFaults& faults, std::uint64_t seed,
                                             const ControlContext& context = {});
+  // The control file a run left behind (a runner killed by SIGKILL), mapped read-only for
+  // `faultline gc` to read what its processes created: nullopt when `path` is not a regular
+  // file of this user's with this version's header. Only the readers (created(), facts(),
+  // events() ...) may be used on it; start_recording() and the like would fault.
+  [[nodiscard]] static std::optional<ControlBlock> open_left_behind(
+      const std::filesystem::path& path);
   ControlBlock(ControlBlock&& other) noexcept;
   ControlBlock& operator=(ControlBlock&& other) noexcept;
   ControlBlock(const ControlBlock&) = delete;

@@ -25,6 +25,21 @@
 
 extern char** environ;
 
+// ThreadSanitizer follows a process's threads and fds in the process's own memory, and
+// intercepts clone(): a CLONE_VM child that runs in the parent's memory and makes system
+// calls breaks its bookkeeping (it aborts in its fork handling). Under TSan the programs are
+// started with fork(), which it supports; every other build starts them with CLONE_VM.
+#if defined(__SANITIZE_THREAD__)
+#define FAULTLINE_SPAWN_BY_FORK 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define FAULTLINE_SPAWN_BY_FORK 1
+#endif
+#endif
+#ifndef FAULTLINE_SPAWN_BY_FORK
+#define FAULTLINE_SPAWN_BY_FORK 0
+#endif
+
 namespace faultline {
 namespace {
 
@@ -56,6 +71,14 @@ class ChildSetup final {
   __attribute__((no_sanitize("address"))) static int child_main(void* self) {
     auto* setup = static_cast<ChildSetup*>(self);
     setup->error_ = setup->exec();
+    ::_exit(127);
+  }
+
+  // The child of fork() (FAULTLINE_SPAWN_BY_FORK): its own copy of this object, so why it
+  // did not exec goes to the parent through `report`, a close-on-exec pipe that exec closes.
+  [[noreturn]] void exec_or_report(int report) noexcept {
+    const int err = exec();
+    (void)!::write(report, &err, sizeof err);
     ::_exit(127);
   }
 
@@ -286,7 +309,26 @@ StartOutcome spawn_program(const ProgramSpec& spec) {
     // stack outlive the child's use of them. The pidfd comes with the child, before it can be
     // reaped by anyone.
     pid = -1;
-    if (spec.cgroup_dir >= 0 && clone_into_cgroup_works.load(std::memory_order_relaxed)) {
+    if (FAULTLINE_SPAWN_BY_FORK) {
+      int report[2];
+      if (::pipe2(report, O_CLOEXEC) != 0) return failed(name, errno);
+      UniqueFd report_in(report[0]);
+      UniqueFd report_out(report[1]);
+      pid = ::fork();
+      if (pid == 0) setup.exec_or_report(report_out.get());
+      if (pid < 0) {
+        clone_error = errno;
+      } else {
+        report_out.reset();
+        int err = 0;
+        ssize_t n;
+        while ((n = ::read(report_in.get(), &err, sizeof err)) < 0 && errno == EINTR) {
+        }
+        child_error = n == static_cast<ssize_t>(sizeof err) ? err : 0;
+        // Our own unreaped child: its pid cannot be reused before we wait for it.
+        pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+      }
+    } else if (spec.cgroup_dir >= 0 && clone_into_cgroup_works.load(std::memory_order_relaxed)) {
       // Created in the run's cgroup: no move (and no RCU grace period) once it runs.
       setup.set_created_in_cgroup(true);
       clone_args args{};
@@ -308,12 +350,12 @@ StartOutcome spawn_program(const ProgramSpec& spec) {
         setup.set_created_in_cgroup(false);
       }
     }
-    if (pid < 0) {
+    if (pid < 0 && !FAULTLINE_SPAWN_BY_FORK) {
       pid = ::clone(&ChildSetup::child_main, stack.top(),
                     CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &setup, &pidfd);
       if (pid < 0) clone_error = errno;
     }
-    child_error = setup.error();
+    if (!FAULTLINE_SPAWN_BY_FORK) child_error = setup.error();
   }
   if (pid < 0) return failed(name, clone_error);
   UniqueFd owned_pidfd(pidfd);

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "report/repetitions.h"
+#include "util/json_numbers.h"
 #include "util/signal_names.h"
 
 namespace faultline {
@@ -174,6 +175,9 @@ std::uint64_t caller_from_json(const nlohmann::json& j) {
 }  // namespace
 
 ScenarioResult scenario_from_json(const nlohmann::json& j) {
+  if (auto bad = json_float_out_of_range(j); !bad.empty())
+    throw nlohmann::json::other_error::create(
+        502, fmt::format("a number out of range: {:.40}", bad), &j);
   auto duration = [](const nlohmann::json& v) {
     return v.is_number() ? std::chrono::duration_cast<Duration>(
                                std::chrono::duration<double, std::milli>(v.get<double>()))

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "report/root_cause.h"
+#include "util/json_numbers.h"
 
 namespace faultline {
 namespace {
@@ -140,6 +141,8 @@ ResultSummaryCounts print_result_summary(std::ostream& out, const json& result,
                                          const ResultSummaryOptions& options) {
   ResultSummaryCounts counts;
   std::vector<Line> lines;
+  if (auto bad = json_float_out_of_range(result); !bad.empty())
+    throw std::runtime_error("a number out of range: " + bad.substr(0, 40));
   try {
     for (const auto& scenario : result.at("scenarios"))
       lines.push_back(summarize(scenario, options, counts));

@@ -23,6 +23,9 @@
 
 #include <fmt/format.h>
 
+#include "faults/control_block.h"
+#include "runner/leak_check.h"
+
 namespace faultline {
 namespace fs = std::filesystem;
 namespace {
@@ -490,8 +493,19 @@ std::vector<std::string> collect_garbage() {
     for (const auto& what : end_processes_of(dir, read_manifest(dir))) {
       lines.push_back(fmt::format("{}, left running by {}", what, dir.string()));
     }
+    // What its processes created themselves is recorded in its control file, which the
+    // runner would have read for its leak check: mapped before the folder goes, and looked at
+    // after its channels went (so that a channel a program bound is not counted twice).
+    auto control = ControlBlock::open_left_behind(dir / "control");
     for (const auto& what : remove_run_directory(dir)) {
       lines.push_back(fmt::format("removed {} (left in {})", what, dir.string()));
+    }
+    if (control) {
+      for (const Leak& leak : collect_leaks(*control, ControlContext{})) {
+        lines.push_back(fmt::format("{} {}, created by {} (pid {}) of {}",
+                                    leak.removed ? "removed" : "could not remove", leak.object,
+                                    leak.process, leak.pid, dir.string()));
+      }
     }
     lines.push_back(fmt::format("removed {} ({})", dir.string(), why));
   }

@@ -5,14 +5,17 @@
 #include <string.h>
 
 #include <algorithm>
+#include <charconv>
 
 namespace faultline {
 
 std::optional<int> signal_from_name(std::string_view name) {
   if (!name.empty() &&
       std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    int n = std::stoi(std::string(name));
-    if (n > 0 && n < NSIG) return n;
+    // from_chars, not stoi: a number of 20 digits is no signal, not an exception.
+    int n = 0;
+    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), n);
+    if (ec == std::errc{} && end == name.data() + name.size() && n > 0 && n < NSIG) return n;
     return std::nullopt;
   }
   if (name.substr(0, 3) == "SIG") name.remove_prefix(3);
