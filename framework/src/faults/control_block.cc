@@ -336,8 +336,10 @@ std::optional<ControlBlock> ControlBlock::open_left_behind(const std::filesystem
   if (addr == MAP_FAILED) return std::nullopt;
   ControlBlock block(path, static_cast<fl_control*>(addr));
   const fl_control& c = *block.control_;
-  if (c.magic != FL_CONTROL_MAGIC || c.version != FL_CONTROL_VERSION || c.size != sizeof(fl_control))
+  if (c.magic != FL_CONTROL_MAGIC || c.version != FL_CONTROL_VERSION ||
+      c.size != sizeof(fl_control)) {
     return std::nullopt;
+  }
   return block;
 }
 

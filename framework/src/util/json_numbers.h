@@ -31,8 +31,8 @@ inline std::string json_float_out_of_range(const nlohmann::json& j) {
     todo.pop_back();
     if (v->is_number_float()) {
       const double d = v->get<double>();
-      const bool fits = std::isfinite(d) && (is_ms ? std::fabs(d) <= kMaxMilliseconds
-                                                   : d >= kIntMin && d <= kIntMax);
+      const bool fits = std::isfinite(d) &&
+                        (is_ms ? std::fabs(d) <= kMaxMilliseconds : d >= kIntMin && d <= kIntMax);
       if (!fits) return v->dump();
     } else if (v->is_object()) {
       for (const auto& [key, item] : v->items()) {
