@@ -1,6 +1,7 @@
 // Interrupted runs: `faultline run` (serially and with -j 2) on the showcase, whose scenarios
-// use every channel type, and `faultline exec`, each killed with SIGINT, SIGTERM or SIGKILL at
-// a random moment (seeded; the seed is printed). After SIGINT/SIGTERM the runner must exit
+// use every channel type, `faultline explore` (serially and with -j 2) of one robust showcase
+// scenario drawn at random, and `faultline exec`, each killed with SIGINT, SIGTERM or SIGKILL
+// at a random moment (seeded; the seed is printed). After SIGINT/SIGTERM the runner must exit
 // 128+N with nothing left; after SIGKILL, `faultline gc` or the next run must leave no IPC
 // object, no /dev/shm or /dev/mqueue entry, no run folder and no process of the killed run.
 //
@@ -19,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -51,12 +53,25 @@ extern char** environ;
 
 namespace {
 
-enum class Mode { run, run_j2, exec };
-constexpr std::array<Mode, 3> kModes{Mode::run, Mode::run_j2, Mode::exec};
+enum class Mode { run, run_j2, explore, explore_j2, exec };
+constexpr std::array<Mode, 5> kModes{Mode::run, Mode::run_j2, Mode::explore, Mode::explore_j2,
+                                     Mode::exec};
 constexpr std::array<int, 3> kSignals{SIGINT, SIGTERM, SIGKILL};
 
 const char* mode_name(Mode m) {
-  return m == Mode::run ? "run" : m == Mode::run_j2 ? "run -j 2" : "exec";
+  switch (m) {
+    case Mode::run:
+      return "run";
+    case Mode::run_j2:
+      return "run -j 2";
+    case Mode::explore:
+      return "explore";
+    case Mode::explore_j2:
+      return "explore -j 2";
+    case Mode::exec:
+      return "exec";
+  }
+  return "?";
 }
 const char* signal_short(int sig) {
   return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGKILL";
@@ -289,14 +304,34 @@ struct Tally {
   std::map<Mode, int> per_mode;
 };
 
-// The runner's command line for one mode.
-std::vector<std::string> command_for(Mode mode, const fs::path& scenarios) {
+// The showcase's robust scenarios, in a fixed order: explore takes one of them. They pass as
+// they are (explore needs a baseline that passes; the naive ones fail by design), and there
+// is one for every channel type.
+std::vector<fs::path> robust_scenarios(const fs::path& scenarios) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::recursive_directory_iterator(scenarios)) {
+    const std::string name = e.path().filename().string();
+    if (e.path().extension() == ".yaml" && name.find("robust") != std::string::npos)
+      files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// The runner's command line for one mode; `one` is the scenario explore explores.
+std::vector<std::string> command_for(Mode mode, const fs::path& scenarios, const fs::path& one) {
   const std::string fl = faultline::test::faultline_exe().string();
   switch (mode) {
     case Mode::run:
       return {fl, "run", scenarios.string(), "--no-backtrace"};
     case Mode::run_j2:
       return {fl, "run", "-j", "2", scenarios.string(), "--no-backtrace"};
+    case Mode::explore:
+    case Mode::explore_j2:
+      // The baseline runs in the explorer itself, then the fault points in its workers.
+      return {
+          fl,  "explore",        "-j",        mode == Mode::explore ? "1" : "2", "--baseline-runs",
+          "1", "--no-backtrace", one.string()};
     case Mode::exec:
       // A program with a child, a daemon that left its group and a loop of short-lived
       // processes: what a killed runner must not leave running.
@@ -369,6 +404,8 @@ TEST_CASE("Runners killed at random moments by SIGINT, SIGTERM or SIGKILL leave 
   const double low = std::log(100.0), high = std::log(3'000'000.0);  // 0.1 ms .. 3 s
   std::uniform_real_distribution<double> log_delay(low, high);
   TempScenario next_run("scenario: next-run\nprocesses:\n  t: { run: [\"true\"] }\n");
+  const std::vector<fs::path> showcase = robust_scenarios(faultline::test::scenarios_dir());
+  REQUIRE(!showcase.empty());
 
   std::vector<std::string> env;
   for (char** e = environ; *e; ++e) env.emplace_back(*e);
@@ -385,11 +422,13 @@ TEST_CASE("Runners killed at random moments by SIGINT, SIGTERM or SIGKILL leave 
     const int sig = kSignals[random() % kSignals.size()];
     const Micros delay(static_cast<long long>(std::exp(log_delay(random))));
     const std::size_t bucket = bucket_of(delay);
-    INFO(fmt::format("kill {}: {} by {} after {} us (seed {})", k, mode_name(mode),
-                     signal_short(sig), delay.count(), seed));
+    const fs::path& one = showcase[random() % showcase.size()];
+    const bool explores = mode == Mode::explore || mode == Mode::explore_j2;
+    INFO(fmt::format("kill {}: {}{} by {} after {} us (seed {})", k, mode_name(mode),
+                     explores ? " " + one.string() : "", signal_short(sig), delay.count(), seed));
 
     faultline::ProgramSpec spec;
-    spec.argv = command_for(mode, faultline::test::scenarios_dir());
+    spec.argv = command_for(mode, faultline::test::scenarios_dir(), one);
     spec.env = env;
     spec.fds = {{0, null_in.get()}, {1, null_out.get()}, {2, null_out.get()}};
     spec.own_process_group = true;

@@ -14,6 +14,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iterator>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -115,6 +117,36 @@ struct GcOnExit {
   ~GcOnExit() { (void)run_faultline({"gc"}); }
 };
 
+// Starts `faultline ARGS...` (output to /dev/null) and, once each of `marks` is in
+// `marks_dir` (renamed in there by the run's programs once they are up) and `while_up` has
+// looked at the live run, kills it with SIGKILL and reaps it. However `while_up` or a wait
+// ends (a failed REQUIRE), the runner is killed and reaped.
+void kill_runner_once_up(const std::vector<std::string>& args, const fs::path& marks_dir,
+                         const std::vector<std::string>& marks,
+                         const std::function<void()>& while_up = {}) {
+  std::vector<std::string> argv{faultline::test::faultline_exe().string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const pid_t runner = spawn(argv, false);
+  REQUIRE(runner > 0);
+  struct KillOnExit {
+    explicit KillOnExit(pid_t p) : pid(p) {}
+    pid_t pid;
+    KillOnExit(const KillOnExit&) = delete;
+    KillOnExit& operator=(const KillOnExit&) = delete;
+    ~KillOnExit() {
+      kill(pid, SIGKILL);
+      reap(pid);
+    }
+  } kill_on_exit{runner};
+  for (const auto& mark : marks) REQUIRE(wait_for_file(marks_dir, mark, std::chrono::seconds(30)));
+  if (while_up) while_up();
+}
+
+std::string read_whole(const fs::path& file) {
+  std::ifstream in(file);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
 }  // namespace
 
 TEST_CASE("faultline gc ends every process of a SIGKILLed run, daemons included",
@@ -142,22 +174,18 @@ processes:
       exec sleep 1000
 )y",
                              marks.path().string()));
-  pid_t runner =
-      spawn({faultline::test::faultline_exe().string(), "run", s.path().string(), "--no-backtrace"},
-            false);
-  REQUIRE(runner > 0);
   // (`$$$$` is the shell's `$$`: faultline reads `$$` as a literal `$`.)
   // The task renames its file in only once every process of the run is up.
-  REQUIRE(wait_for_file(marks.path(), "task", std::chrono::seconds(30)));
-  const std::string run_dir = run_directory_of_live_run("gc-kills-leftovers");
-  REQUIRE(!run_dir.empty());
-  std::ifstream manifest_in(run_dir + "/manifest");
-  std::string manifest((std::istreambuf_iterator<char>(manifest_in)), {});
-  const bool has_cgroup = manifest.find("cgroup ") != std::string::npos &&
-                          manifest.find("cgroup-failed ") == std::string::npos;
-  CHECK(manifest.find("pgroup ") != std::string::npos);
-  kill(runner, SIGKILL);
-  reap(runner);
+  std::string run_dir;
+  bool has_cgroup = false;
+  kill_runner_once_up({"run", s.path().string(), "--no-backtrace"}, marks.path(), {"task"}, [&] {
+    run_dir = run_directory_of_live_run("gc-kills-leftovers");
+    REQUIRE(!run_dir.empty());
+    const std::string manifest = read_whole(run_dir + "/manifest");
+    has_cgroup = manifest.find("cgroup ") != std::string::npos &&
+                 manifest.find("cgroup-failed ") == std::string::npos;
+    CHECK(manifest.find("pgroup ") != std::string::npos);
+  });
 
   std::vector<long> pids;
   for (const char* name : {"service", "task", "child", "daemon", "bare"})
@@ -202,13 +230,7 @@ processes:
       exec sleep 1000
 )y",
                              marks.path().string(), leaker, shm_name, mq_name));
-  pid_t runner =
-      spawn({faultline::test::faultline_exe().string(), "run", s.path().string(), "--no-backtrace"},
-            false);
-  REQUIRE(runner > 0);
-  REQUIRE(wait_for_file(marks.path(), "made", std::chrono::seconds(30)));
-  kill(runner, SIGKILL);
-  reap(runner);
+  kill_runner_once_up({"run", s.path().string(), "--no-backtrace"}, marks.path(), {"made"});
   // Left by the program, not by the runner: only the control file's records tell them.
   const fs::path shm_file = "/dev/shm" + shm_name;
   const fs::path fifo = marks.path() / "leaked.fifo";
@@ -268,13 +290,7 @@ processes:
   task: {{ run: 'echo $$$$ > {0}/task.tmp && mv {0}/task.tmp {0}/task && exec sleep 1000' }}
 )y",
                              marks.path().string()));
-  pid_t runner =
-      spawn({faultline::test::faultline_exe().string(), "run", s.path().string(), "--no-backtrace"},
-            false);
-  REQUIRE(runner > 0);
-  REQUIRE(wait_for_file(marks.path(), "task", std::chrono::seconds(30)));
-  kill(runner, SIGKILL);
-  reap(runner);
+  kill_runner_once_up({"run", s.path().string(), "--no-backtrace"}, marks.path(), {"task"});
   long task = read_pid(marks.path() / "task");
   REQUIRE(alive(task));
   TempScenario next("scenario: next\nprocesses:\n  t: { run: [\"true\"] }\n");
@@ -296,6 +312,38 @@ long parent_of(long pid) {
   return ppid;
 }
 
+// The workers of a parallel runner, from the pid files its programs wrote: each program is a
+// child of the worker that runs it. Distinct, else the check below proves nothing.
+std::vector<long> workers_of(const fs::path& marks, const std::vector<std::string>& names) {
+  std::vector<long> workers;
+  for (const auto& name : names) workers.push_back(parent_of(read_pid(marks / name)));
+  for (std::size_t i = 1; i < workers.size(); ++i) REQUIRE(workers[i] != workers[i - 1]);
+  return workers;
+}
+
+// The live runner's scratch folder records each worker's process group (the worker leads
+// it) with its start time.
+void check_workers_recorded(const std::string& scratch, const std::vector<long>& workers) {
+  REQUIRE(!scratch.empty());
+  const std::string manifest = read_whole(scratch + "/manifest");
+  INFO(manifest);
+  for (long w : workers) {
+    CHECK(alive(w));
+    CHECK(manifest.find(fmt::format("pgroup {} {}\n", w, start_time(w))) != std::string::npos);
+  }
+}
+
+// After the runner's SIGKILL: gc ends the workers and their programs, and removes the folder.
+void check_gc_ends_workers(const std::string& scratch, const std::vector<long>& workers,
+                           const fs::path& marks, const std::vector<std::string>& names) {
+  auto gc = run_faultline({"gc"});
+  INFO(gc.out << gc.err);
+  CHECK(gc.exit_code == 0);
+  for (long w : workers) CHECK(!alive(w));
+  for (const auto& name : names) CHECK(!alive(read_pid(marks / name)));
+  CHECK(!fs::exists(scratch));
+}
+
 TEST_CASE("faultline gc waits for the workers of a SIGKILLed run -j, recorded by their parent",
           "[integration][signals][gc]") {
   PrivateTmpdir tmpdir;
@@ -308,37 +356,70 @@ TEST_CASE("faultline gc waits for the workers of a SIGKILLed run -j, recorded by
         "scenario: worker-{1}\ntimeout: 60s\nprocesses:\n  t: {{ run: 'echo $$$$ > {0}/{1}.tmp "
         "&& mv {0}/{1}.tmp {0}/{1} && exec sleep 1000' }}\n",
         marks.path().string(), name);
-  pid_t runner = spawn({faultline::test::faultline_exe().string(), "run", "-j", "2",
-                        scenarios.path().string(), "--no-backtrace"},
-                       false);
-  REQUIRE(runner > 0);
-  REQUIRE(wait_for_file(marks.path(), "a", std::chrono::seconds(30)));
-  REQUIRE(wait_for_file(marks.path(), "b", std::chrono::seconds(30)));
-  // Each scenario's process is a child of the worker that runs it.
   std::vector<long> workers;
-  for (const char* name : {"a", "b"}) workers.push_back(parent_of(read_pid(marks.path() / name)));
-  REQUIRE(workers[0] != workers[1]);
-  // The parent's scratch folder records each worker's process group (the worker leads it)
-  // with its start time: what gc kills and waits for when it collects that folder. Before,
-  // gc waited only for a worker that owned a run folder of its own (one killed just after
-  // its fork, or between two scenarios, could still be exiting when gc returned).
-  const std::string jobs = run_directory_of_live_run("jobs");
-  REQUIRE(!jobs.empty());
-  std::ifstream manifest_in(jobs + "/manifest");
-  std::string manifest((std::istreambuf_iterator<char>(manifest_in)), {});
-  INFO(manifest);
-  for (long w : workers) {
-    CHECK(alive(w));
-    CHECK(manifest.find(fmt::format("pgroup {} {}\n", w, start_time(w))) != std::string::npos);
+  std::string jobs;
+  kill_runner_once_up({"run", "-j", "2", scenarios.path().string(), "--no-backtrace"}, marks.path(),
+                      {"a", "b"}, [&] {
+                        workers = workers_of(marks.path(), {"a", "b"});
+                        // The parent's scratch folder records each worker's process group (the
+                        // worker leads it) with its start time: what gc kills and waits for when it
+                        // collects that folder. Before, gc waited only for a worker that owned a
+                        // run folder of its own (one killed just after its fork, or between two
+                        // scenarios, could still be exiting when gc returned).
+                        jobs = run_directory_of_live_run("jobs");
+                        check_workers_recorded(jobs, workers);
+                      });
+  check_gc_ends_workers(jobs, workers, marks.path(), {"a", "b"});
+}
+
+TEST_CASE("faultline gc waits for the workers of a SIGKILLed explore, recorded by their parent",
+          "[integration][signals][gc][explore]") {
+  // Serially (one worker) and with -j 2: explore runs its points in workers forked as
+  // `run -j` does, and records them the same way, in a scratch folder of its own.
+  for (const std::string jobs_option : {"1", "2"}) {
+    DYNAMIC_SECTION("explore -j " << jobs_option) {
+      PrivateTmpdir tmpdir;
+      NothingLeftBehind guard;
+      GcOnExit gc_on_exit;
+      TempDir marks("fltest-marks");
+      // The baseline (in the explorer itself) passes; every fault point's run then holds its
+      // worker: its reader takes a slot, says so and sleeps, as a program that hangs would.
+      TempScenario s(fmt::format(R"y(scenario: points-held
+timeout: 60s
+channels: {{ p: {{ type: pipe }} }}
+processes:
+  writer: {{ run: [sh, -c, 'echo hello; echo world'], stdout: {{ channel: p }} }}
+  reader:
+    stdin: {{ channel: p }}
+    run:
+      - sh
+      - -c
+      - |
+        cat >/dev/null
+        if [ ! -e {0}/baseline ]; then touch {0}/baseline; exit 0; fi
+        for n in 1 2; do
+          if mkdir {0}/slot$n 2>/dev/null; then
+            echo $$$$ > {0}/point$n.tmp && mv {0}/point$n.tmp {0}/point$n
+            break
+          fi
+        done
+        exec sleep 1000
+)y",
+                                 marks.path().string()));
+      std::vector<std::string> points{"point1"};
+      if (jobs_option == "2") points.push_back("point2");
+      std::vector<long> workers;
+      std::string scratch;
+      kill_runner_once_up({"explore", "-j", jobs_option, "--baseline-runs", "1", "--no-backtrace",
+                           s.path().string()},
+                          marks.path(), points, [&] {
+                            workers = workers_of(marks.path(), points);
+                            scratch = run_directory_of_live_run("explore");
+                            check_workers_recorded(scratch, workers);
+                          });
+      check_gc_ends_workers(scratch, workers, marks.path(), points);
+    }
   }
-  kill(runner, SIGKILL);
-  reap(runner);
-  auto gc = run_faultline({"gc"});
-  INFO(gc.out << gc.err);
-  CHECK(gc.exit_code == 0);
-  for (long w : workers) CHECK(!alive(w));
-  for (const char* name : {"a", "b"}) CHECK(!alive(read_pid(marks.path() / name)));
-  CHECK(!fs::exists(jobs));
 }
 
 TEST_CASE("The runner blocks SIGINT and SIGTERM before any library's constructor runs") {

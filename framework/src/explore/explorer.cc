@@ -7,7 +7,8 @@
 // per worker rather than per point keeps what the process learnt (the sites libdw resolved, a
 // warm heap). A worker classifies its own runs and sends back only the outcome
 // (docs/performance.md, "Exploration throughput"); a worker that dies takes one point with
-// it, not the exploration.
+// it, not the exploration. The workers are recorded as `run -j`'s are (the scratch folder of
+// run_plan(), below): a SIGKILLed explorer leaves nothing that `faultline gc` does not end.
 #include "explore/explorer.h"
 
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include <fmt/format.h>
 
 #include "faultline/fault_spec.h"
+#include "runner/run_directory.h"
 #include "util/worker_pool.h"
 
 namespace faultline::explore {
@@ -140,8 +142,12 @@ bool run_point(const Scenario& scenario, const Plan& plan, const ExploreOptions&
 class PointRunner final {
  public:
   PointRunner(const Scenario& scenario, const Plan& plan, const ExploreOptions& options,
-              const ScenarioResult* baseline)
-      : scenario_(scenario), plan_(plan), options_(options), baseline_(baseline) {}
+              const ScenarioResult* baseline, RunDirectory& scratch)
+      : scenario_(scenario),
+        plan_(plan),
+        options_(options),
+        baseline_(baseline),
+        scratch_(scratch) {}
 
   using Done = std::function<void(std::size_t point, std::optional<Outcome>, bool recheck)>;
 
@@ -152,6 +158,10 @@ class PointRunner final {
     bool budget_hit = false;
     WorkerPoolJobs pool;
     pool.max_reply = kMaxReply;
+    // As `run -j` does (cli/parallel_run.cc): each worker's process group in the scratch
+    // folder's manifest, so that `faultline gc` (or the next run) collecting the folder of a
+    // SIGKILLed explorer kills what is left of them and waits until they are gone.
+    pool.started = [&](pid_t worker) { scratch_.record_process_group(worker); };
     pool.work = [&](std::uint32_t point, std::string& reply) {
       return run_point(scenario_, plan_, options_, baseline_, point, reply);
     };
@@ -237,6 +247,7 @@ class PointRunner final {
   const Plan& plan_;
   const ExploreOptions& options_;
   const ScenarioResult* baseline_;
+  RunDirectory& scratch_;
 };
 
 }  // namespace
@@ -281,7 +292,9 @@ Exploration run_plan(const Scenario& scenario, Plan plan, const ExploreOptions& 
         }) - static_cast<long>(*options.max_runs)));
   }
 
-  PointRunner runner(scenario, ex.plan, options, baseline);
+  // Owned like a run's folder: it records the workers of every PointRunner below.
+  RunDirectory scratch("explore");
+  PointRunner runner(scenario, ex.plan, options, baseline, scratch);
   std::size_t done = 0, bugs = 0;
   auto report_progress = [&](std::size_t total) {
     if (!options.progress) return;
@@ -315,7 +328,7 @@ Exploration run_plan(const Scenario& scenario, Plan plan, const ExploreOptions& 
       ExploreOptions alone = options;
       alone.jobs = 1;
       alone.budget.reset();
-      PointRunner serial(scenario, ex.plan, alone, baseline);
+      PointRunner serial(scenario, ex.plan, alone, baseline, scratch);
       (void)serial.run(again, false, started, interrupted,
                        [&](std::size_t point, std::optional<Outcome> outcome, bool) {
                          ++ex.runs;
@@ -343,7 +356,7 @@ Exploration run_plan(const Scenario& scenario, Plan plan, const ExploreOptions& 
     // Re-checks are not bound by the budget: a finding without one would be unconfirmed.
     ExploreOptions unbounded = options;
     unbounded.budget.reset();
-    PointRunner rechecker(scenario, ex.plan, unbounded, baseline);
+    PointRunner rechecker(scenario, ex.plan, unbounded, baseline, scratch);
     (void)rechecker.run(again, true, started, interrupted,
                         [&](std::size_t point, std::optional<Outcome> outcome, bool) {
                           ++ex.runs;
