@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -419,6 +420,52 @@ processes:
                           });
       check_gc_ends_workers(scratch, workers, marks.path(), points);
     }
+  }
+}
+
+TEST_CASE("faultline gc ends a process forked from a dead run's owner before it was recorded",
+          "[integration][signals][gc]") {
+  // A worker of `run -j` or `explore` is recorded by its parent after fork() returns: a parent
+  // SIGKILLed in between leaves a worker that no record names. It dies of its death signal
+  // (or of its parent check, if the parent died before its prctl), but gc would not wait for
+  // it. What names it from the fork on: the descriptor of its parent's manifest (opened for
+  // appending and kept open) that every forked process holds until it execs.
+  PrivateTmpdir tmpdir;
+  NothingLeftBehind guard;
+  GcOnExit gc_on_exit;
+  std::string templ = (fs::temp_directory_path() / "faultline-unrecorded-XXXXXX").string();
+  REQUIRE(mkdtemp(templ.data()) != nullptr);
+  const fs::path dir = templ;
+  std::ofstream(dir / "owner") << "2147483646 1\n";  // no such pid: the runner is gone
+  std::ofstream(dir / "manifest") << "";             // and it recorded nothing
+  // One process holding the manifest as a worker does (O_APPEND, writable), in a group of
+  // its own, without FAULTLINE_RUN_DIR; and a bystander that only reads it (a user's `tail`).
+  auto hold = [&](int flags) {
+    faultline::UniqueFd manifest(open((dir / "manifest").c_str(), flags | O_CLOEXEC));
+    faultline::UniqueFd null_fd(open("/dev/null", O_RDWR | O_CLOEXEC));
+    faultline::ProgramSpec spec;
+    spec.argv = {"sleep", "1000"};
+    spec.search_path = true;
+    spec.fds = {{0, null_fd.get()}, {1, null_fd.get()}, {2, null_fd.get()}, {3, manifest.get()}};
+    spec.own_process_group = true;
+    faultline::StartOutcome started = faultline::spawn_program(spec);
+    return started.child ? started.child->pid : -1;
+  };
+  const pid_t worker = hold(O_WRONLY | O_APPEND);
+  const pid_t reader = hold(O_RDONLY);
+  REQUIRE(worker > 0);
+  REQUIRE(reader > 0);
+  REQUIRE(fs::exists(fmt::format("/proc/{}/fd/3", worker)));
+  auto gc = run_faultline({"gc"});
+  INFO(gc.out << gc.err);
+  CHECK(gc.exit_code == 0);
+  CHECK(!alive(worker));
+  CHECK(gc.out.find(fmt::format("ended pid {} ", worker)) != std::string::npos);
+  CHECK(alive(reader));
+  CHECK(!fs::exists(dir));
+  for (pid_t p : {worker, reader}) {
+    kill(p, SIGKILL);
+    reap(p);
   }
 }
 

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -79,6 +80,33 @@ bool environment_has(pid_t pid, std::string_view entry) {
     if (end == std::string::npos) end = env.size();
     if (std::string_view(env).substr(at, end - at) == entry) return true;
     at = end + 1;
+  }
+  return false;
+}
+
+// Whether the process (one of our user's) holds `file` open for appending. A run folder's
+// manifest is opened so by its RunDirectory and kept open (O_CLOEXEC: only an exec closes
+// it), so every process forked from the folder's owner holds it from the fork() on: a worker
+// of `run -j` or `explore` whose parent was SIGKILLed before it recorded the worker's group,
+// or a program's process between its fork and its exec.
+bool holds_for_appending(pid_t pid, const std::string& file) {
+  struct stat proc {};
+  if (::stat(fmt::format("/proc/{}", pid).c_str(), &proc) != 0 || proc.st_uid != ::geteuid())
+    return false;
+  const fs::path fds = fmt::format("/proc/{}/fd", pid);
+  std::error_code ec;
+  for (const auto& fd : fs::directory_iterator(fds, ec)) {
+    char target[4096];
+    const ssize_t n = ::readlink(fd.path().c_str(), target, sizeof target);
+    if (n <= 0 || std::string_view(target, static_cast<std::size_t>(n)) != file) continue;
+    // "flags:\t0102001": octal, as open() took them.
+    std::istringstream info(
+        read_text(fs::path(fmt::format("/proc/{}/fdinfo", pid)) / fd.path().filename()));
+    for (std::string line; std::getline(info, line);) {
+      if (line.rfind("flags:", 0) != 0) continue;
+      const unsigned long flags = std::strtoul(line.c_str() + 6, nullptr, 8);
+      if ((flags & O_APPEND) && (flags & O_ACCMODE) != O_RDONLY) return true;
+    }
   }
   return false;
 }
@@ -201,6 +229,7 @@ std::vector<std::string> end_run_processes(const fs::path& run_dir,
                                            const std::vector<RecordedGroup>& groups) {
   std::vector<std::string> lines;
   const std::string marker = "FAULTLINE_RUN_DIR=" + run_dir.string();
+  const std::string manifest = (run_dir / "manifest").string();
   const pid_t self = ::getpid();
   for (int round = 0; round < kRounds; ++round) {
     const auto all = list_processes();
@@ -216,7 +245,9 @@ std::vector<std::string> end_run_processes(const fs::path& run_dir,
     std::vector<UniqueFd> pidfds;
     for (const auto& p : all) {
       if (p.pid == self || p.state == 'Z' || p.state == 'X') continue;
-      if (!group_is_ours(p.pgid) && !environment_has(p.pid, marker)) continue;
+      if (!group_is_ours(p.pgid) && !environment_has(p.pid, marker) &&
+          !holds_for_appending(p.pid, manifest))
+        continue;
       if (auto fd = kill_exactly(p)) {
         pidfds.push_back(std::move(*fd));
         lines.push_back(fmt::format("ended pid {} ({})", p.pid, p.comm));

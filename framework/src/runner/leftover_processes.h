@@ -64,8 +64,10 @@ struct RecordedGroup {
 
 // Ends, with SIGKILL, and waits for: the members of each recorded group whose leader still is
 // the recorded process (same start time; a leader that is gone or whose pid now belongs to
-// another process vouches for nobody), and every process whose environment says
-// FAULTLINE_RUN_DIR=run_dir. One line per process ended.
+// another process vouches for nobody), every process whose environment says
+// FAULTLINE_RUN_DIR=run_dir, and every process of ours that holds run_dir/manifest open for
+// appending (forked from the run's owner, not exec'd since: a worker forked and not yet
+// recorded). One line per process ended.
 std::vector<std::string> end_run_processes(const std::filesystem::path& run_dir,
                                            const std::vector<RecordedGroup>& groups);
 
