@@ -501,7 +501,7 @@ std::vector<std::string> collect_garbage() {
       lines.push_back(fmt::format("removed {} (left in {})", what, dir.string()));
     }
     if (control) {
-      for (const Leak& leak : collect_leaks(*control, ControlContext{})) {
+      for (const Leak& leak : collect_leaks(*control, ControlContext{}, /*late=*/true)) {
         lines.push_back(fmt::format("{} {}, created by {} (pid {}) of {}",
                                     leak.removed ? "removed" : "could not remove", leak.object,
                                     leak.process, leak.pid, dir.string()));
