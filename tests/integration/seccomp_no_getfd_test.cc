@@ -29,9 +29,11 @@ std::string showcase(const char* name) {
 }
 
 // faultline ARGS, under the refusal when `refused`; bounded by `timeout` so that a hand-off
-// waiting for itself fails the test instead of hanging it.
+// waiting for itself fails the test instead of hanging it (with -k: a runner blocked in the
+// spawn of a child that waits for it defers SIGTERM for good; seen with the exemption for
+// the child's own sendmsg taken out).
 CommandResult faultline_where(bool refused, std::vector<std::string> args) {
-  std::vector<std::string> argv{"timeout", "60"};
+  std::vector<std::string> argv{"timeout", "-k", "5", "60"};
   if (refused) argv.push_back(program("sc_no_pidfd_getfd"));
   argv.push_back(faultline::test::faultline_exe().string());
   argv.insert(argv.end(), args.begin(), args.end());
