@@ -20,8 +20,9 @@
 // registers 3, 4 and 5 (unused by sendmsg, which takes three arguments, but seen by the
 // filter) hold a 192-bit nonce drawn for this spawn is allowed. The exec'd program cannot
 // match it: it never learns the nonce (the filter cannot be read back without
-// CAP_SYS_ADMIN, and the runner wipes its copy once the spawn returned; only the child's
-// registers held it before exec), and guessing it is a chance of 2^-192 per call. Any other
+// CAP_SYS_ADMIN, the runner wipes its copy once the spawn returned, and the child's stack,
+// where the call's arguments passed, is unmapped by then; exec replaced the child's
+// registers), and guessing it is a chance of 2^-192 per call. Any other
 // sendmsg, the program's own included, goes on to the filter as before.
 #include "seccomp/handoff.h"
 
