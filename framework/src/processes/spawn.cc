@@ -3,8 +3,10 @@
 #include "processes/spawn.h"
 
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
@@ -25,16 +27,14 @@ namespace {
 std::string errno_text(int err) { return std::error_code(err, std::system_category()).message(); }
 
 // The seccomp backend's last step before exec: from here on the filter's syscalls wait for
-// the runner, which already holds the listener when this returns.
+// the runner, to which the child has sent the listener when this returns.
 class InstallFilter final : public BeforeExec {
  public:
-  InstallFilter(seccomp::Handoff& handoff, const sock_fprog& filter)
-      : handoff_(handoff), filter_(filter) {}
-  [[nodiscard]] int run() noexcept override { return handoff_.install_in_child(filter_); }
+  explicit InstallFilter(seccomp::Handoff& handoff) : handoff_(handoff) {}
+  [[nodiscard]] int run() noexcept override { return handoff_.install_in_child(); }
 
  private:
   seccomp::Handoff& handoff_;
-  const sock_fprog& filter_;
 };
 
 }  // namespace
@@ -88,13 +88,18 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
     if (capture->reader) *readers[target - 1] = std::move(capture->reader);
   }
 
-  // The notification thread starts before the clone: it takes the child's listener while the
-  // child waits between installing its filter and exec.
+  // The notification thread starts before the clone: it receives the child's listener, sent
+  // right before exec, and answers the calls the program makes from exec on.
   std::shared_ptr<seccomp::Handoff> handoff;
   std::shared_ptr<seccomp::NotifySupervisor> notify;
+  int handoff_fd = -1;
   if (plan.seccomp) {
     try {
-      handoff = std::make_shared<seccomp::Handoff>();
+      const seccomp::FilterProgram& filter = *plan.seccomp->filter;
+      handoff = std::make_shared<seccomp::Handoff>(filter.prog(), filter.notifies(SYS_sendmsg));
+      int highest_target = 0;
+      for (const auto& [target, source] : wiring) highest_target = std::max(highest_target, target);
+      handoff_fd = handoff->child_end_above(highest_target);
       notify = std::make_shared<seccomp::NotifySupervisor>(plan.seccomp->control, plan.name,
                                                            handoff, plan.seccomp->skip_interposed);
     } catch (const std::exception& e) {
@@ -103,7 +108,7 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
     }
   }
   std::optional<InstallFilter> install_filter;
-  if (plan.seccomp) install_filter.emplace(*handoff, plan.seccomp->filter->prog());
+  if (plan.seccomp) install_filter.emplace(*handoff);
   ProgramSpec spec;
   spec.argv = plan.argv;
   spec.env = plan.env;
@@ -118,7 +123,9 @@ SpawnResult spawn_process(const LaunchPlan& plan) {
   spec.cgroup_procs = plan.cgroup_procs;
   spec.cgroup_dir = plan.cgroup_dir;
   spec.before_exec = install_filter ? &*install_filter : nullptr;
+  spec.keep_fd = handoff_fd;
   StartOutcome started = spawn_program(spec);
+  if (handoff) handoff->spawned();
   if (!started.child) {
     // Why the filter could not be installed, when that is what stopped the child.
     std::string why;

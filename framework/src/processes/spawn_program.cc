@@ -113,6 +113,12 @@ class ChildSetup final {
         if (static_cast<unsigned>(fd) > next) ::close_range(next, fd - 1, 0);
         next = std::max(next, static_cast<unsigned>(fd) + 1);
       }
+      // spec_.keep_fd is above every target (checked before the clone).
+      if (spec_.keep_fd >= 0) {
+        if (static_cast<unsigned>(spec_.keep_fd) > next)
+          ::close_range(next, static_cast<unsigned>(spec_.keep_fd) - 1, 0);
+        next = static_cast<unsigned>(spec_.keep_fd) + 1;
+      }
       ::close_range(next, ~0U, 0);
     }
     // Last, so that none of the calls above is affected by what it sets up (a seccomp
@@ -277,6 +283,10 @@ StartOutcome spawn_program(const ProgramSpec& spec) {
     return outcome;
   }
   const std::string& name = spec.argv[0];
+  if (spec.keep_fd >= 0) {
+    for (const auto& [target, source] : spec.fds)
+      if (target >= spec.keep_fd) return failed(name, EINVAL);
+  }
   std::string program = name;
   if (spec.search_path && name.find('/') == std::string::npos) {
     auto found = find_on_path(name);

@@ -54,6 +54,10 @@ struct ProgramSpec {
   // process between cgroups waits for an RCU grace period, 3-15 ms of every spawn here.
   int cgroup_dir = -1;
   BeforeExec* before_exec = nullptr;  // borrowed; runs last
+  // A close-on-exec fd of ours (borrowed, -1 = none) numbered above every target of `fds`:
+  // the child keeps it through close_other_fds for before_exec's use, and exec closes it
+  // (the seccomp hand-off's socket).
+  int keep_fd = -1;
 };
 
 struct StartedProgram {

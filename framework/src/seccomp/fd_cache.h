@@ -1,10 +1,11 @@
 // What the seccomp supervisor remembers of the fds of the tasks it answers: each (tid, fd)'s
-// class, channel and stream-ness, classified once through /proc and pidfd_getfd rather than
-// on every notification. It keeps no copy of any file (a kept copy of a pipe's write end would
-// keep its reader from ever seeing end of file); instead the filter also notifies the system
-// calls after which an fd number may name another file or a tid another task: close and dup
-// forget the fds they name, exec, fork and clone everything. A task's call has completed once
-// the same task makes another system call or is seen in another one (/proc/TID/syscall);
+// class, channel and stream-ness, classified once through /proc (and pidfd_getfd, or
+// sock_diag) rather than on every notification. It keeps no copy of any file (a kept copy of
+// a pipe's write end would keep its reader from ever seeing end of file); instead the filter
+// also notifies the system calls after which an fd number may name another file or a tid
+// another task: close and dup forget the fds they name, exec, fork and clone everything. A
+// task's call has completed once the same task makes another system call or is seen in
+// another one (/proc/TID/syscall);
 // until every such call has completed, nothing new is remembered.
 #pragma once
 

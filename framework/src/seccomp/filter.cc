@@ -34,14 +34,15 @@ void check(int rc, const char* what) {
 
 }  // namespace
 
-FilterProgram::FilterProgram(std::vector<sock_filter> code, std::size_t syscalls)
-    : code_(std::move(code)), syscalls_(syscalls) {
+FilterProgram::FilterProgram(std::vector<sock_filter> code, std::size_t syscalls,
+                             std::vector<int> notified)
+    : code_(std::move(code)), notified_(std::move(notified)), syscalls_(syscalls) {
   prog_.len = static_cast<unsigned short>(code_.size());
   prog_.filter = code_.data();
 }
 
 FilterProgram::FilterProgram(FilterProgram&& o) noexcept
-    : code_(std::move(o.code_)), syscalls_(o.syscalls_) {
+    : code_(std::move(o.code_)), notified_(std::move(o.notified_)), syscalls_(o.syscalls_) {
   prog_.len = static_cast<unsigned short>(code_.size());
   prog_.filter = code_.data();
   o.prog_ = {};
@@ -59,20 +60,22 @@ FilterProgram FilterProgram::build(const fl_control& control) {
   // The runner sets no_new_privs itself, in the child, right before installing the filter.
   check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0), "seccomp_attr_set");
   auto syscalls = SyscallMap::get().syscalls_for(control.armed);
-  for (int nr : syscalls)
+  std::vector<int> notified;
+  auto notify = [&](int nr) {
     check(seccomp_rule_add(ctx.get(), SCMP_ACT_NOTIFY, nr, 0), "seccomp_rule_add");
+    notified.push_back(nr);
+  };
+  for (int nr : syscalls) notify(nr);
   // Not to fault it: to say in the report that the process set up an io_uring, whose I/O
   // no filter sees (docs/seccomp.md).
   if (!syscalls.empty() &&
       std::find(syscalls.begin(), syscalls.end(), SCMP_SYS(io_uring_setup)) == syscalls.end())
-    check(seccomp_rule_add(ctx.get(), SCMP_ACT_NOTIFY, SCMP_SYS(io_uring_setup), 0),
-          "seccomp_rule_add");
+    notify(SCMP_SYS(io_uring_setup));
   // Not to fault them either: after these, an fd number may name another file or a tid
   // another task, so the supervisor forgets what it classified (fd_cache.h).
   if (!syscalls.empty())
     for (int nr : fd_table_syscalls())
-      if (std::find(syscalls.begin(), syscalls.end(), nr) == syscalls.end())
-        check(seccomp_rule_add(ctx.get(), SCMP_ACT_NOTIFY, nr, 0), "seccomp_rule_add");
+      if (std::find(syscalls.begin(), syscalls.end(), nr) == syscalls.end()) notify(nr);
   UniqueFd mem(::memfd_create("faultline-bpf", MFD_CLOEXEC));
   if (!mem) throw std::runtime_error("seccomp backend: memfd_create failed");
   check(seccomp_export_bpf(ctx.get(), mem.get()), "seccomp_export_bpf");
@@ -80,7 +83,11 @@ FilterProgram FilterProgram::build(const fl_control& control) {
   std::vector<sock_filter> code(static_cast<std::size_t>(size) / sizeof(sock_filter));
   if (size <= 0 || ::pread(mem.get(), code.data(), static_cast<std::size_t>(size), 0) != size)
     throw std::runtime_error("seccomp backend: cannot read the exported filter back");
-  return FilterProgram(std::move(code), syscalls.size());
+  return FilterProgram(std::move(code), syscalls.size(), std::move(notified));
+}
+
+bool FilterProgram::notifies(int nr) const {
+  return std::find(notified_.begin(), notified_.end(), nr) != notified_.end();
 }
 
 }  // namespace faultline::seccomp

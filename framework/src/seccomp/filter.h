@@ -17,6 +17,9 @@ class FilterProgram final {
 
   [[nodiscard]] const sock_fprog& prog() const { return prog_; }
   [[nodiscard]] std::size_t syscall_count() const { return syscalls_; }
+  // Whether syscall `nr` of this architecture is notified (a rule's, or one the supervisor
+  // watches for its own bookkeeping).
+  [[nodiscard]] bool notifies(int nr) const;
 
   FilterProgram(FilterProgram&& o) noexcept;
   FilterProgram& operator=(FilterProgram&&) = delete;
@@ -25,8 +28,9 @@ class FilterProgram final {
   ~FilterProgram() = default;
 
  private:
-  FilterProgram(std::vector<sock_filter> code, std::size_t syscalls);
+  FilterProgram(std::vector<sock_filter> code, std::size_t syscalls, std::vector<int> notified);
   std::vector<sock_filter> code_;
+  std::vector<int> notified_;
   sock_fprog prog_{};
   std::size_t syscalls_ = 0;
 };

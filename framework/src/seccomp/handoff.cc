@@ -1,16 +1,45 @@
-// The listener handshake; see handoff.h.
+// The listener hand-off; see handoff.h.
+//
+// Why SCM_RIGHTS and not pidfd_getfd: the runner taking a copy of the child's fd needs ptrace
+// access to the child, which Docker's and Podman's default seccomp profiles (without
+// CAP_SYS_PTRACE) and kernel.yama.ptrace_scope 2 refuse. A child may always send its own fd.
+//
+// Why the child does not wait: the listener in flight on the socket is a reference to it, so
+// the filter has its listener from the sendmsg on and the program's notified calls wait for
+// the runner to receive it and answer. If the runner dies first, closing its end frees the
+// message and with it the listener: the filter then fails those calls with ENOSYS instead
+// of waiting for ever. Before the send, the runner's end is open only in the runner (the
+// child closed its copy with every other fd): a dead runner makes the send fail (EPIPE) and
+// the child exits 127 instead of running without a supervisor. The old hand-off (post the
+// fd number, wait on a futex until the runner took it) left the child waiting for good when
+// the runner died in between.
+//
+// The child's own sendmsg, when the filter notifies sendmsg: it would wait for a supervisor
+// that cannot have the listener yet, since it is the very message that carries it. So the
+// program installed starts with an exemption: sendmsg of this architecture whose argument
+// registers 3, 4 and 5 (unused by sendmsg, which takes three arguments, but seen by the
+// filter) hold a 192-bit nonce drawn for this spawn is allowed. The exec'd program cannot
+// match it: it never learns the nonce (the filter cannot be read back without
+// CAP_SYS_ADMIN, the runner wipes its copy once the spawn returned, and the child's stack,
+// where the call's arguments passed, is unmapped by then; exec replaced the child's
+// registers), and guessing it is a chance of 2^-192 per call. Any other
+// sendmsg, the program's own included, goes on to the filter as before.
 #include "seccomp/handoff.h"
 
-#include <linux/futex.h>
+#include <fcntl.h>
+#include <linux/audit.h>
 #include <linux/seccomp.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
-#include <fstream>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -19,102 +48,164 @@
 namespace faultline::seccomp {
 namespace {
 
-// Not private: the page is shared between two processes.
-void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t value, long timeout_ns) {
-  struct timespec ts {
-    0, timeout_ns
-  };
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAIT, value,
-            timeout_ns > 0 ? &ts : nullptr, nullptr, 0);
-}
+#if defined(__x86_64__)
+constexpr std::uint32_t kNativeArch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+constexpr std::uint32_t kNativeArch = AUDIT_ARCH_AARCH64;
+#else
+#error "the seccomp hand-off needs this architecture's AUDIT_ARCH"
+#endif
 
-void futex_wake(std::atomic<std::uint32_t>* word) {
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), FUTEX_WAKE, 1 << 30, nullptr,
-            nullptr, 0);
-}
-
-// Why pidfd_getfd is refused on a child of ours, and what to do about it.
-std::string pidfd_getfd_refused_hint() {
-  std::string hint =
-      "; a container's seccomp profile refuses pidfd_getfd without CAP_SYS_PTRACE (Docker's and "
-      "Podman's default profiles do: add --cap-add SYS_PTRACE)";
-  std::ifstream yama("/proc/sys/kernel/yama/ptrace_scope");
-  int scope = 0;
-  if (yama >> scope && scope >= 2)
-    hint += fmt::format(", and so does kernel.yama.ptrace_scope {} without that capability", scope);
-  return hint + "; or give the process backend: preload";
+std::system_error errno_error(const char* what) {
+  return std::system_error(errno, std::system_category(), what);
 }
 
 }  // namespace
 
-Handoff::Handoff() {
-  void* p =
-      ::mmap(nullptr, sizeof(Page), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED)
-    throw std::system_error(errno, std::system_category(), "seccomp handoff page");
-  page_ = new (p) Page{};
-  page_->fd = -1;
+std::vector<sock_filter> with_sendmsg_exemption(const sock_fprog& prog,
+                                                const std::array<std::uint64_t, 3>& nonce) {
+  // Each jump's "false" branch goes to the first instruction of `prog` (kLength).
+  constexpr std::size_t kLength = 2 + 2 + 3 * 4 + 1;
+  std::vector<sock_filter> out;
+  out.reserve(kLength + prog.len);
+  auto load = [&](std::size_t offset) {
+    out.push_back(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, static_cast<std::uint32_t>(offset)));
+  };
+  auto expect = [&](std::uint32_t value) {
+    const auto to_prog = static_cast<std::uint8_t>(kLength - out.size() - 1);
+    out.push_back(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, value, 0, to_prog));
+  };
+  load(offsetof(seccomp_data, nr));
+  expect(SYS_sendmsg);
+  load(offsetof(seccomp_data, arch));
+  expect(kNativeArch);
+  for (std::size_t i = 0; i < nonce.size(); ++i) {
+    // The 32-bit words of the argument as they lie in seccomp_data, whatever the byte order.
+    std::uint32_t words[2];
+    std::memcpy(words, &nonce[i], sizeof words);
+    for (std::size_t w = 0; w < 2; ++w) {
+      load(offsetof(seccomp_data, args) + (3 + i) * sizeof(std::uint64_t) + w * 4);
+      expect(words[w]);
+    }
+  }
+  out.push_back(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+  out.insert(out.end(), prog.filter, prog.filter + prog.len);
+  if (out.size() > BPF_MAXINSNS)
+    throw std::runtime_error("seccomp backend: the filter is too long for the kernel");
+  return out;
 }
 
-Handoff::~Handoff() {
-  if (page_) ::munmap(page_, sizeof(Page));
+Handoff::Handoff(const sock_fprog& prog, bool filter_covers_sendmsg) {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0)
+    throw errno_error("seccomp handoff socketpair");
+  runner_end_.reset(fds[0]);
+  child_end_.reset(fds[1]);
+  child_fd_ = fds[1];
+  if (filter_covers_sendmsg) {
+    if (::getrandom(nonce_.data(), sizeof nonce_, 0) != static_cast<ssize_t>(sizeof nonce_))
+      throw errno_error("seccomp handoff nonce");
+    program_ = with_sendmsg_exemption(prog, nonce_);
+  } else {
+    program_.assign(prog.filter, prog.filter + prog.len);
+  }
+  fprog_.len = static_cast<unsigned short>(program_.size());
+  fprog_.filter = program_.data();
 }
 
-int Handoff::install_in_child(const sock_fprog& prog) noexcept {
+Handoff::~Handoff() { spawned(); }
+
+int Handoff::child_end_above(int highest_target) {
+  if (child_fd_ > highest_target) return child_fd_;
+  UniqueFd moved(::fcntl(child_end_.get(), F_DUPFD_CLOEXEC, highest_target + 1));
+  if (!moved) throw errno_error("seccomp handoff socket");
+  child_end_ = std::move(moved);
+  child_fd_ = child_end_.get();
+  return child_fd_;
+}
+
+int Handoff::install_in_child() noexcept {
   int err = 0;
   long fd = -1;
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     err = errno;
   } else {
-    fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog_);
     if (fd < 0) err = errno;
   }
-  page_->fd = static_cast<std::int32_t>(fd);
-  page_->err = err;
-  page_->pid = static_cast<std::int32_t>(::syscall(SYS_getpid));
-  page_->state.store(kPosted, std::memory_order_release);
-  futex_wake(&page_->state);
+  // The message: the errno (0 when the filter is in), with the listener when there is one.
+  iovec iov{&err, sizeof err};
+  union {
+    cmsghdr align;
+    char bytes[CMSG_SPACE(sizeof(int))];
+  } control;
+  std::memset(&control, 0, sizeof control);
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (fd >= 0) {
+    msg.msg_control = control.bytes;
+    msg.msg_controllen = sizeof control.bytes;
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    const int listener = static_cast<int>(fd);
+    std::memcpy(CMSG_DATA(c), &listener, sizeof listener);
+  }
+  long sent;
+  do {
+    sent = ::syscall(SYS_sendmsg, child_fd_, &msg, MSG_NOSIGNAL, nonce_[0], nonce_[1], nonce_[2]);
+  } while (sent < 0 && errno == EINTR);
   if (err != 0) return err;
-  // The listener is close-on-exec: once the runner holds its copy, exec drops the child's.
-  std::uint32_t s;
-  while ((s = page_->state.load(std::memory_order_acquire)) == kPosted)
-    futex_wait(&page_->state, kPosted, 0);
-  return s == kTaken ? 0 : ECANCELED;
+  // The listener is close-on-exec: from here on the message in flight holds it.
+  return sent < 0 ? errno : 0;
+}
+
+void Handoff::spawned() {
+  child_end_.reset();
+  // The nonce lives on only in the installed filter, which no unprivileged task can read.
+  ::explicit_bzero(nonce_.data(), sizeof nonce_);
+  if (!program_.empty()) ::explicit_bzero(program_.data(), program_.size() * sizeof(sock_filter));
+  program_.clear();
+  fprog_ = {};
 }
 
 UniqueFd Handoff::receive(std::string& error) {
-  std::uint32_t s;
-  while ((s = page_->state.load(std::memory_order_acquire)) == kWaiting)
-    futex_wait(&page_->state, kWaiting, 100'000'000);
-  if (s != kPosted) return {};
+  int err = 0;
+  iovec iov{&err, sizeof err};
+  union {
+    cmsghdr align;
+    char bytes[CMSG_SPACE(sizeof(int))];
+  } control;
+  std::memset(&control, 0, sizeof control);
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.bytes;
+  msg.msg_controllen = sizeof control.bytes;
+  ssize_t n;
+  while ((n = ::recvmsg(runner_end_.get(), &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
   UniqueFd listener;
-  if (page_->err != 0) {
-    error = fmt::format("cannot install the seccomp filter: {}", std::strerror(page_->err));
-  } else {
-    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, page_->pid, 0)));
-    if (pidfd)
-      listener = UniqueFd(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), page_->fd, 0)));
-    if (!listener) {
-      const int err = errno;
-      error = fmt::format(
-          "cannot take the seccomp listener of the child (pidfd_getfd, Linux 5.6 "
-          "or newer, needs ptrace access to it): {}",
-          std::strerror(err));
-      // EPERM from a process we just started as our own user: a policy forbids the call.
-      if (err == EPERM) error += pidfd_getfd_refused_hint();
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); n > 0 && c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+        c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+      listener.reset(fd);
     }
   }
-  std::uint32_t expected = kPosted;
-  page_->state.compare_exchange_strong(expected, listener ? kTaken : kAbandoned);
-  futex_wake(&page_->state);
+  // 0: the end of the stream (abandon(), or the child is gone without sending).
+  if (n <= 0) return {};
+  if (err != 0) {
+    error = fmt::format("cannot install the seccomp filter: {}", std::strerror(err));
+    return {};
+  }
+  if (!listener) error = "the child sent no seccomp listener";
   return listener;
 }
 
-void Handoff::abandon() {
-  std::uint32_t s = page_->state.load();
-  while ((s == kWaiting || s == kPosted) && !page_->state.compare_exchange_weak(s, kAbandoned)) {
-  }
-  futex_wake(&page_->state);
-}
+void Handoff::abandon() { (void)::shutdown(runner_end_.get(), SHUT_RDWR); }
 
 }  // namespace faultline::seccomp

@@ -1,15 +1,17 @@
-// Hands the seccomp listener fd from a new child to the runner before the child execs:
-// the child loads the filter, posts the fd number in a shared page and waits; a runner
-// thread takes a copy with pidfd_getfd(2) and lets it go on. Nothing here is filtered
-// (futex, getpid), so the handshake never waits for its own supervisor.
+// Hands the seccomp listener fd from a new child to the runner: the child loads the filter
+// right before exec, sends the listener over a close-on-exec socketpair made before the
+// spawn (SCM_RIGHTS) and execs at once; a runner thread receives it. No pidfd_getfd(2), which
+// containers' default seccomp profiles and Yama's ptrace_scope 2 refuse; and no waiting in
+// the child, so a runner that dies during the hand-off leaves no child behind waiting for it.
 #pragma once
 
 #include <linux/filter.h>
 #include <sys/types.h>
 
-#include <atomic>
+#include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "util/unique_fd.h"
 
@@ -17,32 +19,52 @@ namespace faultline::seccomp {
 
 class Handoff final {
  public:
-  // Maps the shared page; throws std::system_error.
-  Handoff();
+  // `prog` is the process's filter; `filter_covers_sendmsg` says whether it notifies
+  // sendmsg(2), which the child's own send of the listener must then pass (see handoff.cc).
+  // Throws std::system_error.
+  Handoff(const sock_fprog& prog, bool filter_covers_sendmsg);
   ~Handoff();
   Handoff(const Handoff&) = delete;
   Handoff& operator=(const Handoff&) = delete;
 
-  // In the child, between fork and exec: async-signal-safe, no allocation. Sets
-  // no_new_privs, installs `prog` with a listener and waits until the runner took it.
-  // Returns 0, or the errno that stops the child from running.
-  [[nodiscard]] int install_in_child(const sock_fprog& prog) noexcept;
+  // The child's end of the socketpair, moved to a number above `highest_target` so that the
+  // child's own fd wiring (dup2 onto fds 0..highest_target) does not clobber it. The spawn
+  // keeps it open through its fd clean-up (ProgramSpec::keep_fd); exec closes it.
+  [[nodiscard]] int child_end_above(int highest_target);
 
-  // In the runner: waits for the child's listener and returns the runner's copy. Empty when
-  // abandon() was called first or the child failed (`error` says why).
+  // In the child, between fork and exec: async-signal-safe, no allocation. Sets
+  // no_new_privs, installs the filter with a listener and sends it to the runner. Returns 0,
+  // or the errno that stops the child from running (the filter could not be installed, or
+  // the listener could not be sent: the runner is gone or gave up).
+  [[nodiscard]] int install_in_child() noexcept;
+
+  // In the runner, once the spawn returned: drops the runner's copy of the child's end (so
+  // that receive() sees the end when no listener came) and the program with its nonce.
+  void spawned();
+
+  // In the runner: waits for the child's listener and returns it. Empty when abandon() was
+  // called first or the child failed (`error` says why, when the child said).
   [[nodiscard]] UniqueFd receive(std::string& error);
-  // The runner gives up (the child did not start): wakes receive() and the child.
+  // The runner gives up (the child did not start): wakes receive(); a child that has not
+  // sent yet fails to and does not exec.
   void abandon();
 
+  // The program the child installs: `prog`, after an exemption for the child's own
+  // sendmsg when the filter covers sendmsg. Exposed for the tests.
+  [[nodiscard]] const std::vector<sock_filter>& program() const { return program_; }
+
  private:
-  enum : std::uint32_t { kWaiting = 0, kPosted = 1, kTaken = 2, kAbandoned = 3 };
-  struct Page {
-    std::atomic<std::uint32_t> state;
-    std::int32_t fd;
-    std::int32_t err;
-    std::int32_t pid;
-  };
-  Page* page_ = nullptr;
+  UniqueFd runner_end_;
+  UniqueFd child_end_;
+  int child_fd_ = -1;  // child_end_'s number, read by the child (child_end_ may be closed)
+  std::array<std::uint64_t, 3> nonce_{};
+  std::vector<sock_filter> program_;
+  sock_fprog fprog_{};
 };
+
+// The exemption, before `prog`: sendmsg(2) of this architecture whose unused argument
+// registers 3, 4 and 5 hold `nonce` is allowed; anything else goes on to `prog`.
+[[nodiscard]] std::vector<sock_filter> with_sendmsg_exemption(
+    const sock_fprog& prog, const std::array<std::uint64_t, 3>& nonce);
 
 }  // namespace faultline::seccomp

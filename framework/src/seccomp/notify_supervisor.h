@@ -1,4 +1,4 @@
-// The runner's side of one process under the seccomp backend: a thread that takes the
+// The runner's side of one process under the seccomp backend: a thread that receives the
 // process's listener (Handoff) and answers every notification with the rule engine, the
 // shared counters and the event ring of the control block: an errno, or "continue" (now,
 // after a delay, or with a signal). Runs until the process and every descendant that
@@ -26,7 +26,7 @@ namespace faultline::seccomp {
 
 class NotifySupervisor final {
  public:
-  // Starts the thread; it waits for the child to post its listener on `handoff`. With
+  // Starts the thread; it waits for the child to send its listener on `handoff`. With
   // `skip_interposed` (backend both), calls of processes that have the interposer loaded are
   // let through: the interposer decides those.
   NotifySupervisor(fl_control* control, std::string process, std::shared_ptr<Handoff> handoff,

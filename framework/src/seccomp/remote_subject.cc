@@ -4,6 +4,10 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <seccomp.h>
 #include <sys/mman.h>
@@ -13,11 +17,18 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
+
+#include <atomic>
+#include <optional>
+#include <string_view>
 
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -77,13 +88,229 @@ std::string proc_path(pid_t tid, const char* what) {
   return "/proc/" + std::to_string(tid) + "/" + what;
 }
 
-// A copy of the target's socket, to ask it for its type and addresses.
+// Whether pidfd_getfd(2) is refused here: Docker's and Podman's default seccomp profiles
+// refuse it without CAP_SYS_PTRACE, and so does kernel.yama.ptrace_scope 2. Learnt from the
+// first EPERM (our targets run as our own user, so only a policy says EPERM) and kept for the
+// runner's lifetime; the sockets are then classified through /proc (ProcSocket below).
+std::atomic<bool> getfd_refused{false};
+
+// A copy of the target's socket, to ask it for its type and addresses; empty when the target
+// is gone or pidfd_getfd is refused (then getfd_refused says so).
 UniqueFd take_fd(pid_t tid, int fd) {
+  if (getfd_refused.load(std::memory_order_relaxed)) return {};
   pid_t tgid = thread_group_of(tid);
   if (tgid <= 0) return {};
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, tgid, 0)));
   if (!pidfd) return {};
-  return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
+  UniqueFd copy(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)));
+  if (!copy && errno == EPERM) getfd_refused.store(true, std::memory_order_relaxed);
+  return copy;
+}
+
+// What /proc and sock_diag say of a target's socket, without a copy of it: its type and the
+// addresses socket_channel() would ask getsockname and getpeername for. Found in the
+// target's own network namespace (/proc/TGID/net/...), except a Unix socket's peer, which
+// only sock_diag(7) names, in the runner's namespace (the targets share it).
+struct ProcSocket {
+  int type = -1;                    // SOCK_STREAM, SOCK_DGRAM, ...; -1 unknown
+  std::string own_path, peer_path;  // Unix: bound paths ("" unbound or abstract)
+  int own_port = 0, peer_port = 0;  // inet
+};
+
+// The inode of "socket:[INODE]", 0 when the link is not a socket's.
+std::uint64_t socket_inode(const std::string& link) {
+  char target[64];
+  ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
+  if (n <= 0) return 0;
+  target[n] = '\0';
+  unsigned long long ino = 0;
+  return std::sscanf(target, "socket:[%llu]", &ino) == 1 ? ino : 0;
+}
+
+// /proc/TGID/net/unix: "Num RefCount Protocol Flags Type St Inode [Path]". Sets the type and
+// path of socket `ino`; false when it is not listed.
+bool unix_socket_by_inode(pid_t tgid, std::uint64_t ino, int* type, std::string* path) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(tgid) + "/net/unix").c_str(), "re");
+  if (!f) return false;
+  char line[4096 + 128];
+  bool found = false;
+  (void)!std::fgets(line, sizeof line, f);  // header
+  while (!found && std::fgets(line, sizeof line, f)) {
+    unsigned t = 0;
+    unsigned long long inode = 0;
+    int consumed = 0;
+    if (std::sscanf(line, "%*s %*s %*s %*s %x %*s %llu%n", &t, &inode, &consumed) != 2 ||
+        inode != ino)
+      continue;
+    found = true;
+    if (type) *type = static_cast<int>(t);
+    if (path) {
+      const char* p = line + consumed;
+      while (*p == ' ') ++p;
+      std::string text(p);
+      while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+      // An abstract name is shown with '@': socket_channel() ignores those too.
+      *path = !text.empty() && text.front() == '/' ? text : std::string();
+    }
+  }
+  std::fclose(f);
+  return found;
+}
+
+// Asks sock_diag(7) about Unix socket `ino` (or, with `ino` 0, every Unix socket: a dump) for
+// the attributes in `show`, and calls `each(msg, attribute type, payload, size)` for every
+// attribute of every answer. False when sock_diag cannot answer.
+template <class Each>
+bool unix_diag(std::uint32_t ino, std::uint32_t show, Each each) {
+  UniqueFd nl(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
+  if (!nl) return false;
+  struct {
+    nlmsghdr nlh;
+    unix_diag_req req;
+  } request{};
+  request.nlh.nlmsg_len = sizeof request;
+  request.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  request.nlh.nlmsg_flags = NLM_F_REQUEST | (ino == 0 ? NLM_F_DUMP : 0);
+  request.req.sdiag_family = AF_UNIX;
+  request.req.udiag_states = ~0U;
+  request.req.udiag_ino = ino;
+  request.req.udiag_show = show;
+  request.req.udiag_cookie[0] = request.req.udiag_cookie[1] = ~0U;  // INET_DIAG_NOCOOKIE
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (::sendto(nl.get(), &request, sizeof request, 0, reinterpret_cast<sockaddr*>(&kernel),
+               sizeof kernel) != static_cast<ssize_t>(sizeof request))
+    return false;
+  alignas(nlmsghdr) static thread_local char buf[32768];
+  while (true) {
+    ssize_t n = ::recv(nl.get(), buf, sizeof buf, 0);
+    if (n <= 0) return false;
+    unsigned left = static_cast<unsigned>(n);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+      if (h->nlmsg_type == NLMSG_DONE) return true;
+      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) return false;  // NLMSG_ERROR
+      auto* msg = static_cast<unix_diag_msg*>(NLMSG_DATA(h));
+      int size = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof *msg));
+      for (auto* a = reinterpret_cast<rtattr*>(msg + 1); RTA_OK(a, size); a = RTA_NEXT(a, size))
+        each(*msg, a->rta_type, RTA_DATA(a), RTA_PAYLOAD(a));
+      if (ino != 0) return true;  // one answer
+    }
+  }
+}
+
+// The path a Unix socket's peer is bound to, as getpeername(2) would give it, through
+// sock_diag: the peer's inode (UNIX_DIAG_PEER) and its line in /proc/TGID/net/unix; or, when
+// the peer is a connection the server has not accepted yet (it has no inode until then), the
+// listening socket whose accept queue holds `ino` (UNIX_DIAG_ICONS) and its name.
+std::string unix_peer_path_once(pid_t tgid, std::uint64_t ino, bool& unanswered) {
+  std::uint32_t peer = 0;
+  (void)unix_diag(static_cast<std::uint32_t>(ino), UDIAG_SHOW_PEER,
+                  [&](const unix_diag_msg&, unsigned type, const void* data, std::size_t size) {
+                    if (type == UNIX_DIAG_PEER && size >= sizeof peer)
+                      std::memcpy(&peer, data, sizeof peer);
+                  });
+  std::string path;
+  if (peer != 0) {
+    (void)unix_socket_by_inode(tgid, peer, nullptr, &path);
+    return path;
+  }
+  // Every listener's queue and name: which one holds `ino`.
+  std::map<std::uint32_t, std::string> names;
+  std::uint32_t holder = 0;
+  (void)unix_diag(0, UDIAG_SHOW_ICONS | UDIAG_SHOW_NAME,
+                  [&](const unix_diag_msg& m, unsigned type, const void* data, std::size_t size) {
+                    if (type == UNIX_DIAG_NAME && size > 0 && *static_cast<const char*>(data) != 0)
+                      names[m.udiag_ino].assign(static_cast<const char*>(data),
+                                                strnlen(static_cast<const char*>(data), size));
+                    if (type == UNIX_DIAG_ICONS) {
+                      for (std::size_t i = 0; i + sizeof(std::uint32_t) <= size;
+                           i += sizeof(std::uint32_t)) {
+                        std::uint32_t waiting;
+                        std::memcpy(&waiting, static_cast<const char*>(data) + i, sizeof waiting);
+                        if (waiting == ino) holder = m.udiag_ino;
+                      }
+                    }
+                  });
+  auto it = holder != 0 ? names.find(holder) : names.end();
+  unanswered = holder == 0;
+  return it != names.end() ? it->second : std::string();
+}
+
+std::string unix_peer_path(pid_t tgid, std::uint64_t ino) {
+  // Neither a peer nor a listener holding it: the server may have accepted the connection
+  // between the two questions (or the socket is not connected at all). Asked again, an
+  // accepted peer has its inode.
+  bool unanswered = false;
+  std::string path = unix_peer_path_once(tgid, ino, unanswered);
+  if (unanswered) path = unix_peer_path_once(tgid, ino, unanswered);
+  return path;
+}
+
+// /proc/TGID/net/{tcp,tcp6,udp,udp6}: "sl local_address rem_address st tx:rx tr:when retrnsmt
+// uid timeout inode ...", addresses as HEXADDR:HEXPORT. False when `ino` is not in `table`.
+bool inet_socket_by_inode(pid_t tgid, const char* table, std::uint64_t ino, int* own_port,
+                          int* peer_port) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(tgid) + "/net/" + table).c_str(), "re");
+  if (!f) return false;
+  char line[512];
+  bool found = false;
+  (void)!std::fgets(line, sizeof line, f);  // header
+  while (!found && std::fgets(line, sizeof line, f)) {
+    char local[64], remote[64];
+    unsigned long long inode = 0;
+    if (std::sscanf(line, "%*s %63s %63s %*s %*s %*s %*s %*s %*s %llu", local, remote, &inode) !=
+            3 ||
+        inode != ino)
+      continue;
+    found = true;
+    auto port = [](const char* address) {
+      const char* colon = std::strrchr(address, ':');
+      return colon ? static_cast<int>(std::strtol(colon + 1, nullptr, 16)) : 0;
+    };
+    *own_port = port(local);
+    *peer_port = port(remote);
+  }
+  std::fclose(f);
+  return found;
+}
+
+// The socket behind /proc/TID/fd/FD, as far as /proc and sock_diag tell; nullopt when it is
+// not found (closed since, or a family none of them lists).
+std::optional<ProcSocket> proc_socket(pid_t tid, const std::string& link) {
+  const std::uint64_t ino = socket_inode(link);
+  const pid_t tgid = ino != 0 ? thread_group_of(tid) : 0;
+  if (tgid <= 0) return std::nullopt;
+  ProcSocket s;
+  if (unix_socket_by_inode(tgid, ino, &s.type, &s.own_path)) {
+    if (s.own_path.empty()) s.peer_path = unix_peer_path(tgid, ino);
+    return s;
+  }
+  static constexpr std::pair<const char*, int> kTables[] = {
+      {"tcp", SOCK_STREAM}, {"tcp6", SOCK_STREAM}, {"udp", SOCK_DGRAM}, {"udp6", SOCK_DGRAM}};
+  for (const auto& [table, type] : kTables) {
+    if (inet_socket_by_inode(tgid, table, ino, &s.own_port, &s.peer_port)) {
+      s.type = type;
+      return s;
+    }
+  }
+  // Not in those tables: an inet socket neither bound nor connected, or another family. Its
+  // protocol still says whether it is a stream (sockfs names it, see socket(7)).
+  char proto[32];
+  ssize_t n = ::getxattr(link.c_str(), "system.sockprotoname", proto, sizeof proto - 1);
+  if (n <= 0) return std::nullopt;
+  proto[n] = '\0';
+  const std::string_view name(proto);
+  s.type = name == "TCP" || name == "TCPv6" || name == "MPTCP" ? SOCK_STREAM : SOCK_DGRAM;
+  return s;
+}
+
+int socket_channel(const fl_control* ctl, const ProcSocket& s) {
+  for (const std::string* path : {&s.own_path, &s.peer_path}) {
+    int ch = channel_by_name(ctl, *path);
+    if (ch >= 0) return ch;
+  }
+  int ch = channel_by_port(ctl, s.own_port);
+  return ch >= 0 ? ch : channel_by_port(ctl, s.peer_port);
 }
 
 int socket_channel(const fl_control* ctl, int fd) {
@@ -133,6 +360,16 @@ bool resolve_fd(fl_subject* s, const RemoteCall& c, long fd, unsigned need, bool
   if (S_ISSOCK(st.st_mode)) {
     if (!(need & (FL_NEED_STREAM | FL_NEED_CHANNEL))) return true;
     UniqueFd copy = take_fd(c.tid, static_cast<int>(fd));
+    if (!copy && getfd_refused.load(std::memory_order_relaxed)) {
+      std::optional<ProcSocket> ps = proc_socket(c.tid, link);
+      if (!ps) return false;
+      if ((need & FL_NEED_STREAM) && ps->type >= 0) {
+        s->stream = ps->type == SOCK_STREAM;
+        s->shape = s->stream ? FL_SHAPE_STREAM : FL_SHAPE_MESSAGE;
+      }
+      if (need & FL_NEED_CHANNEL) s->channel = socket_channel(c.control, *ps);
+      return true;
+    }
     if (!copy) return false;
     if (need & FL_NEED_STREAM) {
       int type = 0;

@@ -1,6 +1,9 @@
 // The fl_subject resolver for a call made by another process: classifies the target's fd,
 // SysV id, path or name the way the interposer classifies its own (fd class, channel,
-// stream socket), through /proc/TID/fd and pidfd_getfd(2).
+// stream socket), through /proc/TID/fd and pidfd_getfd(2); where pidfd_getfd is refused (a
+// container's seccomp profile, Yama's ptrace_scope 2), a socket through /proc/TGID/net and
+// sock_diag(7) instead, to the same class and channel. Only its timeouts (SO_RCVTIMEO,
+// SO_SNDTIMEO) then stay unknown.
 #pragma once
 
 #include <sys/types.h>
