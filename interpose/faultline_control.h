@@ -254,6 +254,8 @@ enum fl_fact_kind {
                                   the loader ignores LD_PRELOAD) */
   FL_FACT_EXEC_STATIC = 5,     /* ... a statically linked program (no loader, no LD_PRELOAD) */
   FL_FACT_IO_URING = 6,        /* it set up an io_uring (detail: through what) */
+  FL_FACT_FOREIGN_ABI = 7,     /* it made a 32-bit (int 0x80) or x32 system call, which the
+                                  seccomp backend lets through unjudged (detail: which) */
 };
 
 struct fl_fact {

@@ -29,7 +29,7 @@ struct ProcessSnapshot {
 // seccomp backend cannot inject.
 struct BlindSpot {
   // not-attached, not-loaded, exec-without-preload, exec-without-control, setuid, static,
-  // io_uring, seccomp
+  // foreign-abi, io_uring, seccomp
   std::string kind;
   pid_t pid = 0;         // the process it concerns (one of the scenario process's tree)
   std::string message;   // one line, without the scenario process's name

@@ -83,6 +83,12 @@ Spotted from_fact(const ControlBlock::Fact& f, Backend backend) {
                           "bypasses both backends and is never faulted",
                           who, f.detail),
               false};
+    case FL_FACT_FOREIGN_ABI:
+      return {"foreign-abi",
+              fmt::format("{} made {}: the seccomp backend judges only the 64-bit system "
+                          "calls; it ran without fault injection there",
+                          who, f.detail),
+              true};
     default:
       return {"", "", false};
   }
@@ -107,7 +113,7 @@ void add_blind_spots(const InjectionInputs& in, const std::vector<ControlBlock::
     // Under backend: both the seccomp filter, inherited by every descendant, still injects
     // where the interposer is missing.
     if (spot.escaped && in.backends[static_cast<std::size_t>(i)] == Backend::both &&
-        spot.kind != "static") {
+        spot.kind != "static" && spot.kind != "foreign-abi") {
       spot.escaped = false;
       const std::string tail = "; it ran without fault injection";
       if (spot.message.size() >= tail.size() &&

@@ -1,6 +1,7 @@
 // The notification loop; see notify_supervisor.h.
 #include "seccomp/notify_supervisor.h"
 
+#include <linux/audit.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <seccomp.h>
@@ -30,6 +31,19 @@
 
 namespace faultline::seccomp {
 namespace {
+
+// Which other ABI a notified call was made in, or nullptr for this program's own. The filter
+// notifies them all (its bad-arch action): their numbers and arguments are not this ABI's.
+const char* foreign_abi(const seccomp_data& d) {
+#if defined(__x86_64__)
+  if (d.arch == AUDIT_ARCH_I386) return "a 32-bit system call (int 0x80)";
+  if (d.arch == AUDIT_ARCH_X86_64 && (d.nr & 0x40000000) != 0) return "an x32 system call";
+  if (d.arch != AUDIT_ARCH_X86_64) return "a system call of another architecture";
+#elif defined(__aarch64__)
+  if (d.arch != AUDIT_ARCH_AARCH64) return "a 32-bit system call";
+#endif
+  return nullptr;
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -198,6 +212,20 @@ void NotifySupervisor::serve(int listener) {
     std::memset(buf.req, 0, sizeof *buf.req);
     if (seccomp_notify_receive(listener, buf.req) != 0) continue;  // the caller went away
     const seccomp_notif& req = *buf.req;
+    if (const char* abi = foreign_abi(req.data)) {
+      // Let through unjudged, and recorded once per process: it escaped injection there, and
+      // a pass must not hide that. The cache forgets all: such a call may close or dup fds.
+      cache_.disable();
+      const pid_t tgid = thread_group_of(static_cast<pid_t>(req.pid));
+      const pid_t pid = tgid > 0 ? tgid : static_cast<pid_t>(req.pid);
+      struct stat owner {};
+      (void)::stat(("/proc/" + std::to_string(pid)).c_str(), &owner);
+      if (foreign_abi_seen_.insert(pid).second)
+        fl_fact_write(control_, FL_FACT_FOREIGN_ABI, pid, 0, owner.st_uid, process_.c_str(), abi);
+      respond(listener, buf.resp, req.id, 0);
+      ++answered_;
+      continue;
+    }
     cache_.seen(static_cast<pid_t>(req.pid), req.data.nr, req.data.args[0], req.data.args[1]);
     if (req.data.nr == __NR_io_uring_setup) {
       cache_.disable();  // the ring closes and installs fds without a system call we see

@@ -65,6 +65,7 @@ class NotifySupervisor final {
   };
   std::map<pid_t, Exe> exes_;      // by thread, for skip_interposed_
   std::set<pid_t> io_uring_seen_;  // processes whose io_uring_setup was recorded
+  std::set<pid_t> foreign_abi_seen_;  // processes whose 32-bit or x32 call was recorded
   FdCache cache_;                  // what the notified tasks' fds are
   bool sync_wake_up_ = false;
   std::atomic<bool> sync_known_{false};
