@@ -58,8 +58,7 @@ FilterProgram FilterProgram::build(const fl_control& control) {
   // 32-bit (int 0x80) and x32 system calls: their numbers and arguments are another ABI's, so
   // no rule judges them; they are notified all the same, for the supervisor to record that the
   // process escaped injection there (a pass must not hide them) and let them through.
-  check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_NOTIFY),
-        "seccomp_attr_set");
+  check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_NOTIFY), "seccomp_attr_set");
   // The runner sets no_new_privs itself, in the child, right before installing the filter.
   check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0), "seccomp_attr_set");
   auto syscalls = SyscallMap::get().syscalls_for(control.armed);
