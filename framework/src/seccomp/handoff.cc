@@ -19,6 +19,9 @@
 namespace faultline::seccomp {
 namespace {
 
+// Linux 5.19's <linux/seccomp.h>; older headers lack it.
+constexpr unsigned long kWaitKillableRecv = 1UL << 5;  // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+
 // Not private: the page is shared between two processes.
 void futex_wait(std::atomic<std::uint32_t>* word, std::uint32_t value, long timeout_ns) {
   struct timespec ts {
@@ -54,6 +57,7 @@ Handoff::Handoff() {
     throw std::system_error(errno, std::system_category(), "seccomp handoff page");
   page_ = new (p) Page{};
   page_->fd = -1;
+  page_->killable = 0;
 }
 
 Handoff::~Handoff() {
@@ -66,7 +70,14 @@ int Handoff::install_in_child(const sock_fprog& prog) noexcept {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     err = errno;
   } else {
-    fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+    // Killable once received, where the kernel has it: the supervisor can then raise the
+    // SIGPIPE of an injected EPIPE before its answer, as the kernel raises it inside the call
+    // (notify_supervisor.cc). EINVAL: a kernel before 5.19 knows no such flag.
+    fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                   SECCOMP_FILTER_FLAG_NEW_LISTENER | kWaitKillableRecv, &prog);
+    page_->killable = fd >= 0 ? 1 : 0;
+    if (fd < 0 && errno == EINVAL)
+      fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
     if (fd < 0) err = errno;
   }
   page_->fd = static_cast<std::int32_t>(fd);

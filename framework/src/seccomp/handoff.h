@@ -33,6 +33,10 @@ class Handoff final {
   [[nodiscard]] UniqueFd receive(std::string& error);
   // The runner gives up (the child did not start): wakes receive() and the child.
   void abandon();
+  // Once receive() returned a listener: whether the filter makes a notified task wait
+  // killable once its call was received (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, Linux 5.19):
+  // a signal then stays pending until the answer, unless it is fatal.
+  [[nodiscard]] bool killable_wait() const { return page_->killable != 0; }
 
  private:
   enum : std::uint32_t { kWaiting = 0, kPosted = 1, kTaken = 2, kAbandoned = 3 };
@@ -41,6 +45,7 @@ class Handoff final {
     std::int32_t fd;
     std::int32_t err;
     std::int32_t pid;
+    std::int32_t killable;
   };
   Page* page_ = nullptr;
 };
