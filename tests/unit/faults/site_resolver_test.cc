@@ -87,7 +87,8 @@ TEST_CASE("A call's return address is named by function and line, also without .
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     return bytes.find(".debug_aranges") != std::string::npos;
   };
-  REQUIRE(holds_aranges(probe_program()));
+  // (site_probe itself has the section where gcc built it; clang, as in ci/sanitize's trees,
+  // writes none.)
   REQUIRE(fs::is_regular_file(no_aranges));
   REQUIRE_FALSE(holds_aranges(no_aranges));
   const std::string line = "site_probe.c:" + std::to_string(probe_line("SITE_PROBE_SECOND_READ"));
