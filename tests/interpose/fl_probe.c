@@ -33,6 +33,8 @@
  *                       "fclose-errno E"
  *   closed-reopen PATH  as raw-reopen, but the pipe's fd closed with close()
  *   default-sigpipe     SIGPIPE back to its default action (the probe ignores it otherwise)
+ *   sigpipe-handler     SIGPIPE to a handler that prints "sigpipe" (SA_RESTART): a line that
+ *                       comes before the failed call's own says the signal came with the call
  *   freopen-stdin PATH  fd 0 made a pipe holding "ab", one read(0); freopen(PATH) of stdin,
  *                       one read(0): "freopen-stdin first=R second=R"
  *   raw-reopen PATH     one read() of a pipe holding "ab"; its fd closed and PATH opened on
@@ -1317,6 +1319,13 @@ static void cmd_raw_reopen(const char* path, int wrapped_close) {
 
 static void on_usr2(int sig) { (void)sig; }
 
+static void on_sigpipe(int sig) {
+  (void)sig;
+  int err = errno;
+  syscall(SYS_write, 1, "sigpipe\n", 8);
+  errno = err;
+}
+
 static void print_result(const char* what, long r, int err) {
   if (r < 0)
     out("%s fail %s", what, errname(err));
@@ -1521,6 +1530,12 @@ int main(int argc, char** argv) {
       out("fclose-errno %d", errno);
     } else if (!strcmp(cmd, "default-sigpipe")) {
       signal(SIGPIPE, SIG_DFL);
+    } else if (!strcmp(cmd, "sigpipe-handler")) {
+      struct sigaction sa;
+      memset(&sa, 0, sizeof sa);
+      sa.sa_handler = on_sigpipe;
+      sa.sa_flags = SA_RESTART;
+      if (sigaction(SIGPIPE, &sa, NULL) != 0) die("sigaction");
     } else if (!strcmp(cmd, "close-gone")) {
       cmd_close_gone();
     } else if (!strcmp(cmd, "freopen-stdin")) {

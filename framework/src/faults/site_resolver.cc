@@ -511,10 +511,67 @@ SiteResolution resolve_site_uncached(std::string_view site, const std::vector<fs
   return result;
 }
 
+// A row of a program's line table: the code from `addr` (a Dwfl address) up to the next
+// row's address is of `src`:`line`; an end-of-sequence row starts no code.
+struct LineRow {
+  Dwarf_Addr addr = 0;
+  bool end_sequence = false;
+  const char* src = nullptr;  // libdw's, valid as long as the file's Dwfl
+  int line = 0;
+};
+
+// Every row of every CU of `file`, by address (an end of sequence before a row that starts at
+// the same address). For the programs in which dwfl_module_getsrc finds no CU: it looks the
+// address up in .debug_aranges, which clang does not write (gcc does), and libdw 0.188
+// (Debian 12) makes none up from the CUs ("address out of range"): a clang-built program had
+// no source line at any call site.
+std::vector<LineRow> line_rows(const DwflFile& file) {
+  std::vector<LineRow> rows;
+  const LibDw& dw = libdw();
+  Dwarf_Addr bias = 0;
+  if (!dw.dwfl_module_getdwarf(file.module(), &bias)) return rows;
+  Dwarf_Die* cu = nullptr;
+  while ((cu = dw.dwfl_module_nextcu(file.module(), cu, &bias)) != nullptr) {
+    Dwarf_Lines* lines = nullptr;
+    std::size_t count = 0;
+    if (dw.dwarf_getsrclines(cu, &lines, &count) != 0) continue;
+    for (std::size_t i = 0; i < count; ++i) {
+      Dwarf_Line* row = dw.dwarf_onesrcline(lines, i);
+      LineRow r;
+      if (!row || dw.dwarf_lineaddr(row, &r.addr) != 0 ||
+          dw.dwarf_lineendsequence(row, &r.end_sequence) != 0)
+        continue;
+      r.addr += bias;
+      if (!r.end_sequence) {
+        r.src = dw.dwarf_linesrc(row, nullptr, nullptr);
+        if (dw.dwarf_lineno(row, &r.line) != 0) r.line = 0;
+      }
+      rows.push_back(r);
+    }
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const LineRow& a, const LineRow& b) {
+    return a.addr != b.addr ? a.addr < b.addr : a.end_sequence && !b.end_sequence;
+  });
+  return rows;
+}
+
+// The row whose code holds `pc`, or nullptr.
+const LineRow* row_at(const std::vector<LineRow>& rows, Dwarf_Addr pc) {
+  auto after = std::upper_bound(rows.begin(), rows.end(), pc,
+                                [](Dwarf_Addr a, const LineRow& r) { return a < r.addr; });
+  if (after == rows.begin()) return nullptr;
+  const LineRow& row = *std::prev(after);
+  return row.end_sequence ? nullptr : &row;
+}
+
 }  // namespace
 
 struct Symbolizer::Files {
-  std::map<std::string, std::unique_ptr<DwflFile>> open;
+  struct Opened {
+    std::unique_ptr<DwflFile> file;
+    std::optional<std::vector<LineRow>> rows;  // made on the first miss of dwfl_module_getsrc
+  };
+  std::map<std::string, Opened> open;
 };
 
 Symbolizer::Symbolizer() : files_(std::make_unique<Files>()) {}
@@ -524,8 +581,8 @@ Symbolizer::Code Symbolizer::at_return_address(const fs::path& module, std::uint
   Code out;
   if (offset == 0 || module.empty()) return out;
   auto& slot = files_->open[module.string()];
-  if (!slot) slot = std::make_unique<DwflFile>(module);
-  const DwflFile& file = *slot;
+  if (!slot.file) slot.file = std::make_unique<DwflFile>(module);
+  const DwflFile& file = *slot.file;
   if (!file.module()) return out;
   const LibDw& dw = libdw();
   // Inside the call instruction: the return address may be the next function's first byte.
@@ -538,12 +595,19 @@ Symbolizer::Code Symbolizer::at_return_address(const fs::path& module, std::uint
     std::string d = std::string_view(name).starts_with("_Z") ? demangle(name) : std::string();
     out.function = d.empty() ? std::string(name) : d;
   }
+  const char* src = nullptr;
+  int lineno = 0;
   if (Dwfl_Line* line = dw.dwfl_module_getsrc(file.module(), pc)) {
-    int lineno = 0;
-    const char* src = dw.dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
-    if (src && lineno > 0)
-      out.location = fs::path(src).filename().string() + ":" + std::to_string(lineno);
+    src = dw.dwfl_lineinfo(line, nullptr, &lineno, nullptr, nullptr, nullptr);
+  } else {
+    if (!slot.rows) slot.rows = line_rows(file);
+    if (const LineRow* row = row_at(*slot.rows, pc)) {
+      src = row->src;
+      lineno = row->line;
+    }
   }
+  if (src && lineno > 0)
+    out.location = fs::path(src).filename().string() + ":" + std::to_string(lineno);
   return out;
 }
 

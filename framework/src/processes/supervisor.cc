@@ -17,6 +17,7 @@
 #include <iostream>
 #include <optional>
 #include <regex>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -724,15 +725,30 @@ void Supervisor::pause(Clock::time_point now) {
   Pause p;
   p.since = now;
   const auto all = list_processes();
+  std::vector<pid_t> stopping;
   for (const Child& c : children_) {
     if (c.state != Child::State::running) continue;
     ::kill(-c.pid, SIGSTOP);
     p.groups.push_back(c.pid);
+    stopping.push_back(c.pid);
     for (const auto& d : live_descendants(c.pid, all)) {
+      stopping.push_back(d.pid);
       if (d.pgid == c.pid) continue;
       ::kill(d.pid, SIGSTOP);
       p.pids.push_back(d.pid);
     }
+  }
+  // A process stops when it next runs, maybe on the other core a moment later: the report
+  // says "every process of the scenario is stopped" once /proc says so (or the process is
+  // gone), a second at most. (A debugger attached right away found one still running.)
+  const auto until = Clock::now() + std::chrono::seconds(1);
+  for (;;) {
+    std::erase_if(stopping, [](pid_t pid) {
+      const auto st = read_proc_stat(pid);
+      return !st || st->state == 'T' || st->state == 't' || st->state == 'Z' || st->state == 'X';
+    });
+    if (stopping.empty() || Clock::now() >= until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   pause_ = std::move(p);
   ++result_.pauses;

@@ -56,6 +56,9 @@ constexpr std::uint32_t kNativeArch = AUDIT_ARCH_AARCH64;
 #error "the seccomp hand-off needs this architecture's AUDIT_ARCH"
 #endif
 
+// Linux 5.19's <linux/seccomp.h>; older headers lack it.
+constexpr unsigned long kWaitKillableRecv = 1UL << 5;  // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
+
 std::system_error errno_error(const char* what) {
   return std::system_error(errno, std::system_category(), what);
 }
@@ -125,16 +128,26 @@ int Handoff::child_end_above(int highest_target) {
 }
 
 int Handoff::install_in_child() noexcept {
-  int err = 0;
+  Message m{};
+  int& err = m.err;
   long fd = -1;
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     err = errno;
   } else {
-    fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &fprog_);
+    // Killable once received, where the kernel has it: the supervisor can then raise the
+    // SIGPIPE of an injected EPIPE before its answer, as the kernel raises it inside the call
+    // (notify_supervisor.cc). EINVAL: a kernel before 5.19 knows no such flag.
+    fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                   SECCOMP_FILTER_FLAG_NEW_LISTENER | kWaitKillableRecv, &fprog_);
+    m.killable = fd >= 0 ? 1 : 0;
+    if (fd < 0 && errno == EINVAL)
+      fd = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                     &fprog_);
     if (fd < 0) err = errno;
   }
-  // The message: the errno (0 when the filter is in), with the listener when there is one.
-  iovec iov{&err, sizeof err};
+  // The message: the errno (0 when the filter is in) and whether the wait is killable, with the
+  // listener when there is one.
+  iovec iov{&m, sizeof m};
   union {
     cmsghdr align;
     char bytes[CMSG_SPACE(sizeof(int))];
@@ -172,8 +185,8 @@ void Handoff::spawned() {
 }
 
 UniqueFd Handoff::receive(std::string& error) {
-  int err = 0;
-  iovec iov{&err, sizeof err};
+  Message m{};
+  iovec iov{&m, sizeof m};
   union {
     cmsghdr align;
     char bytes[CMSG_SPACE(sizeof(int))];
@@ -198,10 +211,15 @@ UniqueFd Handoff::receive(std::string& error) {
   }
   // 0: the end of the stream (abandon(), or the child is gone without sending).
   if (n <= 0) return {};
-  if (err != 0) {
-    error = fmt::format("cannot install the seccomp filter: {}", std::strerror(err));
+  if (n != static_cast<ssize_t>(sizeof m)) {
+    error = "the child's seccomp hand-off message was cut short";
     return {};
   }
+  if (m.err != 0) {
+    error = fmt::format("cannot install the seccomp filter: {}", std::strerror(m.err));
+    return {};
+  }
+  killable_ = m.killable != 0;
   if (!listener) error = "the child sent no seccomp listener";
   return listener;
 }

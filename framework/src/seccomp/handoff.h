@@ -48,6 +48,10 @@ class Handoff final {
   // The runner gives up (the child did not start): wakes receive(); a child that has not
   // sent yet fails to and does not exec.
   void abandon();
+  // Once receive() returned a listener: whether the filter makes a notified task wait
+  // killable once its call was received (SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV, Linux 5.19):
+  // a signal then stays pending until the answer, unless it is fatal.
+  [[nodiscard]] bool killable_wait() const { return killable_; }
 
   // The program the child installs: `prog`, after an exemption for the child's own
   // sendmsg when the filter covers sendmsg. Exposed for the tests.
@@ -60,6 +64,12 @@ class Handoff final {
   std::array<std::uint64_t, 3> nonce_{};
   std::vector<sock_filter> program_;
   sock_fprog fprog_{};
+  bool killable_ = false;  // from the child's message: see killable_wait()
+  // What the child sends, besides the listener.
+  struct Message {
+    int err;       // why the filter could not be installed, 0 when it is
+    int killable;  // SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV took
+  };
 };
 
 // The exemption, before `prog`: sendmsg(2) of this architecture whose unused argument

@@ -149,6 +149,7 @@ void NotifySupervisor::run() {
   error_ = std::move(error);
   error_ready_.store(true, std::memory_order_release);
   if (!listener) return;
+  killable_wait_ = handoff_->killable_wait();
   // Linux 6.6: the notified task wakes this thread on its own CPU and the answer wakes the
   // task on this one, as a synchronous hand-off (a pipe's reader and writer are woken so).
   sync_wake_up_ = ::ioctl(listener.get(), kSetFlags, kSyncWakeUp) == 0;
@@ -306,13 +307,21 @@ void NotifySupervisor::serve(int listener) {
     d.process = process_.c_str();
     fl_event_write(control_, &d);
     switch (r.action) {
-      case FL_ACT_ERROR:
+      case FL_ACT_ERROR: {
+        // The kernel raises SIGPIPE inside the failing call: nothing of the program runs
+        // between the EPIPE and the signal. Where the task waits killable once its call was
+        // received (Handoff::killable_wait), the signal goes first: a handled or blocked one
+        // stays pending until the answer and is taken as the call returns, a fatal one ends
+        // the process in the call, an ignored one is dropped. Else after the answer (one sent
+        // while the call waits would restart it), and the program may run on, even into its
+        // next call, before the signal arrives.
+        const bool sigpipe = comes_with_sigpipe(req, r.arg);
+        if (sigpipe && killable_wait_) ::syscall(SYS_tgkill, d.pid, rc.tid, SIGPIPE);
         respond(listener, buf.resp, req.id, r.arg);
         ++answered_;
-        // After the answer, as for a signal fault: one sent while the call waits would
-        // restart it.
-        if (comes_with_sigpipe(req, r.arg)) ::syscall(SYS_tgkill, d.pid, rc.tid, SIGPIPE);
+        if (sigpipe && !killable_wait_) ::syscall(SYS_tgkill, d.pid, rc.tid, SIGPIPE);
         break;
+      }
       case FL_ACT_DELAY:
         delayed.push_back(
             {Clock::now() + std::chrono::nanoseconds(fl_rules_delay_ns(control_, rule, hit)),

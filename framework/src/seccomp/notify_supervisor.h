@@ -68,6 +68,7 @@ class NotifySupervisor final {
   std::set<pid_t> foreign_abi_seen_;  // processes whose 32-bit or x32 call was recorded
   FdCache cache_;                  // what the notified tasks' fds are
   bool sync_wake_up_ = false;
+  bool killable_wait_ = false;  // Handoff::killable_wait(), once the listener arrived
   std::atomic<bool> sync_known_{false};
   std::shared_ptr<Handoff> handoff_;
   UniqueFd stop_;  // eventfd

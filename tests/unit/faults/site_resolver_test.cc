@@ -1,11 +1,13 @@
 // resolve_site against site_probe (built with -g): function and line ranges, the helpful
-// errors, and programs that are scripts or named twice.
+// errors, programs that are scripts or named twice, and the symbolizer
+// that names a recorded call site.
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <iterator>
 #include <regex>
 #include <sstream>
 
@@ -72,6 +74,34 @@ TEST_CASE("A source line resolves to code inside the function that holds the lin
     CHECK(r.lo < r.hi);
     CHECK(r.lo >= function[0].lo);
     CHECK(r.hi <= function[0].hi);
+  }
+}
+
+// A recording names each call site by function and line (Symbolizer). libdw finds the line of
+// an address through .debug_aranges, which clang does not write: every call site of a
+// clang-built program came without its line.
+TEST_CASE("A call's return address is named by function and line, also without .debug_aranges") {
+  const fs::path no_aranges = faultline::test::test_programs_dir() / "site_probe_no_aranges";
+  auto holds_aranges = [](const fs::path& program) {
+    std::ifstream in(program, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return bytes.find(".debug_aranges") != std::string::npos;
+  };
+  // (site_probe itself has the section where gcc built it; clang, as in ci/sanitize's trees,
+  // writes none.)
+  REQUIRE(fs::is_regular_file(no_aranges));
+  REQUIRE_FALSE(holds_aranges(no_aranges));
+  const std::string line = "site_probe.c:" + std::to_string(probe_line("SITE_PROBE_SECOND_READ"));
+  auto ranges = resolve_ok(line, {probe_program()});
+  for (const fs::path& program : {probe_program(), no_aranges}) {
+    INFO(program);
+    faultline::Symbolizer symbols;
+    // A return address names the call just before it: the line's first byte plus one.
+    auto code = symbols.at_return_address(program, ranges[0].lo + 1);
+    CHECK(code.function == "probe_read_second");
+    CHECK(code.location == line);
+    // And the same once more, from what the symbolizer keeps of the file.
+    CHECK(symbols.at_return_address(program, ranges[0].lo + 1).location == line);
   }
 }
 
