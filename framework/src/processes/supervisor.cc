@@ -159,6 +159,9 @@ class Supervisor final {
   void on_pidfd(std::size_t i);
   void on_exit(std::size_t i, const siginfo_t& info, Clock::time_point now);
   void reap_children(Clock::time_point now);
+  // Sends each process group its signal as if at one instant: a peer waiting on a socket
+  // reports what it waited for, not the other side's end, which another's signal caused.
+  static void signal_at_once(const std::vector<std::pair<pid_t, int>>& groups);
   void begin_stopping(Clock::time_point now);
   void interrupt(int sig, Clock::time_point now);
   void time_out(Clock::time_point now);
@@ -457,15 +460,35 @@ void Supervisor::reap_children(Clock::time_point now) {
   });
 }
 
+void Supervisor::signal_at_once(const std::vector<std::pair<pid_t, int>>& groups) {
+  const auto catchable = [](int sig) { return sig != SIGKILL && sig != SIGSTOP; };
+  const auto held = std::count_if(groups.begin(), groups.end(),
+                                  [&](const auto& g) { return catchable(g.second); });
+  // A pending SIGSTOP keeps a process from running any code of its own but the handlers of
+  // signals it has pending too, so from the first SIGSTOP to the last SIGCONT none of them
+  // can react to another's end before its own signal is pending.
+  if (held > 1) {
+    for (const auto& [pgid, sig] : groups)
+      if (catchable(sig)) ::kill(-pgid, SIGSTOP);
+  }
+  for (const auto& [pgid, sig] : groups) ::kill(-pgid, sig);
+  if (held > 1) {
+    for (const auto& [pgid, sig] : groups)
+      if (catchable(sig)) ::kill(-pgid, SIGCONT);
+  }
+}
+
 void Supervisor::begin_stopping(Clock::time_point now) {
   phase_ = Phase::stopping;
+  std::vector<std::pair<pid_t, int>> groups;
   for (std::size_t i = 0; i < plans_.size(); ++i) {
     Child& c = children_[i];
     if (c.state != Child::State::running) continue;
-    ::kill(-c.pid, plans_[i].stop_signal);
+    groups.emplace_back(c.pid, plans_[i].stop_signal);
     result_.processes[i].stopped_by_runner = true;
     c.kill_at = now + plans_[i].grace;
   }
+  signal_at_once(groups);
 }
 
 void Supervisor::interrupt(int sig, Clock::time_point now) {
@@ -515,19 +538,22 @@ void Supervisor::time_out(Clock::time_point now) {
     for (const auto& d : descendants[i])
       o.at_timeout.push_back(snapshot_process(d.pid, gdb_limit()));
   }
+  std::vector<std::pair<pid_t, int>> groups;
   for (std::size_t i = 0; i < plans_.size(); ++i) {
     Child& c = children_[i];
     if (c.state != Child::State::running) continue;
     if (const auto& sig = plans_[i].timeout_signal) {
-      ::kill(-c.pid, *sig);
+      groups.emplace_back(c.pid, *sig);
       c.kill_at = Clock::now() + kTimeoutGrace;  // the snapshots above took their time
     } else {
-      ::kill(-c.pid, SIGKILL);
+      groups.emplace_back(c.pid, SIGKILL);
       c.kill_at.reset();
     }
-    for (const auto& d : descendants[i]) ::kill(d.pid, SIGKILL);
     result_.processes[i].killed_at_timeout = true;
   }
+  signal_at_once(groups);
+  for (const auto& list : descendants)
+    for (const auto& d : list) ::kill(d.pid, SIGKILL);
 }
 
 void Supervisor::enforce_kill_deadlines(Clock::time_point now) {
