@@ -155,7 +155,18 @@ void check_naive(const std::string& name, const Expected& expected) {
   const json* found =
       find_finding(run, expected.classes, expected.process, expected.calls, name + "_naive");
   CHECK(found != nullptr);
-  for (const auto& f : run.findings()) check_repro(run, f);
+  for (const auto& f : run.findings()) {
+    // A finding whose outcome depends on timing is marked flaky, its re-run having come out
+    // another way: e.g. (g)'s server killed at its first accept() while the client may or may
+    // not have connected yet (ECONNRESET, which the naive client takes for the end of the
+    // data, or ECONNREFUSED). The bug looked for must not be one of those.
+    if (&f != found && f.at("flaky") == true) {
+      INFO("flaky finding: " << f.dump());
+      CHECK(f.at("rerun") != f.at("class"));
+      continue;
+    }
+    check_repro(run, f);
+  }
 }
 
 // The robust twin: not a single finding, exit status 0.
