@@ -63,6 +63,42 @@ std::system_error errno_error(const char* what) {
   return std::system_error(errno, std::system_category(), what);
 }
 
+// One message with room for one descriptor (SCM_RIGHTS), as both ends of the hand-off build
+// it. No allocation: the child builds it between clone and exec. It points into itself, so it
+// is never copied.
+template <typename Payload>
+class Envelope {
+ public:
+  explicit Envelope(Payload& payload) : iov_{&payload, sizeof payload} {
+    std::memset(&control_, 0, sizeof control_);
+    msg_.msg_iov = &iov_;
+    msg_.msg_iovlen = 1;
+  }
+  Envelope(const Envelope&) = delete;
+  Envelope& operator=(const Envelope&) = delete;
+
+  // Room for the descriptor a message to be received may carry.
+  void expect_fd() {
+    msg_.msg_control = control_;
+    msg_.msg_controllen = sizeof control_;
+  }
+  // `fd` goes with the message.
+  void carry(int fd) {
+    expect_fd();
+    cmsghdr* c = CMSG_FIRSTHDR(&msg_);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  }
+  [[nodiscard]] msghdr* get() { return &msg_; }
+
+ private:
+  iovec iov_;
+  alignas(cmsghdr) char control_[CMSG_SPACE(sizeof(int))];
+  msghdr msg_{};
+};
+
 }  // namespace
 
 std::vector<sock_filter> with_sendmsg_exemption(const sock_fprog& prog,
@@ -147,28 +183,12 @@ int Handoff::install_in_child() noexcept {
   }
   // The message: the errno (0 when the filter is in) and whether the wait is killable, with the
   // listener when there is one.
-  iovec iov{&m, sizeof m};
-  union {
-    cmsghdr align;
-    char bytes[CMSG_SPACE(sizeof(int))];
-  } control;
-  std::memset(&control, 0, sizeof control);
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (fd >= 0) {
-    msg.msg_control = control.bytes;
-    msg.msg_controllen = sizeof control.bytes;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    const int listener = static_cast<int>(fd);
-    std::memcpy(CMSG_DATA(c), &listener, sizeof listener);
-  }
+  Envelope envelope(m);
+  if (fd >= 0) envelope.carry(static_cast<int>(fd));
   long sent;
   do {
-    sent = ::syscall(SYS_sendmsg, child_fd_, &msg, MSG_NOSIGNAL, nonce_[0], nonce_[1], nonce_[2]);
+    sent = ::syscall(SYS_sendmsg, child_fd_, envelope.get(), MSG_NOSIGNAL, nonce_[0], nonce_[1],
+                     nonce_[2]);
   } while (sent < 0 && errno == EINTR);
   if (err != 0) return err;
   // The listener is close-on-exec: from here on the message in flight holds it.
@@ -186,22 +206,14 @@ void Handoff::spawned() {
 
 UniqueFd Handoff::receive(std::string& error) {
   Message m{};
-  iovec iov{&m, sizeof m};
-  union {
-    cmsghdr align;
-    char bytes[CMSG_SPACE(sizeof(int))];
-  } control;
-  std::memset(&control, 0, sizeof control);
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.bytes;
-  msg.msg_controllen = sizeof control.bytes;
+  Envelope envelope(m);
+  envelope.expect_fd();
+  msghdr* msg = envelope.get();
   ssize_t n;
-  while ((n = ::recvmsg(runner_end_.get(), &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  while ((n = ::recvmsg(runner_end_.get(), msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
   }
   UniqueFd listener;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); n > 0 && c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(msg); n > 0 && c != nullptr; c = CMSG_NXTHDR(msg, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
         c->cmsg_len >= CMSG_LEN(sizeof(int))) {
       int fd;
