@@ -462,17 +462,20 @@ void Supervisor::reap_children(Clock::time_point now) {
 
 void Supervisor::signal_at_once(const std::vector<std::pair<pid_t, int>>& groups) {
   const auto catchable = [](int sig) { return sig != SIGKILL && sig != SIGSTOP; };
-  const auto held = std::count_if(groups.begin(), groups.end(),
-                                  [&](const auto& g) { return catchable(g.second); });
+  // Alone, or with nothing any of them could catch, the signals need no holding.
+  const bool hold =
+      groups.size() > 1 &&
+      std::any_of(groups.begin(), groups.end(), [&](const auto& g) { return catchable(g.second); });
   // A pending SIGSTOP keeps a process from running any code of its own but the handlers of
   // signals it has pending too, so from the first SIGSTOP to the last SIGCONT none of them
-  // can react to another's end before its own signal is pending.
-  if (held > 1) {
+  // can react to another's end before its own signal is pending. (systemd, too, follows a
+  // stop signal with SIGCONT; the SIGSTOP shows only to a parent, a tracer or in /proc.)
+  if (hold) {
     for (const auto& [pgid, sig] : groups)
       if (catchable(sig)) ::kill(-pgid, SIGSTOP);
   }
   for (const auto& [pgid, sig] : groups) ::kill(-pgid, sig);
-  if (held > 1) {
+  if (hold) {
     for (const auto& [pgid, sig] : groups)
       if (catchable(sig)) ::kill(-pgid, SIGCONT);
   }
