@@ -132,6 +132,34 @@ processes:
   CHECK(result["violations"].empty());
 }
 
+// Debian's socat catches SIGTERM and exits 143 (128 + 15), as a shell reports a process
+// that SIGTERM ended: a relay stopped at the end of the run is a clean stop, not a failure.
+TEST_CASE("a socat relay service that exits 143 on its stop signal passes without an expect",
+          "[integration][processes]") {
+  NothingLeftBehind guard;
+  TempScenario s(R"y(scenario: socat-relay
+timeout: 20s
+channels: { back: { type: unix-stream }, front: { type: tcp } }
+processes:
+  echo: { run: [socat, "UNIX-LISTEN:${back.path},fork", "EXEC:cat"], lifetime: service, ready: { listening: back } }
+  relay:
+    run: [socat, "TCP-LISTEN:${front.port},bind=${front.host},reuseaddr,fork", "UNIX-CONNECT:${back.path}"]
+    lifetime: service
+    after: [echo]
+    ready: { listening: front }
+  client: { run: 'echo ping | socat - "TCP:${front.host}:${front.port}"', after: [relay], expect: { stdout: { equals: "ping\n" } } }
+)y");
+  faultline::test::CommandResult r;
+  json result = run_json(s, r);
+  INFO("stdout:\n" << r.out << "\nstderr:\n" << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(result["violations"].empty());
+  bool saw_143 = false;
+  for (const auto& p : result["processes"])
+    if (p["name"] != "client" && p["exit_code"] == 143) saw_143 = true;
+  CHECK(saw_143);  // the case this test is for did happen
+}
+
 TEST_CASE("a hung process fails the scenario at its timeout with what it was blocked in",
           "[integration][timeout]") {
   NothingLeftBehind guard;

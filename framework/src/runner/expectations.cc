@@ -118,8 +118,12 @@ std::vector<Violation> check_process(const ProcessSpec& spec, const ProcessResul
     // goodbye is fine; whatever harm an early end does shows in its clients' verdicts), or die
     // of the stop signal the runner sent it. Whether the service or the last task ends first
     // is a race, so the verdict must not depend on it.
+    // A program that catches its stop signal N and then exits 128+N (socat, a shell's trap,
+    // the JVM) reports "ended by that signal" the way a shell would: as clean as dying of it.
     const bool exited_zero = r.term_signal == 0 && r.exit_code && *r.exit_code == 0;
-    const bool clean = exited_zero || r.term_signal == spec.stop_signal;
+    const bool exited_as_signalled =
+        r.term_signal == 0 && r.exit_code && *r.exit_code == 128 + spec.stop_signal;
+    const bool clean = exited_zero || r.term_signal == spec.stop_signal || exited_as_signalled;
     if (exited_zero) {
       // fine whenever it happened
     } else if (!r.stopped_by_runner) {
@@ -127,9 +131,10 @@ std::vector<Violation> check_process(const ProcessSpec& spec, const ProcessResul
           {"service", name,
            fmt::format("{}: service {} before the tasks finished", name, describe_status(r))});
     } else if (!clean) {
-      out.push_back({r.term_signal ? "signal" : "exit", name,
-                     fmt::format("{}: {} when stopped, expected exit 0 or {}", name,
-                                 describe_status(r), signal_name(spec.stop_signal))});
+      out.push_back(
+          {r.term_signal ? "signal" : "exit", name,
+           fmt::format("{}: {} when stopped, expected exit 0, {} or exit {}", name,
+                       describe_status(r), signal_name(spec.stop_signal), 128 + spec.stop_signal)});
     }
   } else if (r.term_signal != 0 || !r.exit_code || *r.exit_code != 0) {
     out.push_back({r.term_signal != 0 ? "signal" : "exit", name,

@@ -81,6 +81,29 @@ TEST_CASE("a service may exit 0 or die of its stop signal once stopped", "[expec
   CHECK(check_process(s, r).empty());
 }
 
+TEST_CASE("a service that exits 128 + its stop signal once stopped passes, as socat does",
+          "[expectations]") {
+  ProcessSpec s = task("relay");
+  s.lifetime = Lifetime::service;
+  ProcessResult r = exited("relay", 128 + SIGTERM);
+  r.stopped_by_runner = true;
+  CHECK(check_process(s, r).empty());
+  // Only for its own stop signal...
+  s.stop_signal = SIGINT;
+  auto v = check_process(s, r);
+  REQUIRE(v.size() == 1);
+  CHECK(v[0].kind == "exit");
+  CHECK(v[0].message ==
+        "relay: exited with status 143 when stopped, expected exit 0, SIGINT or exit 130");
+  r.exit_code = 128 + SIGINT;
+  CHECK(check_process(s, r).empty());
+  // ...and only once the runner has sent it.
+  r.stopped_by_runner = false;
+  v = check_process(s, r);
+  REQUIRE(v.size() == 1);
+  CHECK(v[0].kind == "service");
+}
+
 TEST_CASE("a service that dies before the tasks finished fails", "[expectations]") {
   ProcessSpec s = task("server");
   s.lifetime = Lifetime::service;
