@@ -498,6 +498,7 @@ void Supervisor::interrupt(int sig, Clock::time_point now) {
   if (result_.interrupted_by == 0) result_.interrupted_by = sig;
   const bool again = phase_ == Phase::interrupted;
   if (phase_ != Phase::timed_out) phase_ = Phase::interrupted;
+  std::vector<std::pair<pid_t, int>> groups;
   for (std::size_t i = 0; i < plans_.size(); ++i) {
     Child& c = children_[i];
     if (c.state == Child::State::waiting) {
@@ -505,11 +506,12 @@ void Supervisor::interrupt(int sig, Clock::time_point now) {
     } else if (c.state == Child::State::running) {
       // A second signal means "now".
       Duration grace = again ? Duration::zero() : std::min(plans_[i].grace, kInterruptGrace);
-      if (!again) ::kill(-c.pid, plans_[i].stop_signal);
+      if (!again) groups.emplace_back(c.pid, plans_[i].stop_signal);
       Clock::time_point at = now + grace;
       c.kill_at = c.kill_at ? std::min(*c.kill_at, at) : at;
     }
   }
+  signal_at_once(groups);
 }
 
 void Supervisor::time_out(Clock::time_point now) {
