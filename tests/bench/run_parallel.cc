@@ -132,6 +132,9 @@ int main(int argc, char** argv) {
       "cores busy at -j1: %.2f (CPU/wall); ceiling of -j2/-j1 on 2 idle cores at this "
       "CPU per run: %.2fx\n",
       busy_j1, 2.0 / busy_j1 * median(cpu[0]) / median(cpu[1]));
+  // Nor can it scale better than starting and ending processes does on this machine, which a
+  // VM may serialise (docs/performance.md, "Figures: -j").
+  std::printf("how process creation scales on this machine: bench_process_scaling\n");
   double load[3] = {0, 0, 0};
   if (::getloadavg(load, 3) == 3)
     std::printf("load average at the end: %.2f %.2f %.2f\n", load[0], load[1], load[2]);
